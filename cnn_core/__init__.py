@@ -1,0 +1,39 @@
+"""cnn_core: what a convolutional layer does to an image, on TensorFlow. Never imports streamlit.
+
+    >>> import cnn_core
+    >>> stages = cnn_core.run_pipeline(image, cnn_core.default_spec())
+    >>> [(s.name, s.maps.shape) for s in stages]
+"""
+
+from .errors import CnnError, ImageError, SpecError
+from .images import MAX_PIXELS, decode_image, load_image
+from .kernels import PRESETS
+from .ops import device_label
+from .pipeline import Stage, StageCache, StagePlan, axis_arithmetic, plan, prepare_input, run_pipeline
+from .spec import Activation, Conv2D, InputSpec, Pool2D, Spec, default_spec, layer_kernel, parse_spec
+
+__all__ = [
+    "Activation",
+    "CnnError",
+    "Conv2D",
+    "ImageError",
+    "InputSpec",
+    "MAX_PIXELS",
+    "PRESETS",
+    "Pool2D",
+    "Spec",
+    "SpecError",
+    "Stage",
+    "StageCache",
+    "StagePlan",
+    "axis_arithmetic",
+    "decode_image",
+    "default_spec",
+    "device_label",
+    "layer_kernel",
+    "load_image",
+    "parse_spec",
+    "plan",
+    "prepare_input",
+    "run_pipeline",
+]

@@ -1,0 +1,149 @@
+"""conv2d, activation and pool2d with TensorFlow's own semantics.
+
+Each function takes and returns NumPy float32 arrays of shape
+(height, width, channels) and runs the TensorFlow op on the best device:
+the first GPU when TensorFlow sees one, else the CPU. These are thin wrappers,
+so the values are exactly what ``tf.nn.conv2d`` and ``tf.nn.pool`` give.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+
+# Keep TensorFlow's start-up chatter out of the app's and the CLI's output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+Pair = tuple[int, int]
+
+
+@lru_cache(maxsize=1)
+def device() -> str:
+    """The TensorFlow device the core runs on: ``"/GPU:0"`` when a GPU is present, else ``"/CPU:0"``."""
+    return "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
+
+
+@lru_cache(maxsize=1)
+def device_label() -> str:
+    """A human-readable name of the device, e.g. "GPU 0 (NVIDIA H100)" or "CPU"."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    try:
+        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "")
+    except Exception:  # details are cosmetic; never fail over them
+        name = ""
+    return f"GPU 0 ({name})" if name else "GPU 0"
+
+
+def _tf_padding(padding) -> str | list:
+    if isinstance(padding, str):
+        return padding.upper()
+    (t, b), (left, r) = padding
+    return [[0, 0], [t, b], [left, r], [0, 0]]
+
+
+def conv2d(
+    inputs: np.ndarray,
+    kernel: np.ndarray,
+    strides: Pair = (1, 1),
+    padding="same",
+    dilation_rate: Pair = (1, 1),
+    bias: np.ndarray | None = None,
+) -> np.ndarray:
+    """2-D cross-correlation, as ``tf.nn.conv2d``, plus an optional bias.
+
+    Args:
+        inputs: float32 (height, width, in_channels).
+        kernel: float32 (kernel_height, kernel_width, in_channels, filters).
+        strides: (stride_h, stride_w).
+        padding: "same", "valid" or ((top, bottom), (left, right)).
+        dilation_rate: (dilation_h, dilation_w).
+        bias: float32 (filters,) or None.
+
+    Returns:
+        float32 (out_height, out_width, filters).
+    """
+    with tf.device(device()):
+        y = tf.nn.conv2d(
+            inputs[None],
+            kernel,
+            strides=[1, strides[0], strides[1], 1],
+            padding=_tf_padding(padding),
+            dilations=[1, dilation_rate[0], dilation_rate[1], 1],
+        )
+        if bias is not None and np.any(bias):
+            y = tf.nn.bias_add(y, bias)
+        return y[0].numpy()
+
+
+def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -> np.ndarray:
+    """An element-wise activation; the shape (height, width, channels) is unchanged.
+
+    ``function`` is relu, leaky_relu (slope ``alpha`` below 0), tanh, sigmoid,
+    elu (alpha 1), gelu (exact, with erf) or linear.
+    """
+    if function == "linear":
+        return inputs
+    with tf.device(device()):
+        x = tf.constant(inputs)
+        if function == "relu":
+            y = tf.nn.relu(x)
+        elif function == "leaky_relu":
+            y = tf.nn.leaky_relu(x, alpha=alpha)
+        elif function == "tanh":
+            y = tf.math.tanh(x)
+        elif function == "sigmoid":
+            y = tf.math.sigmoid(x)
+        elif function == "elu":
+            y = tf.nn.elu(x)
+        elif function == "gelu":
+            y = tf.nn.gelu(x, approximate=False)
+        else:
+            raise ValueError(f"unknown activation {function!r}")
+        return y.numpy()
+
+
+def pool2d(
+    inputs: np.ndarray, mode: str = "max", pool_size: Pair = (2, 2), strides: Pair = (2, 2), padding: str = "valid"
+) -> np.ndarray:
+    """Max or average pooling, as ``tf.nn.pool``.
+
+    With "same" padding, average pooling divides by the number of real
+    (unpadded) cells in each window, as TensorFlow does.
+
+    Args:
+        inputs: float32 (height, width, channels).
+        mode: "max" or "avg".
+        pool_size: (window_h, window_w).
+        strides: (stride_h, stride_w).
+        padding: "same" or "valid".
+
+    Returns:
+        float32 (out_height, out_width, channels).
+    """
+    with tf.device(device()):
+        y = tf.nn.pool(
+            inputs[None],
+            window_shape=list(pool_size),
+            pooling_type="MAX" if mode == "max" else "AVG",
+            strides=list(strides),
+            padding=padding.upper(),
+        )
+        return y[0].numpy()
+
+
+def resize_bilinear(image: np.ndarray, size: Pair) -> np.ndarray:
+    """Bilinear resize of float32 (height, width, channels) to ``size``, antialiased when shrinking."""
+    with tf.device(device()):
+        return tf.image.resize(image, size, method="bilinear", antialias=True).numpy().astype(np.float32)
+
+
+def rgb_to_grayscale(image: np.ndarray) -> np.ndarray:
+    """float32 (height, width, 3) to (height, width, 1) with TensorFlow's luma weights."""
+    with tf.device(device()):
+        return tf.image.rgb_to_grayscale(image).numpy()

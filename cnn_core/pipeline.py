@@ -1,0 +1,381 @@
+"""run_pipeline(image, spec) -> stages, the shape arithmetic, and a prefix cache.
+
+The first stage is the prepared input; after it comes one stage per layer.
+``plan`` works out every stage's shape, weight count and cost without
+computing anything, so an impossible or too-large stack is refused before
+any memory is allocated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ops
+from .errors import ImageError, SpecError
+from .spec import Activation, Conv2D, Layer, Pool2D, Spec, layer_kernel, parse_spec
+
+# A stack whose feature maps would need more than this is refused up front.
+MAX_STACK_BYTES = 1_500_000_000
+
+STAGE_TITLES = {"input": "Input", "conv2d": "Convolution", "activation": "Activation", "pool2d": "Pooling"}
+
+
+@dataclass(frozen=True)
+class AxisArithmetic:
+    """out = floor((size + pad_total − dilation·(kernel−1) − 1) / stride) + 1 for one axis."""
+
+    axis: str  # "height" or "width"
+    size: int
+    kernel: int
+    stride: int
+    dilation: int
+    pad_before: int
+    pad_after: int
+    out: int
+
+    @property
+    def pad_total(self) -> int:
+        return self.pad_before + self.pad_after
+
+    def formula(self) -> str:
+        """The formula with the numbers filled in, e.g. ``floor((300 + 2 − 1·(3−1) − 1) / 1) + 1 = 300``."""
+        return (
+            f"floor(({self.size} + {self.pad_total} − {self.dilation}·({self.kernel}−1) − 1) / {self.stride}) + 1"
+            f" = {self.out}"
+        )
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What a stage will be, known before running: shape, weights and multiply-adds."""
+
+    index: int
+    name: str  # "input", "conv2d", "activation" or "pool2d"
+    shape: tuple[int, int, int]  # (height, width, channels)
+    params: int = 0
+    madds: int = 0
+    arithmetic: tuple[AxisArithmetic, ...] = ()
+    layer: Layer | None = None
+
+    @property
+    def title(self) -> str:
+        return STAGE_TITLES[self.name]
+
+
+@dataclass
+class Stage:
+    """One computed stage.
+
+    Attributes:
+        name: "input", "conv2d", "activation" or "pool2d".
+        maps: float32 (height, width, channels), read-only.
+        plan: the stage's shape arithmetic, weight and cost counts.
+        seconds: time spent computing it (0 when it came from the cache).
+        cached: whether it came from the cache.
+    """
+
+    name: str
+    maps: np.ndarray
+    plan: StagePlan
+    seconds: float = 0.0
+    cached: bool = False
+    device: str = field(default_factory=ops.device_label)
+
+    @property
+    def index(self) -> int:
+        return self.plan.index
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.plan.shape
+
+    @property
+    def title(self) -> str:
+        return self.plan.title
+
+
+# --------------------------------------------------------------------------- shape arithmetic
+
+
+def axis_arithmetic(axis: str, size: int, kernel: int, stride: int, dilation: int, padding) -> AxisArithmetic:
+    """The output length along one axis, with TensorFlow's rules for "same" and "valid".
+
+    ``padding`` is "same", "valid" or (before, after).
+    """
+    span = dilation * (kernel - 1) + 1
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + span - size, 0)
+        before, after = total // 2, total - total // 2
+    elif padding == "valid":
+        before = after = 0
+    else:
+        before, after = padding
+    out = (size + before + after - span) // stride + 1
+    return AxisArithmetic(axis, size, kernel, stride, dilation, before, after, max(out, 0))
+
+
+def _axes(shape, kernel, stride, dilation, padding):
+    h, w, _ = shape
+    if isinstance(padding, str):
+        ph = pw = padding
+    else:
+        ph, pw = padding
+    return (
+        axis_arithmetic("height", h, kernel[0], stride[0], dilation[0], ph),
+        axis_arithmetic("width", w, kernel[1], stride[1], dilation[1], pw),
+    )
+
+
+def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePlan]:
+    """Every stage's shape, weight count and multiply-adds, without computing maps.
+
+    Args:
+        spec: the pipeline spec.
+        input_shape: the decoded image's shape, (height, width) or (height, width, channels).
+
+    Returns:
+        One StagePlan for the prepared input, then one per layer.
+
+    Raises:
+        SpecError: naming the layer, if a layer shrinks the map to nothing, a
+            3-D kernel's depth does not match its input, or the stack's maps
+            would need more than MAX_STACK_BYTES.
+    """
+    spec = parse_spec(spec)
+    h, w = (spec.input.size if spec.input.size else input_shape[:2])
+    shape = (int(h), int(w), spec.input.channels)
+    plans = [StagePlan(0, "input", shape)]
+    total = shape[0] * shape[1] * shape[2]
+    for i, layer in enumerate(spec.layers):
+        where = f"layers[{i}] ({layer.type})"
+        arith: tuple[AxisArithmetic, ...] = ()
+        params = madds = 0
+        if isinstance(layer, Conv2D):
+            kh, kw = layer.kernel_size
+            depth = {f.depth for f in layer.filters if f.depth is not None}
+            if depth and depth != {shape[2]}:
+                raise SpecError(
+                    f"has 3-D kernels of depth {depth.pop()} but its input has {shape[2]} channels; "
+                    "a 3-D kernel needs one weight slice per input channel",
+                    where,
+                )
+            arith = _axes(shape, (kh, kw), layer.stride, layer.dilation, layer.padding)
+            n = len(layer.filters)
+            params = kh * kw * shape[2] * n + n
+            new_shape = (arith[0].out, arith[1].out, n)
+            madds = new_shape[0] * new_shape[1] * n * kh * kw * shape[2]
+        elif isinstance(layer, Pool2D):
+            arith = _axes(shape, layer.size, layer.stride, (1, 1), layer.padding)
+            new_shape = (arith[0].out, arith[1].out, shape[2])
+        else:
+            new_shape = shape
+        for a in arith:
+            if a.out < 1:
+                raise SpecError(
+                    f"turns the {a.size}-pixel {a.axis} into nothing: a window spanning "
+                    f"{a.dilation * (a.kernel - 1) + 1} pixels does not fit in {a.size + a.pad_total} "
+                    f"(with padding {a.pad_total}). Use \"same\" padding, a smaller window, or a larger input.",
+                    where,
+                )
+        shape = new_shape
+        total += shape[0] * shape[1] * shape[2]
+        plans.append(StagePlan(i + 1, layer.type, shape, params, madds, arith, layer))
+    if total * 4 > MAX_STACK_BYTES:
+        raise SpecError(
+            f"would need about {total * 4 / 1e6:,.0f} MB of feature maps; the limit is "
+            f"{MAX_STACK_BYTES / 1e6:,.0f} MB. Use a smaller input size or fewer filters.",
+            "layers",
+        )
+    return plans
+
+
+# --------------------------------------------------------------------------- running
+
+
+def prepare_input(image: np.ndarray, spec: Spec) -> np.ndarray:
+    """Scale a decoded uint8 image to [0, 1], convert its colour and resize it.
+
+    Args:
+        image: uint8 (height, width) or (height, width, channels) with 1, 3 or 4 channels.
+        spec: the spec whose ``input`` says the colour and size.
+
+    Returns:
+        float32 (height, width, 1) for grayscale or (height, width, 3) for rgb.
+    """
+    image = check_image_array(image)
+    x = image.astype(np.float32) / np.float32(255.0)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    if x.shape[2] == 4:  # an array that still has alpha: drop it
+        x = x[:, :, :3]
+    want = spec.input.channels
+    if want == 1 and x.shape[2] == 3:
+        x = ops.rgb_to_grayscale(x)
+    elif want == 3 and x.shape[2] == 1:
+        x = np.repeat(x, 3, axis=2)
+    if spec.input.size and tuple(spec.input.size) != x.shape[:2]:
+        x = ops.resize_bilinear(x, spec.input.size)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def check_image_array(image) -> np.ndarray:
+    """Raise ImageError unless ``image`` is a uint8 (H, W) or (H, W, 1|3|4) array of a sane size."""
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"must be a NumPy array, got {type(image).__name__}", "image")
+    if image.dtype != np.uint8:
+        raise ImageError(f"must be uint8 (0–255), got {image.dtype}", "image")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ImageError(f"must be (H, W) or (H, W, 1|3|4), got shape {image.shape}", "image")
+    if min(image.shape[:2]) < 1:
+        raise ImageError(f"is empty (shape {image.shape})", "image")
+    from .images import MAX_PIXELS
+
+    if image.shape[0] * image.shape[1] > MAX_PIXELS:
+        raise ImageError(
+            f"has {image.shape[0] * image.shape[1]:,} pixels; the limit is {MAX_PIXELS:,}. Downscale it first.", "image"
+        )
+    return image
+
+
+def run_layer(x: np.ndarray, layer: Layer) -> np.ndarray:
+    """Apply one layer to float32 (height, width, channels) maps."""
+    if isinstance(layer, Conv2D):
+        kernel = layer_kernel(layer, x.shape[2])
+        bias = np.array(layer.bias, dtype=np.float32)
+        return ops.conv2d(x, kernel, layer.stride, layer.padding, layer.dilation, bias)
+    if isinstance(layer, Activation):
+        return ops.activation(x, layer.function, layer.alpha)
+    if isinstance(layer, Pool2D):
+        return ops.pool2d(x, layer.mode, layer.size, layer.stride, layer.padding)
+    raise TypeError(f"not a layer: {layer!r}")
+
+
+def image_digest(image: np.ndarray) -> str:
+    """A content hash of a decoded image (pixels and shape), for cache keys."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((image.shape, str(image.dtype))).encode())
+    h.update(np.ascontiguousarray(image).data)
+    return h.hexdigest()
+
+
+def run_pipeline(
+    image: np.ndarray,
+    spec: Spec | dict | str,
+    *,
+    cache: StageCache | None = None,
+    image_key: str | None = None,
+) -> list[Stage]:
+    """Run the spec's layers on an image and return every stage.
+
+    Args:
+        image: a decoded image, uint8 (height, width) or (height, width, channels).
+        spec: the pipeline spec as a Spec, dict or JSON text.
+        cache: optional StageCache. Stage i is keyed by the image and by the
+            input settings and layers 0..i, so editing one layer recomputes
+            only that layer and the ones after it.
+        image_key: optional precomputed ``image_digest(image)``.
+
+    Returns:
+        A list of Stage: the prepared input first, then one per layer. Each
+        ``Stage.maps`` is float32 (height, width, channels) and read-only.
+
+    Raises:
+        SpecError, ImageError: for a bad spec or image, with a message naming the problem.
+    """
+    spec = parse_spec(spec)
+    image = check_image_array(image)
+    plans = plan(spec, image.shape)
+    key_parts: list[str] = []
+    if cache is not None:
+        key_parts = [image_key or image_digest(image), spec.to_dict()["input"].__repr__()]
+    stages: list[Stage] = []
+    x: np.ndarray | None = None
+    for p in plans:
+        if cache is not None and p.layer is not None:
+            key_parts.append(repr(p.layer.to_dict()))
+        key = "|".join(key_parts) if cache is not None else None
+        hit = cache.get(key) if key is not None else None
+        if hit is not None:
+            x = hit
+            stages.append(Stage(p.name, x, p, 0.0, True))
+            continue
+        t0 = time.perf_counter()
+        if p.layer is None:
+            x = prepare_input(image, spec)
+        else:
+            assert x is not None
+            x = run_layer(x, p.layer)
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        x.flags.writeable = False
+        seconds = time.perf_counter() - t0
+        if key is not None:
+            cache.put(key, x)
+        stages.append(Stage(p.name, x, p, seconds, False))
+    return stages
+
+
+class StageCache:
+    """A thread-safe LRU of stage outputs, bounded in bytes.
+
+    Keys are content hashes of the image plus the settings up to a stage, so
+    two visitors with the same image and settings share an entry and nobody
+    can see a result computed from another visitor's different input.
+    """
+
+    def __init__(self, max_bytes: int = 512_000_000) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        self.evictions = 0
+
+    def _hash(self, key: str) -> str:
+        return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
+
+    def get(self, key: str) -> np.ndarray | None:
+        k = self._hash(key)
+        with self._lock:
+            v = self._items.get(k)
+            if v is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(k)
+            self.hits += 1
+            return v
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        if value.nbytes > self.max_bytes:
+            return
+        k = self._hash(key)
+        with self._lock:
+            old = self._items.pop(k, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            self._items[k] = value
+            self._bytes += value.nbytes
+            while self._bytes > self.max_bytes and self._items:
+                _, ev = self._items.popitem(last=False)
+                self._bytes -= ev.nbytes
+                self.evictions += 1
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def stack_bytes(plans: list[StagePlan]) -> int:
+    """Bytes of float32 feature maps that the planned stages need."""
+    return sum(4 * math.prod(p.shape) for p in plans)
