@@ -1,0 +1,10 @@
+"""The router: page config and navigation, nothing heavy (Streamlit re-executes this on every rerun)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="CNN playground", page_icon="🧮", layout="wide")
+
+pages = [
+    st.Page("pages/playground.py", title="Playground", icon="🎛️", url_path="playground", default=True),
+]
+st.navigation(pages).run()

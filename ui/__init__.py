@@ -1,0 +1,1 @@
+"""Streamlit widgets, caches and figure builders shared by the pages."""

@@ -1,0 +1,66 @@
+"""Drawing stages: titles, figures, captions and the shape arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn_core import render
+from cnn_core.pipeline import Stage
+
+from .figures import PLOTLY_CONFIG, map_figure
+
+SCALE_MODES = {"layer": "Per stage", "global": "Shared by all stages after the input", "map": "Per map"}
+
+
+def stage_scales(stages: list[Stage], cmap: str, mode: str) -> list[render.ColorScale | None]:
+    """One colour scale per stage (None for the input shown in its own colours)."""
+    ranges = [render.finite_range(s.maps) for s in stages]
+    later = ranges[1:]
+    glo = (min(r[0] for r in later), max(r[1] for r in later)) if later else (0.0, 1.0)
+    out: list[render.ColorScale | None] = []
+    for s, r in zip(stages, ranges):
+        if s.name == "input" and cmap == "auto":
+            out.append(None)
+        elif mode == "global" and s.name != "input":
+            out.append(render.choose_scale(*glo, cmap))
+        else:
+            out.append(render.choose_scale(*r, cmap))
+    return out
+
+
+def shape_text(shape: tuple[int, int, int]) -> str:
+    return f"{shape[0]}×{shape[1]}×{shape[2]}"
+
+
+def draw_map(stage: Stage, channel: int | None, scale: render.ColorScale | None, *, height: int, key: str) -> None:
+    """One map as a zoomable figure with hover values; ``channel`` None draws the input in its own colours."""
+    if channel is None:
+        values = stage.maps if stage.maps.shape[2] > 1 else stage.maps[:, :, 0]
+        fig = map_figure(values, None, rgb=render.input_rgb(stage.maps), height=height)
+    else:
+        fig = map_figure(stage.maps[:, :, channel], scale, height=height)
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, theme=None)
+
+
+def map_stats(values: np.ndarray) -> str:
+    lo, hi = render.finite_range(values)
+    zero = float(np.mean(values == 0)) * 100
+    bad = int(values.size - np.count_nonzero(np.isfinite(values)))
+    text = f"min {lo:.4g} · max {hi:.4g} · mean {float(np.mean(values, dtype=np.float64)):.4g} · zeros {zero:.0f}%"
+    if bad:
+        text += f" · {bad:,} values overflowed float32 (shown at the scale's ends, NaN in green)"
+    return text
+
+
+def arithmetic_lines(stage: Stage) -> list[str]:
+    """The output-size formula filled in, one line per axis, or one line when both axes agree."""
+    a = stage.plan.arithmetic
+    if not a:
+        return []
+    h, w = a
+    if (h.size, h.kernel, h.stride, h.dilation, h.pad_before, h.pad_after) == (
+        w.size, w.kernel, w.stride, w.dilation, w.pad_before, w.pad_after
+    ):
+        return [f"height and width: {h.formula()}"]
+    return [f"{x.axis}: {x.formula()}" for x in a]
