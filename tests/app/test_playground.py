@@ -1,0 +1,146 @@
+"""The playground page under AppTest: first screen, slider changes, errors shown, never a traceback."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "playground.py")
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _figures(at: AppTest) -> list[dict]:
+    import json
+
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _headers(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("**")]
+
+
+def _hover_values(fig: dict) -> np.ndarray:
+    import base64
+
+    z = fig["data"][0]["z"]
+    if isinstance(z, dict):  # plotly sends NumPy arrays as base64 typed arrays
+        arr = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
+        shape = z.get("shape")
+        if isinstance(shape, str):
+            shape = [int(v) for v in shape.split(",")]
+        return arr.reshape(shape) if shape else arr
+    return np.asarray(z, dtype=np.float32)
+
+
+def test_first_screen_is_the_reference_example():
+    at = _app()
+    heads = _headers(at)
+    assert heads == [
+        "**Input** · 300×300×1",
+        "**→ Convolution** · 300×300×1",
+        "**→ Activation** · 300×300×1",
+        "**→ Pooling** · 150×150×1",
+    ]
+    assert at.selectbox(key="pg_preset").value == "edge"
+    assert at.radio(key="pg_color").value == "grayscale"
+    assert at.select_slider(key="pg_stride").value == 1
+    assert at.selectbox(key="pg_padding").value == "same"
+    assert at.selectbox(key="pg_act").value == "relu"
+    assert len(_figures(at)) == 4
+    captions = " ".join(c.value for c in at.caption)
+    assert "floor((300 + 2 − 1·(3−1) − 1) / 1) + 1 = 300" in captions
+    assert "floor((300 + 0 − 1·(2−1) − 1) / 2) + 1 = 150" in captions
+    assert "on CPU" in captions or "on GPU" in captions
+
+
+def test_hover_values_are_the_core_values():
+    """The values the page hovers are the pipeline's own (sampled grid of the convolution map)."""
+    import cnn_core
+
+    at = _app()
+    conv_fig = _figures(at)[1]
+    shown = _hover_values(conv_fig)
+    image = cnn_core.load_image(ROOT / "assets" / "camera.png")
+    conv = cnn_core.run_pipeline(image, cnn_core.default_spec())[1].maps[:, :, 0]
+    step = int(np.ceil(300 / 80))
+    np.testing.assert_array_equal(shown, conv[::step, ::step])
+
+
+def test_weight_slider_changes_the_maps():
+    at = _app()
+    before = _hover_values(_figures(at)[1])
+    at.slider(key="pg_w1_1").set_value(4.0).run()
+    assert not at.exception
+    after = _hover_values(_figures(at)[1])
+    assert not np.array_equal(before, after)
+    # The centre weight went from 8 to 4: every output drops by 4 × the input pixel, so the sum falls.
+    assert after.sum() < before.sum()
+    assert "Edited by hand" in " ".join(c.value for c in at.caption)
+
+
+def test_preset_change_resets_weights_and_kernel_size():
+    at = _app()
+    at.selectbox(key="pg_preset").set_value("gaussian_5").run()
+    assert not at.exception
+    assert at.selectbox(key="pg_ksize").value == 5
+    assert at.slider(key="pg_w2_2").value == pytest.approx(36 / 256)
+
+
+def test_settings_change_shapes():
+    at = _app()
+    at.select_slider(key="pg_stride").set_value(2).run()
+    at.selectbox(key="pg_padding").set_value("valid").run()
+    assert not at.exception
+    heads = _headers(at)
+    # valid, stride 2 on 300: floor((300 - 3) / 2) + 1 = 149; then 2×2 max pool, stride 2: 75 (same) .
+    assert heads[1] == "**→ Convolution** · 149×149×1"
+    assert heads[3] == "**→ Pooling** · 75×75×1"
+    at.toggle(key="pg_pool_on").set_value(False).run()
+    assert len(_headers(at)) == 3
+
+
+def test_rgb_and_no_resize():
+    at = _app()
+    at.selectbox(key="pg_sample").set_value("chelsea").run()
+    at.radio(key="pg_color").set_value("rgb").run()
+    at.checkbox(key="pg_resize").set_value(False).run()
+    assert not at.exception
+    heads = _headers(at)
+    assert heads[0] == "**Input** · 300×451×3"
+    assert heads[1] == "**→ Convolution** · 300×451×1"
+
+
+def test_every_activation_runs():
+    at = _app()
+    for fn in ["leaky_relu", "tanh", "sigmoid", "elu", "gelu", "linear", "relu"]:
+        at.selectbox(key="pg_act").set_value(fn).run()
+        assert not at.exception, fn
+        assert len(_figures(at)) == 4
+
+
+def test_kernel_larger_than_input_says_why():
+    at = _app()
+    at.number_input(key="pg_h").set_value(2).run()
+    at.number_input(key="pg_w").set_value(2).run()
+    at.selectbox(key="pg_padding").set_value("valid").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "layers[0] (conv2d)" in errors and "nothing" in errors
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
