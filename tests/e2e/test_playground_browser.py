@@ -2,82 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+from .harness import ROOT, chromium, need_browser, streamlit_server, wait_idle
+
 pytestmark = pytest.mark.browser
-
-
-def _need_browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is required under CI but was not found at {CHROMIUM}")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server():
-    _need_browser()
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not answer its health check within 90 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    need_browser()
+    with streamlit_server() as (url, _):
+        yield url
 
 
 @pytest.fixture()
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        pg = browser.new_page(viewport={"width": 1500, "height": 1100})
-        yield pg
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1500, "height": 1100})
 
 
-def _idle(page, timeout=90_000):
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=timeout)
+_idle = wait_idle
 
 
 def _conv_picture(page) -> str:

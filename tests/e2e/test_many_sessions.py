@@ -1,0 +1,129 @@
+"""Ten visitors at once: each uploads its own photo and kernel and sees only its own maps.
+
+The maps each browser shows are checked against values computed here from that visitor's own image
+and kernel, so any cross-talk through caches or module-level state would fail the test. The server must
+answer its health check throughout and stay under a memory bound.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import psutil
+import pytest
+from PIL import Image
+
+import cnn_core
+
+from .harness import chromium, healthy, need_browser, streamlit_server, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SESSIONS = 10
+MEMORY_BOUND = 4 * 1024**3  # bytes of RSS for the server process and its children
+
+
+def _photo(i: int, path) -> np.ndarray:
+    """A distinct 96×128 grayscale picture per visitor."""
+    rng = np.random.default_rng(1000 + i)
+    yy, xx = np.mgrid[0:96, 0:128]
+    a = (np.sin(xx / (3 + i)) * 60 + yy * (i + 1) % 255 + rng.integers(0, 40, (96, 128))).clip(0, 255)
+    a = a.astype(np.uint8)
+    Image.fromarray(a).save(path)
+    return a
+
+
+def _expected_conv(image: np.ndarray, centre: float) -> np.ndarray:
+    w = np.array([[-1, -1, -1], [-1, centre, -1], [-1, -1, -1]], dtype=float).tolist()
+    spec = cnn_core.default_spec().to_dict()
+    spec["layers"][0]["filters"] = [w]
+    conv = cnn_core.run_pipeline(image, spec)[1].maps[:, :, 0]
+    step = int(np.ceil(300 / 80))
+    return conv[::step, ::step]
+
+
+def _rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def test_ten_sessions_see_only_their_own_maps(tmp_path):
+    need_browser()
+    with streamlit_server() as (url, server_proc), chromium() as browser:
+        ps = psutil.Process(server_proc.pid)
+        health_failures: list[float] = []
+        peak = [0]
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                if not healthy(url):
+                    health_failures.append(time.time())
+                peak[0] = max(peak[0], _rss(ps))
+                stop.wait(0.5)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            pages, images = [], []
+            for i in range(SESSIONS):
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = ctx.new_page()
+                page.goto(url)
+                pages.append(page)
+                images.append(_photo(i, tmp_path / f"visitor{i}.png"))
+            for page in pages:
+                wait_idle(page)
+                page.get_by_text("Upload", exact=True).click()
+            # Every visitor uploads at nearly the same time...
+            for i, page in enumerate(pages):
+                page.locator("input[type=file]").set_input_files(str(tmp_path / f"visitor{i}.png"))
+            for i, page in enumerate(pages):
+                page.wait_for_selector(f"text=visitor{i}.png", timeout=60_000)
+            # ...and moves the centre weight by a different amount: 8 − 0.05·(i+1).
+            for i, page in enumerate(pages):
+                wait_idle(page)
+                thumb = page.get_by_role("slider", name="w[1,1]")
+                thumb.focus()
+                for _ in range(i + 1):
+                    page.keyboard.press("ArrowLeft")
+            for i, page in enumerate(pages):
+                centre = round(8 - 0.05 * (i + 1), 2)
+                page.wait_for_function(
+                    "v => { const s = document.querySelector('input[aria-label=\"w[1,1]\"]');"
+                    " return s && Math.abs(parseFloat(s.value) - v) < 1e-9; }",
+                    arg=centre, timeout=60_000,
+                )
+                wait_idle(page)
+                assert page.locator("[data-testid=stException]").count() == 0
+                page.wait_for_function(
+                    "document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000
+                )
+                shown = np.array(
+                    page.evaluate(
+                        "Array.from(document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z,"
+                        " r => Array.from(r))"
+                    ),
+                    dtype=np.float32,
+                )
+                expected = _expected_conv(images[i], centre)
+                assert shown.shape == expected.shape, f"visitor {i}"
+                np.testing.assert_allclose(shown, expected, rtol=1e-6, atol=1e-6, err_msg=f"visitor {i}")
+                # The same numbers must not fit any other visitor's photo.
+                for j in range(SESSIONS):
+                    if j != i:
+                        assert not np.allclose(shown, _expected_conv(images[j], centre), atol=1e-3)
+        finally:
+            stop.set()
+            watcher.join(5)
+        assert not health_failures, f"health check failed {len(health_failures)} times"
+        assert server_proc.poll() is None, "the server died"
+        assert peak[0] < MEMORY_BOUND, f"server used {peak[0] / 2**30:.2f} GiB, bound {MEMORY_BOUND / 2**30:.0f} GiB"
+        print(f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB")
