@@ -10,6 +10,8 @@ from cnn_core.kernels import PRESETS
 
 WEIGHT_MIN, WEIGHT_MAX = -10.0, 10.0
 MAX_SIZE = 7
+# Weights typed into the grid may be far outside the sliders' range, up to this magnitude.
+GRID_LIMIT = 1e30
 
 
 def _weights_key(prefix: str) -> str:
@@ -56,16 +58,18 @@ def _on_slider(prefix: str, i: int, j: int) -> None:
 
 def _on_grid(prefix: str, key: str) -> None:
     w = st.session_state[_weights_key(prefix)]
+    refused = []
     for row, cols in st.session_state[key].get("edited_rows", {}).items():
         for col, v in cols.items():
-            if v is None:
-                continue
             try:
                 fv = float(v)
             except (TypeError, ValueError):
+                fv = float("nan")
+            if not np.isfinite(fv) or abs(fv) > GRID_LIMIT:
+                refused.append(f"w[{row},{col}] = {v}")
                 continue
-            if np.isfinite(fv):
-                w[int(row)][int(col)] = float(np.clip(fv, -1e30, 1e30))
+            w[int(row)][int(col)] = fv
+    st.session_state[f"{prefix}_grid_refused"] = refused
     for i, r in enumerate(w):
         for j, v in enumerate(r):
             st.session_state[f"{prefix}_w{i}_{j}"] = float(np.clip(v, WEIGHT_MIN, WEIGHT_MAX))
@@ -109,10 +113,18 @@ def kernel_editor(prefix: str, default: str = "edge") -> tuple[np.ndarray, str |
                     f"w[{i},{j}]", WEIGHT_MIN, WEIGHT_MAX, step=0.05, key=key, format="%.3g",
                     on_change=_on_slider, args=(prefix, i, j), label_visibility="collapsed" if k > 5 else "visible",
                 )
+        if np.abs(w).max() > WEIGHT_MAX:
+            st.caption(f"Weights beyond ±{WEIGHT_MAX:g} show at the sliders' ends; the number grid has their values.")
     else:
         nonce = st.session_state.get(f"{prefix}_nonce", 0)
         key = f"{prefix}_grid_{nonce}"
         df = pd.DataFrame(w, columns=[str(j) for j in range(k)])
+        refused = st.session_state.pop(f"{prefix}_grid_refused", None)
+        if refused:
+            st.warning(
+                f"Kept the old value for {', '.join(refused)}: a weight must be a finite number "
+                f"between −{GRID_LIMIT:g} and {GRID_LIMIT:g}."
+            )
         st.data_editor(
             df, key=key, on_change=_on_grid, args=(prefix, key), hide_index=False,
             column_config={str(j): st.column_config.NumberColumn(format="%.4g", required=True) for j in range(k)},

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,7 +138,14 @@ def test_kernel_larger_than_input_says_why():
     assert "layers[0] (conv2d)" in errors and "nothing" in errors
 
 
-def _png(rgb: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
+
+def test_number_grid_mode_shows_the_same_kernel():
+    at = _app()
+    before = _hover_values(_figures(at)[1])
+    at.radio(key="pg_mode").set_value("Number grid").run()
+    assert not at.exception
+    grid = at.dataframe[0].value
+    np.testing.assert_array_equal(grid.to_numpy(), [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
+    # The sliders give way to the grid.
+    assert not [s for s in at.slider if s.key and s.key.startswith("pg_w")]
+    np.testing.assert_array_equal(_hover_values(_figures(at)[1]), before)
