@@ -87,6 +87,7 @@ class Stage:
     seconds: float = 0.0
     cached: bool = False
     device: str = field(default_factory=ops.device_label)
+    key: str = ""  # identifies the image and settings up to this stage ("" when run without a cache)
 
     @property
     def index(self) -> int:
@@ -305,7 +306,7 @@ def run_pipeline(
         hit = cache.get(key) if key is not None else None
         if hit is not None:
             x = hit
-            stages.append(Stage(p.name, x, p, 0.0, True))
+            stages.append(Stage(p.name, x, p, 0.0, True, key=cache.digest(key)))
             continue
         t0 = time.perf_counter()
         if p.layer is None:
@@ -318,7 +319,7 @@ def run_pipeline(
         seconds = time.perf_counter() - t0
         if key is not None:
             cache.put(key, x)
-        stages.append(Stage(p.name, x, p, seconds, False))
+        stages.append(Stage(p.name, x, p, seconds, False, key=cache.digest(key) if key is not None else ""))
     return stages
 
 
@@ -339,8 +340,11 @@ class StageCache:
         self.misses = 0
         self.evictions = 0
 
-    def _hash(self, key: str) -> str:
+    @staticmethod
+    def digest(key: str) -> str:
         return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
+
+    _hash = digest
 
     def get(self, key: str) -> np.ndarray | None:
         k = self._hash(key)

@@ -80,28 +80,66 @@ def choose_scale(lo: float, hi: float, cmap: str = "auto") -> ColorScale:
     return ColorScale(cmap, lo, hi)
 
 
+def palette(name: str) -> np.ndarray:
+    """(256, 3) uint8: the colour map squeezed into entries 0..254, and NAN_COLOR at 255."""
+    return _palette(name)
+
+
+@lru_cache(maxsize=None)
+def _palette(name: str) -> np.ndarray:
+    table = lut(name)
+    pal = np.empty((256, 3), dtype=np.uint8)
+    pal[:255] = table[np.rint(np.linspace(0, 255, 255)).astype(int)]
+    pal[255] = NAN_COLOR
+    pal.flags.writeable = False
+    return pal
+
+
+def color_indices(values: np.ndarray, scale: ColorScale) -> np.ndarray:
+    """Map float (height, width) values to palette indices: 0..254 along the scale, 255 for NaN.
+
+    Values beyond the scale are clipped to its ends (±inf too). A scale with no
+    width (a constant map) gives the middle index; an infinite one keeps only the sign.
+    """
+    span = scale.vmax - scale.vmin
+    v = np.asarray(values, dtype=np.float32)
+    if not math.isfinite(span) or span <= 0:
+        idx = np.full(v.shape, 127, dtype=np.uint8)
+        if span > 0:
+            idx[v > 0] = 254
+            idx[v < 0] = 0
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            t = (v - np.float32(scale.vmin)) * np.float32(254.0 / span)
+        np.clip(t, 0, 254, out=t)  # NaN stays NaN here...
+        nan = np.isnan(t)
+        if nan.any():
+            t[nan] = 0
+        idx = (t + 0.5).astype(np.uint8)
+        if nan.any():
+            idx[nan] = 255  # ...and gets its own colour
+        return idx
+    idx[np.isnan(v)] = 255
+    return idx
+
+
 def colorize(values: np.ndarray, scale: ColorScale) -> np.ndarray:
     """Map float (height, width) values to uint8 RGB (height, width, 3) through ``scale``.
 
     Values beyond the scale are clipped to its ends (±inf too); NaN shows as NAN_COLOR.
     A scale with no width (a constant map) shows its middle colour.
     """
-    table = lut(scale.cmap)
-    span = scale.vmax - scale.vmin
-    v = values.astype(np.float64, copy=False)
-    if not math.isfinite(span) or span <= 0:
-        idx = np.full(v.shape, 128, dtype=np.uint8)
-        if span > 0:  # an infinite span: only the sign is meaningful
-            idx = np.where(v > 0, 255, np.where(v < 0, 0, 128)).astype(np.uint8)
-    else:
-        with np.errstate(invalid="ignore", over="ignore"):
-            t = (v - scale.vmin) * (255.0 / span)
-        idx = np.clip(np.nan_to_num(t, nan=0.0, posinf=255.0, neginf=0.0), 0, 255).astype(np.uint8)
-    rgb = table[idx]
-    nan = np.isnan(v)
-    if nan.any():
-        rgb[nan] = NAN_COLOR
-    return rgb
+    return palette(scale.cmap)[color_indices(values, scale)]
+
+
+def indexed_png(values: np.ndarray, scale: ColorScale, compress_level: int = 1) -> bytes:
+    """A coloured map as a palette PNG: one byte per pixel, so it encodes fast and stays small."""
+    idx = np.ascontiguousarray(color_indices(values, scale))
+    img = Image.frombytes("P", (idx.shape[1], idx.shape[0]), idx.tobytes())
+    img.putpalette(palette(scale.cmap).tobytes())
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
 
 
 def input_rgb(maps: np.ndarray) -> np.ndarray:
@@ -127,6 +165,17 @@ def shrink_for_display(rgb: np.ndarray, max_side: int) -> np.ndarray:
     s = max_side / max(h, w)
     size = (max(1, round(w * s)), max(1, round(h * s)))
     return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+
+
+def shrink_values(values: np.ndarray, max_side: int) -> np.ndarray:
+    """Box-average float (height, width) values so the longer side is at most ``max_side``."""
+    h, w = values.shape
+    if max(h, w) <= max_side:
+        return values
+    s = max_side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    img = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32), mode="F")
+    return np.asarray(img.resize(size, Image.Resampling.BOX))
 
 
 def channel_grid(maps: np.ndarray, scale: ColorScale | None = None, gap: int = 2, columns: int | None = None) -> np.ndarray:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import math
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,79 +18,161 @@ DISPLAY_SIDE = 480
 HOVER_SIDE = 80
 
 
+class _UriCache:
+    """A small thread-safe LRU of encoded pictures, keyed by content identity (stage key, channel, scale)."""
+
+    def __init__(self, max_items: int = 256) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            v = self._items.get(key)
+            if v is not None:
+                self._items.move_to_end(key)
+            return v
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+
+_URIS = _UriCache()
+
+
+def picture_uri(
+    values: np.ndarray,
+    scale: render.ColorScale | None,
+    rgb,
+    display_side: int = DISPLAY_SIDE,
+    cache_key: tuple | None = None,
+) -> str:
+    """The map as a PNG data URI at most ``display_side`` pixels on its longer side.
+
+    Large maps are shrunk (box average of the values) before colouring: the
+    colouring then costs a few milliseconds whatever the map's size. ``rgb``,
+    a picture or a function making one, replaces the colour mapping (the input photo).
+    """
+    key = None if cache_key is None else (cache_key, scale, display_side, rgb is None)
+    if key is not None:
+        hit = _URIS.get(key)
+        if hit is not None:
+            return hit
+    if rgb is None:
+        png = render.indexed_png(render.shrink_values(values, display_side), scale)
+    else:
+        png = render.png_bytes(render.shrink_for_display(rgb() if callable(rgb) else rgb, display_side))
+    uri = "data:image/png;base64," + base64.b64encode(png).decode()
+    if key is not None:
+        _URIS.put(key, uri)
+    return uri
+
+
 def _colorscale(cmap: str) -> list[list]:
     table = render.lut(cmap)
     idx = np.linspace(0, 255, 11).round().astype(int)
     return [[i / 10, "rgb({},{},{})".format(*table[j])] for i, j in enumerate(idx)]
 
 
+class PrebuiltFigure(go.Figure):
+    """A figure whose JSON we built ourselves.
+
+    Plotly validates every property as a figure is assembled, which costs
+    tens of milliseconds per map. These figures are built from known-good
+    parts, so Streamlit takes the finished dict straight from ``to_dict``.
+    """
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def _typed(a: np.ndarray) -> dict:
+    """A NumPy array in plotly.js's compact typed-array form (base64 of the raw values)."""
+    a = np.ascontiguousarray(a)
+    code = {np.dtype(np.float32): "f4", np.dtype(np.int32): "i4", np.dtype(np.float64): "f8"}[a.dtype]
+    out = {"dtype": code, "bdata": base64.b64encode(a.tobytes()).decode()}
+    if a.ndim > 1:
+        out["shape"] = ",".join(str(n) for n in a.shape)
+    return out
+
+
 def map_figure(
     values: np.ndarray,
     scale: render.ColorScale | None,
     *,
-    rgb: np.ndarray | None = None,
+    rgb=None,
     height: int = 300,
     hover_side: int = HOVER_SIDE,
     display_side: int = DISPLAY_SIDE,
     colorbar: bool = True,
+    cache_key: tuple | None = None,
 ) -> go.Figure:
-    """A zoomable figure of one map (height, width).
+    """A zoomable figure of one map, (height, width) or (height, width, channels).
 
     The picture goes to the browser as one PNG (``rgb`` if given, else
     ``values`` coloured through ``scale``). Hovering shows the exact value at
     the pixel under the pointer, read from a grid sampled every few pixels on
-    large maps so the page stays light.
+    large maps so the page stays light. ``cache_key`` (anything that fully
+    identifies ``values``/``rgb``) lets an unchanged picture skip re-encoding.
     """
     h, w = values.shape[:2]
-    if rgb is None:
-        rgb = render.colorize(values, scale)
-    small = render.shrink_for_display(rgb, display_side)
-    uri = "data:image/png;base64," + base64.b64encode(render.png_bytes(small)).decode()
-    fig = go.Figure()
-    # The image spans pixel centres 0..w-1 / 0..h-1 whatever size it was sent at.
-    fig.add_layout_image(
-        source=uri, xref="x", yref="y", x=-0.5, y=-0.5, sizex=w, sizey=h,
-        sizing="stretch", layer="below", xanchor="left", yanchor="top",
-    )
+    uri = picture_uri(values, scale, rgb, display_side, cache_key)
     step_y = max(1, math.ceil(h / hover_side))
     step_x = max(1, math.ceil(w / hover_side))
-    ys = np.arange(0, h, step_y)
-    xs = np.arange(0, w, step_x)
     sampled = values[::step_y, ::step_x].astype(np.float32)
-    show_bar = colorbar and scale is not None
     if sampled.ndim == 3:  # colour input: show every channel's value
         z, custom = sampled[:, :, 0], sampled
         names = "RGB" if sampled.shape[2] == 3 else [f"c{i}" for i in range(sampled.shape[2])]
         values_tpl = " ".join(f"{n} %{{customdata[{i}]:.4f}}" for i, n in enumerate(names))
     else:
         z, custom, values_tpl = sampled, None, "value %{z:.5g}"
-    fig.add_trace(
-        go.Heatmap(
-            z=z, x=xs, y=ys, customdata=custom, opacity=0.0, showscale=False,
-            colorscale=_colorscale(scale.cmap) if scale else "gray",
-            hovertemplate="row %{y}, col %{x}<br>" + values_tpl + "<extra></extra>",
-        )
-    )
-    if show_bar:
-        # An invisible scatter carries the colour bar, so the bar itself is drawn opaque.
-        fig.add_trace(
-            go.Scatter(
-                x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
-                marker=dict(
-                    colorscale=_colorscale(scale.cmap), cmin=scale.vmin, cmax=scale.vmax, color=[scale.vmin],
-                    showscale=True, colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), outlinewidth=0),
-                ),
-            )
-        )
-    fig.update_xaxes(range=[-0.5, w - 0.5], showgrid=False, zeroline=False, visible=False, constrain="domain")
-    fig.update_yaxes(
-        range=[h - 0.5, -0.5], showgrid=False, zeroline=False, visible=False, scaleanchor="x", constrain="domain"
-    )
-    fig.update_layout(
-        height=height, margin=dict(l=0, r=0, t=0, b=0), dragmode="zoom",
-        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-    )
-    return fig
+    # The picture spans pixel centres 0..w-1 / 0..h-1 whatever size it was sent at.
+    heat = {
+        "type": "heatmap",
+        "z": _typed(z),
+        "x": _typed(np.arange(0, w, step_x, dtype=np.int32)),
+        "y": _typed(np.arange(0, h, step_y, dtype=np.int32)),
+        "opacity": 0,
+        "showscale": False,
+        "colorscale": _colorscale(scale.cmap if scale else "gray"),
+        "hovertemplate": "row %{y}, col %{x}<br>" + values_tpl + "<extra></extra>",
+    }
+    if custom is not None:
+        heat["customdata"] = custom.tolist()
+    data = [heat]
+    if colorbar and scale is not None:
+        # An invisible marker carries the colour bar, so the bar is drawn opaque while the heatmap is not.
+        data.append({
+            "type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip",
+            "showlegend": False,
+            "marker": {
+                "colorscale": _colorscale(scale.cmap), "cmin": scale.vmin, "cmax": scale.vmax,
+                "color": [scale.vmin], "showscale": True,
+                "colorbar": {"thickness": 10, "len": 0.9, "tickfont": {"size": 10}, "outlinewidth": 0},
+            },
+        })
+    axis = {"showgrid": False, "zeroline": False, "visible": False, "constrain": "domain"}
+    layout = {
+        "height": height,
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "dragmode": "zoom",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {**axis, "range": [-0.5, w - 0.5]},
+        "yaxis": {**axis, "range": [h - 0.5, -0.5], "scaleanchor": "x"},
+        "images": [{
+            "source": uri, "xref": "x", "yref": "y", "x": -0.5, "y": -0.5, "sizex": w, "sizey": h,
+            "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top",
+        }],
+    }
+    return PrebuiltFigure({"data": data, "layout": layout})
 
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"], "scrollZoom": False}

@@ -33,13 +33,17 @@ def shape_text(shape: tuple[int, int, int]) -> str:
     return f"{shape[0]}×{shape[1]}×{shape[2]}"
 
 
+def _key(stage: Stage, channel: int) -> tuple | None:
+    return (stage.key, channel) if stage.key else None
+
+
 def draw_map(stage: Stage, channel: int | None, scale: render.ColorScale | None, *, height: int, key: str) -> None:
     """One map as a zoomable figure with hover values; ``channel`` None draws the input in its own colours."""
     if channel is None:
         values = stage.maps if stage.maps.shape[2] > 1 else stage.maps[:, :, 0]
-        fig = map_figure(values, None, rgb=render.input_rgb(stage.maps), height=height)
+        fig = map_figure(values, None, rgb=lambda: render.input_rgb(stage.maps), height=height, cache_key=_key(stage, -1))
     else:
-        fig = map_figure(stage.maps[:, :, channel], scale, height=height)
+        fig = map_figure(stage.maps[:, :, channel], scale, height=height, cache_key=_key(stage, channel))
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, theme=None)
 
 
