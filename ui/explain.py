@@ -20,9 +20,9 @@ _ACT = {
 
 def _padding_words(layer: Conv2D) -> str:
     if layer.padding == "same":
-        return "With \"same\" padding a border of zeros is added so that, at stride 1, the output keeps the input's size"
+        return "\"Same\" padding adds a border of zeros so that, at stride 1, the size is kept"
     if layer.padding == "valid":
-        return "With \"valid\" padding the kernel only visits places where it fits entirely, so the map shrinks"
+        return "\"Valid\" padding: the kernel only visits places where it fits, so the map shrinks"
     (t, b), (left, r) = layer.padding
     return f"The input is padded with zeros ({t} top, {b} bottom, {left} left, {r} right) before sliding"
 
@@ -43,15 +43,15 @@ def caption(stage: Stage, previous: Stage | None) -> str:
         dil = f", with its taps spread {dh} pixels apart (dilation)" if max(dh, dw) > 1 else ""
         over = f" over all {cin} input channels" if cin > 1 else ""
         n = len(layer.filters)
-        depth = f"{n} filter{'s' if n > 1 else ''}, so the output has {n} channel{'s' if n > 1 else ''}"
+        depth = f"{n} filter{'s' if n > 1 else ''} → {n} output channel{'s' if n > 1 else ''}"
         frame = (
-            " The padding zeros act like black pixels, so a bright frame can appear along the border."
+            " The zeros act as black pixels, so the border can light up."
             if layer.padding != "valid" and kh * kw > 1
             else ""
         )
         return (
-            f"A {kh}×{kw} kernel slides across the input {step} at a time{dil}; at each stop it multiplies the "
-            f"patch under it by its weights{over} and adds them up. {_padding_words(layer)}.{frame} {depth}."
+            f"A {kh}×{kw} kernel slides {step} at a time{dil}; at each stop it multiplies the patch under it "
+            f"by its weights{over} and adds up. {_padding_words(layer)}.{frame} {depth}."
         )
     if isinstance(layer, Activation):
         text = _ACT[layer.function].format(alpha=layer.alpha)
