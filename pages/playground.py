@@ -5,11 +5,55 @@ import streamlit as st
 import cnn_core
 from cnn_core.render import COLORMAPS
 from cnn_core.spec import ACTIVATIONS
-from ui import compute, explain, maps
-from ui.inputs import picture_picker
-from ui.kernel_editor import kernel_editor
+from ui import compute, explain, maps, share_panel
+from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
+from ui.kernel_editor import kernel_editor, set_weights
+from ui.playground_state import widgets_from_spec
 
 P = "pg"  # widget-key prefix of this page
+
+# The reference article's worked example, unless a link says otherwise.
+DEFAULTS = {
+    f"{P}_color": "grayscale", f"{P}_resize": True, f"{P}_h": 300, f"{P}_w": 300,
+    f"{P}_cmap": "auto", f"{P}_scale": "layer",
+    f"{P}_stride": 1, f"{P}_padding": "same", f"{P}_pad": 1, f"{P}_dilation": 1, f"{P}_bias": 0.0,
+    f"{P}_act": "relu", f"{P}_alpha": 0.2,
+    f"{P}_pool_on": True, f"{P}_pool_mode": "max", f"{P}_pool_size": 2, f"{P}_pool_stride": 2,
+    f"{P}_pool_padding": "same",
+}
+
+
+def apply_link(link) -> str | None:
+    """Set every control from a shared link; returns a warning if the link can't be shown here."""
+    applied = widgets_from_spec(link.spec)
+    if applied is None:
+        return (
+            "This link's layers don't fit the playground, which holds one single-filter convolution, one "
+            "activation and an optional pooling layer; showing the defaults instead. The Layer stack page "
+            "builds stacks like it."
+        )
+    values, weights, preset = applied
+    st.session_state.update(values)
+    set_weights(P, weights, preset)
+    st.session_state[f"{P}_cmap"] = link.view["cmap"]
+    st.session_state[f"{P}_scale"] = link.view["scale"] if link.view["scale"] in maps.SCALE_MODES else "layer"
+    if link.image is not None:
+        st.session_state[link_image_key(P)] = link.image
+        st.session_state[f"{P}_source"] = LINK_SOURCE
+    else:
+        st.session_state[f"{P}_source"] = "Sample"
+        st.session_state[f"{P}_sample"] = link.sample
+    return None
+
+
+link, link_warning = share_panel.read_link(P, "playground")
+if link is not None:
+    link_warning = apply_link(link)
+    note = share_panel.link_note(link)
+    if note and not link_warning:
+        st.session_state[f"{P}_link_note"] = note
+for key, value in DEFAULTS.items():
+    st.session_state.setdefault(key, value)
 
 st.title("What a convolution does to a photo")
 st.markdown(
@@ -17,17 +61,21 @@ st.markdown(
     "reshapes the values; **pooling** shrinks the map. Move any slider below and watch every stage change. "
     "The numbers are TensorFlow's own."
 )
+if link_warning:
+    st.warning(link_warning)
+if st.session_state.get(f"{P}_link_note"):
+    st.info(st.session_state[f"{P}_link_note"])
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 picture = picture_picker(P)
 color = st.sidebar.radio("Colour", ["grayscale", "rgb"], horizontal=True, key=f"{P}_color")
-resize = st.sidebar.checkbox("Resize before the network", value=True, key=f"{P}_resize")
+resize = st.sidebar.checkbox("Resize before the network", key=f"{P}_resize")
 size = None
 if resize:
     c1, c2 = st.sidebar.columns(2)
     size = [
-        c1.number_input("Height", 1, 4096, 300, key=f"{P}_h"),
-        c2.number_input("Width", 1, 4096, 300, key=f"{P}_w"),
+        c1.number_input("Height", 1, 4096, key=f"{P}_h"),
+        c2.number_input("Width", 1, 4096, key=f"{P}_w"),
     ]
 st.sidebar.subheader("Display")
 cmap = st.sidebar.selectbox(
@@ -50,21 +98,21 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
         weights, preset = kernel_editor(P)
     with c_col:
         st.subheader("Convolution")
-        stride = st.select_slider("Stride", [1, 2, 3, 4], value=1, key=f"{P}_stride")
+        stride = st.select_slider("Stride", [1, 2, 3, 4], key=f"{P}_stride")
         pad_mode = st.selectbox("Padding", ["same", "valid", "zeros on every side"], key=f"{P}_padding")
         padding = pad_mode
         if pad_mode == "zeros on every side":
-            padding = st.number_input("Zeros per side", 0, 64, 1, key=f"{P}_pad")
-        dilation = st.select_slider("Dilation", [1, 2, 3, 4], value=1, key=f"{P}_dilation")
-        bias = st.slider("Bias", -2.0, 2.0, 0.0, 0.05, key=f"{P}_bias")
+            padding = st.number_input("Zeros per side", 0, 64, key=f"{P}_pad")
+        dilation = st.select_slider("Dilation", [1, 2, 3, 4], key=f"{P}_dilation")
+        bias = st.slider("Bias", -2.0, 2.0, step=0.05, key=f"{P}_bias")
     with a_col:
         st.subheader("Activation")
         function = st.selectbox("Function", ACTIVATIONS, key=f"{P}_act")
         act = {"type": "activation", "function": function}
         if function == "leaky_relu":
-            act["alpha"] = st.slider("Slope below 0 (alpha)", 0.0, 1.0, 0.2, 0.01, key=f"{P}_alpha")
+            act["alpha"] = st.slider("Slope below 0 (alpha)", 0.0, 1.0, step=0.01, key=f"{P}_alpha")
         st.subheader("Pooling")
-        pool_on = st.toggle("Pooling layer", value=True, key=f"{P}_pool_on")
+        pool_on = st.toggle("Pooling layer", key=f"{P}_pool_on")
         layers = [
             {"type": "conv2d", "filters": [preset or weights.tolist()], "stride": stride, "padding": padding,
              "dilation": dilation, "bias": bias},
@@ -72,8 +120,8 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
         ]
         if pool_on:
             mode = st.radio("Mode", ["max", "avg"], horizontal=True, key=f"{P}_pool_mode")
-            window = st.select_slider("Window", [1, 2, 3, 4, 5], value=2, key=f"{P}_pool_size")
-            pstride = st.select_slider("Stride ", [1, 2, 3, 4, 5], value=2, key=f"{P}_pool_stride")
+            window = st.select_slider("Window", [1, 2, 3, 4, 5], key=f"{P}_pool_size")
+            pstride = st.select_slider("Stride ", [1, 2, 3, 4, 5], key=f"{P}_pool_stride")
             ppad = st.radio("Padding ", ["same", "valid"], horizontal=True, key=f"{P}_pool_padding")
             layers.append({"type": "pool2d", "mode": mode, "size": window, "stride": pstride, "padding": ppad})
 
@@ -100,6 +148,9 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
                     st.caption(maps.map_stats(stage.maps))
         ms = " · ".join(f"{s.title.lower()} {'cached' if s.cached else f'{s.seconds * 1000:.1f} ms'}" for s in stages)
         st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
+        link_image = st.session_state.get(link_image_key(P)) if picture.label == "the photo in the link" else None
+        state = share_panel.view_state("playground", picture, spec, cmap, scale_mode, link_image)
+        share_panel.share_and_export(P, state, picture, stages)
 
 
 if picture is not None:

@@ -80,12 +80,31 @@ def _session_upload(prefix: str, up, downscale: bool) -> Picture:
     return pic
 
 
+LINK_SOURCE = "From the link"
+
+
+def link_image_key(prefix: str) -> str:
+    return f"{prefix}_link_image"
+
+
 def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | None:
-    """Sidebar controls to pick a sample or upload a photo. Shows errors itself; None if unusable."""
+    """Sidebar controls to pick a sample or upload a photo. Shows errors itself; None if unusable.
+
+    When a shared link carried a small photo (stored under ``link_image_key``), it is a third choice.
+    """
     st.sidebar.subheader("Input image")
+    link_image = st.session_state.get(link_image_key(prefix))
+    choices = ["Sample", "Upload"] + ([LINK_SOURCE] if link_image else [])
     source = st.sidebar.radio(
-        "Source", ["Sample", "Upload"], horizontal=True, key=f"{prefix}_source", label_visibility="collapsed"
+        "Source", choices, horizontal=True, key=f"{prefix}_source", label_visibility="collapsed"
     )
+    if source == LINK_SOURCE:
+        try:
+            arr, key = _decode(_digest(link_image), False, link_image)
+            return Picture(arr, key, "the photo in the link", None)
+        except cnn_core.ImageError as e:
+            st.sidebar.error(f"The photo in the link can't be used: {e.detail}")
+            return load_sample(default_sample)
     if source == "Sample":
         names = list(SAMPLES)
         if st.session_state.get(f"{prefix}_sample") not in names:

@@ -149,3 +149,55 @@ def test_number_grid_mode_shows_the_same_kernel():
     # The sliders give way to the grid.
     assert not [s for s in at.slider if s.key and s.key.startswith("pg_w")]
     np.testing.assert_array_equal(_hover_values(_figures(at)[1]), before)
+
+
+def _params(at: AppTest) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def _open_link(params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_link_round_trip_gives_identical_maps():
+    at = _app()
+    at.selectbox(key="pg_sample").set_value("brick").run()
+    at.selectbox(key="pg_preset").set_value("sobel_x").run()
+    at.slider(key="pg_w0_0").set_value(-2.5).run()
+    at.select_slider(key="pg_stride").set_value(2).run()
+    at.selectbox(key="pg_act").set_value("leaky_relu").run()
+    at.slider(key="pg_alpha").set_value(0.35).run()
+    at.radio(key="pg_pool_mode").set_value("avg").run()
+    at.selectbox(key="pg_cmap").set_value("viridis").run()
+    assert not at.exception
+    params = _params(at)
+    assert set(params) >= {"p", "s", "v", "c"} and sum(len(v) for v in params.values()) < 2000
+    fresh = _open_link(params)
+    assert not fresh.warning
+    assert _headers(fresh) == _headers(at)
+    for a, b in zip(_figures(at), _figures(fresh)):
+        np.testing.assert_array_equal(_hover_values(a), _hover_values(b))
+        assert a["layout"]["images"][0]["source"] == b["layout"]["images"][0]["source"]
+    assert fresh.selectbox(key="pg_sample").value == "brick"
+    assert fresh.slider(key="pg_w0_0").value == -2.5
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"p": "playground", "c": "not-base64!!"},
+        {"p": "<script>alert(1)</script>"},
+        {"p": "playground", "s": "../../etc/passwd"},
+        {"p": "playground", "c": "eJzLSM3JyQcABiwCFQ"},  # zlib of "hello"
+    ],
+)
+def test_bad_link_warns_once_and_shows_defaults(params):
+    at = _open_link(params)
+    assert len(at.warning) == 1
+    assert _headers(at)[3] == "**→ Pooling** · 150×150×1"
+    assert at.selectbox(key="pg_preset").value == "edge"

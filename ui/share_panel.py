@@ -1,0 +1,117 @@
+"""Links that rebuild a view, and downloads of what it shows."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import cnn_core
+from cnn_core import export, share
+from cnn_core.pipeline import Stage
+
+from .inputs import Picture
+
+
+def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | None]:
+    """The state in the page's URL, read once per session; (None, None) when there is none.
+
+    A link for another page, or one that can't be used, comes back as (None, warning).
+    """
+    flag = f"{prefix}_link_read"
+    if st.session_state.get(flag):
+        return None, None
+    st.session_state[flag] = True
+    params = st.query_params.to_dict()
+    if not params:
+        return None, None
+    state, warning = share.decode_state(params)
+    if warning:
+        return None, warning
+    if state.page != page:
+        return None, None
+    return state, None
+
+
+def link_note(state: share.LinkState) -> str | None:
+    """What to tell the visitor about the picture a link shows, or None."""
+    if state.image is not None:
+        return "This link carries a small copy of the photo it was made with."
+    if state.from_upload:
+        return (
+            f"This link was made from an uploaded photo, which links can't carry: the "
+            f"'{state.sample}' sample stands in for it. Upload your own photo to see it."
+        )
+    return None
+
+
+def sync_url(state: share.LinkState) -> dict[str, str]:
+    """Keep the address bar equal to the view, so copying it shares exactly this."""
+    params = share.encode_state(state)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    return params
+
+
+def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stages: list[Stage]) -> None:
+    """The Share and Download controls for a computed view."""
+    with st.expander("Share or download this view", icon="🔗"):
+        if picture.sample is None and state.image is None:
+            embed = st.checkbox(
+                "Put a small copy of my photo in the link (about 100×100 pixels)",
+                key=f"{prefix}_embed",
+                help="Otherwise the link names a bundled sample to stand in for your upload.",
+            )
+            if embed:
+                data = share.embed_image(picture.array)
+                if data is None:
+                    st.caption("Your photo can't be made small enough for a link; a sample stands in.")
+                state = share.LinkState(
+                    page=state.page, sample=None if data else state.sample, spec=state.spec, view=state.view,
+                    image=data, from_upload=data is None,
+                )
+        params = sync_url(state)
+        problem = share.link_problem(params)
+        if problem:
+            st.warning(problem + " Download the spec JSON below instead.")
+        else:
+            base = st.context.url or ""
+            url = share.share_url(base, state) if base else "?" + share.share_url("", state).split("?", 1)[1]
+            st.caption("Copy this link (the address bar holds the same):")
+            st.code(url, language=None, wrap_lines=True)
+            if state.from_upload:
+                st.caption(f"Uploaded photos don't travel in links; the '{state.sample}' sample will stand in.")
+        spec = state.spec
+        view = state.view
+        c1, c2 = st.columns(2)
+        c1.download_button(
+            "Download everything (ZIP)",
+            data=lambda: export.export_zip(stages, spec, cmap=view["cmap"], scale=view["scale"]),
+            file_name="cnn-playground.zip",
+            mime="application/zip",
+            key=f"{prefix}_zip",
+            help="Every stage's maps as PNG (coloured as shown) and as raw float32 .npy, the spec JSON, "
+            "a contact sheet and an animated GIF of the progression.",
+            on_click="ignore",
+        )
+        c2.download_button(
+            "Download the spec (JSON)",
+            data=spec.to_json(indent=2),
+            file_name="pipeline-spec.json",
+            mime="application/json",
+            key=f"{prefix}_spec_json",
+            on_click="ignore",
+        )
+
+
+def view_state(
+    page: str, picture: Picture, spec: cnn_core.Spec, cmap: str, scale: str, link_image: bytes | None = None
+) -> share.LinkState:
+    """The link state for what is on screen (before the visitor chooses to embed an uploaded photo)."""
+    if link_image is not None:
+        return share.LinkState(page=page, sample=None, spec=spec, view={"cmap": cmap, "scale": scale}, image=link_image)
+    return share.LinkState(
+        page=page,
+        sample=picture.sample or "camera",
+        spec=spec,
+        view={"cmap": cmap, "scale": scale},
+        from_upload=picture.sample is None,
+    )
