@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import warnings
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +13,25 @@ from .errors import ImageError
 
 # The largest image the app works on. Bigger ones are refused, or shrunk when asked.
 MAX_PIXELS = 4096 * 4096
-# Never decode more than this, even to shrink it; Pillow's own bomb guard stays on above it.
+# Never decode more than this, even to shrink it. Pillow's own bomb guard
+# (Image.MAX_IMAGE_PIXELS) stays on as well and is never raised here.
 MAX_DECODE_PIXELS = 64_000_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
-FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF", "MPO")
+# Formats Pillow may open. MPO (multi-picture JPEG) opens through the JPEG opener.
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
+
+# Leading bytes of the formats above, to tell a broken image from something that is no image at all.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+_HIGH_DEPTH = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
 def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool = False) -> np.ndarray:
@@ -25,7 +39,8 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool =
 
     EXIF orientation is applied; palette, alpha, CMYK and 16-bit images become
     grayscale (H, W) or RGB (H, W, 3), with transparency laid over white; an
-    animated or multi-page file gives its first frame.
+    animated or multi-page file gives its first frame. The size is checked
+    from the header, before any pixels are decoded.
 
     Args:
         data: the file's bytes.
@@ -41,43 +56,51 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool =
     if not data:
         raise ImageError("the file is empty (0 bytes)", "image")
     if len(data) > MAX_FILE_BYTES:
-        raise ImageError(f"the file is {len(data) / 1e6:.0f} MB; at most {MAX_FILE_BYTES / 1e6:.0f} MB is accepted", "image")
+        raise ImageError(
+            f"the file is {len(data) / 1e6:.0f} MB; at most {MAX_FILE_BYTES / 1e6:.0f} MB is accepted", "image"
+        )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=FORMATS)
-            w, h = im.size
-            pixels = w * h
-            if pixels > max_pixels and (not downscale or pixels > MAX_DECODE_PIXELS):
-                advice = (
-                    " Choose to downscale it, or shrink it before uploading."
-                    if pixels <= MAX_DECODE_PIXELS
-                    else " Shrink it before uploading."
-                )
-                raise ImageError(
-                    f"is {w}×{h} = {pixels:,} pixels, over the limit of {max_pixels:,}.{advice}",
-                    "image",
-                )
-            if pixels > max_pixels and im.format == "JPEG":
-                # Let libjpeg decode at a reduced scale: far less memory and time.
-                scale = (pixels / max_pixels) ** 0.5
-                im.draft(im.mode, (int(w / scale) + 1, int(h / scale) + 1))
-            im.seek(0)
-            im.load()
-            im = ImageOps.exif_transpose(im) or im
-            arr = _to_uint8(im)
-    except ImageError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("looks like a decompression bomb (a small file that expands to a huge image); refused", "image") from None
+        # Reads the header only. Pillow refuses a header of more than 2 × MAX_IMAGE_PIXELS here.
+        im = Image.open(io.BytesIO(data), formats=FORMATS)
+    except Image.DecompressionBombError as e:
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        count = f"{int(found.group(1)):,}" if found else f"more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,}"
+        raise ImageError(_bomb_message(count, len(data), max_pixels), "image") from None
     except UnidentifiedImageError:
+        fmt = _signature(data)
+        if fmt:
+            raise ImageError(
+                f"starts like a {fmt} file but its header is corrupt or truncated, so it could not be read", "image"
+            ) from None
         raise ImageError(
             f"is not an image this app can read; upload one of: {', '.join(EXTENSIONS)}", "image"
         ) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError) as e:
-        raise ImageError(f"could not be decoded; the file looks truncated or corrupt ({_short(e)})", "image") from None
+    except Exception as e:  # anything else Pillow raises on a hostile header is a broken file
+        raise ImageError(f"could not be read; the file looks corrupt or truncated ({_short(e)})", "image") from None
+    w, h = im.size
+    pixels = w * h
+    if Image.MAX_IMAGE_PIXELS and pixels > Image.MAX_IMAGE_PIXELS:  # Pillow only warned; refuse it
+        raise ImageError(_bomb_message(f"{w}×{h} = {pixels:,}", len(data), max_pixels), "image")
+    if pixels > max_pixels and (not downscale or pixels > MAX_DECODE_PIXELS):
+        advice = (
+            " Choose to downscale it, or shrink it before uploading."
+            if pixels <= MAX_DECODE_PIXELS
+            else " Shrink it before uploading."
+        )
+        raise ImageError(f"is {w}×{h} = {pixels:,} pixels, over the limit of {max_pixels:,}.{advice}", "image")
+    try:
+        if pixels > max_pixels and im.format in ("JPEG", "MPO"):
+            # Let libjpeg decode at a reduced scale: far less memory and time.
+            scale = (pixels / max_pixels) ** 0.5
+            im.draft(im.mode, (int(w / scale) + 1, int(h / scale) + 1))
+        im.seek(0)
+        im.load()
+        im = _upright(im)
+        arr = _to_uint8(im)
     except MemoryError:
         raise ImageError("is too large to decode on this server", "image") from None
+    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, ... on broken data
+        raise ImageError(f"could not be decoded; the file looks truncated or corrupt ({_short(e)})", "image") from None
     if arr.shape[0] * arr.shape[1] > max_pixels:
         arr = _shrink(arr, max_pixels)
     return arr
@@ -95,42 +118,72 @@ def load_image(path: str | Path, **kwargs) -> np.ndarray:
         raise ImageError(e.detail, str(path)) from None
 
 
+def _bomb_message(count: str, nbytes: int, max_pixels: int) -> str:
+    return (
+        f"has {count} pixels, far over the limit of {max_pixels:,} pixels. A {_file_size(nbytes)} file that "
+        "expands this much could be a decompression bomb, so it was refused without decoding. "
+        "If it is a real picture, shrink it before uploading."
+    )
+
+
+def _file_size(nbytes: int) -> str:
+    if nbytes < 10_000:
+        return f"{nbytes:,}-byte"
+    return f"{nbytes / 1e3:,.0f} KB" if nbytes < 10_000_000 else f"{nbytes / 1e6:,.0f} MB"
+
+
+def _signature(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return next((fmt for magic, fmt in _SIGNATURES if data.startswith(magic)), None)
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation. A broken EXIF block leaves the pixels as stored rather than failing."""
+    try:
+        return ImageOps.exif_transpose(im) or im
+    except Exception:
+        return im
+
+
 def _to_uint8(im: Image.Image) -> np.ndarray:
     mode = im.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        a = np.asarray(im).astype(np.float64)
-        if mode in ("I", "F"):
-            lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
-            top = 65535.0 if (lo >= 0 and hi <= 65535 and hi > 255) else (255.0 if hi <= 255 and lo >= 0 else None)
-            if top is None:  # arbitrary range: stretch to 0..255
-                a = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
-                top = 255.0
-            a = a / top * 255.0
+    if mode in _HIGH_DEPTH:
+        return _high_depth_to_uint8(im)
+    if im.has_transparency_data:
+        # Includes palette and grey/RGB images with a transparent colour (tRNS), not only alpha modes.
+        gray = mode in ("1", "L", "LA", "La")
+        return np.asarray(_over_white(im.convert("LA" if gray else "RGBA"), "L" if gray else "RGB"), dtype=np.uint8)
+    if mode in ("1", "L"):
+        return np.asarray(im.convert("L"), dtype=np.uint8)
+    # P, CMYK, YCbCr, LAB, HSV, RGBX, ...: Pillow's conversion (naive for CMYK; no ICC profiles).
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def _high_depth_to_uint8(im: Image.Image) -> np.ndarray:
+    """16-bit (0..65535 → 0..255), 32-bit integer and float greyscale as uint8."""
+    a = np.asarray(im).astype(np.float64)
+    if im.mode in ("I", "F"):
+        # No declared range: read 0..255 or 0..65535 data as such, stretch anything else.
+        finite = a[np.isfinite(a)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        if lo >= 0 and hi <= 255:
+            top = 255.0
+        elif lo >= 0 and hi <= 65535:
+            top = 65535.0
         else:
-            a = a / 257.0
-        return np.clip(np.rint(np.nan_to_num(a)), 0, 255).astype(np.uint8)
-    if mode == "1":
-        im = im.convert("L")
-    elif mode == "P":
-        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-    elif mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
-        im = im.convert("RGB")
-    elif mode == "PA":
-        im = im.convert("RGBA")
-    elif mode not in ("L", "LA", "RGB", "RGBA", "La", "RGBa"):
-        im = im.convert("RGB")
-    if im.mode in ("LA", "La"):
-        im = _over_white(im.convert("LA"), "L")
-    elif im.mode in ("RGBA", "RGBa"):
-        im = _over_white(im.convert("RGBA"), "RGB")
-    a = np.asarray(im, dtype=np.uint8)
-    return np.ascontiguousarray(a)
+            a = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
+            top = 255.0
+        a = a / top * 255.0
+    else:
+        a = a / 257.0
+    return np.clip(np.rint(np.nan_to_num(a)), 0, 255).astype(np.uint8)
 
 
 def _over_white(im: Image.Image, mode: str) -> Image.Image:
     """Lay an image with alpha over a white background (transparent areas read as paper, not black)."""
-    bg = Image.new(im.mode, im.size, (255,) * len(im.mode))
-    return Image.alpha_composite(bg.convert("RGBA"), im.convert("RGBA")).convert(mode)
+    bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+    return Image.alpha_composite(bg, im.convert("RGBA")).convert(mode)
 
 
 def _shrink(arr: np.ndarray, max_pixels: int) -> np.ndarray:
@@ -141,5 +194,5 @@ def _shrink(arr: np.ndarray, max_pixels: int) -> np.ndarray:
 
 
 def _short(e: Exception) -> str:
-    s = str(e) or type(e).__name__
+    s = " ".join(str(e).split()) or type(e).__name__
     return s if len(s) <= 80 else s[:77] + "..."
