@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import CnnError
 
 USAGE_ERROR = 2
+DECODE_THREADS = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,14 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args)
     except CnnError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(str(e))
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        _error("interrupted")
         return 130
     except Exception as e:  # a last guard: one line, never a traceback
-        print(f"error: unexpected {type(e).__name__}: {e}", file=sys.stderr)
+        _error(f"unexpected {type(e).__name__}: {e}")
         return 1
+
+
+def _error(message: str) -> None:
+    """One line on stderr, whatever the message holds."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)
 
 
 def _collect(paths: list[str]) -> list[Path]:
@@ -69,31 +77,57 @@ def _run(args: argparse.Namespace) -> int:
     files = _collect(args.images)
     if not files:
         raise CnnError("no image files found", "images")
-    # TensorFlow loads only after the cheap checks above.
+    from PIL import Image
+
     from .images import load_image
     from .spec import default_spec, parse_spec
 
-    spec = parse_spec(text) if args.spec else default_spec()
+    # decode_image refuses these itself; Pillow's warning would only add lines to stderr.
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    try:
+        spec = parse_spec(text) if args.spec else default_spec()
+    except SpecError as e:
+        raise SpecError(str(e), args.spec) from None  # name the file as well as the field
     out = Path(args.out)
     single = len(files) == 1
+    folders = _folder_names(files)
     failures: list[str] = []
-    show = not args.quiet and sys.stderr.isatty() or (not args.quiet and not single)
+    show = not args.quiet and (sys.stderr.isatty() or not single)
 
     def decode(path: Path):
         try:
             return load_image(path), None
         except CnnError as e:
             return None, str(e)
+        except Exception as e:  # never lose the batch over one file
+            return None, f"{path}: unexpected {type(e).__name__}: {e}"
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for n, (path, (image, err)) in enumerate(zip(files, pool.map(decode, files)), 1):
+    # Decode in threads while the main thread runs the pipeline, but only a few
+    # images ahead: a folder of large photos must not all sit in memory at once.
+    with ThreadPoolExecutor(max_workers=DECODE_THREADS, thread_name_prefix="decode") as pool:
+        queue = iter(zip(files, folders))
+        pending: deque = deque()
+
+        def top_up() -> None:
+            while len(pending) < DECODE_THREADS + 1 and (item := next(queue, None)) is not None:
+                pending.append((*item, pool.submit(decode, item[0])))
+
+        top_up()
+        n = 0
+        while pending:
+            path, folder, job = pending.popleft()
+            image, err = job.result()
+            top_up()
+            n += 1
             if image is not None:
                 try:
-                    _write(image, spec, out if single else out / _folder_name(path, files), args.cmap)
+                    _write(image, spec, out if single else out / folder, args.cmap)
                 except CnnError as e:
                     err = f"{path}: {e}"
                 except OSError as e:
                     err = f"{path}: could not write output ({e.strerror or e})"
+                except Exception as e:  # report it and go on with the other images
+                    err = f"{path}: unexpected {type(e).__name__}: {e}"
             if err:
                 failures.append(err)
             if show:
@@ -101,16 +135,27 @@ def _run(args: argparse.Namespace) -> int:
     if show:
         print(file=sys.stderr)
     for f in failures:
-        print(f"error: {f}", file=sys.stderr)
+        _error(f)
     if failures:
         print(f"{len(files) - len(failures)} of {len(files)} images done; {len(failures)} failed", file=sys.stderr)
         return 1
     return 0
 
 
-def _folder_name(path: Path, files: list[Path]) -> str:
-    stems = [f.stem for f in files]
-    return path.stem if stems.count(path.stem) == 1 else path.name.replace(".", "_")
+def _folder_names(files: list[Path]) -> list[str]:
+    """A distinct output folder per file: its stem, else its name, else the name numbered."""
+    stems = Counter(f.stem for f in files)
+    names: list[str] = []
+    taken: set[str] = set()
+    for f in files:
+        base = f.stem if stems[f.stem] == 1 else f.name.replace(".", "_")
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}-{k}"
+        taken.add(name)
+        names.append(name)
+    return names
 
 
 def _progress(n: int, total: int, name: str) -> None:
