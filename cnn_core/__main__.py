@@ -136,8 +136,9 @@ def _run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     for f in failures:
         _error(f)
-    if failures:
+    if failures and not single:
         print(f"{len(files) - len(failures)} of {len(files)} images done; {len(failures)} failed", file=sys.stderr)
+    if failures:
         return 1
     return 0
 

@@ -8,15 +8,39 @@ so the values are exactly what ``tf.nn.conv2d`` and ``tf.nn.pool`` give.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import lru_cache
 
 import numpy as np
 
-# Keep TensorFlow's start-up chatter out of the app's and the CLI's output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 for a moment.
+
+    TensorFlow's C++ start-up notes (oneDNN, CUDA probing) are written straight to
+    descriptor 2 and ignore TF_CPP_MIN_LOG_LEVEL; they would bury the CLI's one-line errors.
+    Python exceptions still propagate normally.
+    """
+    try:
+        saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+with _quiet_stderr():
+    import tensorflow as tf
 
 Pair = tuple[int, int]
 
@@ -24,13 +48,16 @@ Pair = tuple[int, int]
 @lru_cache(maxsize=1)
 def device() -> str:
     """The TensorFlow device the core runs on: ``"/GPU:0"`` when a GPU is present, else ``"/CPU:0"``."""
-    return "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
+    with _quiet_stderr():
+        gpus = tf.config.list_physical_devices("GPU")
+    return "/GPU:0" if gpus else "/CPU:0"
 
 
 @lru_cache(maxsize=1)
 def device_label() -> str:
     """A human-readable name of the device, e.g. "GPU 0 (NVIDIA H100)" or "CPU"."""
-    gpus = tf.config.list_physical_devices("GPU")
+    with _quiet_stderr():
+        gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         return "CPU"
     try:
