@@ -153,5 +153,7 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
         share_panel.share_and_export(P, state, picture, stages)
 
 
-if picture is not None:
+if picture is None:
+    st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
+else:
     playground(picture, {"color": color, "size": size}, cmap, scale_mode)

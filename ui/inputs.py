@@ -113,24 +113,27 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
         return load_sample(name)
     up = st.sidebar.file_uploader(
         f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MB)",
-        type=list(EXTENSIONS),
+        # No type= filter: Streamlit would answer a file with another extension with an exception,
+        # while our decoder reads the bytes whatever the name and explains what it can't read.
         key=f"{prefix}_upload",
     )
     if up is None:
         st.sidebar.info("No photo uploaded yet; showing the cameraman sample.")
         return load_sample(default_sample)
+    allowed = st.session_state.get(f"{prefix}_allow_downscale") == up.file_id
     try:
-        return _session_upload(prefix, up, False)
+        pic = _session_upload(prefix, up, allowed)
     except cnn_core.ImageError as e:
-        if "downscale" in str(e):
+        if "downscale" in e.detail and not allowed:
             st.sidebar.warning(f"{up.name} {e.detail}")
-            if st.sidebar.button("Downscale it to fit", key=f"{prefix}_downscale"):
-                st.session_state[f"{prefix}_allow_downscale"] = up.file_id
-            if st.session_state.get(f"{prefix}_allow_downscale") == up.file_id:
-                try:
-                    return _session_upload(prefix, up, True)
-                except cnn_core.ImageError as e2:
-                    st.sidebar.error(f"{up.name} {e2.detail}")
-            return None
-        st.sidebar.error(f"{up.name} {e.detail}")
+            st.sidebar.button(
+                "Downscale it to fit", key=f"{prefix}_downscale",
+                on_click=lambda: st.session_state.update({f"{prefix}_allow_downscale": up.file_id}),
+            )
+        else:
+            st.sidebar.error(f"{up.name} {e.detail}")
         return None
+    if allowed:
+        h, w = pic.array.shape[:2]
+        st.sidebar.caption(f"Shrunk to {w}×{h} pixels to fit the limit of {cnn_core.MAX_PIXELS:,}.")
+    return pic
