@@ -53,7 +53,7 @@ def sync_url(state: share.LinkState) -> dict[str, str]:
 
 def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stages: list[Stage]) -> None:
     """The Share and Download controls for a computed view."""
-    with st.expander("Share or download this view", icon="🔗"):
+    with st.expander("Share or download this view", icon=":material/share:"):
         if picture.sample is None and state.image is None:
             embed = st.checkbox(
                 "Put a small copy of my photo in the link (about 100×100 pixels)",
@@ -81,7 +81,7 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
                 st.caption(f"Uploaded photos don't travel in links; the '{state.sample}' sample will stand in.")
         spec = state.spec
         view = state.view
-        c1, c2 = st.columns(2)
+        c1, c2, c3 = st.columns(3)
         c1.download_button(
             "Download everything (ZIP)",
             data=lambda: export.export_zip(stages, spec, cmap=view["cmap"], scale=view["scale"]),
@@ -100,6 +100,21 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
             key=f"{prefix}_spec_json",
             on_click="ignore",
         )
+        with c3:
+            labels = [f"{s.index:02d} {s.name} · {s.shape[0]}×{s.shape[1]}×{s.shape[2]}" for s in stages]
+            pick = st.selectbox("One map as PNG", range(len(stages)), format_func=labels.__getitem__, key=f"{prefix}_one")
+            stage = stages[pick]
+            channel = 0
+            if stage.shape[2] > 1:
+                channel = st.number_input("Channel", 0, stage.shape[2] - 1, key=f"{prefix}_one_ch")
+            st.download_button(
+                "Download this map (PNG)",
+                data=lambda: export.map_png(stage, channel, view["cmap"], view["scale"], stages),
+                file_name=f"{stage.index:02d}_{stage.name}_c{channel:02d}.png",
+                mime="image/png",
+                key=f"{prefix}_one_png",
+                on_click="ignore",
+            )
 
 
 def view_state(
