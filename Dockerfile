@@ -1,0 +1,33 @@
+# The app on port 8501. Build: docker build -t cnn-playground .   Run: docker run -p 8501:8501 cnn-playground
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TF_CPP_MIN_LOG_LEVEL=2
+
+WORKDIR /app
+
+# Dependencies first, so editing the code does not reinstall TensorFlow.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY .streamlit/config.toml ./.streamlit/config.toml
+COPY app.py ./
+COPY cnn_core ./cnn_core
+COPY ui ./ui
+COPY pages ./pages
+COPY assets ./assets
+
+# Run as an unprivileged user.
+RUN useradd --create-home --uid 10001 app
+USER app
+
+EXPOSE 8501
+
+# The slim image has no curl; Python's urllib does the same job.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4).read() != b'ok')"]
+
+CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]
