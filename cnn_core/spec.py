@@ -272,7 +272,8 @@ def _parse_layer(raw: Any, where: str) -> Layer:
         if fn not in ACTIVATIONS:
             raise SpecError(f"{_show(fn)} is not allowed; use one of {', '.join(ACTIVATIONS)}", f"{where}.function")
         alpha = _number(raw.get("alpha", 0.2), f"{where}.alpha", limit=1e3)
-        return Activation(function=fn, alpha=alpha)
+        # Only leaky_relu uses alpha; keeping the default elsewhere makes equal specs compare equal.
+        return Activation(function=fn, alpha=alpha if fn == "leaky_relu" else 0.2)
     if kind == "pool2d":
         _check_keys(raw, {"type", "mode", "size", "stride", "padding"}, where)
         mode = raw.get("mode", "max")
@@ -418,7 +419,7 @@ def _pair(v: Any, where: str, lo: int, hi: int, allow_int: bool = True) -> Pair:
     if allow_int and _is_int(v):
         iv = _int(v, where, lo, hi)
         return (iv, iv)
-    if isinstance(v, list) and len(v) == 2:
+    if isinstance(v, (list, tuple)) and len(v) == 2:
         return (_int(v[0], f"{where}[0]", lo, hi), _int(v[1], f"{where}[1]", lo, hi))
     form = "a whole number or [height, width]" if allow_int else "[height, width]"
     raise SpecError(f"must be {form} with values from {lo} to {hi}, got {_show(v)}", where)

@@ -20,7 +20,8 @@ def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | Non
     if st.session_state.get(flag):
         return None, None
     st.session_state[flag] = True
-    params = st.query_params.to_dict()
+    # Every value of every key, so a repeated parameter is noticed rather than silently last-wins.
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
     if not params:
         return None, None
     state, warning = share.decode_state(params)
