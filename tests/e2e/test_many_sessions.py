@@ -44,6 +44,16 @@ def _expected_conv(image: np.ndarray, centre: float) -> np.ndarray:
     return conv[::step, ::step]
 
 
+def _shown_conv(page) -> np.ndarray:
+    """The convolution values the page hovers (a sampled grid)."""
+    return np.array(
+        page.evaluate(
+            "Array.from(document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z, r => Array.from(r))"
+        ),
+        dtype=np.float32,
+    )
+
+
 def _rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
@@ -106,14 +116,17 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path):
                 page.wait_for_function(
                     "document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000
                 )
-                shown = np.array(
-                    page.evaluate(
-                        "Array.from(document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z,"
-                        " r => Array.from(r))"
-                    ),
-                    dtype=np.float32,
-                )
                 expected = _expected_conv(images[i], centre)
+                # The last key press may still be on its way; give the page time to settle on it.
+                deadline = time.time() + 30
+                while True:
+                    shown = _shown_conv(page)
+                    if shown.shape == expected.shape and np.allclose(shown, expected, rtol=1e-6, atol=1e-6):
+                        break
+                    if time.time() > deadline:
+                        break
+                    page.wait_for_timeout(500)
+                    wait_idle(page)
                 assert shown.shape == expected.shape, f"visitor {i}"
                 np.testing.assert_allclose(shown, expected, rtol=1e-6, atol=1e-6, err_msg=f"visitor {i}")
                 # The same numbers must not fit any other visitor's photo.
