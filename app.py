@@ -6,5 +6,6 @@ st.set_page_config(page_title="CNN playground", page_icon="🧮", layout="wide")
 
 pages = [
     st.Page("pages/playground.py", title="Playground", icon="🎛️", url_path="playground", default=True),
+    st.Page("pages/layer_stack.py", title="Layer stack", icon="🧱", url_path="stack"),
 ]
 st.navigation(pages).run()

@@ -1,0 +1,68 @@
+"""Layer stack: build a pipeline of any length and compare every stage's channel maps."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from cnn_core.errors import SpecError
+from cnn_core.render import COLORMAPS
+from ui import compute, stack_editor, stack_maps, stack_model
+from ui.inputs import picture_picker
+from ui.maps import SCALE_MODES
+
+P = stack_editor.P
+
+stack_editor.init_state()
+st.title("Layer stack")
+st.markdown(
+    "Stack convolutions, activations and pooling layers in any order and see what each stage makes of the "
+    "photo: one band of channel maps per stage. Click a map's name to enlarge it and read its values."
+)
+
+# --- sidebar: the input and how maps are coloured --------------------------------------------------
+picture = picture_picker(P, default_sample="chelsea")
+try:
+    spec = stack_editor.current_spec()
+except SpecError as e:
+    st.error(f"The stored stack can't be read ({e}). Pick a starting point to begin again.")
+    stack_editor.starting_points()
+    st.stop()
+stack_editor.input_controls(spec, picture.array.shape if picture is not None else None)
+st.sidebar.subheader("Display")
+cmap = st.sidebar.selectbox(
+    "Colour map",
+    COLORMAPS,
+    key=f"{P}_cmap",
+    help="auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.",
+)
+scale_mode = st.sidebar.radio("Colour scale", list(SCALE_MODES), format_func=SCALE_MODES.get, key=f"{P}_scale")
+per_band = st.sidebar.select_slider("Maps per band", [4, 6, 8, 12], value=8, key=f"{P}_per_band")
+
+# --- one call into the core: the layers that can be built run (the shape table names the first that can't)
+stages = None
+sp = stack_model.plan_stack(spec, picture.array.shape if picture is not None else (1, 1))
+if picture is not None:
+    stages = compute.run(picture, replace(spec, layers=spec.layers[: sp.runnable]))
+
+# --- the stack: starting points, layers, shapes ------------------------------------------------------
+stack_editor.starting_points()
+edit_col, table_col = st.columns([3, 2], gap="large")
+with edit_col:
+    st.subheader("Layers")
+    preview = (lambda i, j: stack_maps.filter_preview(stages, i, j)) if stages else None
+    stack_editor.layer_list(spec, sp, preview)
+with table_col:
+    st.subheader("Shapes")
+    if picture is not None:
+        stack_maps.shape_table(spec, sp)
+    st.subheader("Files")
+    stack_editor.import_export(spec)
+
+# --- the maps ----------------------------------------------------------------------------------------
+st.subheader("Maps")
+if picture is None:
+    st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
+elif stages:
+    stack_maps.maps_area(stages, stack_editor.layer_ids(spec), spec, cmap, scale_mode, per_band)
+    ms = " · ".join(f"{s.index} {'cached' if s.cached else f'{s.seconds * 1000:.0f} ms'}" for s in stages)
+    st.caption(f"Computed by TensorFlow on {stages[0].device} · per stage: {ms}")

@@ -1,0 +1,645 @@
+"""The Layer stack page under AppTest, and the pure stack helpers behind it.
+
+Page tests use the small starting points (32×32 and 28×28 inputs), so each run takes well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_core.errors import SpecError
+from cnn_core.pipeline import plan, run_layer
+from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
+from ui import stack_model as model
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "layer_stack.py")
+
+ARTICLE = ["32×32×3", "32×32×12", "32×32×12", "16×16×12"]
+STARTER_SHAPES = {
+    "article_12_filters": ARTICLE,
+    "edge_pyramid": [
+        "256×256×1",
+        "256×256×3",
+        "256×256×3",
+        "128×128×3",
+        "128×128×3",
+        "128×128×3",
+        "64×64×3",
+        "64×64×3",
+        "64×64×3",
+        "32×32×3",
+    ],
+    "vgg_block_random": [
+        "64×64×3",
+        "64×64×8",
+        "64×64×8",
+        "64×64×8",
+        "64×64×8",
+        "32×32×8",
+        "32×32×16",
+        "32×32×16",
+        "32×32×16",
+        "32×32×16",
+        "16×16×16",
+    ],
+    "lenet_valid": ["28×28×1", "24×24×6", "24×24×6", "12×12×6", "8×8×16", "8×8×16", "4×4×16"],
+    "article_one_filter": ["300×300×1", "300×300×1", "300×300×1", "150×150×1"],
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _table(at: AppTest):
+    return next(d.value for d in at.dataframe if "Stage" in d.value.columns)
+
+
+def _shapes(at: AppTest) -> list[str]:
+    return _table(at)["Output H×W×C"].tolist()
+
+
+def _ids(at: AppTest) -> list[str]:
+    return list(at.session_state["ls_ids"])
+
+
+def _spec(at: AppTest):
+    return parse_spec(at.session_state["ls_spec"])
+
+
+def _bands(at: AppTest) -> dict:
+    """The map bands in page order, keyed by stage id ("input" or a layer id)."""
+    out = {}
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            block_id = getattr(getattr(child, "proto", None), "id", "") or ""
+            m = re.search(r"-ls_band_(\w+)$", block_id) if isinstance(block_id, str) else None
+            if m:
+                out[m.group(1)] = child
+            walk(child)
+
+    walk(at.main)
+    return out
+
+
+def _pictures(band) -> list[str]:
+    """Every picture URL in a band: the colour legend first, then the maps in order."""
+    return [url for img in band.get("image") for url in img.value]
+
+
+def _band_titles(at: AppTest) -> list[str]:
+    heads = [m.value for m in at.markdown if re.match(r"^\*\*\d+ · \w+\*\* · \d+×\d+×\d+", m.value)]
+    return [h.split("  \n")[0] for h in heads]
+
+
+def _errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def _starter(at: AppTest, name: str) -> AppTest:
+    at.button(key=f"ls_start_{name}").click()
+    return _run(at)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_first_screen_is_the_article_stack():
+    at = _app()
+    assert _shapes(at) == ARTICLE
+    table = _table(at)
+    # 3×3 kernels over 3 input channels, 12 filters, plus 12 biases; every output value costs 27 multiply-adds.
+    assert table["Weights"].tolist() == ["0", "336", "0", "0"]
+    assert table["Multiply-adds"].tolist() == ["0", f"{32 * 32 * 12 * 27:,}", "0", "0"]
+    assert _band_titles(at) == [
+        "**0 · Input** · 32×32×3",
+        "**1 · Convolution** · 32×32×12",
+        "**2 · Activation** · 32×32×12",
+        "**3 · Pooling** · 16×16×12",
+    ]
+    assert not at.error
+    # At most 8 maps per band: 12 channels get a pager, and only 8 pictures (plus the legend) are drawn.
+    conv_band = _bands(at)[_ids(at)[0]]
+    assert len(_pictures(conv_band)) == 1 + 8
+    assert at.radio(key=f"ls_page_{_ids(at)[0]}").options == ["1–8", "9–12"]
+
+
+@pytest.mark.parametrize("name", list(STARTER_SHAPES))
+def test_each_starting_point_gives_its_shapes(name):
+    at = _app()
+    if name == "article_12_filters":
+        _starter(at, "lenet_valid")  # leave the default first, so the click has something to change
+    _starter(at, name)
+    assert _shapes(at) == STARTER_SHAPES[name]
+    assert len(_bands(at)) == len(STARTER_SHAPES[name])
+    assert _spec(at) == model.load_starter(name)
+    assert not at.error
+
+
+def test_adding_a_layer_adds_a_row_and_a_band():
+    at = _app()
+    at.button(key="ls_add_pool2d").click()
+    _run(at)
+    assert _shapes(at) == [*ARTICLE, "8×8×12"]
+    assert len(_bands(at)) == 5
+    at.button(key="ls_add_conv2d").click()
+    _run(at)
+    # The new convolution starts with four 3×3 filters (Sobel x, Sobel y, outline, blur), "same" padding.
+    assert _shapes(at)[-1] == "8×8×4"
+    assert _table(at)["Weights"].tolist()[-1] == f"{3 * 3 * 12 * 4 + 4:,}"
+    assert len(_bands(at)) == 6
+    # The new layer is open for editing.
+    assert at.session_state["ls_open"] == _ids(at)[-1]
+
+
+def test_remove_duplicate_and_reorder_change_the_shapes():
+    at = _app()
+    conv, act, pool = _ids(at)
+    at.button(key=f"ls_{pool}_dup").click()
+    _run(at)
+    assert _shapes(at) == [*ARTICLE, "8×8×12"]
+    assert len(set(_ids(at))) == 4  # the copy has an id of its own
+
+    at.button(key=f"ls_{pool}_del").click()
+    _run(at)
+    assert _shapes(at) == ARTICLE  # the copy remains: one pooling layer again
+    assert _ids(at)[:2] == [conv, act]
+
+    # The activation moves in front of the convolution: it runs on the photo, the shapes after it stay.
+    at.button(key=f"ls_{act}_up").click()
+    _run(at)
+    assert _ids(at)[:2] == [act, conv]
+    assert _table(at)["Stage"].tolist()[1:3] == ["1 · Activation", "2 · Convolution"]
+    assert _shapes(at) == ["32×32×3", "32×32×3", "32×32×12", "16×16×12"]
+
+    # The convolution moves to the end: it now sees pooled maps of the photo.
+    at.button(key=f"ls_{conv}_down").click()
+    _run(at)
+    assert _shapes(at) == ["32×32×3", "32×32×3", "16×16×3", "16×16×12"]
+    assert _band_titles(at)[-1] == "**3 · Convolution** · 16×16×12"
+
+
+def test_widgets_follow_their_layer_when_it_moves():
+    at = _app()
+    conv, act, pool = _ids(at)
+    at.button(key=f"ls_{pool}_open").click()
+    _run(at)
+    at.number_input(key=f"ls_{pool}_stride_h").set_value(1)
+    _run(at)
+    at.button(key=f"ls_{pool}_up").click()
+    _run(at)
+    assert _spec(at).layers[1].stride == (1, 2)
+    # The open layer's widgets are still the pooling layer's, showing its values.
+    assert at.number_input(key=f"ls_{pool}_stride_h").value == 1
+    assert at.number_input(key=f"ls_{pool}_stride_w").value == 2
+
+
+def test_editing_a_weight_changes_the_maps():
+    at = _app()
+    at.radio(key="ls_scale").set_value("map")  # each map on its own scale, so only the edited one may change
+    _run(at)
+    conv = _ids(at)[0]
+    before = _pictures(_bands(at)[conv])
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    # Filter 1 is the outline preset; taking it "by hand" keeps its weights, so nothing changes yet.
+    at.radio(key=f"ls_{conv}_f0_src").set_value("weights")
+    _run(at)
+    assert _spec(at).layers[0].filters[0].weights == ((-1, -1, -1), (-1, 8, -1), (-1, -1, -1))
+    assert _pictures(_bands(at)[conv]) == before
+    at.slider(key=f"ls_{conv}_f0_cNone_w1_1").set_value(2.0)
+    _run(at)
+    after = _pictures(_bands(at)[conv])
+    assert after[1] != before[1]  # the first filter's map...
+    assert after[2:] == before[2:]  # ...and only that one
+    assert _spec(at).layers[0].filters[0].weights[1][1] == 2.0
+
+
+def test_per_channel_kernel_edits_one_input_channel():
+    at = _app()
+    conv = _ids(at)[0]
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.radio(key=f"ls_{conv}_f0_src").set_value("weights")
+    _run(at)
+    before = _pictures(_bands(at)[conv])
+    at.radio(key=f"ls_{conv}_f0_depth").set_value("per")
+    _run(at)
+    f = _spec(at).layers[0].filters[0]
+    assert f.depth == 3
+    assert _pictures(_bands(at)[conv]) == before  # the same weights on every channel: the same map
+    assert at.selectbox(key=f"ls_{conv}_ch").options == ["1 · red", "2 · green", "3 · blue"]
+    at.selectbox(key=f"ls_{conv}_ch").set_value(2)
+    _run(at)
+    at.slider(key=f"ls_{conv}_f0_c2_w1_1").set_value(0.0)
+    _run(at)
+    w = np.array(_spec(at).layers[0].filters[0].weights)
+    assert w[1, 1].tolist() == [8.0, 8.0, 0.0]  # only the blue slice changed
+    assert _pictures(_bands(at)[conv])[1] != before[1]
+
+
+def test_random_initialiser_filter_is_seeded():
+    at = _app()
+    conv = _ids(at)[0]
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.radio(key=f"ls_{conv}_f0_src").set_value("init")
+    _run(at)
+    f = _spec(at).layers[0].filters[0]
+    assert f.init == "he_normal" and f.size == (3, 3)
+    first = _pictures(_bands(at)[conv])[1]
+    at.number_input(key=f"ls_{conv}_f0_seed").set_value(f.seed + 100)
+    _run(at)
+    assert _pictures(_bands(at)[conv])[1] != first
+    at.number_input(key=f"ls_{conv}_f0_seed").set_value(f.seed)
+    _run(at)
+    assert _pictures(_bands(at)[conv])[1] == first  # the same seed, the same weights, the same map
+
+
+def test_filter_count_and_kernel_size():
+    at = _app()
+    conv = _ids(at)[0]
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.number_input(key=f"ls_{conv}_count").set_value(16)
+    _run(at)
+    assert _shapes(at)[1:] == ["32×32×16", "32×32×16", "16×16×16"]
+    at.selectbox(key=f"ls_{conv}_kh").set_value(5)
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_kw").set_value(5)
+    _run(at)
+    assert _spec(at).layers[0].kernel_size == (5, 5)
+    assert _table(at)["Weights"].tolist()[1] == f"{5 * 5 * 3 * 16 + 16:,}"
+    at.selectbox(key=f"ls_{conv}_padmode").set_value("valid")
+    _run(at)
+    assert _shapes(at)[1] == "28×28×16"
+
+
+def test_filter_buttons_add_duplicate_remove_and_randomise():
+    at = _app()
+    conv = _ids(at)[0]
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.button(key=f"ls_{conv}_fadd").click()
+    _run(at)
+    assert _shapes(at)[1] == "32×32×13"
+    assert _spec(at).layers[0].filters[-1].init == "he_normal"
+    at.selectbox(key=f"ls_{conv}_fsel").set_value(1)
+    _run(at)
+    at.button(key=f"ls_{conv}_fdup").click()
+    _run(at)
+    filters = _spec(at).layers[0].filters
+    assert len(filters) == 14 and filters[1] == filters[2] == Filter(preset="sobel_x")
+    at.button(key=f"ls_{conv}_fdel").click()
+    _run(at)
+    assert len(_spec(at).layers[0].filters) == 13
+    at.button(key=f"ls_{conv}_allrandom").click()
+    _run(at)
+    filters = _spec(at).layers[0].filters
+    assert all(f.init == "he_normal" for f in filters) and len({f.seed for f in filters}) == 13
+
+
+def test_padding_stride_dilation_and_pool_settings():
+    at = _app()
+    conv, act, pool = _ids(at)
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_padmode").set_value("explicit")
+    _run(at)
+    at.number_input(key=f"ls_{conv}_pad0").set_value(3)  # three rows of zeros on top, one below
+    _run(at)
+    assert _spec(at).layers[0].padding == ((3, 1), (1, 1))
+    assert _shapes(at)[1] == "34×32×12"
+    at.number_input(key=f"ls_{conv}_dilation_w").set_value(2)  # the kernel now spans 5 columns
+    _run(at)
+    at.number_input(key=f"ls_{conv}_stride_h").set_value(2)
+    _run(at)
+    # height: floor((32 + 4 − 3) / 2) + 1 = 17; width: 32 + 2 − 5 + 1 = 30
+    assert _shapes(at)[1] == "17×30×12"
+    at.button(key=f"ls_{act}_open").click()
+    _run(at)
+    at.selectbox(key=f"ls_{act}_fn").set_value("leaky_relu")
+    _run(at)
+    at.number_input(key=f"ls_{act}_alpha").set_value(0.5)
+    _run(at)
+    assert _spec(at).layers[1].alpha == 0.5
+    at.button(key=f"ls_{pool}_open").click()
+    _run(at)
+    at.number_input(key=f"ls_{pool}_size_h").set_value(3)
+    _run(at)
+    at.number_input(key=f"ls_{pool}_stride_h").set_value(3)
+    _run(at)
+    at.radio(key=f"ls_{pool}_pad").set_value("same")
+    _run(at)
+    assert _spec(at).layers[2].size == (3, 2) and _spec(at).layers[2].padding == "same"
+    assert _shapes(at)[3] == "6×15×12"  # ceil(17 / 3), ceil(30 / 2)
+
+
+def test_number_grid_shows_the_kernel_slice():
+    at = _app()
+    conv = _ids(at)[0]
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_fsel").set_value(7)  # red minus green, lightly blurred: 3-D
+    _run(at)
+    at.radio(key=f"ls_{conv}_wmode").set_value("Number grid")
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_ch").set_value(1)
+    _run(at)
+    grid = next(d.value for d in at.dataframe if "Stage" not in d.value.columns).to_numpy()
+    np.testing.assert_array_equal(grid, -np.outer([1, 2, 1], [1, 2, 1]) / 16)
+    assert not [s for s in at.slider if s.key and s.key.startswith(f"ls_{conv}_f7")]
+
+
+def test_impossible_stack_names_the_layer_and_the_page_stays_usable():
+    at = _app()
+    at.number_input(key="ls_h").set_value(4)
+    _run(at)
+    at.number_input(key="ls_w").set_value(4)
+    _run(at)
+    conv = _ids(at)[0]
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_kh").set_value(7)
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_kw").set_value(7)
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_padmode").set_value("valid")
+    _run(at)
+    errors = _errors(at)
+    assert "Layer 1 (convolution) can't be built" in errors
+    assert "4-pixel height into nothing" in errors and "layers[0]" in errors
+    assert _table(at)["Output H×W×C"].tolist() == ["4×4×3", "✗ can't be built"]
+    assert list(_bands(at)) == ["input"]  # the maps stop before the layer that can't be built
+    # Still usable: going back to "same" padding brings every stage back.
+    at.selectbox(key=f"ls_{conv}_padmode").set_value("same")
+    _run(at)
+    assert not at.error
+    assert _shapes(at) == ["4×4×3", "4×4×12", "4×4×12", "2×2×12"]
+
+
+def test_mismatched_per_channel_kernel_is_explained_and_fixed():
+    at = _app()
+    conv = _ids(at)[0]
+    at.radio(key="ls_color").set_value("grayscale")
+    _run(at)
+    # Two of the article's filters have separate weights for red, green and blue.
+    assert "has 3-D kernels of depth 3 but its input has 1 channels" in _errors(at)
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.selectbox(key=f"ls_{conv}_fsel").set_value(7)
+    _run(at)
+    at.button(key=f"ls_{conv}_f7_fit").click()
+    _run(at)
+    assert not at.error
+    assert _shapes(at) == ["32×32×1", "32×32×12", "32×32×12", "16×16×12"]
+
+
+def test_export_then_import_gives_identical_maps():
+    at = _app()
+    _starter(at, "lenet_valid")
+    conv = _ids(at)[0]
+    at.button(key=f"ls_{conv}_open").click()
+    _run(at)
+    at.number_input(key=f"ls_{conv}_f0_seed").set_value(42)
+    _run(at)
+    at.button(key="ls_add_activation").click()
+    _run(at)
+    spec_before = _spec(at)
+    pictures_before = [_pictures(b) for b in _bands(at).values()]
+    exported = model.spec_json(spec_before)
+    assert at.get("download_button")[0].proto.label.startswith("Download this stack")
+
+    _starter(at, "article_12_filters")
+    assert _shapes(at) == ARTICLE
+    at.file_uploader(key="ls_import").upload("my_stack.json", exported.encode(), "application/json")
+    _run(at)
+    assert _spec(at) == spec_before
+    assert [_pictures(b) for b in _bands(at).values()] == pictures_before
+    assert "Loaded my_stack.json" in " ".join(s.value for s in at.success)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "is not valid JSON"),
+        (b'{"version": 2, "layers": []}', "version: 2 is not supported"),
+        (b'{"version": 1, "layers": [{"type": "conv2d", "filters": ["nope"]}]}', "layers[0].filters[0]"),
+    ],
+)
+def test_bad_file_shows_the_spec_error_and_keeps_the_stack(content, message):
+    at = _app()
+    at.file_uploader(key="ls_import").upload("bad.json", content, "application/json")
+    _run(at)
+    assert "bad.json can't be loaded" in _errors(at) and message in _errors(at)
+    assert _shapes(at) == ARTICLE
+
+
+def test_enlarged_map_has_the_stage_values_and_stats():
+    import base64
+
+    at = _app()
+    act = _ids(at)[1]
+    at.button(key=f"ls_zoom_{act}_4").click()
+    _run(at)
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    z = fig["data"][0]["z"]
+    shown = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(32, 32)
+    from cnn_core import load_image, run_pipeline
+
+    image = load_image(ROOT / "assets" / "chelsea.png")
+    expected = run_pipeline(image, model.load_starter("article_12_filters"))[2].maps[:, :, 4]
+    np.testing.assert_array_equal(shown, expected)
+    assert fig["data"][1]["marker"]["showscale"]  # the colour bar
+    captions = " ".join(c.value for c in at.caption)
+    assert f"zeros {float(np.mean(expected == 0)) * 100:.0f}%" in captions
+    assert at.selectbox(key="ls_zoom_channel").value == 4
+    at.button(key="ls_zoom_close").click()
+    _run(at)
+    assert not at.get("plotly_chart")
+
+
+def test_scale_modes_change_the_legends():
+    at = _app()
+    at.radio(key="ls_scale").set_value("global")
+    _run(at)
+    ranges = [c.value for c in at.caption if re.fullmatch(r"-?[\d.e+-]+ (·|…) .*", c.value)]
+    assert len(ranges) == 4 and ranges[0] == "0 … 1"  # the input's channels: brightness 0 to 1
+    assert len(set(ranges[1:])) == 1  # every stage after the input shares one scale
+    at.radio(key="ls_scale").set_value("map")
+    _run(at)
+    assert sum("each map has its own range" in c.value for c in at.caption) == 3
+
+
+def test_editing_a_late_layer_reuses_the_earlier_stages():
+    at = _app()
+    pool = _ids(at)[2]
+    at.button(key=f"ls_{pool}_open").click()
+    _run(at)
+    at.radio(key=f"ls_{pool}_mode").set_value("avg")
+    _run(at)
+    timing = next(c.value for c in at.caption if "per stage" in c.value)
+    assert "0 cached · 1 cached · 2 cached · 3 " in timing and not timing.endswith("3 cached")
+
+
+# --------------------------------------------------------------------------- the helpers, without Streamlit
+
+
+@pytest.mark.parametrize("name", list(model.STARTERS))
+def test_starting_points_are_valid_specs_that_round_trip(name):
+    spec = model.load_starter(name)
+    text = model.spec_json(spec)
+    assert parse_spec(text) == spec
+    assert json.loads(text) == spec.to_dict()
+    assert (ROOT / "assets" / "stacks" / f"{name}.json").read_text() == text
+
+
+def test_article_stack_is_the_articles_shapes_and_weights():
+    plans = plan(model.load_starter("article_12_filters"), (300, 451, 3))
+    assert [p.shape for p in plans] == [(32, 32, 3), (32, 32, 12), (32, 32, 12), (16, 16, 12)]
+    assert plans[1].params == 3 * 3 * 3 * 12 + 12
+
+
+def test_moved():
+    assert model.moved(list("abcd"), 1, -1) == list("bacd")
+    assert model.moved(list("abcd"), 1, 1) == list("acbd")
+    assert model.moved(list("abcd"), 0, -1) == list("abcd")
+    assert model.moved(list("abcd"), 3, 1) == list("abcd")
+
+
+def _conv(*filters, bias=None) -> Conv2D:
+    return Conv2D(filters=tuple(filters), bias=tuple(bias or [0.0] * len(filters)))
+
+
+def _same_kernel(a: Conv2D, b: Conv2D, depth: int) -> None:
+    np.testing.assert_array_equal(layer_kernel(a, depth), layer_kernel(b, depth))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        Filter(preset="sobel_x"),
+        Filter(init="he_normal", seed=3, init_size=(3, 3)),
+        Filter(init="glorot_uniform", seed=9, init_size=(3, 3)),
+    ],
+)
+def test_taking_a_filter_by_hand_keeps_its_weights(f):
+    layer = _conv(f, Filter(preset="edge"))
+    by_hand = model.set_source(layer, 0, "weights", 3, 1)
+    assert by_hand.filters[0].weights is not None
+    _same_kernel(layer, by_hand, 3)
+
+
+def test_per_channel_and_back():
+    layer = _conv(Filter(preset="emboss"))
+    per = model.set_filter(layer, 0, model.to_per_channel(layer.filters[0], 3, 1))
+    assert per.filters[0].depth == 3
+    _same_kernel(layer, per, 3)
+    edited = model.set_filter(per, 0, model.set_weight(per.filters[0], 0, 0, 1, 5.0))
+    k = layer_kernel(edited, 3)
+    assert k[0, 0, :, 0].tolist() == [-2.0, 5.0, -2.0]
+    shared = model.to_shared(edited.filters[0], 3, 1)
+    assert np.array(shared.weights)[0, 0] == pytest.approx((-2 + 5 - 2) / 3)
+
+
+def test_resize_keeps_presets_that_fit_and_centres_the_rest():
+    layer = _conv(Filter(preset="sobel_x"), Filter(init="he_normal", seed=1, init_size=(3, 3)))
+    big = model.resize_kernels(layer, (5, 5))
+    assert big.kernel_size == (5, 5)
+    w = np.array(big.filters[0].weights)
+    assert w[1:4, 1:4].tolist() == [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]] and w[0].tolist() == [0] * 5
+    assert big.filters[1].init_size == (5, 5)
+    assert model.resize_kernels(big, (3, 3)).filters[0].weights == tuple(
+        tuple(float(v) for v in r) for r in [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    )
+
+
+def test_presets_of_another_size_only_for_a_lone_filter():
+    lone = _conv(Filter(preset="edge"))
+    assert model.set_preset(lone, 0, "gaussian_5").kernel_size == (5, 5)
+    pair = _conv(Filter(preset="edge"), Filter(preset="sobel_x"))
+    assert "gaussian_5" not in model.presets_for(pair)
+    with pytest.raises(SpecError, match="not 3×3"):
+        model.set_preset(pair, 0, "gaussian_5")
+
+
+def test_filter_count_adds_distinct_seeded_filters_and_trims():
+    layer = _conv(Filter(preset="edge"), bias=[0.5])
+    four = model.set_filter_count(layer, 4, seed=10)
+    assert [f.seed for f in four.filters[1:]] == [10, 11, 12]
+    assert four.bias == (0.5, 0.0, 0.0, 0.0)
+    assert model.set_filter_count(four, 2, seed=0).filters == four.filters[:2]
+    assert model.remove_filter(_conv(Filter(preset="edge")), 0).filters  # never below one filter
+
+
+def test_fit_depth_pads_and_trims():
+    w = np.arange(18, dtype=float).reshape(3, 3, 2)
+    layer = _conv(model.weights_filter(w), Filter(preset="edge"))
+    three = model.fit_depth(layer, 3)
+    assert np.array(three.filters[0].weights)[:, :, 2].tolist() == [[0.0] * 3] * 3
+    one = model.fit_depth(layer, 1)
+    assert np.array(one.filters[0].weights)[:, :, 0].tolist() == w[:, :, 0].tolist()
+    assert one.filters[1] == layer.filters[1]
+
+
+def test_plan_stack_names_the_failing_layer_and_keeps_the_start():
+    spec = parse_spec(
+        {
+            "version": 1,
+            "input": {"color": "rgb", "size": [4, 4]},
+            "layers": [
+                {"type": "activation", "function": "relu"},
+                {"type": "conv2d", "filters": [{"init": "he_normal", "seed": 1, "size": [7, 7]}], "padding": "valid"},
+                {"type": "pool2d"},
+            ],
+        }
+    )
+    sp = model.plan_stack(spec, (10, 10, 3))
+    assert sp.bad_layer == 1 and sp.runnable == 1
+    assert "Layer 2 (convolution) can't be built" in model.error_text(sp, spec)
+    rows = model.table_rows(sp, spec)
+    assert [r["Output H×W×C"] for r in rows] == ["4×4×3", "4×4×3", "✗ can't be built"]
+
+
+def test_edited_filter_runs_like_the_core():
+    """A hand-made 3-D kernel from the editor gives what a direct NumPy correlation gives."""
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 7, 3), dtype=np.float32)
+    f = model.set_weight(model.to_per_channel(Filter(preset="laplacian"), 3, 1), 1, 1, 0, 2.5)
+    layer = Conv2D(filters=(f,), bias=(0.25,), padding="valid")
+    out = run_layer(x, layer)[:, :, 0]
+    w = np.array(f.weights, dtype=np.float32)
+    ref = np.array([[np.sum(x[i : i + 3, j : j + 3] * w) + 0.25 for j in range(5)] for i in range(4)])
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_a_constant_map_keeps_zero_at_its_usual_colour():
+    from cnn_core import render
+    from ui.stack_maps import scale_for
+
+    dead = scale_for(0.0, 0.0, "auto")  # a ReLU channel that is zero everywhere
+    assert (dead.cmap, dead.vmin, dead.vmax) == ("magma", 0.0, 1.0)
+    assert render.colorize(np.zeros((1, 1), np.float32), dead)[0, 0].tolist() == [0, 0, 4]  # magma's black end
+    assert scale_for(3.0, 3.0, "auto") == render.ColorScale("magma", 0.0, 3.0)
+    assert scale_for(-2.0, -2.0, "auto") == render.ColorScale("diverging", -2.0, 2.0)
+    assert scale_for(-1.0, 4.0, "auto") == render.choose_scale(-1.0, 4.0)
