@@ -3,7 +3,8 @@
 Each function takes and returns NumPy float32 arrays of shape
 (height, width, channels) and runs the TensorFlow op on the best device:
 the first GPU when TensorFlow sees one, else the CPU. These are thin wrappers,
-so the values are exactly what ``tf.nn.conv2d`` and ``tf.nn.pool`` give.
+so the values are exactly what ``tf.nn.conv2d``, ``tf.nn.max_pool2d`` and
+``tf.nn.avg_pool2d`` give.
 """
 
 from __future__ import annotations
@@ -138,7 +139,9 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
 def pool2d(
     inputs: np.ndarray, mode: str = "max", pool_size: Pair = (2, 2), strides: Pair = (2, 2), padding: str = "valid"
 ) -> np.ndarray:
-    """Max or average pooling, as ``tf.nn.pool``.
+    """Max or average pooling, as ``tf.nn.max_pool2d`` / ``tf.nn.avg_pool2d`` (and Keras's pooling layers).
+
+    A stride larger than the window is allowed (``tf.nn.pool`` refuses it).
 
     With "same" padding, average pooling divides by the number of real
     (unpadded) cells in each window, as TensorFlow does.
@@ -154,13 +157,8 @@ def pool2d(
         float32 (out_height, out_width, channels).
     """
     with tf.device(device()):
-        y = tf.nn.pool(
-            inputs[None],
-            window_shape=list(pool_size),
-            pooling_type="MAX" if mode == "max" else "AVG",
-            strides=list(strides),
-            padding=padding.upper(),
-        )
+        pool = tf.nn.max_pool2d if mode == "max" else tf.nn.avg_pool2d
+        y = pool(inputs[None], ksize=list(pool_size), strides=list(strides), padding=padding.upper())
         return y[0].numpy()
 
 
