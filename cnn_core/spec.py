@@ -411,7 +411,7 @@ def _int(v: Any, where: str, lo: int, hi: int) -> int:
         raise SpecError(f"must be a whole number from {lo} to {hi}, got {_show(v)}", where)
     iv = int(v)
     if not lo <= iv <= hi:
-        raise SpecError(f"must be from {lo} to {hi}, got {iv}", where)
+        raise SpecError(f"must be from {lo} to {hi}, got {_show(iv)}", where)
     return iv
 
 
@@ -446,6 +446,9 @@ def _show(v: Any) -> str:
     """A short, safe rendering of a user value for an error message."""
     if isinstance(v, (dict, list)):
         return _kind(v)
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**16:
+        # str() of an int over 4300 digits raises ValueError; a 300-digit echo helps nobody either.
+        return f"{v:.3g}" if abs(v) < 1e300 else "a number with more than 300 digits"
     s = json.dumps(v) if isinstance(v, (str, int, float, bool, type(None))) else repr(v)
     return s if len(s) <= 40 else s[:37] + "..."
 
