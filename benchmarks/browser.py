@@ -1,0 +1,552 @@
+"""Sections "browser" and "memory": a real `streamlit run app.py` server and headless Chromium.
+
+browser: the time from starting the server process to the first maps on screen; then, on the
+playground at 1024², the time from a key press on a kernel slider to the updated maps being painted,
+and the bytes the browser receives for each change.
+
+memory: the server's peak resident memory (with its children) while 1 and then 5 visitors each
+upload their own 2048² photo and compute at full size.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+from .stats import Figure, Target, unavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+FIGS = "document.querySelectorAll('.js-plotly-plot')"
+VIEWPORT = {"width": 1500, "height": 1100}
+
+# Installed before any page script: key presses and WebSocket traffic, on the page's own clock.
+INSTRUMENT_JS = """
+window.__bench = {keydown: [], sent: [], recv: []};
+document.addEventListener('keydown', () => window.__bench.keydown.push(performance.now()), true);
+(() => {
+  const Native = window.WebSocket;
+  const size = d => (d && (d.byteLength ?? d.size ?? d.length)) || 0;
+  class Counted extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', ev => window.__bench.recv.push([performance.now(), size(ev.data)]));
+    }
+    send(data) {
+      window.__bench.sent.push([performance.now(), size(data)]);
+      return super.send(data);
+    }
+  }
+  window.WebSocket = Counted;
+})();
+"""
+
+# The pictures of the maps after the input (convolution, activation, pooling).
+SOURCES_JS = f"""() => Array.from({FIGS}).slice(1, 4).map(g => g.layout && g.layout.images &&
+  g.layout.images[0] && g.layout.images[0].source)"""
+
+# Every frame, look whether all three pictures differ from `prev` and their <image> elements show the new
+# ones; the frame after that has been painted, so its requestAnimationFrame time is the paint time.
+# Also note when the app reports its script run finished (running → notRunning).
+WATCH_JS = f"""prev => {{
+  window.__paint = null;
+  const t0 = performance.now();
+  const done = () => {{
+    const figs = Array.from({FIGS}).slice(1, 4);
+    if (figs.length < 3) return false;
+    return figs.every((g, i) => {{
+      const src = g.layout && g.layout.images && g.layout.images[0] && g.layout.images[0].source;
+      const el = g.querySelector('image');
+      const href = el && (el.getAttribute('href') || el.getAttribute('xlink:href'));
+      return src && src !== prev[i] && href === src;
+    }});
+  }};
+  window.__idle = null;
+  const app = document.querySelector('[data-testid=stApp]');
+  let ran = false;
+  const watcher = new MutationObserver(() => {{
+    const state = app.getAttribute('data-test-script-state');
+    if (state === 'running') ran = true;
+    else if (ran && state === 'notRunning' && window.__idle === null) {{
+      window.__idle = performance.now();
+      watcher.disconnect();
+    }}
+  }});
+  watcher.observe(app, {{attributes: true, attributeFilter: ['data-test-script-state']}});
+  const frame = () => {{
+    if (done()) requestAnimationFrame(t => {{ window.__paint = performance.now(); }});
+    else if (performance.now() - t0 < 120000) requestAnimationFrame(frame);
+  }};
+  requestAnimationFrame(frame);
+}}"""
+
+FIRST_MAPS_JS = f"""() => {{
+  const figs = Array.from({FIGS});
+  return figs.length >= 4 && figs.every(g => {{
+    const el = g.querySelector('image');
+    return el && (el.getAttribute('href') || el.getAttribute('xlink:href') || '').startsWith('data:image');
+  }});
+}}"""
+
+
+class BrowserUnavailable(RuntimeError):
+    pass
+
+
+def check_browser() -> None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        raise BrowserUnavailable("Playwright is not installed (pip install -r requirements-dev.txt)") from None
+    if not os.path.exists(CHROMIUM):
+        raise BrowserUnavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=5).read() == b"ok"
+    except OSError:
+        return False
+
+
+# The what-if server: the same `streamlit run app.py`, launched from a process that has already imported
+# TensorFlow and Plotly and moved those objects out of the garbage collector's reach with gc.freeze().
+FROZEN_LAUNCH = (
+    "import gc, sys; import cnn_core, plotly.graph_objects, streamlit; gc.freeze(); "
+    "from streamlit.web.cli import main; sys.argv = ['streamlit'] + sys.argv[1:]; main()"
+)
+
+
+class Server:
+    """`streamlit run app.py` on a free port; ``started`` is the perf_counter time of the launch.
+
+    ``frozen_imports`` launches the what-if variant (see FROZEN_LAUNCH). The server's output goes to a
+    log file whose tail is shown if it fails to start.
+    """
+
+    def __init__(self, timeout: float = 120, frozen_imports: bool = False) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-streamlit-", suffix=".log", delete=False)
+        head = [sys.executable, "-c", FROZEN_LAUNCH] if frozen_imports else [sys.executable, "-m", "streamlit"]
+        args = ["run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
+                "--browser.gatherUsageStats", "false"]  # fmt: skip
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(head + args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = self.started + timeout
+        while not healthy(self.url):
+            if time.perf_counter() > deadline or self.proc.poll() is not None:
+                code = self.proc.poll()
+                self.stop()
+                raise RuntimeError(
+                    f"streamlit on port {self.port} "
+                    + (
+                        f"exited with status {code}"
+                        if code is not None
+                        else f"gave no health answer in {timeout:.0f} s"
+                    )
+                    + f"; its log ends: {self.log_tail()!r}"
+                )
+            time.sleep(0.05)
+        self.healthy_after = time.perf_counter() - self.started
+
+    def log_tail(self, n: int = 600) -> str:
+        try:
+            return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log.name)
+
+
+@contextlib.contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser):
+    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.add_init_script(INSTRUMENT_JS)
+    return ctx.new_page()
+
+
+def wait_idle(page, timeout: int = 120_000) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+class Bytes:
+    """What the browser receives, counted by the DevTools protocol: WebSocket frames and HTTP bodies."""
+
+    def __init__(self, page) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.urls: dict[str, str] = {}
+        self.cdp.on("Network.webSocketFrameReceived", self._frame)
+        self.cdp.on("Network.requestWillBeSent", self._request)
+        self.cdp.on("Network.loadingFinished", self._loaded)
+        self.reset()
+
+    def reset(self) -> None:
+        self.ws_bytes = self.ws_frames = self.http_bytes = self.http_requests = self.media_bytes = 0
+
+    def _frame(self, p: dict) -> None:
+        r = p.get("response", {})
+        data = r.get("payloadData", "")
+        self.ws_bytes += len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+        self.ws_frames += 1
+
+    def _request(self, p: dict) -> None:
+        self.urls[p.get("requestId", "")] = p.get("request", {}).get("url", "")
+
+    def _loaded(self, p: dict) -> None:
+        url = self.urls.get(p.get("requestId", ""), "")
+        if url.startswith("data:"):
+            return  # a data URI already came inside a WebSocket frame
+        n = int(p.get("encodedDataLength", 0))
+        self.http_bytes += n
+        self.http_requests += 1
+        if "/media/" in url:
+            self.media_bytes += n
+
+    @property
+    def total(self) -> int:
+        return self.ws_bytes + self.http_bytes
+
+
+def playground_link(side: int) -> str:
+    """Query parameters that open the playground with the cameraman photo resized to side²."""
+    from cnn_core import share
+    from cnn_core.spec import default_spec, parse_spec
+
+    spec = default_spec().to_dict()
+    spec["input"]["size"] = [side, side]
+    return urlencode(share.encode_state(share.LinkState(page="playground", sample="camera", spec=parse_spec(spec))))
+
+
+IMPORTS = (
+    "import time; t = time.perf_counter(); import cnn_core, plotly.graph_objects, streamlit, ui.figures; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def import_seconds() -> float:
+    """What the first visit waits for before any page work: the imports, timed in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", IMPORTS], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _first_maps(browser) -> tuple[float, float, Server, object]:
+    """Start a server, open the app and wait for the first maps; (seconds to maps, to health, server, page)."""
+    page = new_page(browser)
+    server = Server()
+    try:
+        page.goto(server.url)
+        page.wait_for_function(FIRST_MAPS_JS, timeout=120_000, polling="raf")
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        return time.perf_counter() - server.started, server.healthy_after, server, page
+    except Exception:
+        server.stop()
+        raise
+
+
+def _one_change(page, counter: Bytes) -> dict:
+    """Press ArrowLeft on the focused w[1,1] slider; times on the page's clock and bytes received."""
+    page.get_by_role("slider", name="w[1,1]").focus()
+    prev = page.evaluate(SOURCES_JS)
+    page.evaluate(WATCH_JS, prev)
+    n_keys = page.evaluate("window.__bench.keydown.length")
+    counter.reset()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("window.__paint !== null && window.__idle !== null", timeout=120_000)
+    wait_idle(page)
+    b = page.evaluate("window.__bench")
+    key = b["keydown"][n_keys]
+    paint, idle = page.evaluate("[window.__paint, window.__idle]")
+    sent = next((t for t, _ in b["sent"] if t >= key), None)
+    # The last message before the paint carried the last of the new maps.
+    last = max((t for t, _ in b["recv"] if sent is not None and sent <= t <= paint), default=None)
+    return {
+        "key_to_paint_ms": paint - key,
+        "key_to_idle_ms": idle - key,
+        "key_to_request_ms": None if sent is None else sent - key,
+        "request_to_last_reply_ms": None if sent is None or last is None else last - sent,
+        "last_reply_to_paint_ms": None if last is None else paint - last,
+        "ws_bytes": counter.ws_bytes,
+        "ws_frames": counter.ws_frames,
+        "http_bytes": counter.http_bytes,
+        "http_requests": counter.http_requests,
+        "media_bytes": counter.media_bytes,
+        "bytes": counter.total,
+    }
+
+
+def _open_playground(browser, server: Server, side: int, page=None):
+    page = page or new_page(browser)
+    page.goto(f"{server.url}/?{playground_link(side)}")
+    page.wait_for_selector(f"text={side}×{side}×1", timeout=120_000)
+    wait_idle(page)
+    counter = Bytes(page)
+    _one_change(page, counter)  # the first change at this size is not timed
+    return page, counter
+
+
+def run_browser(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
+    section = "browser"
+    t_first, t_paint, t_bytes = Target("<=", 8, "s"), Target("<=", 200, "ms"), Target("<=", 1, "MB")
+    side = 128 if quick else 1024
+    names = (
+        "server start → first maps visible (default page)",
+        f"slider key press → updated maps painted, playground {side}²",
+        f"bytes received per slider change, playground {side}² (1 MB = 10⁶ B)",
+    )
+    try:
+        check_browser()
+    except BrowserUnavailable as e:
+        return [
+            unavailable(section, n, u, str(e), t)
+            for n, u, t in zip(names, ("s", "ms", "MB"), (t_first, t_paint, t_bytes))
+        ], {}
+    starts = 1 if quick else 3
+    changes = 2 if quick else max(2, repeats)
+    firsts: list[float] = []
+    health: list[float] = []
+    imports: list[float] = []
+    detail: dict = {"side": side, "changes": [], "changes_gc_frozen": []}
+    with chromium() as browser:
+        for i in range(starts):
+            imports.append(import_seconds())
+            seconds, healthy_after, server, page = _first_maps(browser)
+            firsts.append(seconds)
+            health.append(healthy_after)
+            if i < starts - 1:
+                page.context.close()
+                server.stop()
+                continue
+            # A second server whose heavy imports are frozen out of the garbage collector, driven in turn
+            # with the first, shows what the full collections after every rerun cost.
+            other = Server(frozen_imports=True)
+            try:
+                page, counter = _open_playground(browser, server, side, page)
+                page2, counter2 = _open_playground(browser, other, side)
+                pair = [("changes", page, counter), ("changes_gc_frozen", page2, counter2)]
+                for r in range(changes):
+                    for key, p, c in pair if r % 2 == 0 else pair[::-1]:
+                        detail[key].append(_one_change(p, c))
+                for p in (page, page2):
+                    if p.locator("[data-testid=stException]").count():
+                        raise RuntimeError("the page shows an exception")
+            finally:
+                server.stop()
+                other.stop()
+    ch, fz = detail["changes"], detail["changes_gc_frozen"]
+
+    def fig(name: str, unit: str, values: list, target: Target | None = None) -> Figure:
+        return Figure(section, name, unit, [v for v in values if v is not None], target, quick=quick)
+
+    return [
+        fig(names[0], "s", firsts, t_first),
+        fig("  of which: server start → health check answers", "s", health),
+        fig("  for scale: importing cnn_core, ui and the page's modules in a fresh Python", "s", imports),
+        fig(names[1], "ms", [c["key_to_paint_ms"] for c in ch], t_paint),
+        fig("  of which: key press → rerun request sent", "ms", [c["key_to_request_ms"] for c in ch]),
+        fig(
+            "  of which: request → last message before the paint (server)",
+            "ms",
+            [c["request_to_last_reply_ms"] for c in ch],
+        ),
+        fig("  of which: that message → maps painted (browser)", "ms", [c["last_reply_to_paint_ms"] for c in ch]),
+        fig("slider key press → script run finished (app idle again)", "ms", [c["key_to_idle_ms"] for c in ch]),
+        fig(
+            f"slider key press → maps painted, {side}², imports gc.freeze()d (what-if)",
+            "ms",
+            [c["key_to_paint_ms"] for c in fz],
+        ),
+        fig(
+            f"slider key press → script run finished, {side}², imports gc.freeze()d (what-if)",
+            "ms",
+            [c["key_to_idle_ms"] for c in fz],
+        ),
+        fig(names[2], "MB", [c["bytes"] / 1e6 for c in ch], t_bytes),
+        fig("  of which over HTTP (media files and other requests)", "MB", [c["http_bytes"] / 1e6 for c in ch]),
+    ], detail
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def _rss(proc) -> int:
+    import psutil
+
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+class PeakWatcher:
+    """Samples a process tree's RSS every 50 ms in a thread; ``peak`` since the last ``reset``."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss(self.proc))
+            self._stop.wait(0.05)
+
+    def now(self) -> int:
+        return _rss(self.proc)
+
+    def reset(self) -> None:
+        self.peak = self.now()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def _photos(folder: Path, n: int, side: int) -> list[Path]:
+    """n distinct photo-like RGB JPEGs of side² pixels."""
+    from PIL import Image
+
+    from .core import photo
+
+    paths = []
+    for i in range(n):
+        p = folder / f"visitor{i}_{side}.jpg"
+        Image.fromarray(photo(side, 3, seed=100 + i)).save(p, quality=90)
+        paths.append(p)
+    return paths
+
+
+def _visit(browser, url: str, photo: Path, side: int, changes: int):
+    """A visitor who uploads a photo, turns resizing off (full size) and moves a kernel slider."""
+    page = new_page(browser)
+    page.goto(url)
+    wait_idle(page)
+    page.get_by_text("Upload", exact=True).click()
+    wait_idle(page)
+    page.locator("input[type=file]").set_input_files(str(photo))
+    page.wait_for_selector(f"text={photo.name}", timeout=120_000)
+    wait_idle(page)
+    page.get_by_text("Resize before the network").click()
+    page.wait_for_selector(f"text={side}×{side}×1", timeout=180_000)
+    wait_idle(page)
+    counter = Bytes(page)
+    for _ in range(changes):
+        _one_change(page, counter)
+    if page.locator("[data-testid=stException]").count():
+        raise RuntimeError("the page shows an exception")
+    return page
+
+
+def cache_bounds() -> dict:
+    """The caches' limits as the UI declares them (read from the source, so nothing Streamlit runs here)."""
+    import re
+
+    out: dict = {}
+    compute = (ROOT / "ui" / "compute.py").read_text(encoding="utf-8")
+    m = re.search(r"STAGE_CACHE_BYTES\s*=\s*([\d_]+)", compute)
+    out["ui/compute.py STAGE_CACHE_BYTES"] = int(m.group(1).replace("_", "")) if m else None
+    inputs = (ROOT / "ui" / "inputs.py").read_text(encoding="utf-8")
+    out["ui/inputs.py max_entries"] = re.findall(r"max_entries=([\w()]+)", inputs)
+    figures = (ROOT / "ui" / "figures.py").read_text(encoding="utf-8")
+    m = re.search(r"max_items: int = (\d+)", figures)
+    out["ui/figures.py picture URIs (max_items)"] = int(m.group(1)) if m else None
+    return out
+
+
+def run_memory(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
+    section = "memory"
+    side = 256 if quick else 2048
+    counts = (1, 2) if quick else (1, 5)
+    names = [f"server peak RSS (with children), {n} session{'s' if n > 1 else ''} on {side}² photos" for n in counts]
+    detail: dict = {"side": side, "cache_bounds": cache_bounds()}
+    try:
+        check_browser()
+        import psutil  # noqa: F401
+    except (BrowserUnavailable, ImportError) as e:
+        return [unavailable(section, n, "MiB", str(e)) for n in names], detail
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
+        photos = _photos(Path(tmp), counts[-1], side)
+        server = Server()
+        watcher = PeakWatcher(server.proc.pid)
+        try:
+            time.sleep(1)
+            idle = watcher.now()
+            figures.append(
+                Figure(section, "server RSS, started and idle (no session yet)", "MiB", [idle / 2**20], quick=quick)
+            )
+            watcher.reset()
+            pages = []
+            for n in counts:
+                while len(pages) < n:
+                    pages.append(_visit(browser, server.url, photos[len(pages)], side, changes=2))
+                time.sleep(0.5)
+                figures.append(Figure(section, names[counts.index(n)], "MiB", [watcher.peak / 2**20], quick=quick))
+                detail[f"rss_after_{n}_sessions_MiB"] = watcher.now() / 2**20
+            for p in pages:
+                p.context.close()
+        finally:
+            watcher.stop()
+            server.stop()
+    return figures, detail
