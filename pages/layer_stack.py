@@ -6,18 +6,35 @@ import streamlit as st
 
 from cnn_core.errors import SpecError
 from cnn_core.render import COLORMAPS
-from ui import compute, stack_editor, stack_maps, stack_model
-from ui.inputs import picture_picker
+from ui import compute, share_panel, stack_editor, stack_maps, stack_model
+from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
 from ui.maps import SCALE_MODES
 
 P = stack_editor.P
 
 stack_editor.init_state()
+link, link_warning = share_panel.read_link(P, "stack")
+if link is not None:
+    stack_editor.load_spec(link.spec)
+    st.session_state[f"{P}_cmap"] = link.view["cmap"]
+    st.session_state[f"{P}_scale"] = link.view["scale"]
+    if link.image is not None:
+        st.session_state[link_image_key(P)] = link.image
+        st.session_state[f"{P}_source"] = LINK_SOURCE
+    else:
+        st.session_state[f"{P}_source"] = "Sample"
+        st.session_state[f"{P}_sample"] = link.sample
+    if share_panel.link_note(link):
+        st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 st.title("Layer stack")
 st.markdown(
     "Stack convolutions, activations and pooling layers in any order and see what each stage makes of the "
     "photo: one band of channel maps per stage. Click a map's name to enlarge it and read its values."
 )
+if link_warning:
+    st.warning(link_warning)
+if st.session_state.get(f"{P}_link_note"):
+    st.info(st.session_state[f"{P}_link_note"])
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 picture = picture_picker(P, default_sample="chelsea")
@@ -66,3 +83,5 @@ elif stages:
     stack_maps.maps_area(stages, stack_editor.layer_ids(spec), spec, cmap, scale_mode, per_band)
     ms = " · ".join(f"{s.index} {'cached' if s.cached else f'{s.seconds * 1000:.0f} ms'}" for s in stages)
     st.caption(f"Computed by TensorFlow on {stages[0].device} · per stage: {ms}")
+    link_image = st.session_state.get(link_image_key(P)) if picture.label == "the photo in the link" else None
+    share_panel.share_and_export(P, share_panel.view_state("stack", picture, spec, cmap, scale_mode, link_image), picture, stages)
