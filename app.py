@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="CNN playground", page_icon="🧮", layout="wide")
+st.set_page_config(page_title="CNN playground", page_icon=":material/grid_on:", layout="wide")
 
 pages = [
-    st.Page("pages/playground.py", title="Playground", icon="🎛️", url_path="playground", default=True),
-    st.Page("pages/layer_stack.py", title="Layer stack", icon="🧱", url_path="stack"),
+    st.Page("pages/playground.py", title="Playground", icon=":material/tune:", url_path="playground", default=True),
+    st.Page("pages/layer_stack.py", title="Layer stack", icon=":material/layers:", url_path="stack"),
 ]
 st.navigation(pages).run()
