@@ -335,7 +335,27 @@ def _open_playground(browser, server: Server, side: int, page=None):
     return page, counter
 
 
-def run_browser(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
+def profile_server(server: Server, page, counter: Bytes, changes: int, out: Path) -> dict:
+    """py-spy on the server process while the page makes ``changes`` more slider changes."""
+    from . import profiling
+
+    if not profiling.py_spy_available():
+        return {"error": "py-spy is not installed (pip install -r requirements-bench.txt)"}
+    out.mkdir(parents=True, exist_ok=True)
+    raw = out / "profile_server_py-spy.txt"
+    spy = profiling.py_spy_start(server.proc.pid, raw)
+    time.sleep(2)  # let it attach
+    if spy.poll() is not None:
+        return {"error": f"py-spy could not attach: {profiling.py_spy_stop(spy)}"}
+    for _ in range(changes):
+        _one_change(page, counter)
+    messages = profiling.py_spy_stop(spy)
+    if not raw.exists():
+        return {"error": f"py-spy wrote nothing: {messages}"}
+    return {"changes": changes, "raw": str(raw), **profiling.script_thread_summary(raw)}
+
+
+def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[list[Figure], dict]:
     section = "browser"
     t_first, t_paint, t_bytes = Target("<=", 8, "s"), Target("<=", 200, "ms"), Target("<=", 1, "MB")
     side = 128 if quick else 1024
@@ -380,6 +400,8 @@ def run_browser(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
                 for p in (page, page2):
                     if p.locator("[data-testid=stException]").count():
                         raise RuntimeError("the page shows an exception")
+                if profile_dir is not None:
+                    detail["server_profile"] = profile_server(server, page, counter, 2 if quick else 8, profile_dir)
             finally:
                 server.stop()
                 other.stop()

@@ -9,6 +9,7 @@ reruns add up to one profile.
 
 from __future__ import annotations
 
+import re
 import runpy
 from pathlib import Path
 
@@ -92,3 +93,77 @@ def hot_functions(session, top: int = 16) -> tuple[float, list[dict]]:
         }
         for (f, p), t in rows
     ]
+
+
+# --------------------------------------------------------------------------- a real server, with py-spy
+
+# Where a script thread's samples go: the page itself, or the collections Streamlit runs after it.
+_GC_FRAMES = {"ScriptRunner._on_script_finished": "gc.collect(2) after the run (runner.postScriptGC)",
+              "_clean_problem_modules": "keras.backend.clear_session() → gc.collect() after the run"}  # fmt: skip
+_PAGE_FRAME = "ScriptRunner._run_script.<locals>.code_to_exec"
+
+
+def py_spy_available() -> bool:
+    import shutil
+
+    return shutil.which("py-spy") is not None
+
+
+def py_spy_start(pid: int, out: Path, rate: int = 250):
+    """Start ``py-spy record`` on a running process (raw collapsed stacks, one line per stack)."""
+    import shutil
+    import subprocess
+
+    cmd = [shutil.which("py-spy") or "py-spy", "record", "--pid", str(pid), "--format", "raw", "-o", str(out),
+           "--rate", str(rate), "--threads", "--nonblocking"]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def py_spy_stop(proc) -> str:
+    """Stop a recording (as Ctrl-C would) and return py-spy's own messages."""
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except Exception:
+        proc.kill()
+        _, err = proc.communicate()
+    return (err or b"").decode(errors="replace")[-400:]
+
+
+def script_thread_summary(raw: Path, top: int = 12) -> dict:
+    """Shares of the script threads' samples: the page, the collections after it, and the page's hot functions."""
+    total = 0
+    parts: dict[str, int] = {}
+    funcs: dict[str, int] = {}
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if "ScriptRunner.scriptThread" not in stack.split(";", 1)[0] or not n.isdigit():
+            continue
+        count = int(n)
+        total += count
+        names = [f.split(" (")[0] for f in stack.split(";")]
+        part = next((label for frame, label in _GC_FRAMES.items() if frame in names), None)
+        if part is None:
+            part = "the page script" if _PAGE_FRAME in names else "other script-runner work"
+        parts[part] = parts.get(part, 0) + count
+        if _PAGE_FRAME in names:
+            for name in {_short(f) for f in stack.split(";") if any(p in f for p in _PROJECT)}:
+                funcs[name] = funcs.get(name, 0) + count
+    share = {k: v / total for k, v in sorted(parts.items(), key=lambda kv: -kv[1])} if total else {}
+    hot = sorted(funcs.items(), key=lambda kv: -kv[1])[:top]
+    return {"samples": total, "share": share, "page_functions": [{"function": f, "share": n / total} for f, n in hot]}
+
+
+def _short(frame: str) -> str:
+    """``"draw_map (/repo/ui/maps.py:40)"`` → ``"draw_map (ui/maps.py)"``."""
+    m = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", frame)
+    if not m:
+        return frame
+    path = m.group(2)
+    for p in _PROJECT:
+        if p in path:
+            path = p + path.split(p, 1)[1]
+            break
+    return f"{m.group(1)} ({path})"

@@ -169,7 +169,7 @@ def _run_section(name: str, args, repeats: int, out: Path):
     if name == "browser":
         from benchmarks import browser
 
-        return browser.run_browser(args.quick, repeats)
+        return browser.run_browser(args.quick, repeats, args.out if args.profile else None)
     if name == "memory":
         from benchmarks import browser
 
@@ -202,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, help="override every section's number of repeats")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results.json and plots")
     parser.add_argument(
-        "--profile", action="store_true", help="profile the pages' change reruns with pyinstrument (server section)"
+        "--profile",
+        action="store_true",
+        help="profile change reruns: pyinstrument under AppTest (server), py-spy on the real server (browser)",
     )
     parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -251,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             + "; ".join(f"{k} = {v}" for k, v in b.items())
             + " (stage cache in bytes, LRU; decoded photos by entry count; encoded pictures by item count)."
         )
+
+    conclusions += profile_lines(details)
 
     plots: list[str] = []
     if not args.no_plots:
@@ -306,6 +310,38 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and any(f.status == "MISS" for f in figures):
         return 1
     return 0
+
+
+def profile_lines(details: dict) -> list[str]:
+    """One sentence per profile taken (--profile): where a change rerun's time goes."""
+    lines = []
+    side = (details.get("server") or {}).get("side")
+    for page, prof in ((details.get("server") or {}).get("profiles") or {}).items():
+        if "error" in prof:
+            lines.append(f"Profile of {page}: not taken ({prof['error']}).")
+            continue
+        hot = ", ".join(
+            f"{h['function']} ({h['file']}) {100 * h['share']:.0f}%"
+            for h in prof["hot"][:8]
+            if h["function"] not in ("<module>", page)
+        )
+        lines.append(
+            f"Profile of {page} under AppTest (pyinstrument, {prof['reruns']} change reruns at {side}²; the page script "
+            f"only, without the collection after it): {1000 * prof['seconds_per_rerun']:.0f} ms per rerun; inclusive "
+            f"shares: {hot}."
+        )
+    spy = (details.get("browser") or {}).get("server_profile")
+    if spy:
+        if "error" in spy:
+            lines.append(f"Profile of the real server: not taken ({spy['error']}).")
+        else:
+            parts = ", ".join(f"{k} {100 * v:.0f}%" for k, v in spy["share"].items() if v >= 0.005)
+            hot = ", ".join(f"{h['function']} {100 * h['share']:.0f}%" for h in spy["page_functions"][:6])
+            lines.append(
+                f"Profile of the real server (py-spy, {spy['changes']} slider changes, script-runner threads only): "
+                f"{parts}. Within that, inclusive: {hot}."
+            )
+    return lines
 
 
 def _load(load) -> str:
