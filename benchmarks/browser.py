@@ -520,19 +520,24 @@ def _visit(browser, url: str, photo: Path, side: int, changes: int):
     return page
 
 
-def cache_bounds() -> dict:
-    """The caches' limits as the UI declares them (read from the source, so nothing Streamlit runs here)."""
+_BOUND_PATTERNS = (
+    r"^[A-Z_]*CACHE[A-Z_]*\s*=\s*[\w_]+",  # e.g. STAGE_CACHE_BYTES = 768_000_000
+    r"max_entries=[\w()]+",  # st.cache_resource / st.cache_data entry limits
+    r"max_items: int = \d+",  # hand-written LRUs' default size
+    r"^_[A-Z]+ = _\w+\(\d+\)",  # e.g. _THUMBS = _Lru(1024)
+)
+
+
+def cache_bounds() -> dict[str, list[str]]:
+    """Every cache limit the UI declares, per file (read from the source, so nothing Streamlit runs here)."""
     import re
 
-    out: dict = {}
-    compute = (ROOT / "ui" / "compute.py").read_text(encoding="utf-8")
-    m = re.search(r"STAGE_CACHE_BYTES\s*=\s*([\d_]+)", compute)
-    out["ui/compute.py STAGE_CACHE_BYTES"] = int(m.group(1).replace("_", "")) if m else None
-    inputs = (ROOT / "ui" / "inputs.py").read_text(encoding="utf-8")
-    out["ui/inputs.py max_entries"] = re.findall(r"max_entries=([\w()]+)", inputs)
-    figures = (ROOT / "ui" / "figures.py").read_text(encoding="utf-8")
-    m = re.search(r"max_items: int = (\d+)", figures)
-    out["ui/figures.py picture URIs (max_items)"] = int(m.group(1)) if m else None
+    out: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "ui").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        found = [m.group(0).strip() for pat in _BOUND_PATTERNS for m in re.finditer(pat, text, re.MULTILINE)]
+        if found:
+            out[f"ui/{path.name}"] = found
     return out
 
 

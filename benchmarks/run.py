@@ -249,9 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" in details and "cache_bounds" in details["memory"]:
         b = details["memory"]["cache_bounds"]
         conclusions.append(
-            "Caches are bounded: "
-            + "; ".join(f"{k} = {v}" for k, v in b.items())
-            + " (stage cache in bytes, LRU; decoded photos by entry count; encoded pictures by item count)."
+            "Cache limits declared in ui/ (stage cache in bytes, LRU; st.cache_resource by entries; hand-written "
+            "LRUs by items): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in b.items()) + "."
         )
 
     conclusions += profile_lines(details)
