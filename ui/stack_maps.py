@@ -35,11 +35,14 @@ PHOTO = -1  # the channel number that stands for the input photo in its own colo
 
 
 class _Lru:
-    """A small thread-safe LRU keyed by content (stage key, channel, scale)."""
+    """A small thread-safe LRU keyed by content (stage key, channel, scale), bounded in items and bytes."""
 
-    def __init__(self, max_items: int) -> None:
+    def __init__(self, max_items: int, max_bytes: int | None = None) -> None:
         self.max_items = max_items
+        self.max_bytes = max_bytes
         self._items: OrderedDict = OrderedDict()
+        self._sizes: dict = {}
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key):
@@ -49,15 +52,23 @@ class _Lru:
                 self._items.move_to_end(key)
             return v
 
-    def put(self, key, value) -> None:
+    def put(self, key, value, nbytes: int = 0) -> None:
         with self._lock:
+            if key in self._items:
+                self._bytes -= self._sizes.pop(key)
+                del self._items[key]
             self._items[key] = value
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            self._sizes[key] = nbytes
+            self._bytes += nbytes
+            while len(self._items) > self.max_items or (self.max_bytes and self._bytes > self.max_bytes):
+                old, _ = self._items.popitem(last=False)
+                self._bytes -= self._sizes.pop(old)
 
 
+# Per-stage statistics and shrunken maps (about 100 KB per channel), shared by every session.
+SUMMARY_CACHE_BYTES = 64_000_000
 _THUMBS = _Lru(1024)
-_STATS = _Lru(128)
+_STATS = _Lru(256, max_bytes=SUMMARY_CACHE_BYTES)
 
 
 # --------------------------------------------------------------------------- numbers per channel
@@ -65,30 +76,34 @@ _STATS = _Lru(128)
 
 @dataclass(frozen=True)
 class ChannelStats:
-    """min, max, mean and share of zeros of every channel of a stage, each of shape (channels,)."""
+    """min, max, mean and share of zeros of every channel of a stage, each of shape (channels,), and every
+    channel box-averaged to at most ``THUMB_SIDE`` pixels a side for its picture."""
 
     lo: np.ndarray
     hi: np.ndarray
     mean: np.ndarray
     zeros: np.ndarray
+    small: tuple[np.ndarray, ...]
 
 
 def channel_stats(stage: Stage) -> ChannelStats:
-    """Per-channel statistics in one pass per statistic over the whole stage (cached by the stage's key)."""
+    """Per-channel statistics and shrunken maps, one pass each over the whole stage (cached by the stage's key)."""
     hit = _STATS.get(stage.key) if stage.key else None
     if hit is not None:
         return hit
     # One copy with each channel contiguous makes every reduction below a fast linear pass.
-    m = np.ascontiguousarray(np.moveaxis(stage.maps, 2, 0)).reshape(stage.shape[2], -1)
+    cf = np.ascontiguousarray(np.moveaxis(stage.maps, 2, 0))
+    m = cf.reshape(stage.shape[2], -1)
     lo, hi = m.min(axis=1).astype(np.float64), m.max(axis=1).astype(np.float64)
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # overflowed maps: the finite values' range
         lo, hi = (np.array(v) for v in zip(*(render.finite_range(ch) for ch in m)))
     with np.errstate(invalid="ignore", over="ignore"):
         mean = m.mean(axis=1, dtype=np.float64)
     zeros = 1.0 - np.count_nonzero(m, axis=1) / m.shape[1]
-    stats = ChannelStats(lo, hi, mean, zeros)
+    small = tuple(np.array(render.shrink_values(ch, THUMB_SIDE), dtype=np.float32) for ch in cf)
+    stats = ChannelStats(lo, hi, mean, zeros, small)
     if stage.key:
-        _STATS.put(stage.key, stats)
+        _STATS.put(stage.key, stats, sum(a.nbytes for a in small))
     return stats
 
 
@@ -148,18 +163,18 @@ def _uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None, side: int = THUMB_SIDE) -> str:
-    """A channel (or the photo, ``channel`` PHOTO) as a small PNG data URI, at most about ``side`` pixels."""
-    key = (stage.key, channel, scale, side) if stage.key else None
+def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None) -> str:
+    """A channel (or the photo, ``channel`` PHOTO) as a small PNG data URI, about ``THUMB_SIDE`` pixels a side."""
+    key = (stage.key, channel, scale) if stage.key else None
     hit = _THUMBS.get(key) if key else None
     if hit is not None:
         return hit
     if channel == PHOTO:
-        rgb = _crisp(render.shrink_for_display(render.input_rgb(stage.maps), side), side)
+        rgb = _crisp(render.shrink_for_display(render.input_rgb(stage.maps), THUMB_SIDE), THUMB_SIDE)
         png = render.png_bytes(rgb)
     else:
-        small = render.shrink_values(np.ascontiguousarray(stage.maps[:, :, channel]), side)
-        idx = np.ascontiguousarray(_crisp(render.color_indices(small, scale), side))
+        small = channel_stats(stage).small[channel]
+        idx = np.ascontiguousarray(_crisp(render.color_indices(small, scale), THUMB_SIDE))
         img = Image.frombytes("P", (idx.shape[1], idx.shape[0]), idx.tobytes())
         img.putpalette(render.palette(scale.cmap).tobytes())
         buf = io.BytesIO()
