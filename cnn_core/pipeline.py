@@ -23,6 +23,8 @@ from .spec import Activation, Conv2D, Layer, Pool2D, Spec, layer_kernel, parse_s
 
 # A stack whose feature maps would need more than this is refused up front.
 MAX_STACK_BYTES = 1_500_000_000
+# ...and so is one that would take more than a few seconds on a small CPU server.
+MAX_MADDS = 20_000_000_000
 
 STAGE_TITLES = {"input": "Input", "conv2d": "Convolution", "activation": "Activation", "pool2d": "Pooling"}
 
@@ -193,6 +195,13 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePla
         raise SpecError(
             f"would need about {total * 4 / 1e6:,.0f} MB of feature maps; the limit is "
             f"{MAX_STACK_BYTES / 1e6:,.0f} MB. Use a smaller input size or fewer filters.",
+            "layers",
+        )
+    madds = sum(p.madds for p in plans)
+    if madds > MAX_MADDS:
+        raise SpecError(
+            f"would need about {madds / 1e9:,.1f} billion multiply-adds; the limit is "
+            f"{MAX_MADDS / 1e9:,.0f} billion. Use a smaller input size, fewer filters or smaller kernels.",
             "layers",
         )
     return plans
