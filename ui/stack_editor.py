@@ -24,6 +24,7 @@ from cnn_core.spec import (
     ACTIVATIONS,
     MAX_DILATION,
     MAX_KERNEL,
+    MAX_LAYERS,
     MAX_PAD,
     MAX_POOL,
     MAX_STRIDE,
@@ -149,41 +150,54 @@ def _load_starter(name: str) -> None:
     ss[f"{P}_import_msg"] = None
 
 
-def _add(kind: str) -> None:
+def _restack(change: Callable[[list, list[str]], tuple[list, list[str]] | None]) -> None:
+    """Callback helper: apply ``change`` to the layer list and its ids together (None leaves them as they are)."""
     spec = current_spec()
-    ids = layer_ids(spec)
+    done = change(list(spec.layers), list(layer_ids(spec)))
+    if done is not None and len(done[0]) <= MAX_LAYERS:
+        _store(replace(spec, layers=tuple(done[0])), done[1])
+
+
+def _add(kind: str) -> None:
     lid = _new_id()
-    _store(replace(spec, layers=(*spec.layers, model.new_layer(kind))), [*ids, lid])
+    _restack(lambda layers, ids: ([*layers, model.new_layer(kind)], [*ids, lid]))
     ss[OPEN_KEY] = lid
 
 
 def _remove(lid: str) -> None:
-    spec = current_spec()
-    ids = layer_ids(spec)
-    i = ids.index(lid)
-    layers = list(spec.layers)
-    del layers[i]
-    _store(replace(spec, layers=tuple(layers)), ids[:i] + ids[i + 1 :])
+    def change(layers, ids):
+        if lid in ids:
+            i = ids.index(lid)
+            return layers[:i] + layers[i + 1 :], ids[:i] + ids[i + 1 :]
+        return None
+
+    _restack(change)
     if ss.get(OPEN_KEY) == lid:
         ss[OPEN_KEY] = None
 
 
 def _duplicate(lid: str) -> None:
-    spec = current_spec()
-    ids = layer_ids(spec)
-    i = ids.index(lid)
     new = _new_id()
-    layers = list(spec.layers)
-    layers.insert(i + 1, layers[i])
-    _store(replace(spec, layers=tuple(layers)), ids[: i + 1] + [new] + ids[i + 1 :])
-    ss[OPEN_KEY] = new
+
+    def change(layers, ids):
+        if lid in ids:
+            i = ids.index(lid)
+            return layers[: i + 1] + [layers[i]] + layers[i + 1 :], ids[: i + 1] + [new] + ids[i + 1 :]
+        return None
+
+    _restack(change)
+    if new in ss[IDS_KEY]:
+        ss[OPEN_KEY] = new
 
 
 def _move(lid: str, delta: int) -> None:
-    spec = current_spec()
-    ids = layer_ids(spec)
-    i = ids.index(lid)
-    _store(replace(spec, layers=tuple(model.moved(list(spec.layers), i, delta))), model.moved(ids, i, delta))
+    def change(layers, ids):
+        if lid in ids:
+            i = ids.index(lid)
+            return model.moved(layers, i, delta), model.moved(ids, i, delta)
+        return None
+
+    _restack(change)
 
 
 def _toggle_open(lid: str) -> None:
@@ -308,6 +322,7 @@ def layer_list(spec: Spec, sp: model.StackPlan, preview: Callable[[int, int], No
                     ":material/content_copy:",
                     key=f"{P}_{lid}_dup",
                     help="Duplicate",
+                    disabled=len(ids) >= MAX_LAYERS,
                     on_click=_duplicate,
                     args=(lid,),
                     type="tertiary",
@@ -342,7 +357,7 @@ def layer_list(spec: Spec, sp: model.StackPlan, preview: Callable[[int, int], No
                 on_click=_add,
                 args=(kind,),
                 icon=":material/add:",
-                disabled=len(spec.layers) >= 32,
+                disabled=len(spec.layers) >= MAX_LAYERS,
             )
 
 

@@ -371,6 +371,26 @@ def test_number_grid_shows_the_kernel_slice():
     assert not [s for s in at.slider if s.key and s.key.startswith(f"ls_{conv}_f7")]
 
 
+def test_empty_stack_and_the_layer_limit():
+    at = _app()
+    for lid in _ids(at):
+        at.button(key=f"ls_{lid}_del").click()
+        _run(at)
+    assert _spec(at).layers == ()
+    assert _shapes(at) == ["32×32×3"] and list(_bands(at)) == ["input"]
+    assert "No layers yet" in " ".join(i.value for i in at.info)
+    at.button(key="ls_add_activation").click()
+    _run(at)
+    assert _shapes(at) == ["32×32×3", "32×32×3"]
+
+    full = {"version": 1, "input": {"color": "grayscale", "size": [8, 8]}, "layers": [{"type": "activation"}] * 32}
+    at.file_uploader(key="ls_import").upload("full.json", json.dumps(full).encode(), "application/json")
+    _run(at)
+    assert len(_shapes(at)) == 33
+    assert at.button(key="ls_add_conv2d").disabled
+    assert at.button(key=f"ls_{_ids(at)[0]}_dup").disabled
+
+
 def test_impossible_stack_names_the_layer_and_the_page_stays_usable():
     at = _app()
     at.number_input(key="ls_h").set_value(4)
