@@ -512,12 +512,23 @@ def _visit(browser, url: str, photo: Path, side: int, changes: int):
     page.get_by_text("Resize before the network").click()
     page.wait_for_selector(f"text={side}×{side}×1", timeout=180_000)
     wait_idle(page)
-    counter = Bytes(page)
     for _ in range(changes):
-        _one_change(page, counter)
+        _step(page)
     if page.locator("[data-testid=stException]").count():
         raise RuntimeError("the page shows an exception")
     return page
+
+
+SLIDER_VALUE_JS = "() => { const s = document.querySelector('input[aria-label=\"w[1,1]\"]'); return s && s.value; }"
+
+
+def _step(page) -> None:
+    """One ArrowLeft on the w[1,1] slider; returns once the server has run with the new value."""
+    before = page.evaluate(SLIDER_VALUE_JS)
+    page.get_by_role("slider", name="w[1,1]").focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"v => ({SLIDER_VALUE_JS})() !== v", arg=before, timeout=120_000)
+    wait_idle(page, timeout=300_000)
 
 
 _BOUND_PATTERNS = (
@@ -565,11 +576,16 @@ def run_memory(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
             )
             watcher.reset()
             pages = []
-            for n in counts:
-                while len(pages) < n:
-                    pages.append(_visit(browser, server.url, photos[len(pages)], side, changes=2))
+            for n, name in zip(counts, names):
+                try:
+                    while len(pages) < n:
+                        pages.append(_visit(browser, server.url, photos[len(pages)], side, changes=2))
+                except Exception as e:  # keep what was measured; say why the rest is missing
+                    why = f"visitor {len(pages) + 1} could not finish: {type(e).__name__}: {str(e)[:200]}"
+                    figures += [unavailable(section, m, "MiB", why) for m in names[names.index(name) :]]
+                    break
                 time.sleep(0.5)
-                figures.append(Figure(section, names[counts.index(n)], "MiB", [watcher.peak / 2**20], quick=quick))
+                figures.append(Figure(section, name, "MiB", [watcher.peak / 2**20], quick=quick))
                 detail[f"rss_after_{n}_sessions_MiB"] = watcher.now() / 2**20
             for p in pages:
                 p.context.close()
