@@ -265,8 +265,8 @@ def run(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[lis
             floors = {k: v + f[k] for k, v in floors.items()}
             detail["change_ms_by_side"][STACK_LABEL] = {side: figs[0].samples}
             stack_ok = True
-        except PageError as e:
-            why = f"the Layer stack page could not be driven: {e}"
+        except Exception as e:  # another team's page, still changing: report it, keep the playground's figures
+            why = f"the Layer stack page could not be driven: {type(e).__name__}: {e}"
             figures.append(unavailable(SECTION, stack_name, "ms", why, stack_target))
     figures.append(Figure(SECTION, FLOOR_NAME, "ms", ms(floors["floor"]), quick=quick))
     figures.append(
@@ -287,9 +287,12 @@ def run(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[lis
     figures += figs
     detail["change_ms_by_side"]["playground"].update(by_side)
     if stack_ok:
-        figs, by_side = _sweep(LayerStack, (64,) if quick else (512, 2048), n, STACK_LABEL, quick)
-        figures += figs
-        detail["change_ms_by_side"][STACK_LABEL].update(by_side)
+        try:
+            figs, by_side = _sweep(LayerStack, (64,) if quick else (512, 2048), n, STACK_LABEL, quick)
+            figures += figs
+            detail["change_ms_by_side"][STACK_LABEL].update(by_side)
+        except Exception as e:
+            detail["stack_sweep_error"] = f"{type(e).__name__}: {e}"
 
     if profile_dir is not None:
         detail["profiles"] = profile_pages(side, 2 if quick else 8, profile_dir)
@@ -319,8 +322,8 @@ def profile_pages(side: int, reruns: int, out: Path) -> dict:
                 drv.change()
             profiling.PROFILER = None
             _check(drv.at, "profiled reruns")
-        except PageError as e:
-            result[name] = {"error": str(e)}
+        except Exception as e:
+            result[name] = {"error": f"{type(e).__name__}: {e}"}
             continue
         finally:
             profiling.PROFILER = None
