@@ -72,6 +72,11 @@ def device_label() -> str:
     return f"GPU 0 ({name})" if name else "GPU 0"
 
 
+def _to_numpy(t) -> np.ndarray:
+    """A CPU tensor's values without the extra copy ``t[0].numpy()`` makes (slicing a tensor copies)."""
+    return np.asarray(t)
+
+
 def _tf_padding(padding) -> str | list:
     if isinstance(padding, str):
         return padding.upper()
@@ -110,7 +115,7 @@ def conv2d(
         )
         if bias is not None and np.any(bias):
             y = tf.nn.bias_add(y, bias)
-        return y[0].numpy()
+        return _to_numpy(y)[0]
 
 
 def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -> np.ndarray:
@@ -122,7 +127,7 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
     if function == "linear":
         return inputs
     with tf.device(device()):
-        x = tf.constant(inputs)
+        x = inputs  # TF ops take NumPy arrays directly; tf.constant would copy first
         if function == "relu":
             y = tf.nn.relu(x)
         elif function == "leaky_relu":
@@ -137,7 +142,7 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
             y = tf.nn.gelu(x, approximate=False)
         else:
             raise ValueError(f"unknown activation {function!r}")
-        return y.numpy()
+        return _to_numpy(y)
 
 
 def pool2d(
@@ -163,7 +168,7 @@ def pool2d(
     with tf.device(device()):
         pool = tf.nn.max_pool2d if mode == "max" else tf.nn.avg_pool2d
         y = pool(inputs[None], ksize=list(pool_size), strides=list(strides), padding=padding.upper())
-        return y[0].numpy()
+        return _to_numpy(y)[0]
 
 
 def resize_bilinear(image: np.ndarray, size: Pair) -> np.ndarray:

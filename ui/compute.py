@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import streamlit as st
 
 import cnn_core
@@ -12,6 +14,10 @@ STAGE_CACHE_BYTES = 768_000_000
 
 @st.cache_resource(show_spinner=False)
 def stage_cache() -> cnn_core.StageCache:
+    # Once per process, after TensorFlow's ~450k import-time objects exist: move them out of the
+    # collector's reach. Streamlit runs a full gc.collect() after every rerun (Keras is loaded), which
+    # otherwise costs ~160 ms per slider change here (benchmarks/README.md).
+    gc.freeze()
     return cnn_core.StageCache(max_bytes=STAGE_CACHE_BYTES)
 
 

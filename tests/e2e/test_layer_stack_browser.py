@@ -102,21 +102,13 @@ def _idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=90_000)
 
 
-def _warm_up(browser, url: str) -> None:
-    # The first script run of a fresh server follows Streamlit's pages/-folder routing (the repo has a
-    # pages/ folder) until app.py's st.navigation takes over, so a first visit straight to /stack gets a
-    # "Page not found" notice. One visit to the home page settles the routing for every later session.
-    page = browser.new_page()
-    page.goto(url)
-    _idle(page)
-    page.close()
-
-
 def test_add_layer_adds_a_band(server, browser):
-    _warm_up(browser, server)
+    # The very first visit to a fresh server goes straight to the page, as a shared link would. Its URL
+    # matches its file name, so Streamlit's first (pages/-folder) routing finds it: no "Page not found".
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    page.goto(f"{server}/stack")
+    page.goto(f"{server}/layer_stack")
     _idle(page)
+    assert page.get_by_text("Page not found").count() == 0
     page.wait_for_function(f'document.querySelectorAll("{BANDS}").length >= 4', timeout=60_000)
     assert page.get_by_text("Page not found").count() == 0
     # The article's stack: input, convolution, activation, pooling.
