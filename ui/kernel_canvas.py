@@ -1,0 +1,103 @@
+"""Painting a kernel: a canvas with positive and negative ink whose drawing becomes the weights.
+
+The rule that turns the drawing into numbers lives in ``cnn_core.drawing``; this module only draws
+the controls and the canvas, and hands new weights to the caller's setter when a stroke ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+from PIL import Image, ImageDraw
+from streamlit_drawable_canvas import st_canvas
+
+import cnn_core
+from cnn_core import drawing
+from cnn_core.render import lut
+
+CANVAS_SIDE = 240
+INKS = {"Positive": drawing.POSITIVE_INK, "Negative": drawing.NEGATIVE_INK, "Eraser": drawing.ERASER}
+
+
+def _grid_background(size: tuple[int, int]) -> Image.Image:
+    # Light lines where the kernel's cells meet, so the painter sees which cell a stroke lands in.
+    # The background is not part of what the canvas sends back, so the lines are never ink.
+    im = Image.new("RGB", (CANVAS_SIDE, CANVAS_SIDE), "white")
+    d = ImageDraw.Draw(im)
+    kh, kw = size
+    for i in range(1, kh):
+        y = round(i * CANVAS_SIDE / kh)
+        d.line([(0, y), (CANVAS_SIDE, y)], fill=(214, 218, 226))
+    for j in range(1, kw):
+        x = round(j * CANVAS_SIDE / kw)
+        d.line([(x, 0), (x, CANVAS_SIDE)], fill=(214, 218, 226))
+    return im
+
+
+def heat_map(weights: np.ndarray, side: int = 160) -> Image.Image:
+    """The kernel as a signed heat map: blue negative, white 0, red positive, symmetric about 0."""
+    w = np.asarray(weights, dtype=np.float64)
+    m = float(np.max(np.abs(w))) if w.size else 0.0
+    t = np.full(w.shape, 0.5) if m == 0 or not np.isfinite(m) else 0.5 + 0.5 * np.clip(w / m, -1, 1)
+    rgb = lut("diverging")[np.rint(t * 255).astype(np.int64)]
+    kh, kw = w.shape
+    cell = max(side // max(kh, kw), 1)
+    return Image.fromarray(rgb).resize((kw * cell, kh * cell), Image.Resampling.NEAREST)
+
+
+def kernel_canvas(key: str, size: tuple[int, int], set_weights: Callable[[np.ndarray], None]) -> None:
+    """Draw the painting controls and canvas; when a stroke ends, pass the drawn weights to ``set_weights``.
+
+    Args:
+        key: a widget-key prefix unique on the page.
+        size: (kh, kw), the kernel grid the drawing is averaged onto.
+        set_weights: called with float64 (kh, kw) weights whenever the drawing (or how it is
+            turned into weights) changed since the last call.
+    """
+    c1, c2 = st.columns([3, 2])
+    ink = c1.radio("Ink", list(INKS), horizontal=True, key=f"{key}_ink")
+    brush = c2.slider("Brush", 2, 60, 18, key=f"{key}_brush", help="Brush width in canvas pixels")
+    c3, c4 = st.columns([3, 2])
+    norm = c3.selectbox(
+        "Normalise", list(drawing.NORMALISATIONS), format_func=drawing.NORMALISATIONS.get, key=f"{key}_norm"
+    )
+    strength = c4.number_input(
+        "Full ink =", -100.0, 100.0, 1.0, step=0.5, key=f"{key}_strength",
+        help="The weight of a cell filled with positive ink (before normalisation)",
+    )
+    result = st_canvas(
+        stroke_width=int(brush),
+        stroke_color=INKS[ink],
+        background_image=_grid_background(size),
+        height=CANVAS_SIDE,
+        width=CANVAS_SIDE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"{key}_canvas_{size[0]}x{size[1]}",
+    )
+    st.caption(
+        "Red ink adds weight, blue ink takes it away, and the eraser paints zero. Each weight is the "
+        "average ink in its cell of the grid, times *Full ink*; the small toolbar on the canvas undoes, redoes or clears."
+    )
+    rgba = result.image_data
+    if rgba is None:
+        return
+    digest = hashlib.blake2b(np.ascontiguousarray(rgba).data, digest_size=16).hexdigest()
+    stamp = (digest, tuple(size), norm, float(strength))
+    memo = f"{key}_canvas_applied"
+    if st.session_state.get(memo) == stamp:
+        return
+    if not np.any(drawing.signed_ink(rgba) != 0):
+        # A fresh or cleared canvas: keep the kernel as it is and say nothing.
+        st.session_state[memo] = stamp
+        return
+    try:
+        weights = drawing.kernel_from_drawing(rgba, size, strength=strength, normalise=norm)
+    except cnn_core.CnnError as e:
+        st.warning(f"The drawing was not applied: {e.detail}.")
+        return
+    st.session_state[memo] = stamp
+    set_weights(weights)
