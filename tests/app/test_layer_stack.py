@@ -19,7 +19,7 @@ from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
 from ui import stack_model as model
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "layer_stack.py")
+PAGE = str(ROOT / "views" / "layer_stack.py")
 
 ARTICLE = ["32×32×3", "32×32×12", "32×32×12", "16×16×12"]
 STARTER_SHAPES = {

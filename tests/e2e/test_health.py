@@ -133,7 +133,7 @@ def test_every_file_the_dockerfile_copies_exists():
 
 def local_imports() -> set[str]:
     """Top-level names of this repository's modules that the app's code imports."""
-    files = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("cnn_core/*.py")]
+    files = [ROOT / "app.py", *ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("cnn_core/*.py")]
     names = set()
     for f in files:
         for node in ast.walk(ast.parse(f.read_text(), str(f))):
@@ -146,7 +146,7 @@ def local_imports() -> set[str]:
 
 def test_the_image_gets_everything_the_app_needs():
     copied = {Path(s).parts[0] for s in copied_sources()}
-    needed = local_imports() | {"app.py", "pages", "assets", ".streamlit", "requirements.txt"}
+    needed = local_imports() | {"app.py", "views", "assets", ".streamlit", "requirements.txt"}
     assert {"cnn_core", "ui"} <= needed
     assert needed <= copied, f"Dockerfile does not copy {sorted(needed - copied)}"
 
