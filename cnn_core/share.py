@@ -32,7 +32,7 @@ from PIL import Image
 from .errors import CnnError
 from .images import decode_image
 from .pipeline import plan
-from .render import COLORMAPS
+from .render import COLORMAPS, SCALE_MODES
 from .spec import Spec, default_spec, parse_spec
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -52,9 +52,8 @@ def _find_samples() -> dict[str, Path]:
 _SAMPLE_FILES = _find_samples()
 SAMPLES: tuple[str, ...] = tuple(_SAMPLE_FILES)  # the bundled sample images, by file stem
 PAGES = ("playground", "stack")
-SCALE_MODES = ("layer", "global", "map")
 VIEW_DEFAULTS = {"cmap": "auto", "scale": "layer"}
-VIEW_CHOICES = {"cmap": COLORMAPS, "scale": SCALE_MODES}
+VIEW_CHOICES = {"cmap": COLORMAPS, "scale": tuple(SCALE_MODES)}
 
 # Limits on what a link may hold, checked before anything is decoded.
 MAX_SPEC_CHARS = 6_000  # the packed spec ("c"), base64url characters

@@ -6,23 +6,14 @@ import ast
 import fnmatch
 import json
 import shlex
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import tomllib
 
-ROOT = Path(__file__).resolve().parents[2]
-HEALTH_TIMEOUT = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .harness import ROOT, healthy
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -33,37 +24,13 @@ def get(url: str) -> tuple[int, bytes]:
         return 0, b""
 
 
-def test_streamlit_run_app_answers_its_health_check(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        status, body = 0, b""
-        deadline = time.monotonic() + HEALTH_TIMEOUT
-        while time.monotonic() < deadline and proc.poll() is None:
-            status, body = get(f"{base}/_stcore/health")
-            if body == b"ok":
-                break
-            time.sleep(0.5)
-        tail = (tmp_path / "server.log").read_bytes()[-2000:].decode(errors="replace")
-        assert (status, body) == (200, b"ok"), f"no health 'ok' within {HEALTH_TIMEOUT} s; server log:\n{tail}"
-        status, page = get(base + "/")
-        assert status == 200 and b'<div id="root">' in page
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
-    assert proc.returncode is not None
+def test_streamlit_run_app_answers_its_health_check(fresh_server):
+    # The fixture waits for the health check's "ok"; here the status code and the page shell too.
+    assert get(f"{fresh_server.url}/_stcore/health") == (200, b"ok")
+    status, page = get(fresh_server.url + "/")
+    assert status == 200 and b'<div id="root">' in page
+    fresh_server.stop()
+    assert not healthy(fresh_server.url), "the server still answers after being stopped"
 
 
 # --------------------------------------------------------------------------- Dockerfile
