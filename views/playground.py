@@ -149,7 +149,7 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
                     st.caption(maps.map_stats(stage.maps))
         ms = " · ".join(f"{s.title.lower()} {'cached' if s.cached else f'{s.seconds * 1000:.1f} ms'}" for s in stages)
         st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
-        link_image = st.session_state.get(link_image_key(P)) if picture.label == "the photo in the link" else None
+        link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
         state = share_panel.view_state("playground", picture, spec, cmap, scale_mode, link_image)
         share_panel.share_and_export(P, state, picture, stages)
 
