@@ -27,7 +27,7 @@ def test_first_visit_to_layer_stack_then_add_a_layer(fresh_server, browser):
     assert labels == ["Playground", "Layer stack"]
     # The wide layout: the main column uses most of a 1500-pixel window (the centred layout stops at 736).
     assert page.locator("[data-testid=stMainBlockContainer]").bounding_box()["width"] > 1100
-    assert page.title() == "Layer stack"
+    assert page.title() == "CNN playground"  # app.py's page config ran
 
     # The article's stack: input, convolution, activation, pooling.
     assert page.locator(BANDS).count() == 4
