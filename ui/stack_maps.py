@@ -77,6 +77,11 @@ def channel_stats(stage: Stage) -> ChannelStats:
     return stats
 
 
+def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.ColorScale | None]]:
+    """The colour scale of every channel the bands show: ``render.stage_scales`` from the cached ranges."""
+    return render.stage_scales(stages, cmap, mode, [channel_stats(s).ranges for s in stages])
+
+
 def shown_channels(i: int, stage: Stage, cmap: str) -> list[int]:
     """The maps a band shows: with cmap "auto" the input band starts with the photo (PHOTO)."""
     c = stage.shape[2]
@@ -152,7 +157,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     """Every stage as a band of channel pictures, in order; a click on a picture enlarges it under its band."""
     sids = ["input", *ids[: len(stages) - 1]]
     stats = [channel_stats(s) for s in stages]
-    scales = render.stage_scales(stages, cmap, mode, [s.ranges for s in stats])
+    scales = band_scales(stages, cmap, mode)
     names = channel_names(spec)
     focus = st.session_state.get(FOCUS_KEY)
     if focus and focus[0] not in sids:

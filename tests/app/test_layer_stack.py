@@ -664,3 +664,73 @@ def test_a_constant_map_keeps_zero_at_its_usual_colour():
     assert scale_for(3.0, 3.0, "auto") == render.ColorScale("magma", 0.0, 3.0)
     assert scale_for(-2.0, -2.0, "auto") == render.ColorScale("diverging", -2.0, 2.0)
     assert scale_for(-1.0, 4.0, "auto") == render.choose_scale(-1.0, 4.0)
+
+
+# --------------------------------------------------------------------------- one colouring for screen and downloads
+
+
+def _png_pixels(url: str) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+
+@pytest.mark.parametrize("mode", ["layer", "global", "map", "robust"])
+def test_the_bands_show_the_downloaded_colours_pixel_for_pixel(mode):
+    """The page's map pictures and the ZIP's PNGs of the same stages, in every scale mode, are the same pixels
+    (the page's are each pixel repeated, to about 160 pixels a side)."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from cnn_core import export, load_image, run_pipeline
+    from cnn_core.samples import sample_path
+
+    at = _app()  # the article's stack on the cat (32×32×3 → 12 filters → ReLU → pool), filter 2 made dead
+    d = stack_starters.load_starter("article_12_filters").to_dict()
+    d["layers"][0]["bias"] = [-1000.0 if j == 1 else 0.0 for j in range(12)]
+    at.file_uploader(key="ls_import").upload("dead.json", json.dumps(d).encode(), "application/json")
+    _run(at)
+    at.radio(key="ls_scale").set_value(mode)
+    _run(at)
+    spec = _spec(at)
+    stages = run_pipeline(load_image(sample_path("chelsea")), spec)
+    zf = zipfile.ZipFile(io.BytesIO(export.export_zip(stages, spec, cmap="auto", scale=mode)))
+    bands = list(_bands(at).values())
+    assert len(bands) == len(stages) == 4
+    dead = 0
+    for s, band in zip(stages[1:], bands[1:]):
+        shown = _pictures(band)[1:]  # after the colour legend
+        assert len(shown) == 8  # the first page of each band
+        for k, url in enumerate(shown):
+            png = zf.read(f"{s.index:02d}_{s.name}/c{k:02d}.png")
+            saved = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+            f = 160 // max(saved.shape[:2])  # small maps go to the browser as repeated pixels
+            np.testing.assert_array_equal(_png_pixels(url), np.repeat(np.repeat(saved, f, axis=0), f, axis=1))
+            dead += not s.maps[:, :, k].any()
+    assert dead > 0  # the check covers the all-zero rule too
+
+
+def test_a_rerun_plans_the_stack_once(monkeypatch):
+    import cnn_core.pipeline
+    import ui.stack_plan
+
+    calls = []
+    real = cnn_core.pipeline.plan
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cnn_core.pipeline, "plan", counted)
+    monkeypatch.setattr(ui.stack_plan, "plan", counted)
+    at = _app()
+    calls.clear()
+    at.button(key="ls_add_activation").click()
+    _run(at)
+    assert len(calls) == 1
