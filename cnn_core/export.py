@@ -71,14 +71,10 @@ def map_png(
 
 
 def stage_title(stage: Stage, times: str = "×") -> str:
-    """E.g. ``"01 conv2d 300×300×8"``."""
+    """E.g. ``"01 conv2d 300×300×8"``. Titles drawn into pictures use ``times="x"``: Pillow's built-in font
+    has no "×" glyph."""
     h, w, c = stage.maps.shape
     return f"{stage.index:02d} {stage.name} {h}{times}{w}{times}{c}"
-
-
-def _drawn_title(stage: Stage) -> str:
-    # Pillow's built-in font has no "×" glyph; drawn titles use "x".
-    return stage_title(stage, "x")
 
 
 def stage_picture(
@@ -138,7 +134,7 @@ def contact_sheet(
         h, w, c = stage.maps.shape
         cols = math.ceil(math.sqrt(c))
         tall = TILE_MAX * math.ceil(c / cols)
-        bands.append(render.titled(stage_picture(stage, sc, tall, min(width, TILE_MAX * cols)), _drawn_title(stage)))
+        bands.append(render.titled(stage_picture(stage, sc, tall, min(width, TILE_MAX * cols)), stage_title(stage, "x")))
     return _stack_vertically(bands, gap=8)
 
 
@@ -146,7 +142,7 @@ def progression_frames(stages: Sequence[Stage], cmap: str = "auto", scale: str =
     """One titled uint8 RGB frame per stage, all of the same size, each picture fitted in GIF_SIDE²."""
     scales = render.stage_scales(stages, cmap, scale)
     frames = [
-        render.titled(_centred(stage_picture(s, sc, GIF_SIDE, GIF_SIDE), GIF_SIDE, GIF_SIDE), _drawn_title(s))
+        render.titled(_centred(stage_picture(s, sc, GIF_SIDE, GIF_SIDE), GIF_SIDE, GIF_SIDE), stage_title(s, "x"))
         for s, sc in zip(stages, scales)
     ]
     fh = max(f.shape[0] for f in frames)

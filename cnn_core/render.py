@@ -219,13 +219,9 @@ def range_text(scale: ColorScale) -> str:
     return text
 
 
+@cache
 def palette(name: str) -> np.ndarray:
     """(256, 3) uint8: the colour map squeezed into entries 0..254, and NAN_COLOR at 255."""
-    return _palette(name)
-
-
-@cache
-def _palette(name: str) -> np.ndarray:
     table = lut(name)
     pal = np.empty((256, 3), dtype=np.uint8)
     pal[:255] = table[np.rint(np.linspace(0, 255, 255)).astype(int)]

@@ -1,13 +1,20 @@
-"""Run once at the commit before issue 9's changes: links as that code wrote them, and what they decode to."""
-import hashlib, json
+"""Wrote old_links.json, run once at commit be3ce91 (before issue 9): links as that code wrote them, and what
+they decoded to. It imports modules of that commit (ui.stack_model, export.stage_scales); kept as the record
+of how the fixture was made, not to be run again."""
+
+import json
+
 import numpy as np
+from ui.stack_model import load_starter
+
 import cnn_core
 from cnn_core import share
-from cnn_core.spec import parse_spec
-from ui.stack_model import load_starter
 from cnn_core.export import stage_scales
+from cnn_core.spec import parse_spec
 
 cases = []
+
+
 def add(name, state, image_shape_small=True):
     params = share.encode_state(state)
     # maps on a tiny picture so the fixture can check numbers, not just the spec
@@ -17,16 +24,54 @@ def add(name, state, image_shape_small=True):
     small = parse_spec({**spec.to_dict(), "input": {**spec.to_dict()["input"], "size": [24, 20]}})
     stages = cnn_core.run_pipeline(img, small)
     scales = stage_scales(stages, state.view["cmap"], state.view["scale"])
-    cases.append({
-        "name": name, "params": params,
-        "spec": spec.to_dict(), "view": state.view, "sample": state.sample,
-        "maps_stats": [[float(s.maps.min()), float(s.maps.max()), float(s.maps.mean(dtype=np.float64))] for s in stages],
-        "scales": [[None if c is None else [c.cmap, c.vmin, c.vmax] for c in sc] for sc in scales],
-    })
+    cases.append(
+        {
+            "name": name,
+            "params": params,
+            "spec": spec.to_dict(),
+            "view": state.view,
+            "sample": state.sample,
+            "maps_stats": [
+                [float(s.maps.min()), float(s.maps.max()), float(s.maps.mean(dtype=np.float64))] for s in stages
+            ],
+            "scales": [[None if c is None else [c.cmap, c.vmin, c.vmax] for c in sc] for sc in scales],
+        }
+    )
+
 
 add("playground default", share.LinkState())
-add("stack article 12 filters, per map", share.LinkState(page="stack", sample="chelsea", spec=load_starter("article_12_filters"), view={"cmap": "auto", "scale": "map"}))
-add("stack vgg random, viridis shared", share.LinkState(page="stack", sample="coffee", spec=load_starter("vgg_block_random"), view={"cmap": "viridis", "scale": "global"}))
-add("stack lenet from upload, diverging", share.LinkState(page="stack", sample="camera", spec=load_starter("lenet_valid"), view={"cmap": "diverging", "scale": "layer"}, from_upload=True))
-json.dump({"made_with_commit": "be3ce91", "note": "links written by the code before issue 9; see tests/app/test_old_links.py", "links": cases}, open("tests/data/old_links.json", "w"), indent=1)
+add(
+    "stack article 12 filters, per map",
+    share.LinkState(
+        page="stack", sample="chelsea", spec=load_starter("article_12_filters"), view={"cmap": "auto", "scale": "map"}
+    ),
+)
+add(
+    "stack vgg random, viridis shared",
+    share.LinkState(
+        page="stack",
+        sample="coffee",
+        spec=load_starter("vgg_block_random"),
+        view={"cmap": "viridis", "scale": "global"},
+    ),
+)
+add(
+    "stack lenet from upload, diverging",
+    share.LinkState(
+        page="stack",
+        sample="camera",
+        spec=load_starter("lenet_valid"),
+        view={"cmap": "diverging", "scale": "layer"},
+        from_upload=True,
+    ),
+)
+json.dump(
+    {
+        "made_with_commit": "be3ce91",
+        "note": "links written by the code before issue 9; see tests/app/test_old_links.py",
+        "links": cases,
+    },
+    open("tests/data/old_links.json", "w"),
+    indent=1,
+)
 print(len(cases))
