@@ -396,10 +396,8 @@ class StageCache:
     def digest(key: str) -> str:
         return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
 
-    _hash = digest
-
     def get(self, key: str) -> np.ndarray | None:
-        k = self._hash(key)
+        k = self.digest(key)
         with self._lock:
             v = self._items.get(k)
             if v is None:
@@ -412,7 +410,7 @@ class StageCache:
     def put(self, key: str, value: np.ndarray) -> None:
         if value.nbytes > self.max_bytes:
             return
-        k = self._hash(key)
+        k = self.digest(key)
         with self._lock:
             old = self._items.pop(k, None)
             if old is not None:
@@ -430,8 +428,3 @@ class StageCache:
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-def stack_bytes(plans: list[StagePlan]) -> int:
-    """Bytes of float32 feature maps that the planned stages need."""
-    return sum(4 * math.prod(p.shape) for p in plans)
