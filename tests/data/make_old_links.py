@@ -40,35 +40,18 @@ def add(name, state, image_shape_small=True):
 
 
 add("playground default", share.LinkState())
-add(
-    "stack article 12 filters, per map",
-    share.LinkState(
-        page="stack", sample="chelsea", spec=load_starter("article_12_filters"), view={"cmap": "auto", "scale": "map"}
-    ),
-)
-add(
-    "stack vgg random, viridis shared",
-    share.LinkState(
-        page="stack",
-        sample="coffee",
-        spec=load_starter("vgg_block_random"),
-        view={"cmap": "viridis", "scale": "global"},
-    ),
-)
-add(
-    "stack lenet from upload, diverging",
-    share.LinkState(
-        page="stack",
-        sample="camera",
-        spec=load_starter("lenet_valid"),
-        view={"cmap": "diverging", "scale": "layer"},
-        from_upload=True,
-    ),
-)
+STACK_LINKS = [  # name, sample, starting point, colour map, scale, from an upload
+    ("stack article 12 filters, per map", "chelsea", "article_12_filters", "auto", "map", False),
+    ("stack vgg random, viridis shared", "coffee", "vgg_block_random", "viridis", "global", False),
+    ("stack lenet from upload, diverging", "camera", "lenet_valid", "diverging", "layer", True),
+]
+for name, sample, starter, cmap, scale, upload in STACK_LINKS:
+    view = {"cmap": cmap, "scale": scale}
+    add(name, share.LinkState("stack", sample, load_starter(starter), view, from_upload=upload))
 json.dump(
     {
         "made_with_commit": "be3ce91",
-        "note": "links written by the code before issue 9; see tests/app/test_old_links.py",
+        "note": "links written by the code before issue 9; see tests/core/test_old_links.py",
         "links": cases,
     },
     open("tests/data/old_links.json", "w"),
