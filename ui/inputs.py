@@ -67,6 +67,16 @@ def link_image_key(prefix: str) -> str:
     return f"{prefix}_link_image"
 
 
+def use_link_picture(prefix: str, image: bytes | None, sample: str | None) -> None:
+    """Make the picker show what a shared link names: the small photo it carries, or a bundled sample."""
+    if image is not None:
+        st.session_state[link_image_key(prefix)] = image
+        st.session_state[f"{prefix}_source"] = LINK_SOURCE
+    else:
+        st.session_state[f"{prefix}_source"] = "Sample"
+        st.session_state[f"{prefix}_sample"] = sample
+
+
 def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | None:
     """Sidebar controls to pick a sample or upload a photo. Shows errors itself; None if unusable.
 

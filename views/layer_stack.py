@@ -7,7 +7,7 @@ import streamlit as st
 from cnn_core.errors import SpecError
 from cnn_core.render import COLORMAPS, SCALE_MODES
 from ui import compute, share_panel, stack_files, stack_layers, stack_maps, stack_plan, stack_starters, stack_state
-from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
+from ui.inputs import link_image_key, picture_picker, use_link_picture
 
 P = stack_state.P
 
@@ -17,12 +17,7 @@ if link is not None:
     stack_state.load_spec(link.spec)
     st.session_state[f"{P}_cmap"] = link.view["cmap"]
     st.session_state[f"{P}_scale"] = link.view["scale"]
-    if link.image is not None:
-        st.session_state[link_image_key(P)] = link.image
-        st.session_state[f"{P}_source"] = LINK_SOURCE
-    else:
-        st.session_state[f"{P}_source"] = "Sample"
-        st.session_state[f"{P}_sample"] = link.sample
+    use_link_picture(P, link.image, link.sample)
     if share_panel.link_note(link):
         st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 st.title("Layer stack")
