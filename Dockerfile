@@ -17,7 +17,7 @@ COPY .streamlit/config.toml ./.streamlit/config.toml
 COPY app.py ./
 COPY cnn_core ./cnn_core
 COPY ui ./ui
-COPY pages ./pages
+COPY views ./views
 COPY assets ./assets
 
 # Run as an unprivileged user.

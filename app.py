@@ -5,7 +5,7 @@ import streamlit as st
 st.set_page_config(page_title="CNN playground", page_icon=":material/grid_on:", layout="wide")
 
 pages = [
-    st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
-    st.Page("pages/layer_stack.py", title="Layer stack", icon=":material/layers:", url_path="layer_stack"),
+    st.Page("views/playground.py", title="Playground", icon=":material/tune:", default=True),
+    st.Page("views/layer_stack.py", title="Layer stack", icon=":material/layers:", url_path="layer_stack"),
 ]
 st.navigation(pages).run()

@@ -11,33 +11,18 @@ upload their own 2048² photo and compute at full size.
 from __future__ import annotations
 
 import base64
-import contextlib
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+from tests.e2e.harness import ROOT, Server, browser_missing, chromium, wait_idle
+
 from .stats import Figure, Target, unavailable
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 FIGS = "document.querySelectorAll('.js-plotly-plot')"
 VIEWPORT = {"width": 1500, "height": 1100}
 
@@ -115,108 +100,15 @@ class BrowserUnavailable(RuntimeError):
 
 
 def check_browser() -> None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        raise BrowserUnavailable("Playwright is not installed (pip install -r requirements-dev.txt)") from None
-    if not os.path.exists(CHROMIUM):
-        raise BrowserUnavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=5).read() == b"ok"
-    except OSError:
-        return False
-
-
-# The what-if server: the same `streamlit run app.py`, launched from a process that has already imported
-# TensorFlow and Plotly and moved those objects out of the garbage collector's reach with gc.freeze().
-FROZEN_LAUNCH = (
-    "import gc, sys; import cnn_core, plotly.graph_objects, streamlit; gc.freeze(); "
-    "from streamlit.web.cli import main; sys.argv = ['streamlit'] + sys.argv[1:]; main()"
-)
-
-
-class Server:
-    """`streamlit run app.py` on a free port; ``started`` is the perf_counter time of the launch.
-
-    ``frozen_imports`` launches the what-if variant (see FROZEN_LAUNCH). The server's output goes to a
-    log file whose tail is shown if it fails to start.
-    """
-
-    def __init__(self, timeout: float = 120, frozen_imports: bool = False) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-streamlit-", suffix=".log", delete=False)
-        head = [sys.executable, "-c", FROZEN_LAUNCH] if frozen_imports else [sys.executable, "-m", "streamlit"]
-        args = ["run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
-                "--browser.gatherUsageStats", "false"]  # fmt: skip
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(head + args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = self.started + timeout
-        while not healthy(self.url):
-            if time.perf_counter() > deadline or self.proc.poll() is not None:
-                code = self.proc.poll()
-                self.stop()
-                raise RuntimeError(
-                    f"streamlit on port {self.port} "
-                    + (
-                        f"exited with status {code}"
-                        if code is not None
-                        else f"gave no health answer in {timeout:.0f} s"
-                    )
-                    + f"; its log ends: {self.log_tail()!r}"
-                )
-            time.sleep(0.05)
-        self.healthy_after = time.perf_counter() - self.started
-
-    def log_tail(self, n: int = 600) -> str:
-        try:
-            return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-n:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
-
-
-@contextlib.contextmanager
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    why = browser_missing()
+    if why:
+        raise BrowserUnavailable(why)
 
 
 def new_page(browser):
     ctx = browser.new_context(viewport=VIEWPORT)
     ctx.add_init_script(INSTRUMENT_JS)
     return ctx.new_page()
-
-
-def wait_idle(page, timeout: int = 120_000) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=timeout)
 
 
 class Bytes:

@@ -19,13 +19,13 @@ WRAPPER = Path(__file__).resolve().parent / "_profiled_page.py"
 PAGE: str | None = None
 PROFILER = None
 
-# Besides the project's own code (cnn_core/, ui/, pages/), these are worth naming in a summary.
+# Besides the project's own code (cnn_core/, ui/, views/), these are worth naming in a summary.
 _NAMED = {
     "wrapped_func": "every Streamlit element call (st.*), inclusive",
     "PyCapsule.TFE_Py_FastPathExecute": "TensorFlow kernels (eager fast path)",
     "EagerTensor.numpy": "TensorFlow tensor → NumPy copies",
 }
-_PROJECT = ("cnn_core/", "ui/", "pages/")
+_PROJECT = ("cnn_core/", "ui/", "views/")
 
 
 def available() -> bool:

@@ -25,8 +25,8 @@ from .stats import Figure, Target, interleaved, ms, unavailable
 
 SECTION = "server"
 ROOT = Path(__file__).resolve().parent.parent
-PLAYGROUND = ROOT / "pages" / "playground.py"
-LAYER_STACK = ROOT / "pages" / "layer_stack.py"
+PLAYGROUND = ROOT / "views" / "playground.py"
+LAYER_STACK = ROOT / "views" / "layer_stack.py"
 TIMEOUT = 180
 
 STACK_LABEL = "layer stack (conv 8 filters → ReLU → pool, RGB)"
@@ -87,7 +87,7 @@ class Floor:
 
 
 class Playground:
-    """pages/playground.py with the photo resized to ``side``², moving the centre weight w[1,1]."""
+    """views/playground.py with the photo resized to ``side``², moving the centre weight w[1,1]."""
 
     slider = "pg_w1_1"
 
@@ -127,7 +127,7 @@ class Playground:
 
 
 class LayerStack:
-    """pages/layer_stack.py with conv (8 filters) → ReLU → max pool on an RGB photo resized to ``side``²."""
+    """views/layer_stack.py with conv (8 filters) → ReLU → max pool on an RGB photo resized to ``side``²."""
 
     def __init__(self, side: int, path: Path = LAYER_STACK) -> None:
         spec = {
@@ -256,7 +256,7 @@ def run(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[lis
     stack_name = f"layer stack rerun after a slider change, {side}²"
     stack_ok = False
     if not LAYER_STACK.exists():
-        figures.append(unavailable(SECTION, stack_name, "ms", "pages/layer_stack.py does not exist yet", stack_target))
+        figures.append(unavailable(SECTION, stack_name, "ms", "views/layer_stack.py does not exist yet", stack_target))
     else:
         try:
             stack = LayerStack(side)

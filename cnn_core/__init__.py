@@ -9,7 +9,16 @@ from .errors import CnnError, ImageError, SpecError
 from .images import MAX_PIXELS, decode_image, load_image
 from .kernels import PRESETS
 from .ops import device_label
-from .pipeline import Stage, StageCache, StagePlan, axis_arithmetic, plan, prepare_input, run_pipeline
+from .pipeline import (
+    PlanError,
+    Stage,
+    StageCache,
+    StagePlan,
+    axis_arithmetic,
+    plan,
+    prepare_input,
+    run_pipeline,
+)
 from .spec import Activation, Conv2D, InputSpec, Pool2D, Spec, default_spec, layer_kernel, parse_spec
 
 __all__ = [
@@ -20,6 +29,7 @@ __all__ = [
     "InputSpec",
     "MAX_PIXELS",
     "PRESETS",
+    "PlanError",
     "Pool2D",
     "Spec",
     "SpecError",

@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--spec", help="pipeline spec JSON (default: the reference article's example)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--cmap", default="auto", help="colour map for the PNGs: auto, magma, diverging, gray, viridis")
+    run.add_argument(
+        "--scale", default="layer", help="colour scale for the PNGs: layer (per stage), global, map or robust"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     try:
@@ -65,10 +68,9 @@ def _collect(paths: list[str]) -> list[Path]:
 
 def _run(args: argparse.Namespace) -> int:
     from .errors import SpecError
-    from .render import COLORMAPS
+    from .render import check_view
 
-    if args.cmap not in COLORMAPS:
-        raise SpecError(f"{args.cmap!r} is not a colour map; use one of {', '.join(COLORMAPS)}", "--cmap")
+    check_view(args.cmap, args.scale)
     if args.spec:
         try:
             text = Path(args.spec).read_text(encoding="utf-8")
@@ -121,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
             n += 1
             if image is not None:
                 try:
-                    _write(image, spec, out if single else out / folder, args.cmap)
+                    _write(image, spec, out if single else out / folder, args.cmap, args.scale)
                 except CnnError as e:
                     err = f"{path}: {e}"
                 except OSError as e:
@@ -166,19 +168,21 @@ def _progress(n: int, total: int, name: str) -> None:
     sys.stderr.flush()
 
 
-def _write(image, spec, out: Path, cmap: str) -> None:
+def _write(image, spec, out: Path, cmap: str, scale: str) -> None:
     import numpy as np
 
+    from .export import stage_picture
     from .pipeline import run_pipeline
-    from .render import png_bytes, stage_picture
+    from .render import png_bytes, stage_scales
 
     stages = run_pipeline(image, spec)
+    scales = stage_scales(stages, cmap, scale)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"spec": spec.to_dict(), "device": stages[0].device, "stages": []}
-    for s in stages:
+    for s, sc in zip(stages, scales):
         stem = f"{s.index:02d}_{s.name}"
         np.save(out / f"{stem}.npy", s.maps)
-        (out / f"{stem}.png").write_bytes(png_bytes(stage_picture(s.name, s.maps, cmap), compress_level=6))
+        (out / f"{stem}.png").write_bytes(png_bytes(stage_picture(s, sc), compress_level=6))
         summary["stages"].append({"index": s.index, "name": s.name, "shape": list(s.maps.shape), "file": f"{stem}.npy"})
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
 

@@ -3,9 +3,8 @@
     >>> stages = run_pipeline(image, spec)
     >>> data = export_zip(stages, spec, cmap="auto", scale="layer")   # bytes of a ZIP
 
-Colours follow the app's display: the input in its own colours when the
-colour map is "auto", every other map through ``render.choose_scale`` over
-one map ("map"), one stage ("layer") or all stages after the input ("global").
+Colours are the app's own: every scale comes from ``render.stage_scales`` and
+every map is coloured by ``render``, the module that colours the screen too.
 The .npy files hold the maps exactly as ``run_pipeline`` returned them.
 """
 
@@ -26,7 +25,6 @@ from .pipeline import Stage
 from .render import ColorScale
 from .spec import Spec, parse_spec
 
-SCALE_MODES = ("map", "layer", "global")
 SHEET_WIDTH = 1024  # the contact sheet's widest band, in pixels
 TILE_MAX = 512  # a map's longest side on the contact sheet
 GIF_SIDE = 320  # each GIF frame's picture fits in this square
@@ -34,58 +32,6 @@ GIF_FRAME_MS = 900
 MAX_PNG_PIXELS = 40_000_000  # coloured maps beyond this many pixels in all are downscaled in the ZIP
 MAX_EXPORT_BYTES = 256_000_000  # raw float32 maps beyond this are refused: the ZIP is built in memory
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same maps give the same ZIP bytes
-
-
-# --------------------------------------------------------------------------- colour scales
-
-
-def stage_scales(stages: Sequence[Stage], cmap: str = "auto", scale: str = "layer") -> list[list[ColorScale | None]]:
-    """The colour scale of every map as displayed: one list per stage, one entry per channel.
-
-    Args:
-        stages: the pipeline's stages, input first.
-        cmap: one of ``render.COLORMAPS``.
-        scale: "map" (each map its own range), "layer" (one range per stage) or
-            "global" (one range over all stages after the input).
-
-    Returns:
-        ``scales[i][c]`` for stage i, channel c; None where the map is shown in
-        its own colours (the input with cmap "auto").
-    """
-    _check_view(cmap, scale)
-    glo = _global_range(stages)
-    return [_scales_of(s, cmap, scale, glo) for s in stages]
-
-
-def _global_range(stages: Sequence[Stage]) -> tuple[float, float]:
-    """(min, max) over every stage after the input: the "global" scale never counts the input."""
-    later = [render.finite_range(s.maps) for s in stages if s.name != "input"]
-    return (min(r[0] for r in later), max(r[1] for r in later)) if later else (0.0, 1.0)
-
-
-def _scales_of(stage: Stage, cmap: str, scale: str, glo: tuple[float, float]) -> list[ColorScale | None]:
-    c = stage.maps.shape[2]
-    if stage.name == "input" and cmap == "auto":
-        return [None] * c
-    if scale == "map":
-        return [render.choose_scale(*render.finite_range(stage.maps[:, :, k]), cmap) for k in range(c)]
-    if scale == "global" and stage.name != "input":
-        return [render.choose_scale(*glo, cmap)] * c
-    return [render.choose_scale(*render.finite_range(stage.maps), cmap)] * c
-
-
-def _check_view(cmap: str, scale: str) -> None:
-    if cmap not in render.COLORMAPS:
-        raise CnnError(f"{cmap!r} is not a colour map; use one of {', '.join(render.COLORMAPS)}", "cmap")
-    if scale not in SCALE_MODES:
-        raise CnnError(f"{scale!r} is not a colour scale; use one of {', '.join(SCALE_MODES)}", "scale")
-
-
-def _picture(values: np.ndarray, scale: ColorScale | None) -> np.ndarray:
-    """uint8 RGB (height, width, 3) of float (height, width) values; None scale: gray, as the input's own colours."""
-    if scale is None:
-        return render.input_rgb(values[:, :, None])
-    return render.colorize(values, scale)
 
 
 # --------------------------------------------------------------------------- single maps
@@ -104,7 +50,7 @@ def map_png(
         stage: the stage holding the map.
         channel: which channel of ``stage.maps`` (height, width, channels).
         cmap: one of ``render.COLORMAPS``.
-        scale_mode: "map", "layer" or "global".
+        scale_mode: one of ``render.SCALE_MODES``.
         all_stages: every stage of the pipeline, needed for "global"; without
             it "global" falls back to the stage's own range.
 
@@ -112,66 +58,45 @@ def map_png(
         PNG bytes of size (width, height): a palette PNG through the colour
         map, or grayscale for the input shown in its own colours.
     """
-    _check_view(cmap, scale_mode)
+    render.check_view(cmap, scale_mode)
     if not 0 <= channel < stage.maps.shape[2]:
         raise CnnError(f"is {channel}; this stage has channels 0 to {stage.maps.shape[2] - 1}", "channel")
-    glo = _global_range(all_stages or [stage]) if scale_mode == "global" else (0.0, 1.0)
-    scale = _scales_of(stage, cmap, scale_mode, glo)[channel]
-    return _map_png(stage.maps[:, :, channel], scale)
-
-
-def _map_png(values: np.ndarray, scale: ColorScale | None) -> bytes:
-    if scale is None:
-        return render.png_bytes(render.input_rgb(values[:, :, None])[:, :, 0], compress_level=6)
-    return render.indexed_png(values, scale, compress_level=6)
+    stages = list(all_stages) if all_stages and any(s is stage for s in all_stages) else [stage]
+    i = next(k for k, s in enumerate(stages) if s is stage)
+    scale = render.stage_scales(stages, cmap, scale_mode)[i][channel]
+    return render.map_png(stage.maps[:, :, channel], scale, compress_level=6)
 
 
 # --------------------------------------------------------------------------- pictures of the whole pipeline
 
 
 def stage_title(stage: Stage, times: str = "×") -> str:
-    """E.g. ``"01 conv2d 300×300×8"``."""
+    """E.g. ``"01 conv2d 300×300×8"``. Titles drawn into pictures use ``times="x"``: Pillow's built-in font
+    has no "×" glyph."""
     h, w, c = stage.maps.shape
     return f"{stage.index:02d} {stage.name} {h}{times}{w}{times}{c}"
 
 
-def _drawn_title(stage: Stage) -> str:
-    # Pillow's built-in font has no "×" glyph; drawn titles use "x".
-    return stage_title(stage, "x")
-
-
-def _fit(h: int, w: int, max_h: int, max_w: int) -> tuple[int, int]:
-    s = min(1.0, max_h / h, max_w / w)
-    return max(1, round(h * s)), max(1, round(w * s))
-
-
-def _shrink_to(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Box-average float (height, width) values to ``size`` (height, width); unchanged if it already fits."""
-    if values.shape == size:
-        return values
-    img = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32), mode="F")
-    return np.asarray(img.resize((size[1], size[0]), Image.Resampling.BOX))
-
-
-def stage_picture(stage: Stage, scales: list[ColorScale | None], max_h: int, max_w: int, gap: int = 2) -> np.ndarray:
-    """One stage as uint8 RGB that fits in (max_h, max_w): the input in its own colours, or its channels tiled.
+def stage_picture(
+    stage: Stage, scales: list[ColorScale | None], max_h: int | None = None, max_w: int | None = None, gap: int = 2
+) -> np.ndarray:
+    """One stage as uint8 RGB that fits in (max_h, max_w) (None: full size): the input in its own colours,
+    or its channels tiled in rows, each through ``scales[channel]``.
 
     Values are shrunk before colouring, with the scale of the full-size maps.
     """
     h, w, c = stage.maps.shape
-    if scales[0] is None and stage.name == "input":
-        th, tw = _fit(h, w, max_h, max_w)
-        rgb = render.input_rgb(stage.maps)
-        if (th, tw) != (h, w):
-            rgb = np.asarray(Image.fromarray(rgb).resize((tw, th), Image.Resampling.BOX))
-        return rgb
     cols = math.ceil(math.sqrt(c))
     rows = math.ceil(c / cols)
-    th, tw = _fit(h, w, max(1, (max_h - gap * (rows - 1)) // rows), max(1, (max_w - gap * (cols - 1)) // cols))
+    max_h = max_h or rows * h + gap * (rows - 1)
+    max_w = max_w or cols * w + gap * (cols - 1)
+    if scales[0] is None and stage.name == "input":
+        return render.resize_rgb(render.input_rgb(stage.maps), render.fit(h, w, max_h, max_w))
+    th, tw = render.fit(h, w, max(1, (max_h - gap * (rows - 1)) // rows), max(1, (max_w - gap * (cols - 1)) // cols))
     out = np.full((rows * th + (rows - 1) * gap, cols * tw + (cols - 1) * gap, 3), 255, dtype=np.uint8)
     for k in range(c):
         r, q = divmod(k, cols)
-        tile = _picture(_shrink_to(stage.maps[:, :, k], (th, tw)), scales[k])
+        tile = render.picture(render.resize_values(stage.maps[:, :, k], (th, tw)), scales[k])
         out[r * (th + gap) : r * (th + gap) + th, q * (tw + gap) : q * (tw + gap) + tw] = tile
     return out
 
@@ -194,7 +119,7 @@ def contact_sheet(
 
     Args:
         stages: the pipeline's stages, input first.
-        cmap, scale: the colouring, as in ``stage_scales``.
+        cmap, scale: the colouring, as in ``render.stage_scales``.
         width: the widest band's picture, in pixels.
 
     Returns:
@@ -203,21 +128,21 @@ def contact_sheet(
     """
     if not stages:
         raise CnnError("there are no stages to draw", "stages")
-    scales = stage_scales(stages, cmap, scale)
+    scales = render.stage_scales(stages, cmap, scale)
     bands = []
     for stage, sc in zip(stages, scales):
         h, w, c = stage.maps.shape
         cols = math.ceil(math.sqrt(c))
         tall = TILE_MAX * math.ceil(c / cols)
-        bands.append(render.titled(stage_picture(stage, sc, tall, min(width, TILE_MAX * cols)), _drawn_title(stage)))
+        bands.append(render.titled(stage_picture(stage, sc, tall, min(width, TILE_MAX * cols)), stage_title(stage, "x")))
     return _stack_vertically(bands, gap=8)
 
 
 def progression_frames(stages: Sequence[Stage], cmap: str = "auto", scale: str = "layer") -> list[np.ndarray]:
     """One titled uint8 RGB frame per stage, all of the same size, each picture fitted in GIF_SIDE²."""
-    scales = stage_scales(stages, cmap, scale)
+    scales = render.stage_scales(stages, cmap, scale)
     frames = [
-        render.titled(_centred(stage_picture(s, sc, GIF_SIDE, GIF_SIDE), GIF_SIDE, GIF_SIDE), _drawn_title(s))
+        render.titled(_centred(stage_picture(s, sc, GIF_SIDE, GIF_SIDE), GIF_SIDE, GIF_SIDE), stage_title(s, "x"))
         for s, sc in zip(stages, scales)
     ]
     fh = max(f.shape[0] for f in frames)
@@ -270,7 +195,7 @@ def export_zip(stages: Sequence[Stage], spec: Spec | dict | str, *, cmap: str = 
             "Use a smaller input size or fewer filters.",
             "export",
         )
-    scales = stage_scales(stages, cmap, scale)
+    scales = render.stage_scales(stages, cmap, scale)
     pixels = sum(s.maps.size for s in stages)
     shrink = min(1.0, math.sqrt(MAX_PNG_PIXELS / pixels)) if pixels else 1.0
     buf = io.BytesIO()
@@ -293,7 +218,7 @@ def export_zip(stages: Sequence[Stage], spec: Spec | dict | str, *, cmap: str = 
             h, w, c = stage.maps.shape
             size = (max(1, int(h * shrink)), max(1, int(w * shrink)))
             for k in range(c):
-                put(f"{stem}/c{k:02d}.png", _map_png(_shrink_to(stage.maps[:, :, k], size), sc[k]), False)
+                put(f"{stem}/c{k:02d}.png", render.map_png(render.resize_values(stage.maps[:, :, k], size), sc[k], 6), False)
         put("contact_sheet.png", render.png_bytes(contact_sheet(stages, cmap, scale), compress_level=6), False)
         put("progression.gif", progression_gif(stages, cmap, scale), False)
     return buf.getvalue()
@@ -312,7 +237,7 @@ def _scales_json(stages, scales, cmap: str, scale: str, shrink: float) -> str:
                 "maps": [
                     {"own_colours": True}
                     if sc is None
-                    else {"cmap": sc.cmap, "vmin": _num(sc.vmin), "vmax": _num(sc.vmax)}
+                    else {"cmap": sc.cmap, "vmin": _num(sc.vmin), "vmax": _num(sc.vmax), "robust": sc.robust}
                     for sc in scs
                 ],
             }

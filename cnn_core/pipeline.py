@@ -104,6 +104,24 @@ class Stage:
         return self.plan.title
 
 
+class PlanError(SpecError):
+    """``plan`` could not build the whole stack; what it could build comes with the error.
+
+    Attributes:
+        layer: 0-based index of the layer that can't be built, or None when the
+            stack as a whole is over a limit (memory or multiply-adds).
+        reason: what is wrong, in words (the same as ``detail``).
+        plans: the StagePlans of the part that can be built: the input, then
+            every layer before ``layer`` (for a limit: the longest start within it).
+    """
+
+    def __init__(self, reason: str, field: str, *, layer: int | None, plans: list[StagePlan]) -> None:
+        super().__init__(reason, field)
+        self.layer = layer
+        self.reason = reason
+        self.plans = plans
+
+
 # --------------------------------------------------------------------------- shape arithmetic
 
 
@@ -148,9 +166,11 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePla
         One StagePlan for the prepared input, then one per layer.
 
     Raises:
-        SpecError: naming the layer, if a layer shrinks the map to nothing, a
-            3-D kernel's depth does not match its input, or the stack's maps
-            would need more than MAX_STACK_BYTES.
+        PlanError (a SpecError): naming the layer, if a layer shrinks the map to
+            nothing or a 3-D kernel's depth does not match its input; or the
+            whole stack, if its maps would need more than MAX_STACK_BYTES or it
+            more than MAX_MADDS multiply-adds. Its ``layer``, ``reason`` and
+            ``plans`` fields say which layer, why, and what can be built.
     """
     spec = parse_spec(spec)
     h, w = (spec.input.size if spec.input.size else input_shape[:2])
@@ -165,10 +185,12 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePla
             kh, kw = layer.kernel_size
             depth = {f.depth for f in layer.filters if f.depth is not None}
             if depth and depth != {shape[2]}:
-                raise SpecError(
+                raise PlanError(
                     f"has 3-D kernels of depth {depth.pop()} but its input has {shape[2]} channels; "
                     "a 3-D kernel needs one weight slice per input channel",
                     where,
+                    layer=i,
+                    plans=_within_limits(plans),
                 )
             arith = _axes(shape, (kh, kw), layer.stride, layer.dilation, layer.padding)
             n = len(layer.filters)
@@ -182,29 +204,46 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePla
             new_shape = shape
         for a in arith:
             if a.out < 1:
-                raise SpecError(
+                raise PlanError(
                     f"turns the {a.size}-pixel {a.axis} into nothing: a window spanning "
                     f"{a.dilation * (a.kernel - 1) + 1} pixels does not fit in {a.size + a.pad_total} "
                     f"(with padding {a.pad_total}). Use \"same\" padding, a smaller window, or a larger input.",
                     where,
+                    layer=i,
+                    plans=_within_limits(plans),
                 )
         shape = new_shape
         total += shape[0] * shape[1] * shape[2]
         plans.append(StagePlan(i + 1, layer.type, shape, params, madds, arith, layer))
     if total * 4 > MAX_STACK_BYTES:
-        raise SpecError(
+        raise PlanError(
             f"would need about {total * 4 / 1e6:,.0f} MB of feature maps; the limit is "
             f"{MAX_STACK_BYTES / 1e6:,.0f} MB. Use a smaller input size or fewer filters.",
             "layers",
+            layer=None,
+            plans=_within_limits(plans),
         )
     madds = sum(p.madds for p in plans)
     if madds > MAX_MADDS:
-        raise SpecError(
+        raise PlanError(
             f"would need about {madds / 1e9:,.1f} billion multiply-adds; the limit is "
             f"{MAX_MADDS / 1e9:,.0f} billion. Use a smaller input size, fewer filters or smaller kernels.",
             "layers",
+            layer=None,
+            plans=_within_limits(plans),
         )
     return plans
+
+
+def _within_limits(plans: list[StagePlan]) -> list[StagePlan]:
+    """The longest start of ``plans`` whose maps and multiply-adds stay within the limits."""
+    nbytes = madds = 0
+    for k, p in enumerate(plans):
+        nbytes += 4 * math.prod(p.shape)
+        madds += p.madds
+        if nbytes > MAX_STACK_BYTES or madds > MAX_MADDS:
+            return plans[:k]
+    return list(plans)
 
 
 # --------------------------------------------------------------------------- running
@@ -282,6 +321,7 @@ def run_pipeline(
     *,
     cache: StageCache | None = None,
     image_key: str | None = None,
+    plans: list[StagePlan] | None = None,
 ) -> list[Stage]:
     """Run the spec's layers on an image and return every stage.
 
@@ -292,6 +332,8 @@ def run_pipeline(
             input settings and layers 0..i, so editing one layer recomputes
             only that layer and the ones after it.
         image_key: optional precomputed ``image_digest(image)``.
+        plans: optional ``plan(spec, image.shape)``, when the caller has just
+            worked it out (so a page plans once per rerun).
 
     Returns:
         A list of Stage: the prepared input first, then one per layer. Each
@@ -302,7 +344,8 @@ def run_pipeline(
     """
     spec = parse_spec(spec)
     image = check_image_array(image)
-    plans = plan(spec, image.shape)
+    if plans is None:
+        plans = plan(spec, image.shape)
     key_parts: list[str] = []
     if cache is not None:
         key_parts = [image_key or image_digest(image), spec.to_dict()["input"].__repr__()]
@@ -353,10 +396,8 @@ class StageCache:
     def digest(key: str) -> str:
         return hashlib.blake2b(key.encode(), digest_size=20).hexdigest()
 
-    _hash = digest
-
     def get(self, key: str) -> np.ndarray | None:
-        k = self._hash(key)
+        k = self.digest(key)
         with self._lock:
             v = self._items.get(k)
             if v is None:
@@ -369,7 +410,7 @@ class StageCache:
     def put(self, key: str, value: np.ndarray) -> None:
         if value.nbytes > self.max_bytes:
             return
-        k = self._hash(key)
+        k = self.digest(key)
         with self._lock:
             old = self._items.pop(k, None)
             if old is not None:
@@ -387,8 +428,3 @@ class StageCache:
 
     def __len__(self) -> int:
         return len(self._items)
-
-
-def stack_bytes(plans: list[StagePlan]) -> int:
-    """Bytes of float32 feature maps that the planned stages need."""
-    return sum(4 * math.prod(p.shape) for p in plans)

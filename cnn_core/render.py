@@ -1,6 +1,22 @@
-"""Turning feature maps into pictures: colour maps, colour scales and PNG bytes.
+"""Colouring feature maps: the one home for colour maps, colour scales and PNG encoding.
 
-Plain NumPy and Pillow, shared by the app, the command line and exports.
+Every picture of a map, on screen or downloaded, is coloured here, so what is
+shown and what is saved agree pixel for pixel. The pieces, in the order a
+caller meets them:
+
+* ``SCALE_MODES``: how a map's colour range is chosen: per stage ("layer"),
+  shared by every stage after the input ("global"), per map ("map"), or per
+  stage from the 1st to the 99th percentile ("robust", values beyond shown at
+  the ends, saturated).
+* ``stage_ranges`` / ``stage_scales``: the ``ColorScale`` of every map of
+  every stage for a colour map and a mode (None: the input in its own colours).
+* ``scale_for``: the one rule for a range, constant and all-zero maps included
+  (an all-zero map shows as zero, not as the middle of the colour map).
+* ``map_scale``: one map's own range (the Layer stack's enlarged map).
+* ``picture`` / ``map_png``: a map through its scale as RGB or as a PNG.
+* ``range_text``: the scale in words, stating a robust range as such.
+
+Plain NumPy and Pillow: the app, the command line and the exports all call it.
 """
 
 from __future__ import annotations
@@ -8,10 +24,12 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from .errors import CnnError
 
 # Anchor colours, evenly spaced from the low end to the high end of each map.
 _ANCHORS = {
@@ -25,6 +43,15 @@ _ANCHORS = {
 COLORMAPS = ("auto", "magma", "diverging", "gray", "viridis")
 NAN_COLOR = (0, 255, 0)  # values that are not numbers (float32 overflow) show as bright green
 
+SCALE_MODES: dict[str, str] = {
+    "layer": "Per stage",
+    "global": "Shared by all stages after the input",
+    "map": "Per map",
+    "robust": "Per stage, 1st–99th percentile (outliers saturated)",
+}
+ROBUST_PERCENTILES = (1.0, 99.0)
+ROBUST_SAMPLE = 1_000_000  # percentiles of larger stages come from every n-th value (fixed, so repeatable)
+
 
 @dataclass(frozen=True)
 class ColorScale:
@@ -33,13 +60,14 @@ class ColorScale:
     cmap: str
     vmin: float
     vmax: float
+    robust: bool = False  # the ends are percentiles: values beyond them are shown saturated
 
     @property
     def diverging(self) -> bool:
         return self.cmap == "diverging"
 
 
-@lru_cache(maxsize=None)
+@cache
 def lut(name: str) -> np.ndarray:
     """A (256, 3) uint8 lookup table for a colour map name."""
     hexes = _ANCHORS[name]
@@ -80,13 +108,120 @@ def choose_scale(lo: float, hi: float, cmap: str = "auto") -> ColorScale:
     return ColorScale(cmap, lo, hi)
 
 
+def scale_for(lo: float, hi: float, cmap: str = "auto", robust: bool = False) -> ColorScale:
+    """The colour scale for values from ``lo`` to ``hi``: ``choose_scale`` with the rule for constant maps.
+
+    A constant map keeps 0 at its usual colour: an all-zero map (a dead ReLU
+    channel) is drawn as zero, black in magma and white in the diverging map,
+    and any other constant is drawn against a range that reaches 0.
+    """
+    if hi <= lo:
+        lo, hi = (0.0, 1.0) if lo == 0 else (min(lo, 0.0), max(hi, 0.0))
+    scale = choose_scale(lo, hi, cmap)
+    return ColorScale(scale.cmap, scale.vmin, scale.vmax, True) if robust else scale
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """What the colour scales need to know about one stage's maps.
+
+    Attributes:
+        lo, hi: float64 (channels,): each channel's smallest and largest finite value.
+        p_lo, p_hi: the stage's 1st and 99th percentiles of its finite values
+            (its full range where those two meet).
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    p_lo: float
+    p_hi: float
+
+
+def stage_ranges(maps: np.ndarray) -> Ranges:
+    """The ``Ranges`` of float (height, width, channels) maps."""
+    lo = maps.min(axis=(0, 1)).astype(np.float64)
+    hi = maps.max(axis=(0, 1)).astype(np.float64)
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # overflowed maps: the finite values' range
+        pairs = [finite_range(maps[:, :, k]) for k in range(maps.shape[2])]
+        lo, hi = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    return Ranges(lo, hi, *_percentiles(maps, float(lo.min()), float(hi.max())))
+
+
+def _percentiles(values: np.ndarray, lo: float, hi: float) -> tuple[float, float]:
+    flat = values.reshape(-1)
+    if flat.size > ROBUST_SAMPLE:
+        flat = flat[:: math.ceil(flat.size / ROBUST_SAMPLE)]
+    flat = flat[np.isfinite(flat)]
+    if flat.size == 0:
+        return lo, hi
+    p_lo, p_hi = (float(v) for v in np.percentile(flat, ROBUST_PERCENTILES))
+    return (p_lo, p_hi) if p_hi > p_lo else (lo, hi)
+
+
+def check_view(cmap: str, mode: str) -> None:
+    """Raise CnnError unless ``cmap`` is one of COLORMAPS and ``mode`` one of SCALE_MODES."""
+    if cmap not in COLORMAPS:
+        raise CnnError(f"{cmap!r} is not a colour map; use one of {', '.join(COLORMAPS)}", "cmap")
+    if mode not in SCALE_MODES:
+        raise CnnError(f"{mode!r} is not a colour scale; use one of {', '.join(SCALE_MODES)}", "scale")
+
+
+def stage_scales(
+    stages, cmap: str = "auto", mode: str = "layer", ranges: list[Ranges] | None = None
+) -> list[list[ColorScale | None]]:
+    """The colour scale of every map as the app shows it: one list per stage, one entry per channel.
+
+    Args:
+        stages: the pipeline's stages, input first (anything with ``name`` and
+            ``maps`` float (height, width, channels)).
+        cmap: one of COLORMAPS.
+        mode: one of SCALE_MODES. "global" leaves the input out of the shared range.
+        ranges: ``stage_ranges`` of each stage, when the caller already has them (cached).
+
+    Returns:
+        ``scales[i][c]`` for stage i, channel c; None where the map is shown in
+        its own colours (the input with cmap "auto").
+    """
+    check_view(cmap, mode)
+    if ranges is None:
+        ranges = [stage_ranges(s.maps) for s in stages]
+    later = [r for s, r in zip(stages, ranges) if s.name != "input"]
+    glo = (min(float(r.lo.min()) for r in later), max(float(r.hi.max()) for r in later)) if later else (0.0, 1.0)
+    out: list[list[ColorScale | None]] = []
+    for s, r in zip(stages, ranges):
+        c = s.maps.shape[2]
+        if s.name == "input" and cmap == "auto":
+            out.append([None] * c)
+        elif mode == "map":
+            out.append([scale_for(float(r.lo[k]), float(r.hi[k]), cmap) for k in range(c)])
+        elif mode == "global" and s.name != "input":
+            out.append([scale_for(*glo, cmap)] * c)
+        elif mode == "robust":
+            out.append([scale_for(r.p_lo, r.p_hi, cmap, robust=True)] * c)
+        else:
+            out.append([scale_for(float(r.lo.min()), float(r.hi.max()), cmap)] * c)
+    return out
+
+
+def map_scale(values: np.ndarray, cmap: str = "auto", robust: bool = False) -> ColorScale:
+    """One float (height, width) map's own scale: its full range, or its 1st–99th percentiles."""
+    r = stage_ranges(values[:, :, None])
+    if robust:
+        return scale_for(r.p_lo, r.p_hi, cmap, robust=True)
+    return scale_for(float(r.lo[0]), float(r.hi[0]), cmap)
+
+
+def range_text(scale: ColorScale) -> str:
+    """The scale's ends in words, e.g. "-2.1 · 0 · 2.1", saying so when they are percentiles."""
+    text = f"{scale.vmin:.3g} · 0 · {scale.vmax:.3g}" if scale.diverging else f"{scale.vmin:.3g} … {scale.vmax:.3g}"
+    if scale.robust:
+        text = f"1st–99th percentile {text}; values beyond are saturated"
+    return text
+
+
+@cache
 def palette(name: str) -> np.ndarray:
     """(256, 3) uint8: the colour map squeezed into entries 0..254, and NAN_COLOR at 255."""
-    return _palette(name)
-
-
-@lru_cache(maxsize=None)
-def _palette(name: str) -> np.ndarray:
     table = lut(name)
     pal = np.empty((256, 3), dtype=np.uint8)
     pal[:255] = table[np.rint(np.linspace(0, 255, 255)).astype(int)]
@@ -132,6 +267,21 @@ def colorize(values: np.ndarray, scale: ColorScale) -> np.ndarray:
     return palette(scale.cmap)[color_indices(values, scale)]
 
 
+def picture(values: np.ndarray, scale: ColorScale | None) -> np.ndarray:
+    """uint8 RGB (height, width, 3) of float (height, width) values; scale None: grey, the input's own colours."""
+    if scale is None:
+        return input_rgb(values[:, :, None])
+    return colorize(values, scale)
+
+
+def map_png(values: np.ndarray, scale: ColorScale | None, compress_level: int = 1) -> bytes:
+    """One float (height, width) map as a PNG at its size: a palette PNG through ``scale``, or, for scale
+    None, grey levels of the input's own colours."""
+    if scale is None:
+        return png_bytes(input_rgb(values[:, :, None])[:, :, 0], compress_level)
+    return indexed_png(values, scale, compress_level)
+
+
 def indexed_png(values: np.ndarray, scale: ColorScale, compress_level: int = 1) -> bytes:
     """A coloured map as a palette PNG: one byte per pixel, so it encodes fast and stays small."""
     idx = np.ascontiguousarray(color_indices(values, scale))
@@ -157,49 +307,35 @@ def png_bytes(rgb: np.ndarray, compress_level: int = 1) -> bytes:
     return buf.getvalue()
 
 
+def fit(h: int, w: int, max_h: int, max_w: int) -> tuple[int, int]:
+    """(height, width) scaled down to fit in (max_h, max_w), keeping the aspect ratio; never enlarged."""
+    s = min(1.0, max_h / h, max_w / w)
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def resize_values(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Box-average float (height, width) values to ``size`` (height, width); unchanged if already that size."""
+    if values.shape == size:
+        return values
+    img = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32), mode="F")
+    return np.asarray(img.resize((size[1], size[0]), Image.Resampling.BOX))
+
+
+def resize_rgb(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Box-average a uint8 picture to ``size`` (height, width); unchanged if already that size."""
+    if rgb.shape[:2] == size:
+        return rgb
+    return np.asarray(Image.fromarray(rgb).resize((size[1], size[0]), Image.Resampling.BOX))
+
+
 def shrink_for_display(rgb: np.ndarray, max_side: int) -> np.ndarray:
     """Downsample a picture so its longer side is at most ``max_side`` (area averaging)."""
-    h, w = rgb.shape[:2]
-    if max(h, w) <= max_side:
-        return rgb
-    s = max_side / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+    return resize_rgb(rgb, fit(*rgb.shape[:2], max_side, max_side))
 
 
 def shrink_values(values: np.ndarray, max_side: int) -> np.ndarray:
     """Box-average float (height, width) values so the longer side is at most ``max_side``."""
-    h, w = values.shape
-    if max(h, w) <= max_side:
-        return values
-    s = max_side / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    img = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32), mode="F")
-    return np.asarray(img.resize(size, Image.Resampling.BOX))
-
-
-def channel_grid(maps: np.ndarray, scale: ColorScale | None = None, gap: int = 2, columns: int | None = None) -> np.ndarray:
-    """Tile every channel of float (height, width, channels) into one RGB picture, in order.
-
-    With ``scale`` None every channel shares one automatic scale over the whole stage.
-    """
-    h, w, c = maps.shape
-    if scale is None:
-        scale = choose_scale(*finite_range(maps))
-    cols = columns or math.ceil(math.sqrt(c))
-    rows = math.ceil(c / cols)
-    out = np.full((rows * h + (rows - 1) * gap, cols * w + (cols - 1) * gap, 3), 255, dtype=np.uint8)
-    for i in range(c):
-        r, q = divmod(i, cols)
-        out[r * (h + gap) : r * (h + gap) + h, q * (w + gap) : q * (w + gap) + w] = colorize(maps[:, :, i], scale)
-    return out
-
-
-def stage_picture(name: str, maps: np.ndarray, cmap: str = "auto") -> np.ndarray:
-    """A stage as one RGB picture: the input in its own colours, other stages colour-mapped."""
-    if name == "input" and cmap == "auto":
-        return input_rgb(maps)
-    return channel_grid(maps, choose_scale(*finite_range(maps), cmap))
+    return resize_values(values, fit(*values.shape, max_side, max_side))
 
 
 def titled(rgb: np.ndarray, title: str, pad: int = 18) -> np.ndarray:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
@@ -170,8 +172,30 @@ class Spec:
         }
 
     def to_json(self, indent: int | None = None) -> str:
-        seps = (",", ":") if indent is None else (",", ": ")
-        return json.dumps(self.to_dict(), indent=indent, separators=seps, allow_nan=False)
+        """The spec as JSON: compact on one line (links), or with ``indent`` the file format people read,
+        one line per layer and one per filter (every download and the files in assets/stacks)."""
+        if indent is None:
+            return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+        return _file_text(self.to_dict(), " " * indent)
+
+
+def _file_text(d: dict, pad: str) -> str:
+    def dump(v: Any) -> str:
+        return json.dumps(v, allow_nan=False)
+
+    lines = ["{", f'{pad}"version": {d["version"]},', f'{pad}"input": {dump(d["input"])},', f'{pad}"layers": [']
+    for i, layer in enumerate(d["layers"]):
+        comma = "," if i < len(d["layers"]) - 1 else ""
+        if layer["type"] == "conv2d":
+            head = dump({k: v for k, v in layer.items() if k != "filters"})
+            lines.append(f'{pad * 2}{head[:-1]}, "filters": [')
+            filters = layer["filters"]
+            lines += [f"{pad * 3}{dump(f)}{',' if j < len(filters) - 1 else ''}" for j, f in enumerate(filters)]
+            lines.append(f"{pad * 2}]}}{comma}")
+        else:
+            lines.append(f"{pad * 2}{dump(layer)}{comma}")
+    lines += [f"{pad}]", "}"]
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- serialising helpers
@@ -480,16 +504,12 @@ def layer_kernel(layer: Conv2D, in_channels: int) -> np.ndarray:
     return out
 
 
+# The reference article's worked example, also the Layer stack's "One outline filter" starting point.
+DEFAULT_SPEC_FILE = Path(__file__).resolve().parent.parent / "assets" / "stacks" / "article_one_filter.json"
+
+
+@cache
 def default_spec() -> Spec:
-    """The reference article's worked example: outline kernel, SAME, ReLU, 2×2 max pool."""
-    return parse_spec(
-        {
-            "version": 1,
-            "input": {"color": "grayscale", "size": [300, 300]},
-            "layers": [
-                {"type": "conv2d", "filters": ["edge"], "stride": 1, "padding": "same", "dilation": 1, "bias": 0.0},
-                {"type": "activation", "function": "relu"},
-                {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
-            ],
-        }
-    )
+    """The reference article's worked example (outline kernel, SAME, ReLU, 2×2 max pool), read from
+    DEFAULT_SPEC_FILE so the pages and the command line start from the same file."""
+    return parse_spec(DEFAULT_SPEC_FILE.read_text(encoding="utf-8"))

@@ -1,8 +1,11 @@
-"""Running the core from the UI: one bounded stage cache per server process."""
+"""Running the core from the UI: one bounded stage cache per server process, and the one small LRU for
+what the UI derives from stages (pictures, statistics)."""
 
 from __future__ import annotations
 
 import gc
+import threading
+from collections import OrderedDict
 
 import streamlit as st
 
@@ -21,10 +24,45 @@ def stage_cache() -> cnn_core.StageCache:
     return cnn_core.StageCache(max_bytes=STAGE_CACHE_BYTES)
 
 
-def run(picture, spec: cnn_core.Spec) -> list[cnn_core.Stage] | None:
-    """Run the pipeline with the shared cache; shows a clear error and returns None on bad settings."""
+def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = None) -> list[cnn_core.Stage] | None:
+    """Run the pipeline with the shared cache (``plans``: the page's own ``plan`` of this spec, so it isn't
+    worked out twice); shows a clear error and returns None on bad settings."""
     try:
-        return cnn_core.run_pipeline(picture.array, spec, cache=stage_cache(), image_key=picture.key)
+        return cnn_core.run_pipeline(picture.array, spec, cache=stage_cache(), image_key=picture.key, plans=plans)
     except cnn_core.CnnError as e:
         st.error(f"Can't run these settings. {e}")
         return None
+
+
+class ContentLru:
+    """A small thread-safe LRU keyed by content (e.g. stage key, channel, scale), bounded in entries and,
+    when ``max_bytes`` is given, in the bytes its callers say each value takes. Shared by every session."""
+
+    def __init__(self, max_items: int, max_bytes: int | None = None) -> None:
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._items: OrderedDict = OrderedDict()
+        self._sizes: dict = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The value stored under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            v = self._items.get(key)
+            if v is not None:
+                self._items.move_to_end(key)
+            return v
+
+    def put(self, key, value, nbytes: int = 0) -> None:
+        """Store ``value``, dropping the least recently used entries beyond the bounds."""
+        with self._lock:
+            if key in self._items:
+                self._bytes -= self._sizes.pop(key)
+                del self._items[key]
+            self._items[key] = value
+            self._sizes[key] = nbytes
+            self._bytes += nbytes
+            while len(self._items) > self.max_items or (self.max_bytes and self._bytes > self.max_bytes):
+                old, _ = self._items.popitem(last=False)
+                self._bytes -= self._sizes.pop(old)

@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 import cnn_core
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
-# Subjects shown in the picker; the files and their licences are in assets/.
-SAMPLES = {
-    "camera": "Cameraman (grayscale)",
-    "astronaut": "Astronaut",
-    "chelsea": "Chelsea the cat",
-    "coffee": "Coffee cup",
-    "brick": "Brick wall",
-    "text": "Text on a page",
-    "rocket": "Rocket launch",
-}
+from cnn_core.samples import SAMPLES, sample_path
 
 
 @dataclass(frozen=True)
@@ -34,14 +21,7 @@ class Picture:
     key: str  # content hash, the cache key for everything computed from it
     label: str  # where it came from, for captions
     sample: str | None  # the sample's name, or None for an upload
-
-
-def sample_path(name: str) -> Path:
-    for ext in ("png", "jpg"):
-        p = ASSETS / f"{name}.{ext}"
-        if p.exists():
-            return p
-    raise cnn_core.ImageError(f"{name!r} is not a bundled sample", "sample")
+    from_link: bool = False  # the small copy of a photo that a shared link carried
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -87,6 +67,16 @@ def link_image_key(prefix: str) -> str:
     return f"{prefix}_link_image"
 
 
+def use_link_picture(prefix: str, image: bytes | None, sample: str | None) -> None:
+    """Make the picker show what a shared link names: the small photo it carries, or a bundled sample."""
+    if image is not None:
+        st.session_state[link_image_key(prefix)] = image
+        st.session_state[f"{prefix}_source"] = LINK_SOURCE
+    else:
+        st.session_state[f"{prefix}_source"] = "Sample"
+        st.session_state[f"{prefix}_sample"] = sample
+
+
 def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | None:
     """Sidebar controls to pick a sample or upload a photo. Shows errors itself; None if unusable.
 
@@ -101,7 +91,7 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
     if source == LINK_SOURCE:
         try:
             arr, key = _decode(_digest(link_image), False, link_image)
-            return Picture(arr, key, "the photo in the link", None)
+            return Picture(arr, key, "the photo in the link", None, from_link=True)
         except cnn_core.ImageError as e:
             st.sidebar.error(f"The photo in the link can't be used: {e.detail}")
             return load_sample(default_sample)

@@ -10,24 +10,6 @@ from cnn_core.pipeline import Stage
 
 from .figures import PLOTLY_CONFIG, map_figure
 
-SCALE_MODES = {"layer": "Per stage", "global": "Shared by all stages after the input", "map": "Per map"}
-
-
-def stage_scales(stages: list[Stage], cmap: str, mode: str) -> list[render.ColorScale | None]:
-    """One colour scale per stage (None for the input shown in its own colours)."""
-    ranges = [render.finite_range(s.maps) for s in stages]
-    later = ranges[1:]
-    glo = (min(r[0] for r in later), max(r[1] for r in later)) if later else (0.0, 1.0)
-    out: list[render.ColorScale | None] = []
-    for s, r in zip(stages, ranges):
-        if s.name == "input" and cmap == "auto":
-            out.append(None)
-        elif mode == "global" and s.name != "input":
-            out.append(render.choose_scale(*glo, cmap))
-        else:
-            out.append(render.choose_scale(*r, cmap))
-    return out
-
 
 def shape_text(shape: tuple[int, int, int]) -> str:
     return f"{shape[0]}×{shape[1]}×{shape[2]}"

@@ -16,10 +16,11 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.errors import SpecError
 from cnn_core.pipeline import plan, run_layer
 from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
-from ui import stack_model as model
+from ui import stack_edits as edits
+from ui import stack_plan, stack_starters
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "layer_stack.py")
+PAGE = str(ROOT / "views" / "layer_stack.py")
 
 ARTICLE = ["32×32×3", "32×32×12", "32×32×12", "16×16×12"]
 STARTER_SHAPES = {
@@ -152,7 +153,7 @@ def test_each_starting_point_gives_its_shapes(name):
     _starter(at, name)
     assert _shapes(at) == STARTER_SHAPES[name]
     assert len(_bands(at)) == len(STARTER_SHAPES[name])
-    assert _spec(at) == model.load_starter(name)
+    assert _spec(at) == stack_starters.load_starter(name)
     assert not at.error
 
 
@@ -447,7 +448,7 @@ def test_export_then_import_gives_identical_maps():
     _run(at)
     spec_before = _spec(at)
     pictures_before = [_pictures(b) for b in _bands(at).values()]
-    exported = model.spec_json(spec_before)
+    exported = spec_before.to_json(indent=2)
     assert at.get("download_button")[0].proto.label.startswith("Download this stack")
 
     _starter(at, "article_12_filters")
@@ -488,7 +489,7 @@ def test_enlarged_map_has_the_stage_values_and_stats():
     from cnn_core import load_image, run_pipeline
 
     image = load_image(ROOT / "assets" / "chelsea.png")
-    expected = run_pipeline(image, model.load_starter("article_12_filters"))[2].maps[:, :, 4]
+    expected = run_pipeline(image, stack_starters.load_starter("article_12_filters"))[2].maps[:, :, 4]
     np.testing.assert_array_equal(shown, expected)
     assert fig["data"][1]["marker"]["showscale"]  # the colour bar
     captions = " ".join(c.value for c in at.caption)
@@ -525,26 +526,26 @@ def test_editing_a_late_layer_reuses_the_earlier_stages():
 # --------------------------------------------------------------------------- the helpers, without Streamlit
 
 
-@pytest.mark.parametrize("name", list(model.STARTERS))
+@pytest.mark.parametrize("name", list(stack_starters.STARTERS))
 def test_starting_points_are_valid_specs_that_round_trip(name):
-    spec = model.load_starter(name)
-    text = model.spec_json(spec)
+    spec = stack_starters.load_starter(name)
+    text = spec.to_json(indent=2)
     assert parse_spec(text) == spec
     assert json.loads(text) == spec.to_dict()
     assert (ROOT / "assets" / "stacks" / f"{name}.json").read_text() == text
 
 
 def test_article_stack_is_the_articles_shapes_and_weights():
-    plans = plan(model.load_starter("article_12_filters"), (300, 451, 3))
+    plans = plan(stack_starters.load_starter("article_12_filters"), (300, 451, 3))
     assert [p.shape for p in plans] == [(32, 32, 3), (32, 32, 12), (32, 32, 12), (16, 16, 12)]
     assert plans[1].params == 3 * 3 * 3 * 12 + 12
 
 
 def test_moved():
-    assert model.moved(list("abcd"), 1, -1) == list("bacd")
-    assert model.moved(list("abcd"), 1, 1) == list("acbd")
-    assert model.moved(list("abcd"), 0, -1) == list("abcd")
-    assert model.moved(list("abcd"), 3, 1) == list("abcd")
+    assert edits.moved(list("abcd"), 1, -1) == list("bacd")
+    assert edits.moved(list("abcd"), 1, 1) == list("acbd")
+    assert edits.moved(list("abcd"), 0, -1) == list("abcd")
+    assert edits.moved(list("abcd"), 3, 1) == list("abcd")
 
 
 def _conv(*filters, bias=None) -> Conv2D:
@@ -565,59 +566,59 @@ def _same_kernel(a: Conv2D, b: Conv2D, depth: int) -> None:
 )
 def test_taking_a_filter_by_hand_keeps_its_weights(f):
     layer = _conv(f, Filter(preset="edge"))
-    by_hand = model.set_source(layer, 0, "weights", 3, 1)
+    by_hand = edits.set_source(layer, 0, "weights", 3, 1)
     assert by_hand.filters[0].weights is not None
     _same_kernel(layer, by_hand, 3)
 
 
 def test_per_channel_and_back():
     layer = _conv(Filter(preset="emboss"))
-    per = model.set_filter(layer, 0, model.to_per_channel(layer.filters[0], 3, 1))
+    per = edits.set_filter(layer, 0, edits.to_per_channel(layer.filters[0], 3, 1))
     assert per.filters[0].depth == 3
     _same_kernel(layer, per, 3)
-    edited = model.set_filter(per, 0, model.set_weight(per.filters[0], 0, 0, 1, 5.0))
+    edited = edits.set_filter(per, 0, edits.set_weight(per.filters[0], 0, 0, 1, 5.0))
     k = layer_kernel(edited, 3)
     assert k[0, 0, :, 0].tolist() == [-2.0, 5.0, -2.0]
-    shared = model.to_shared(edited.filters[0], 3, 1)
+    shared = edits.to_shared(edited.filters[0], 3, 1)
     assert np.array(shared.weights)[0, 0] == pytest.approx((-2 + 5 - 2) / 3)
 
 
 def test_resize_keeps_presets_that_fit_and_centres_the_rest():
     layer = _conv(Filter(preset="sobel_x"), Filter(init="he_normal", seed=1, init_size=(3, 3)))
-    big = model.resize_kernels(layer, (5, 5))
+    big = edits.resize_kernels(layer, (5, 5))
     assert big.kernel_size == (5, 5)
     w = np.array(big.filters[0].weights)
     assert w[1:4, 1:4].tolist() == [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]] and w[0].tolist() == [0] * 5
     assert big.filters[1].init_size == (5, 5)
-    assert model.resize_kernels(big, (3, 3)).filters[0].weights == tuple(
+    assert edits.resize_kernels(big, (3, 3)).filters[0].weights == tuple(
         tuple(float(v) for v in r) for r in [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
     )
 
 
 def test_presets_of_another_size_only_for_a_lone_filter():
     lone = _conv(Filter(preset="edge"))
-    assert model.set_preset(lone, 0, "gaussian_5").kernel_size == (5, 5)
+    assert edits.set_preset(lone, 0, "gaussian_5").kernel_size == (5, 5)
     pair = _conv(Filter(preset="edge"), Filter(preset="sobel_x"))
-    assert "gaussian_5" not in model.presets_for(pair)
+    assert "gaussian_5" not in edits.presets_for(pair)
     with pytest.raises(SpecError, match="not 3×3"):
-        model.set_preset(pair, 0, "gaussian_5")
+        edits.set_preset(pair, 0, "gaussian_5")
 
 
 def test_filter_count_adds_distinct_seeded_filters_and_trims():
     layer = _conv(Filter(preset="edge"), bias=[0.5])
-    four = model.set_filter_count(layer, 4, seed=10)
+    four = edits.set_filter_count(layer, 4, seed=10)
     assert [f.seed for f in four.filters[1:]] == [10, 11, 12]
     assert four.bias == (0.5, 0.0, 0.0, 0.0)
-    assert model.set_filter_count(four, 2, seed=0).filters == four.filters[:2]
-    assert model.remove_filter(_conv(Filter(preset="edge")), 0).filters  # never below one filter
+    assert edits.set_filter_count(four, 2, seed=0).filters == four.filters[:2]
+    assert edits.remove_filter(_conv(Filter(preset="edge")), 0).filters  # never below one filter
 
 
 def test_fit_depth_pads_and_trims():
     w = np.arange(18, dtype=float).reshape(3, 3, 2)
-    layer = _conv(model.weights_filter(w), Filter(preset="edge"))
-    three = model.fit_depth(layer, 3)
+    layer = _conv(edits.weights_filter(w), Filter(preset="edge"))
+    three = edits.fit_depth(layer, 3)
     assert np.array(three.filters[0].weights)[:, :, 2].tolist() == [[0.0] * 3] * 3
-    one = model.fit_depth(layer, 1)
+    one = edits.fit_depth(layer, 1)
     assert np.array(one.filters[0].weights)[:, :, 0].tolist() == w[:, :, 0].tolist()
     assert one.filters[1] == layer.filters[1]
 
@@ -634,10 +635,10 @@ def test_plan_stack_names_the_failing_layer_and_keeps_the_start():
             ],
         }
     )
-    sp = model.plan_stack(spec, (10, 10, 3))
+    sp = stack_plan.plan_stack(spec, (10, 10, 3))
     assert sp.bad_layer == 1 and sp.runnable == 1
-    assert "Layer 2 (convolution) can't be built" in model.error_text(sp, spec)
-    rows = model.table_rows(sp, spec)
+    assert "Layer 2 (convolution) can't be built" in stack_plan.error_text(sp, spec)
+    rows = stack_plan.table_rows(sp, spec)
     assert [r["Output H×W×C"] for r in rows] == ["4×4×3", "4×4×3", "✗ can't be built"]
 
 
@@ -645,7 +646,7 @@ def test_edited_filter_runs_like_the_core():
     """A hand-made 3-D kernel from the editor gives what a direct NumPy correlation gives."""
     rng = np.random.default_rng(0)
     x = rng.random((6, 7, 3), dtype=np.float32)
-    f = model.set_weight(model.to_per_channel(Filter(preset="laplacian"), 3, 1), 1, 1, 0, 2.5)
+    f = edits.set_weight(edits.to_per_channel(Filter(preset="laplacian"), 3, 1), 1, 1, 0, 2.5)
     layer = Conv2D(filters=(f,), bias=(0.25,), padding="valid")
     out = run_layer(x, layer)[:, :, 0]
     w = np.array(f.weights, dtype=np.float32)
@@ -655,7 +656,7 @@ def test_edited_filter_runs_like_the_core():
 
 def test_a_constant_map_keeps_zero_at_its_usual_colour():
     from cnn_core import render
-    from ui.stack_maps import scale_for
+    from cnn_core.render import scale_for
 
     dead = scale_for(0.0, 0.0, "auto")  # a ReLU channel that is zero everywhere
     assert (dead.cmap, dead.vmin, dead.vmax) == ("magma", 0.0, 1.0)
@@ -663,3 +664,73 @@ def test_a_constant_map_keeps_zero_at_its_usual_colour():
     assert scale_for(3.0, 3.0, "auto") == render.ColorScale("magma", 0.0, 3.0)
     assert scale_for(-2.0, -2.0, "auto") == render.ColorScale("diverging", -2.0, 2.0)
     assert scale_for(-1.0, 4.0, "auto") == render.choose_scale(-1.0, 4.0)
+
+
+# --------------------------------------------------------------------------- one colouring for screen and downloads
+
+
+def _png_pixels(url: str) -> np.ndarray:
+    import base64
+    import io
+
+    from PIL import Image
+
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+
+def test_the_bands_show_the_downloaded_colours_pixel_for_pixel():
+    """The page's map pictures and the ZIP's PNGs of the same stages, in every scale mode, are the same pixels
+    (the page's are each pixel repeated, to about 160 pixels a side)."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from cnn_core import export, load_image, render, run_pipeline
+    from cnn_core.samples import sample_path
+
+    at = _app()  # the article's stack on the cat (32×32×3 → 12 filters → ReLU → pool), filter 2 made dead
+    d = stack_starters.load_starter("article_12_filters").to_dict()
+    d["layers"][0]["bias"] = [-1000.0 if j == 1 else 0.0 for j in range(12)]
+    at.file_uploader(key="ls_import").upload("dead.json", json.dumps(d).encode(), "application/json")
+    _run(at)
+    spec = _spec(at)
+    stages = run_pipeline(load_image(sample_path("chelsea")), spec)
+    assert not stages[2].maps[:, :, 1].any() and not stages[3].maps[:, :, 1].any()  # the rule for zero is covered
+    seen = set()
+    for mode in render.SCALE_MODES:
+        at.radio(key="ls_scale").set_value(mode)
+        _run(at)
+        zf = zipfile.ZipFile(io.BytesIO(export.export_zip(stages, spec, cmap="auto", scale=mode)))
+        bands = list(_bands(at).values())
+        assert len(bands) == len(stages) == 4
+        for s, band in zip(stages[1:], bands[1:]):
+            shown = _pictures(band)[1:]  # after the colour legend
+            assert len(shown) == 8  # the first page of each band
+            for k, url in enumerate(shown):
+                saved = np.asarray(Image.open(io.BytesIO(zf.read(f"{s.index:02d}_{s.name}/c{k:02d}.png"))).convert("RGB"))
+                f = 160 // max(saved.shape[:2])  # small maps go to the browser as repeated pixels
+                np.testing.assert_array_equal(_png_pixels(url), np.repeat(np.repeat(saved, f, axis=0), f, axis=1))
+        seen.add(tuple(url for band in bands for url in _pictures(band)))
+    assert len(seen) == len(render.SCALE_MODES)  # the modes really colour differently
+
+
+def test_a_rerun_plans_the_stack_once(monkeypatch):
+    import cnn_core.pipeline
+    import ui.stack_plan
+
+    calls = []
+    real = cnn_core.pipeline.plan
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cnn_core.pipeline, "plan", counted)
+    monkeypatch.setattr(ui.stack_plan, "plan", counted)
+    at = _app()
+    calls.clear()
+    at.button(key="ls_add_activation").click()
+    _run(at)
+    assert len(calls) == 1

@@ -15,7 +15,7 @@ def test_app_opens_on_the_playground():
 
 
 def test_every_page_file_runs():
-    for page in sorted((ROOT / "pages").glob("*.py")):
+    for page in sorted((ROOT / "views").glob("*.py")):
         at = AppTest.from_file(str(page), default_timeout=120)
         at.run()
         assert not at.exception, f"{page.name}: {at.exception}"

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core import parse_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "layer_stack.py")
+PAGE = str(ROOT / "views" / "layer_stack.py")
 
 
 def _run(at: AppTest) -> AppTest:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from tests.data.make_corpus import build_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "playground.py")
+PAGE = str(ROOT / "views" / "playground.py")
 
 
 @pytest.fixture(scope="module")

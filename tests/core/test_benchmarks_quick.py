@@ -104,7 +104,7 @@ def test_unknown_section_is_refused():
 @pytest.mark.browser
 @pytest.mark.slow
 def test_quick_run_of_browser_and_memory(tmp_path):
-    from tests.e2e.harness import need_browser
+    from tests.e2e.conftest import need_browser
 
     need_browser()
     proc = _run(["--quick", "--sections", "browser,memory", "--out", str(tmp_path), "--no-plots"], timeout=280)

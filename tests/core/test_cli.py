@@ -192,7 +192,7 @@ def test_batch_decodes_in_parallel_threads_a_few_images_ahead(monkeypatch, tmp_p
             both_running.wait()
         return np.zeros((4, 4), dtype=np.uint8)
 
-    def fake_write(image, spec, out, cmap):
+    def fake_write(image, spec, out, cmap, scale):
         threading.Event().wait(0.02)  # a pipeline run takes a while; decoding must not race far ahead
         with lock:
             seen["written"] += 1

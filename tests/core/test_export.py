@@ -70,7 +70,15 @@ def reference_scale(stages, i: int, k: int, cmap: str, mode: str):
     else:
         values = s.maps
     values = values[np.isfinite(values)]
-    return render.choose_scale(float(values.min()), float(values.max()), cmap)
+    lo, hi = float(values.min()), float(values.max())
+    robust = mode == "robust"
+    if robust:  # the 1st and 99th percentiles (every value: these stages are far below the sampling size)
+        p1, p99 = (float(v) for v in np.percentile(values, [1, 99]))
+        lo, hi = (p1, p99) if p99 > p1 else (lo, hi)
+    if hi <= lo:  # a constant map: zero keeps its colour
+        lo, hi = (0.0, 1.0) if lo == 0 else (min(lo, 0.0), max(hi, 0.0))
+    sc = render.choose_scale(lo, hi, cmap)
+    return render.ColorScale(sc.cmap, sc.vmin, sc.vmax, robust)
 
 
 def expected_rgb(values: np.ndarray, scale) -> np.ndarray:
@@ -113,7 +121,7 @@ def test_spec_json_parses_back_to_an_equal_spec(stages):
     assert text == SPEC.to_json(indent=2)
 
 
-@pytest.mark.parametrize("mode", ["layer", "global", "map"])
+@pytest.mark.parametrize("mode", ["layer", "global", "map", "robust"])
 @pytest.mark.parametrize("cmap", ["auto", "magma", "gray"])
 def test_every_map_png_is_coloured_as_displayed(stages, cmap, mode):
     with open_zip(export.export_zip(stages, SPEC, cmap=cmap, scale=mode)) as zf:
@@ -127,8 +135,8 @@ def test_every_map_png_is_coloured_as_displayed(stages, cmap, mode):
 
 def test_scale_modes_really_differ(stages):
     """Guards the test above: per-map, per-stage and global colours are not all the same picture."""
-    pngs = {m: export.map_png(stages[3], 2, "auto", m, stages) for m in ("layer", "global", "map")}
-    assert len(set(pngs.values())) == 3
+    pngs = {m: export.map_png(stages[3], 2, "auto", m, stages) for m in ("layer", "global", "map", "robust")}
+    assert len(set(pngs.values())) == 4
 
 
 def test_the_global_scale_leaves_out_the_input():
@@ -149,7 +157,7 @@ def test_scales_json_records_the_scale_of_every_map(stages):
     assert [d["shape"] for d in doc["stages"]] == [list(s.maps.shape) for s in stages]
     assert doc["stages"][0]["maps"] == [{"own_colours": True}] * 3
     sc = reference_scale(stages, 1, 2, "auto", "map")
-    assert doc["stages"][1]["maps"][2] == {"cmap": sc.cmap, "vmin": sc.vmin, "vmax": sc.vmax}
+    assert doc["stages"][1]["maps"][2] == {"cmap": sc.cmap, "vmin": sc.vmin, "vmax": sc.vmax, "robust": False}
 
 
 def test_the_same_run_gives_the_same_zip_bytes(stages):
@@ -314,3 +322,35 @@ def test_export_takes_the_spec_as_a_dict_or_json_too(stages):
     a = export.export_zip(stages, SPEC)
     assert export.export_zip(stages, SPEC.to_dict()) == a
     assert export.export_zip(stages, SPEC.to_json()) == a
+
+
+# --------------------------------------------------------------------------- colour rules shared with the screen
+
+
+def test_a_dead_relu_channel_is_black_in_every_download():
+    """An all-zero map is drawn as zero (magma's black end), as on screen, not as the middle of the scale."""
+    image = np.random.default_rng(1).integers(0, 256, (12, 10), dtype=np.uint8)
+    spec = {"version": 1, "input": {"color": "grayscale"},
+            "layers": [{"type": "conv2d", "filters": [[[-1.0]], [[1.0]]]}, {"type": "activation", "function": "relu"}]}  # fmt: skip
+    stages = run_pipeline(image, spec)
+    assert not stages[2].maps[:, :, 0].any()  # channel 0 is dead: -pixel, then ReLU
+    for mode in ("layer", "map", "robust"):  # (shared: the conv stage is signed, so zero is white there)
+        img = np.asarray(decode_png(export.map_png(stages[2], 0, "auto", mode, stages)).convert("RGB"))
+        assert (img == render.lut("magma")[0]).all(), mode
+    with open_zip(export.export_zip(stages, spec, cmap="auto", scale="map")) as zf:
+        img = np.asarray(decode_png(zf.read("02_activation/c00.png")).convert("RGB"))
+    assert (img == render.lut("magma")[0]).all()
+
+
+def test_the_robust_scale_saturates_outliers_and_says_so():
+    values = np.linspace(0, 1, 10_000, dtype=np.float32).reshape(100, 100)
+    values[0, 0] = 50.0  # one hot corner, like a padding artefact
+    sc = render.map_scale(values, "magma", robust=True)
+    p1, p99 = np.percentile(values, [1, 99])
+    assert sc.robust and (sc.vmin, sc.vmax) == (0.0, pytest.approx(p99))
+    assert p1 > 0  # magma starts a non-negative map at 0
+    rgb = render.picture(values, sc)
+    assert (rgb[0, 0] == render.palette("magma")[254]).all()  # the outlier sits at the top colour
+    assert "1st–99th percentile" in render.range_text(sc) and "saturated" in render.range_text(sc)
+    assert "percentile" not in render.range_text(render.map_scale(values, "magma"))
+    assert render.map_scale(values, "magma").vmax == 50.0

@@ -1,4 +1,8 @@
-"""Starting a real server and a headless Chromium for the browser tests."""
+"""Starting a real `streamlit run app.py` server and a headless Chromium: the one copy, for tests and benchmarks.
+
+Plain Python (no pytest), so ``benchmarks/browser.py`` uses it too; the pytest fixtures built on it are in
+``conftest.py`` beside it.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,36 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
-]
+]  # fmt: skip
+IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+
+# The what-if server of the benchmarks: the same app, launched from a process that has already imported
+# TensorFlow and Plotly and moved those objects out of the garbage collector's reach with gc.freeze().
+FROZEN_LAUNCH = (
+    "import gc, sys; import cnn_core, plotly.graph_objects, streamlit; gc.freeze(); "
+    "from streamlit.web.cli import main; sys.argv = ['streamlit'] + sys.argv[1:]; main()"
+)
 
 
-def need_browser() -> None:
-    """Skip when Chromium is missing on a developer machine; fail under CI, where it must be there."""
+def browser_missing() -> str | None:
+    """Why a browser can't be driven here, or None when Playwright and Chromium are both present."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -r requirements-dev.txt)"
     if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is required under CI but was not found at {CHROMIUM}")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+        return f"Chromium was not found at {CHROMIUM} (apt-get install chromium)"
+    return None
 
 
 def free_port() -> int:
@@ -44,33 +57,62 @@ def healthy(url: str) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def streamlit_server(timeout: float = 90):
-    """Run `streamlit run app.py` on a free port; yields (url, process)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + timeout
-        while not healthy(url):
-            if time.time() > deadline or proc.poll() is not None:
-                pytest.fail(f"streamlit did not answer its health check within {timeout:.0f} s")
-            time.sleep(0.5)
-        yield url, proc
-    finally:
-        proc.terminate()
+class Server:
+    """`streamlit run app.py` on a free port, healthy when the constructor returns.
+
+    ``started`` is the perf_counter time of the launch and ``healthy_after`` the seconds it took to answer
+    its health check. ``frozen_imports`` launches the what-if variant (FROZEN_LAUNCH). The output goes to a
+    log file whose tail is in the error if the server fails to start.
+    """
+
+    def __init__(self, timeout: float = 120, frozen_imports: bool = False) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
+        head = [sys.executable, "-c", FROZEN_LAUNCH] if frozen_imports else [sys.executable, "-m", "streamlit"]
+        args = ["run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
+                "--browser.gatherUsageStats", "false"]  # fmt: skip
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(head + args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = self.started + timeout
+        while not healthy(self.url):
+            if time.perf_counter() > deadline or self.proc.poll() is not None:
+                code = self.proc.poll()
+                tail = self.log_tail()
+                self.stop()
+                why = f"exited with status {code}" if code is not None else f"gave no health answer in {timeout:.0f} s"
+                raise RuntimeError(f"streamlit on port {self.port} {why}; its log ends: {tail!r}")
+            time.sleep(0.05)
+        self.healthy_after = time.perf_counter() - self.started
+
+    def log_tail(self, n: int = 600) -> str:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            return Path(self.log.name).read_text(encoding="utf-8", errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log.name)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 @contextlib.contextmanager
 def chromium():
+    """A headless Chromium (Debian's, through Playwright), closed on exit."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -81,6 +123,7 @@ def chromium():
             browser.close()
 
 
-def wait_idle(page, timeout: int = 90_000) -> None:
+def wait_idle(page, timeout: int = 120_000) -> None:
+    """Wait until the app has finished its script run (give a just-sent rerun time to start first)."""
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=timeout)

@@ -17,7 +17,7 @@ from PIL import Image
 
 import cnn_core
 
-from .harness import chromium, healthy, need_browser, streamlit_server, wait_idle
+from .harness import healthy, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,79 +64,78 @@ def _rss(proc: psutil.Process) -> int:
     return total
 
 
-def test_ten_sessions_see_only_their_own_maps(tmp_path):
-    need_browser()
-    with streamlit_server() as (url, server_proc), chromium() as browser:
-        ps = psutil.Process(server_proc.pid)
-        health_failures: list[float] = []
-        peak = [0]
-        stop = threading.Event()
+def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
+    url, server_proc = fresh_server.url, fresh_server.proc
+    ps = psutil.Process(server_proc.pid)
+    health_failures: list[float] = []
+    peak = [0]
+    stop = threading.Event()
 
-        def watch():
-            while not stop.is_set():
-                if not healthy(url):
-                    health_failures.append(time.time())
-                peak[0] = max(peak[0], _rss(ps))
-                stop.wait(0.5)
+    def watch():
+        while not stop.is_set():
+            if not healthy(url):
+                health_failures.append(time.time())
+            peak[0] = max(peak[0], _rss(ps))
+            stop.wait(0.5)
 
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        try:
-            pages, images = [], []
-            for i in range(SESSIONS):
-                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-                page = ctx.new_page()
-                page.goto(url)
-                pages.append(page)
-                images.append(_photo(i, tmp_path / f"visitor{i}.png"))
-            for page in pages:
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        pages, images = [], []
+        for i in range(SESSIONS):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = ctx.new_page()
+            page.goto(url)
+            pages.append(page)
+            images.append(_photo(i, tmp_path / f"visitor{i}.png"))
+        for page in pages:
+            wait_idle(page)
+            page.get_by_text("Upload", exact=True).click()
+        # Every visitor uploads at nearly the same time...
+        for i, page in enumerate(pages):
+            page.locator("input[type=file]").set_input_files(str(tmp_path / f"visitor{i}.png"))
+        for i, page in enumerate(pages):
+            page.wait_for_selector(f"text=visitor{i}.png", timeout=60_000)
+        # ...and moves the centre weight by a different amount: 8 − 0.05·(i+1).
+        for i, page in enumerate(pages):
+            wait_idle(page)
+            thumb = page.get_by_role("slider", name="w[1,1]")
+            thumb.focus()
+            for _ in range(i + 1):
+                page.keyboard.press("ArrowLeft")
+        for i, page in enumerate(pages):
+            centre = round(8 - 0.05 * (i + 1), 2)
+            page.wait_for_function(
+                "v => { const s = document.querySelector('input[aria-label=\"w[1,1]\"]');"
+                " return s && Math.abs(parseFloat(s.value) - v) < 1e-9; }",
+                arg=centre, timeout=60_000,
+            )
+            wait_idle(page)
+            assert page.locator("[data-testid=stException]").count() == 0
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000
+            )
+            expected = _expected_conv(images[i], centre)
+            # The last key press may still be on its way; give the page time to settle on it.
+            deadline = time.time() + 30
+            while True:
+                shown = _shown_conv(page)
+                if shown.shape == expected.shape and np.allclose(shown, expected, rtol=1e-6, atol=1e-6):
+                    break
+                if time.time() > deadline:
+                    break
+                page.wait_for_timeout(500)
                 wait_idle(page)
-                page.get_by_text("Upload", exact=True).click()
-            # Every visitor uploads at nearly the same time...
-            for i, page in enumerate(pages):
-                page.locator("input[type=file]").set_input_files(str(tmp_path / f"visitor{i}.png"))
-            for i, page in enumerate(pages):
-                page.wait_for_selector(f"text=visitor{i}.png", timeout=60_000)
-            # ...and moves the centre weight by a different amount: 8 − 0.05·(i+1).
-            for i, page in enumerate(pages):
-                wait_idle(page)
-                thumb = page.get_by_role("slider", name="w[1,1]")
-                thumb.focus()
-                for _ in range(i + 1):
-                    page.keyboard.press("ArrowLeft")
-            for i, page in enumerate(pages):
-                centre = round(8 - 0.05 * (i + 1), 2)
-                page.wait_for_function(
-                    "v => { const s = document.querySelector('input[aria-label=\"w[1,1]\"]');"
-                    " return s && Math.abs(parseFloat(s.value) - v) < 1e-9; }",
-                    arg=centre, timeout=60_000,
-                )
-                wait_idle(page)
-                assert page.locator("[data-testid=stException]").count() == 0
-                page.wait_for_function(
-                    "document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000
-                )
-                expected = _expected_conv(images[i], centre)
-                # The last key press may still be on its way; give the page time to settle on it.
-                deadline = time.time() + 30
-                while True:
-                    shown = _shown_conv(page)
-                    if shown.shape == expected.shape and np.allclose(shown, expected, rtol=1e-6, atol=1e-6):
-                        break
-                    if time.time() > deadline:
-                        break
-                    page.wait_for_timeout(500)
-                    wait_idle(page)
-                assert shown.shape == expected.shape, f"visitor {i}"
-                np.testing.assert_allclose(shown, expected, rtol=1e-6, atol=1e-6, err_msg=f"visitor {i}")
-                # The same numbers must not fit any other visitor's photo.
-                for j in range(SESSIONS):
-                    if j != i:
-                        assert not np.allclose(shown, _expected_conv(images[j], centre), atol=1e-3)
-        finally:
-            stop.set()
-            watcher.join(5)
-        assert not health_failures, f"health check failed {len(health_failures)} times"
-        assert server_proc.poll() is None, "the server died"
-        assert peak[0] < MEMORY_BOUND, f"server used {peak[0] / 2**30:.2f} GiB, bound {MEMORY_BOUND / 2**30:.0f} GiB"
-        print(f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB")
+            assert shown.shape == expected.shape, f"visitor {i}"
+            np.testing.assert_allclose(shown, expected, rtol=1e-6, atol=1e-6, err_msg=f"visitor {i}")
+            # The same numbers must not fit any other visitor's photo.
+            for j in range(SESSIONS):
+                if j != i:
+                    assert not np.allclose(shown, _expected_conv(images[j], centre), atol=1e-3)
+    finally:
+        stop.set()
+        watcher.join(5)
+    assert not health_failures, f"health check failed {len(health_failures)} times"
+    assert server_proc.poll() is None, "the server died"
+    assert peak[0] < MEMORY_BOUND, f"server used {peak[0] / 2**30:.2f} GiB, bound {MEMORY_BOUND / 2**30:.0f} GiB"
+    print(f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB")

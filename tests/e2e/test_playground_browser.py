@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import ROOT, chromium, need_browser, streamlit_server, wait_idle
+from .harness import ROOT, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def server():
-    need_browser()
-    with streamlit_server() as (url, _):
-        yield url
-
-
 @pytest.fixture()
-def page(server):
-    with chromium() as browser:
-        yield browser.new_page(viewport={"width": 1500, "height": 1100})
+def page(browser):
+    p = browser.new_page(viewport={"width": 1500, "height": 1100})
+    yield p
+    p.close()
 
 
 _idle = wait_idle
@@ -32,7 +26,7 @@ def _conv_picture(page) -> str:
 
 
 def test_upload_move_slider_maps_change(page, server):
-    page.goto(server)
+    page.goto(server.url)
     _idle(page)
     assert page.locator("text=Input").first.is_visible()
     page.get_by_text("Upload", exact=True).click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import chromium, need_browser, streamlit_server, wait_idle
+from .harness import wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -20,39 +20,38 @@ def _hover(page, i: int) -> list:
     return page.evaluate(f"Array.from({FIGS}[{i}]._fullData[0].z, r => Array.from(r))")
 
 
-def test_changed_setting_survives_in_a_new_context():
-    need_browser()
-    with streamlit_server() as (url, _), chromium() as browser:
-        first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        first.goto(url)
+def test_changed_setting_survives_in_a_new_context(server, browser):
+    url = server.url
+    first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    first.goto(url)
+    wait_idle(first)
+    default_url = first.url
+    before = _pictures(first)
+    thumb = first.get_by_role("slider", name="w[0,0]")
+    thumb.focus()
+    for _ in range(30):
+        first.keyboard.press("ArrowRight")
+    # 30 steps of 0.05 up from −1; wait until the server has seen the last one.
+    first.wait_for_function(
+        "() => document.querySelector('input[aria-label=\"w[0,0]\"]').value === '0.5'", timeout=30_000
+    )
+    first.wait_for_function(
+        "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
+        arg=before[1], timeout=30_000,
+    )
+    for _ in range(3):  # settle: no rerun left in flight
         wait_idle(first)
-        default_url = first.url
-        before = _pictures(first)
-        thumb = first.get_by_role("slider", name="w[0,0]")
-        thumb.focus()
-        for _ in range(30):
-            first.keyboard.press("ArrowRight")
-        # 30 steps of 0.05 up from −1; wait until the server has seen the last one.
-        first.wait_for_function(
-            "() => document.querySelector('input[aria-label=\"w[0,0]\"]').value === '0.5'", timeout=30_000
-        )
-        first.wait_for_function(
-            "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
-            arg=before[1], timeout=30_000,
-        )
-        for _ in range(3):  # settle: no rerun left in flight
-            wait_idle(first)
-            first.wait_for_timeout(500)
-        assert first.url != default_url
-        shared = first.url
-        assert "c=" in shared and len(shared) < 2000
-        want_pictures, want_values = _pictures(first), _hover(first, 1)
+        first.wait_for_timeout(500)
+    assert first.url != default_url
+    shared = first.url
+    assert "c=" in shared and len(shared) < 2000
+    want_pictures, want_values = _pictures(first), _hover(first, 1)
 
-        second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        second.goto(shared)
-        wait_idle(second)
-        assert _pictures(second) == want_pictures
-        assert _hover(second, 1) == want_values
-        assert second.get_by_role("slider", name="w[0,0]").input_value() == "0.5"
-        assert second.locator("[data-testid=stAlertContentWarning]").count() == 0
-        assert second.locator("[data-testid=stException]").count() == 0
+    second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    second.goto(shared)
+    wait_idle(second)
+    assert _pictures(second) == want_pictures
+    assert _hover(second, 1) == want_values
+    assert second.get_by_role("slider", name="w[0,0]").input_value() == "0.5"
+    assert second.locator("[data-testid=stAlertContentWarning]").count() == 0
+    assert second.locator("[data-testid=stException]").count() == 0

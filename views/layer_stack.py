@@ -5,25 +5,19 @@ from dataclasses import replace
 import streamlit as st
 
 from cnn_core.errors import SpecError
-from cnn_core.render import COLORMAPS
-from ui import compute, share_panel, stack_editor, stack_maps, stack_model
-from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
-from ui.maps import SCALE_MODES
+from cnn_core.render import COLORMAPS, SCALE_MODES
+from ui import compute, share_panel, stack_files, stack_layers, stack_maps, stack_plan, stack_starters, stack_state
+from ui.inputs import link_image_key, picture_picker, use_link_picture
 
-P = stack_editor.P
+P = stack_state.P
 
-stack_editor.init_state()
+stack_starters.init_state()
 link, link_warning = share_panel.read_link(P, "stack")
 if link is not None:
-    stack_editor.load_spec(link.spec)
+    stack_state.load_spec(link.spec)
     st.session_state[f"{P}_cmap"] = link.view["cmap"]
     st.session_state[f"{P}_scale"] = link.view["scale"]
-    if link.image is not None:
-        st.session_state[link_image_key(P)] = link.image
-        st.session_state[f"{P}_source"] = LINK_SOURCE
-    else:
-        st.session_state[f"{P}_source"] = "Sample"
-        st.session_state[f"{P}_sample"] = link.sample
+    use_link_picture(P, link.image, link.sample)
     if share_panel.link_note(link):
         st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 st.title("Layer stack")
@@ -39,12 +33,12 @@ if st.session_state.get(f"{P}_link_note"):
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 picture = picture_picker(P, default_sample="chelsea")
 try:
-    spec = stack_editor.current_spec()
+    spec = stack_state.current_spec()
 except SpecError as e:
     st.error(f"The stored stack can't be read ({e}). Pick a starting point to begin again.")
-    stack_editor.starting_points()
+    stack_starters.starting_points()
     st.stop()
-stack_editor.input_controls(spec, picture.array.shape if picture is not None else None)
+stack_layers.input_controls(spec, picture.array.shape if picture is not None else None)
 st.sidebar.subheader("Display")
 cmap = st.sidebar.selectbox(
     "Colour map",
@@ -55,33 +49,33 @@ cmap = st.sidebar.selectbox(
 scale_mode = st.sidebar.radio("Colour scale", list(SCALE_MODES), format_func=SCALE_MODES.get, key=f"{P}_scale")
 per_band = st.sidebar.select_slider("Maps per band", [4, 6, 8, 12], value=8, key=f"{P}_per_band")
 
-# --- one call into the core: the layers that can be built run (the shape table names the first that can't)
+# --- one plan and one call into the core: the layers that can be built run (the table names the first that can't)
 stages = None
-sp = stack_model.plan_stack(spec, picture.array.shape if picture is not None else (1, 1))
+sp = stack_plan.plan_stack(spec, picture.array.shape if picture is not None else (1, 1))
 if picture is not None:
-    stages = compute.run(picture, replace(spec, layers=spec.layers[: sp.runnable]))
+    stages = compute.run(picture, replace(spec, layers=spec.layers[: sp.runnable]), sp.plans)
 
 # --- the stack: starting points, layers, shapes ------------------------------------------------------
-stack_editor.starting_points()
+stack_starters.starting_points()
 edit_col, table_col = st.columns([3, 2], gap="large")
 with edit_col:
     st.subheader("Layers")
     preview = (lambda i, j: stack_maps.filter_preview(stages, i, j)) if stages else None
-    stack_editor.layer_list(spec, sp, preview)
+    stack_layers.layer_list(spec, sp, preview)
 with table_col:
     st.subheader("Shapes")
     if picture is not None:
-        stack_maps.shape_table(spec, sp)
+        stack_plan.shape_table(spec, sp)
     st.subheader("Files")
-    stack_editor.import_export(spec)
+    stack_files.import_export(spec)
 
 # --- the maps ----------------------------------------------------------------------------------------
 st.subheader("Maps")
 if picture is None:
     st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
 elif stages:
-    stack_maps.maps_area(stages, stack_editor.layer_ids(spec), spec, cmap, scale_mode, per_band)
+    stack_maps.maps_area(stages, stack_state.layer_ids(spec), spec, cmap, scale_mode, per_band)
     ms = " · ".join(f"{s.index} {'cached' if s.cached else f'{s.seconds * 1000:.0f} ms'}" for s in stages)
     st.caption(f"Computed by TensorFlow on {stages[0].device} · per stage: {ms}")
-    link_image = st.session_state.get(link_image_key(P)) if picture.label == "the photo in the link" else None
+    link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
     share_panel.share_and_export(P, share_panel.view_state("stack", picture, spec, cmap, scale_mode, link_image), picture, stages)

@@ -1,92 +1,19 @@
-"""The layer stack as data: edits of a spec, starting points, and the shape table.
+"""Edits of a layer stack as data: each function takes frozen ``cnn_core.spec`` layers and returns new ones.
 
-Nothing here imports Streamlit. The page keeps the stack as a spec v1 dict in
-session state; its widgets' callbacks parse it, call one of these functions on
-the frozen ``cnn_core.spec`` dataclasses, and store ``Spec.to_dict()`` back.
+Nothing here imports Streamlit; the widgets in ``stack_layers`` and ``stack_conv`` call these in their callbacks.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 
 from cnn_core.errors import SpecError
 from cnn_core.kernels import PRESETS, random_kernel
-from cnn_core.pipeline import StagePlan, plan
-from cnn_core.spec import MAX_KERNEL, Activation, Conv2D, Filter, Layer, Pool2D, Spec, parse_spec
+from cnn_core.spec import MAX_KERNEL, Activation, Conv2D, Filter, Layer, Pool2D, Spec
 
-STACKS = Path(__file__).resolve().parent.parent / "assets" / "stacks"
-
-# One-click starting points: file stem in assets/stacks -> (button label, what it shows).
-STARTERS: dict[str, tuple[str, str]] = {
-    "article_12_filters": (
-        "Article: 12 filters → ReLU → pool",
-        "The reference article's layer on a 32×32 colour photo: twelve 3×3 filters (edge, Sobel, blur, two "
-        "colour-opponent kernels with separate weights per channel, three random ones), ReLU, 2×2 max pooling.",
-    ),
-    "edge_pyramid": (
-        "Edge pyramid",
-        "Sobel x, Sobel y and the outline kernel, then ReLU and 2×2 pooling, three times over: each channel "
-        "keeps its own detector, applied to ever coarser maps (256 → 128 → 64 → 32 pixels).",
-    ),
-    "vgg_block_random": (
-        "Random VGG blocks",
-        "Two VGG-style blocks (conv–ReLU–conv–ReLU–pool, 8 then 16 filters) with seeded He-normal weights: "
-        "what an untrained network sees.",
-    ),
-    "lenet_valid": (
-        "LeNet-style, valid padding",
-        "5×5 kernels without padding, tanh and average pooling on a 28×28 grey image: every layer shrinks the map "
-        "(28 → 24 → 12 → 8 → 4).",
-    ),
-    "article_one_filter": (
-        "One outline filter",
-        "The playground's example: the outline kernel, ReLU and 2×2 max pooling on a 300×300 grey photo.",
-    ),
-}
-DEFAULT_STARTER = "article_12_filters"
-
-MAX_FILTERS = 32  # per conv layer in this editor (the file format allows more)
 SOURCES = ("preset", "init", "weights")
-
-
-def load_starter(name: str) -> Spec:
-    """A starting point from assets/stacks, parsed like any uploaded spec."""
-    if name not in STARTERS:
-        raise SpecError(f"{name!r} is not a starting point; use one of {', '.join(STARTERS)}", "starter")
-    return parse_spec((STACKS / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def spec_json(spec: Spec) -> str:
-    """The spec as JSON a person can read: one line per layer and one per filter. Parses to the same spec."""
-    d = spec.to_dict()
-
-    def dump(v) -> str:
-        return json.dumps(v, allow_nan=False)
-
-    lines = ["{", f'  "version": {d["version"]},', f'  "input": {dump(d["input"])},', '  "layers": [']
-    for i, layer in enumerate(d["layers"]):
-        comma = "," if i < len(d["layers"]) - 1 else ""
-        if layer["type"] == "conv2d":
-            head = dump({k: v for k, v in layer.items() if k != "filters"})
-            lines.append(f'    {head[:-1]}, "filters": [')
-            filters = layer["filters"]
-            lines += [f"      {dump(f)}{',' if j < len(filters) - 1 else ''}" for j, f in enumerate(filters)]
-            lines.append(f"    ]}}{comma}")
-        else:
-            lines.append(f"    {dump(layer)}{comma}")
-    lines += ["  ]", "}"]
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- layers
-
-
-LAYER_TITLES = {"conv2d": "Convolution", "activation": "Activation", "pool2d": "Pooling"}
 
 
 def new_layer(kind: str) -> Layer:
@@ -125,52 +52,9 @@ def sees_photo(spec: Spec, i: int) -> bool:
     return not any(isinstance(layer, Conv2D) for layer in spec.layers[:i])
 
 
-def describe(layer: Layer) -> str:
-    """A short line with the layer's settings, e.g. "12 filters 3×3 · stride 1 · same"."""
-    if isinstance(layer, Conv2D):
-        kh, kw = layer.kernel_size
-        n = len(layer.filters)
-        parts = [
-            f"{n} filter{'s' if n > 1 else ''} {kh}×{kw}",
-            f"stride {_pair_text(layer.stride)}",
-            _padding_text(layer.padding),
-        ]
-        if layer.dilation != (1, 1):
-            parts.append(f"dilation {_pair_text(layer.dilation)}")
-        return " · ".join(parts)
-    if isinstance(layer, Activation):
-        return f"leaky_relu (alpha {layer.alpha:g})" if layer.function == "leaky_relu" else layer.function
-    return f"{layer.mode} {layer.size[0]}×{layer.size[1]} · stride {_pair_text(layer.stride)} · {layer.padding}"
-
-
-def _pair_text(p: tuple[int, int]) -> str:
-    return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
-
-
-def _padding_text(p) -> str:
-    if isinstance(p, str):
-        return p
-    (t, b), (left, r) = p
-    if t == b == left == r:
-        return f"pad {t}"
-    return f"pad {t},{b},{left},{r}"
-
-
-# --------------------------------------------------------------------------- filters of a conv layer
-
-
 def filter_source(f: Filter) -> str:
     """Where the filter's weights come from: "preset", "init" or "weights"."""
     return "preset" if f.preset is not None else "init" if f.init is not None else "weights"
-
-
-def filter_label(f: Filter) -> str:
-    """A short name for a filter, e.g. "Sobel x", "He #3" or "hand, 3-D"."""
-    if f.preset is not None:
-        return PRESETS[f.preset].label.split(" (")[0]
-    if f.init is not None:
-        return f"{'He' if f.init == 'he_normal' else 'Glorot'} #{f.seed}"
-    return "hand, 3-D" if f.depth else "by hand"
 
 
 def filter_array(f: Filter, depth: int, n_filters: int) -> np.ndarray:
@@ -347,90 +231,7 @@ def fit_depth(layer: Conv2D, depth: int) -> Conv2D:
     return replace(layer, filters=tuple(out))
 
 
-# --------------------------------------------------------------------------- the shape table
-
-
-@dataclass(frozen=True)
-class StackPlan:
-    """The plan of the longest runnable start of the stack, and why the rest can't run."""
-
-    plans: list[StagePlan]  # the input, then one per runnable layer
-    error: SpecError | None = None
-    bad_layer: int | None = None  # 0-based index of the layer that can't be built, when one can be named
-
-    @property
-    def runnable(self) -> int:
-        """How many layers run."""
-        return len(self.plans) - 1
-
-
-def plan_stack(spec: Spec, input_shape: tuple[int, ...]) -> StackPlan:
-    """``cnn_core.plan`` for the whole stack; if it fails, the plan of the layers before the failing one."""
-    try:
-        return StackPlan(plan(spec, input_shape))
-    except SpecError as e:
-        m = re.match(r"layers\[(\d+)\]", e.field or "")
-        bad = int(m.group(1)) if m else None
-        for k in range(len(spec.layers) - 1 if bad is None else bad, -1, -1):
-            try:
-                return StackPlan(plan(replace(spec, layers=spec.layers[:k]), input_shape), e, bad)
-            except SpecError:
-                continue
-        return StackPlan([], e, bad)
-
-
-def shape_text(shape: tuple[int, int, int]) -> str:
-    return f"{shape[0]}×{shape[1]}×{shape[2]}"
-
-
-def table_rows(sp: StackPlan, spec: Spec) -> list[dict]:
-    """One row per stage (input first): what it is, its output shape, weights and multiply-adds.
-
-    A layer that can't be built gets a row saying so; the layers after it get none.
-    """
-    rows = []
-    for p in sp.plans:
-        rows.append(
-            {
-                "Stage": f"{p.index} · {p.title}",
-                "Output H×W×C": shape_text(p.shape),
-                "Weights": p.params,
-                "Multiply-adds": p.madds,
-            }
-        )
-    if sp.bad_layer is not None and sp.bad_layer < len(spec.layers):
-        layer = spec.layers[sp.bad_layer]
-        rows.append(
-            {
-                "Stage": f"{sp.bad_layer + 1} · {LAYER_TITLES[layer.type]}",
-                "Output H×W×C": "✗ can't be built",
-                "Weights": None,
-                "Multiply-adds": None,
-            }
-        )
-    return rows
-
-
-def error_text(sp: StackPlan, spec: Spec) -> str | None:
-    """The plan's error in words that name the layer as the page numbers it, or None."""
-    if sp.error is None:
-        return None
-    if sp.bad_layer is not None and sp.bad_layer < len(spec.layers):
-        layer = spec.layers[sp.bad_layer]
-        return (
-            f"Layer {sp.bad_layer + 1} ({LAYER_TITLES[layer.type].lower()}) can't be built: {sp.error.detail} "
-            f"(spec field {(sp.error.field or '').split(' ')[0]}). The maps stop before it."
-        )
-    return f"This stack can't be built: {sp.error}"
-
-
-def channel_names(spec: Spec) -> list[list[str]]:
-    """A name for every channel of every stage: the photo's colours, then the filter that made each channel
-    (activations and pooling keep their input's channels)."""
-    current = ["red", "green", "blue"] if spec.input.color == "rgb" else ["grey"]
-    out = [current]
-    for layer in spec.layers:
-        if isinstance(layer, Conv2D):
-            current = [filter_label(f) for f in layer.filters]
-        out.append(current)
-    return out
+def all_random(layer: Conv2D, seed: int) -> Conv2D:
+    """Every filter of the layer gets seeded He-normal weights (seeds ``seed``, ``seed + 1``, ...)."""
+    filters = tuple(Filter(init="he_normal", seed=seed + q, init_size=layer.kernel_size) for q in range(len(layer.filters)))
+    return replace(layer, filters=filters)

@@ -3,7 +3,8 @@
 import streamlit as st
 
 import cnn_core
-from cnn_core.render import COLORMAPS
+from cnn_core import render
+from cnn_core.render import COLORMAPS, SCALE_MODES
 from cnn_core.spec import ACTIVATIONS
 from ui import compute, explain, maps, share_panel
 from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
@@ -36,7 +37,7 @@ def apply_link(link) -> str | None:
     st.session_state.update(values)
     set_weights(P, weights, preset)
     st.session_state[f"{P}_cmap"] = link.view["cmap"]
-    st.session_state[f"{P}_scale"] = link.view["scale"] if link.view["scale"] in maps.SCALE_MODES else "layer"
+    st.session_state[f"{P}_scale"] = link.view["scale"] if link.view["scale"] in SCALE_MODES else "layer"
     if link.image is not None:
         st.session_state[link_image_key(P)] = link.image
         st.session_state[f"{P}_source"] = LINK_SOURCE
@@ -83,7 +84,7 @@ cmap = st.sidebar.selectbox(
     help="auto: a blue–white–red map centred on 0 for signed maps, magma (the article's map) otherwise.",
 )
 scale_mode = st.sidebar.radio(
-    "Colour scale", ["layer", "global"], format_func=maps.SCALE_MODES.get, key=f"{P}_scale",
+    "Colour scale", ["layer", "global"], format_func=SCALE_MODES.get, key=f"{P}_scale",
 )
 
 
@@ -134,7 +135,7 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
         stages = compute.run(picture, spec)
         if stages is None:
             return
-        scales = maps.stage_scales(stages, cmap, scale_mode)
+        scales = [sc[0] for sc in render.stage_scales(stages, cmap, scale_mode)]
         cols = st.columns(len(stages))
         for i, (col, stage, scale) in enumerate(zip(cols, stages, scales)):
             with col:
@@ -148,7 +149,7 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
                     st.caption(maps.map_stats(stage.maps))
         ms = " · ".join(f"{s.title.lower()} {'cached' if s.cached else f'{s.seconds * 1000:.1f} ms'}" for s in stages)
         st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
-        link_image = st.session_state.get(link_image_key(P)) if picture.label == "the photo in the link" else None
+        link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
         state = share_panel.view_state("playground", picture, spec, cmap, scale_mode, link_image)
         share_panel.share_and_export(P, state, picture, stages)
 
