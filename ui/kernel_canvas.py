@@ -48,7 +48,9 @@ def heat_map(weights: np.ndarray, side: int = 160) -> Image.Image:
     return Image.fromarray(rgb).resize((kw * cell, kh * cell), Image.Resampling.NEAREST)
 
 
-def kernel_canvas(key: str, size: tuple[int, int], set_weights: Callable[[np.ndarray], None]) -> None:
+def kernel_canvas(
+    key: str, size: tuple[int, int], set_weights: Callable[[np.ndarray], None], *, rerun: bool = False
+) -> None:
     """Draw the painting controls and canvas; when a stroke ends, pass the drawn weights to ``set_weights``.
 
     Args:
@@ -56,6 +58,7 @@ def kernel_canvas(key: str, size: tuple[int, int], set_weights: Callable[[np.nda
         size: (kh, kw), the kernel grid the drawing is averaged onto.
         set_weights: called with float64 (kh, kw) weights whenever the drawing (or how it is
             turned into weights) changed since the last call.
+        rerun: rerun the page after a change, for pages that drew their maps before this editor.
     """
     c1, c2 = st.columns([3, 2])
     ink = c1.radio("Ink", list(INKS), horizontal=True, key=f"{key}_ink")
@@ -101,3 +104,5 @@ def kernel_canvas(key: str, size: tuple[int, int], set_weights: Callable[[np.nda
         return
     st.session_state[memo] = stamp
     set_weights(weights)
+    if rerun:
+        st.rerun()

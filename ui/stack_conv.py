@@ -15,6 +15,7 @@ from cnn_core.kernels import INITIALISERS, PRESETS
 from cnn_core.spec import MAX_DILATION, MAX_FILTERS, MAX_KERNEL, MAX_PAD, MAX_STRIDE, Conv2D, Filter, Spec
 
 from . import stack_edits as edits
+from .kernel_canvas import kernel_canvas
 from .number_grid import grid_edits, refused_text
 from .stack_state import P, draw, edit, pair_inputs, ss
 from .stack_text import filter_label
@@ -208,7 +209,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
         shown = w
     kh, kw = shown.shape
     mkey = f"{P}_{lid}_wmode"
-    modes = ["Sliders", "Number grid"] if max(kh, kw) <= MAX_SLIDER_SIDE else ["Number grid"]
+    modes = ["Sliders", "Number grid", "Canvas"] if max(kh, kw) <= MAX_SLIDER_SIDE else ["Number grid", "Canvas"]
     if ss.get(mkey) not in modes:
         ss[mkey] = modes[0]
     c1, c2 = st.columns(2)
@@ -232,6 +233,10 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
                          label_visibility="visible" if kw <= 4 else "collapsed")  # fmt: skip
         if np.abs(shown).max(initial=0) > lim:
             st.caption(f"Weights beyond ±{lim:g} sit at the sliders' ends; pick a wider range or the number grid.")
+    elif mode == "Canvas":
+        # The maps above were computed before this editor was drawn, so a new drawing reruns the page.
+        kernel_canvas(f"{k}_c{channel}", (kh, kw), lambda w2d: edit(
+            lid, lambda L: edits.set_filter(L, j, edits.set_slice(L.filters[j], channel, w2d))), rerun=True)
     else:
         digest = hashlib.blake2b(shown.tobytes() + repr(shown.shape).encode(), digest_size=6).hexdigest()
         gkey = f"{k}_c{channel}_grid_{digest}"

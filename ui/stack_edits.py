@@ -216,6 +216,16 @@ def set_weight(f: Filter, row: int, col: int, channel: int | None, value: float)
     return weights_filter(w)
 
 
+def set_slice(f: Filter, channel: int | None, w2d: np.ndarray) -> Filter:
+    """A hand-edited filter whose whole 2-D kernel (or one channel's slice of a 3-D one) is ``w2d``."""
+    w = np.array(f.weights, dtype=np.float64)
+    if channel is None or w.ndim == 2:
+        w = np.asarray(w2d, dtype=np.float64)
+    else:
+        w[:, :, channel] = w2d
+    return weights_filter(w)
+
+
 def fit_depth(layer: Conv2D, depth: int) -> Conv2D:
     """Give every 3-D filter ``depth`` channels: extra slices are dropped, missing ones are zeros."""
     out = []
