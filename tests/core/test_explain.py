@@ -390,3 +390,38 @@ def test_cli_bad_requests_get_one_error_line(cli_files, capsys, args, message):
     err = capsys.readouterr().err
     assert rc == 1
     assert err.startswith(message) and err.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- the position in a link
+
+
+def test_a_link_carries_the_explained_position_and_old_links_still_open():
+    from cnn_core import share
+
+    state = share.LinkState(at=(1, 299, 7, 0))
+    params = share.encode_state(state)
+    assert params["at"] == "1.299.7.0"
+    back, warning = share.decode_state(params)
+    assert warning is None and back.at == (1, 299, 7, 0) and back.spec == state.spec
+    old = {k: v for k, v in params.items() if k != "at"}
+    back, warning = share.decode_state(old)
+    assert warning is None and back.at is None
+
+
+@pytest.mark.parametrize(
+    "at, reason",
+    [
+        ("4.0.0.0", "stage 4, but its layers make stages 0 to 3"),
+        ("3.150.0.0", "outside stage 3's 150×150×1 maps"),
+        ("1.0.0.1", "outside stage 1's 300×300×1 maps"),
+        ("1.-1.0.0", "four whole numbers"),
+        ("1.2.3", "four whole numbers"),
+        ("<b>1</b>", "four whole numbers"),
+    ],
+)
+def test_a_link_pointing_outside_the_maps_is_refused_with_one_warning(at, reason):
+    from cnn_core import share
+
+    params = {**share.encode_state(share.LinkState()), "at": at}
+    state, warning = share.decode_state(params)
+    assert state == share.LinkState() and reason in warning
