@@ -24,7 +24,7 @@ from cnn_core import render
 from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
 
-from . import explain, stack_model
+from . import explain, inspector, stack_model
 from .figures import PLOTLY_CONFIG, map_figure
 from .maps import arithmetic_lines, map_stats
 from .stack_editor import FOCUS_KEY, P
@@ -259,6 +259,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     stats = [channel_stats(s) for s in stages]
     scales = stage_scales(stages, stats, cmap, mode)
     names = stack_model.channel_names(spec)
+    inspector.open_from_link(P, sids, FOCUS_KEY)
     focus = st.session_state.get(FOCUS_KEY)
     if focus and focus[0] not in sids:
         focus = st.session_state[FOCUS_KEY] = None
@@ -376,3 +377,4 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
             cache_key = (stage.key, c, "stack") if stage.key else None
             fig = map_figure(values, scale, rgb=rgb, height=440, cache_key=cache_key)
             st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
+        inspector.inspector(stages, P, stage=i, channel=None if c == PHOTO else c)
