@@ -97,15 +97,15 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
     n = len(taps)
 
     fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.08,
-                        subplot_titles=("input crop (hatched: zero padding)", "output"))
+                        subplot_titles=("input crop (beige: zero padding)", "output"))
     # 0: padding cells, 1: the input, 2: labels, 3: taps, 4: the output so far, 5: current output cell
     fig.add_trace(go.Heatmap(z=np.where(real, np.nan, 0.0), x=cols, y=rows, showscale=False, hoverinfo="skip",
-                             colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], xgap=1, ygap=1), 1, 1)
-    fig.add_trace(go.Heatmap(z=z, x=cols, y=rows, colorscale="gray", zmin=lo, zmax=hi if hi > lo else lo + 1,
+                             colorscale=[[0, "#f1dfb6"], [1, "#f1dfb6"]], xgap=1, ygap=1), 1, 1)
+    fig.add_trace(go.Heatmap(z=z, x=cols, y=rows, colorscale=[[0, "#8a8a8a"], [1, "#ffffff"]], zmin=lo, zmax=hi if hi > lo else lo + 1,
                              showscale=False, xgap=1, ygap=1,
                              hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), 1, 1)
     fig.add_trace(go.Scatter(x=cc.ravel(), y=rr.ravel(), mode="text", text=labels.ravel(), hoverinfo="skip",
-                             textfont={"size": 10, "color": "#c00000"}), 1, 1)
+                             textfont={"size": 10, "color": "#111111"}), 1, 1)
 
     zmin = float(np.nanmin(out)) if np.isfinite(out).any() else 0.0
     zmax = float(np.nanmax(out)) if np.isfinite(out).any() else 1.0
@@ -157,7 +157,7 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
             ],
         }],
         sliders=[{
-            "active": start, "x": 0.22, "len": 0.78, "y": -0.02, "yanchor": "top", "pad": {"t": 30},
+            "active": start, "x": 0.3, "len": 0.7, "y": -0.02, "yanchor": "top", "pad": {"t": 30},
             "currentvalue": {"prefix": "step ", "font": {"size": 12}},
             "steps": [{"label": str(t + 1), "method": "animate", "args": [[str(t)], still]} for t in range(n)],
         }],
@@ -165,7 +165,7 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
     for col in (1, 2):
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}", constrain="domain",
                          showgrid=False, zeroline=False, dtick=1, row=1, col=col)
-        fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, side="top", constrain="domain", row=1, col=col)
+        fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, constrain="domain", row=1, col=col)
     d = fig.to_dict()
     d["frames"] = frames
     return PrebuiltFigure(d)

@@ -26,7 +26,7 @@ from cnn_core.pipeline import Stage
 
 from . import animation
 
-PICTURE_SIDE = 360  # the clickable picture's longer side on screen, in pixels
+PICTURE_SIDE = 340  # the clickable picture's longer side on screen, in pixels
 MAX_SENT_SIDE = 720  # a larger map is shrunk to this before it is sent
 CHANNELS_AS_RADIO = 8  # more input channels than this get a number input to page through them
 MARK = (0, 229, 255)  # the clicked cell and the receptive field: cyan shows on magma, grey and blue–red
@@ -238,14 +238,42 @@ def _headline(s: Stage, ex: Explanation) -> None:
     )
 
 
+CLOSEUP_SIDE = 200
+
+
+def closeup(stage0: Stage, rf) -> Image.Image:
+    """The receptive field and a margin around it, pixel for pixel, with padding hatched grey.
+
+    Drawn from the unclipped field, so the part that falls outside the photo shows as padding.
+    """
+    h, w = stage0.shape[:2]
+    mh, mw = max(2, rf.size[0] // 3), max(2, rf.size[1] // 3)
+    top, left = rf.start[0] - mh, rf.start[1] - mw
+    rows = np.arange(top, rf.start[0] + rf.size[0] + mh)
+    cols = np.arange(left, rf.start[1] + rf.size[1] + mw)
+    # A field larger than the close-up can hold is shown box-averaged by PIL below; cap the cells read.
+    if rows.size * cols.size > 400 * 400:
+        return Image.new("RGB", (CLOSEUP_SIDE, CLOSEUP_SIDE), (240, 240, 240))
+    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+    rgb = render.input_rgb(stage0.maps[rr.clip(0, h - 1), cc.clip(0, w - 1)])
+    hatch = np.where(((rr + cc) % 2 == 0)[:, :, None], 215, 190).astype(np.uint8)
+    rgb = np.where(inside[:, :, None], rgb, hatch)
+    f = max(1, CLOSEUP_SIDE // max(rgb.shape[:2]))
+    big = np.repeat(np.repeat(rgb, f, axis=0), f, axis=1)
+    return _outline(big, rgb.shape[:2], (mh, mw, mh + rf.size[0] - 1, mw + rf.size[1] - 1))
+
+
 def _receptive_field(stages: list[Stage], ex: Explanation) -> None:
     rf = ex.receptive_field
     h, w = stages[0].shape[:2]
     photo = _enlarge(_PICTURES.get(stages[0], -1))
+    whole, close = st.columns([3, 2])
     if rf.box is not None:
-        st.image(_outline(photo, (h, w), rf.box), width=min(PICTURE_SIDE, photo.shape[1]))
+        whole.image(_outline(photo, (h, w), rf.box), width="stretch")
     else:
-        st.image(photo, width=min(PICTURE_SIDE, photo.shape[1]))
+        whole.image(photo, width="stretch")
+    close.image(closeup(stages[0], rf), caption="close-up; hatched = padding", width="stretch")
     if ex.stage == 0:
         st.caption("An input pixel looks only at itself.")
         return
