@@ -425,3 +425,12 @@ def test_a_link_pointing_outside_the_maps_is_refused_with_one_warning(at, reason
     params = {**share.encode_state(share.LinkState()), "at": at}
     state, warning = share.decode_state(params)
     assert state == share.LinkState() and reason in warning
+
+
+def test_the_click_benchmark_runs_and_reports_against_its_target():
+    from benchmarks import explain as bench
+
+    figures, detail = bench.run(quick=True, repeats=1)
+    assert [f.target.text() for f in figures] == ["≤ 100 ms", "≤ 100 ms"]
+    assert all(len(f.samples) == detail["clicks"] == 3 for f in figures)
+    assert all(f.status == "" for f in figures)  # quick runs are not judged
