@@ -29,8 +29,11 @@ def _spec(side: int) -> dict:
             {"type": "conv2d", "filters": [{"init": "he_normal", "seed": i, "size": 3} for i in range(8)]},
             {"type": "activation", "function": "relu"},
             {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
-            {"type": "conv2d", "filters": [{"init": "glorot_uniform", "seed": i, "size": 5} for i in range(8)],
-             "dilation": 2},
+            {
+                "type": "conv2d",
+                "filters": [{"init": "glorot_uniform", "seed": i, "size": 5} for i in range(8)],
+                "dilation": 2,
+            },
         ],
     }
 
@@ -80,7 +83,8 @@ def run(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
     label = f"{side}² RGB, 8 filters 3×3 then 8 filters 5×5 (d 2)"
     figures = [
         Figure(SECTION, f"explain one value, {label}", "ms", alone, TARGET, quick=quick),
-        Figure(SECTION, f"inspector click, server work (explain + pictures), {label}", "ms", whole, TARGET,
-               quick=quick),
+        Figure(
+            SECTION, f"inspector click, server work (explain + pictures), {label}", "ms", whole, TARGET, quick=quick
+        ),
     ]
     return figures, {"side": side, "clicks": len(at), "positions": at}

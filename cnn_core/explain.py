@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 
@@ -50,8 +49,13 @@ class Term:
 
     def to_dict(self) -> dict:
         return {
-            "row": self.row, "col": self.col, "channel": self.channel, "input": self.input,
-            "padding": self.padding, "weight": self.weight, "product": self.product,
+            "row": self.row,
+            "col": self.col,
+            "channel": self.channel,
+            "input": self.input,
+            "padding": self.padding,
+            "weight": self.weight,
+            "product": self.product,
         }
 
 
@@ -97,8 +101,13 @@ class ConvDetail:
         kh, kw = self.kernel_size
         return [
             Term(
-                int(self.rows[i, j]), int(self.cols[i, j]), channel, float(self.inputs[i, j, channel]),
-                bool(self.padding[i, j]), float(self.weights[i, j, channel]), float(self.products[i, j, channel]),
+                int(self.rows[i, j]),
+                int(self.cols[i, j]),
+                channel,
+                float(self.inputs[i, j, channel]),
+                bool(self.padding[i, j]),
+                float(self.weights[i, j, channel]),
+                float(self.products[i, j, channel]),
             )
             for i in range(kh)
             for j in range(kw)
@@ -161,7 +170,7 @@ class InputDetail:
     value: float
 
 
-Detail = Union[ConvDetail, ActivationDetail, PoolDetail, InputDetail]
+Detail = ConvDetail | ActivationDetail | PoolDetail | InputDetail
 
 
 @dataclass(frozen=True)
@@ -189,9 +198,12 @@ class ReceptiveField:
 
     def to_dict(self) -> dict:
         return {
-            "size": list(self.size), "start": list(self.start), "box": None if self.box is None else list(self.box),
+            "size": list(self.size),
+            "start": list(self.start),
+            "box": None if self.box is None else list(self.box),
             "jump": list(self.jump),
-            "padding_pixels": self.padding_pixels, "padding_share": round(self.padding_share, 6),
+            "padding_pixels": self.padding_pixels,
+            "padding_share": round(self.padding_share, 6),
         }
 
 
@@ -212,7 +224,11 @@ class Explanation:
     def to_dict(self) -> dict:
         """A JSON-ready dict: value, the sum or window, and the receptive field."""
         d: dict = {
-            "stage": self.stage, "name": self.name, "row": self.row, "col": self.col, "channel": self.channel,
+            "stage": self.stage,
+            "name": self.name,
+            "row": self.row,
+            "col": self.col,
+            "channel": self.channel,
             "value": self.value,
         }
         det = self.detail
@@ -225,13 +241,13 @@ class Explanation:
             d.update(function=det.function, formula=det.formula, worked=det.worked, input=det.input, total=det.output)
         elif isinstance(det, PoolDetail):
             d["mode"] = det.mode
-            d["window"] = [
-                {"row": c.row, "col": c.col, "input": c.value, "padding": c.padding} for c in det.window
-            ]
+            d["window"] = [{"row": c.row, "col": c.col, "input": c.value, "padding": c.padding} for c in det.window]
             if det.mode == "max":
-                d["winner"] = None if det.winner is None else {
-                    "row": det.winner.row, "col": det.winner.col, "input": det.winner.value
-                }
+                d["winner"] = (
+                    None
+                    if det.winner is None
+                    else {"row": det.winner.row, "col": det.winner.col, "input": det.winner.value}
+                )
             else:
                 d["count"] = det.count
                 d["sum"] = det.sum

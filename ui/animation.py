@@ -41,9 +41,7 @@ def crop_plan(in_shape: tuple[int, int], layer) -> tuple[tuple[int, int], tuple]
         span = dilation[ax] * (kernel[ax] - 1) + 1
         n = min(in_shape[ax], max(CROP, min(span + stride[ax], MAX_CROP)))
         sides.append(max(n, 1))
-    ar = tuple(
-        axis_arithmetic("hw"[ax], sides[ax], kernel[ax], stride[ax], dilation[ax], pads[ax]) for ax in (0, 1)
-    )
+    ar = tuple(axis_arithmetic("hw"[ax], sides[ax], kernel[ax], stride[ax], dilation[ax], pads[ax]) for ax in (0, 1))
     # A window larger than the crop (valid padding, big dilation) needs the crop to grow to fit it once.
     fixed = []
     for ax in (0, 1):
@@ -96,16 +94,56 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
     ho, wo = out.shape
     n = len(taps)
 
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.58, 0.42], horizontal_spacing=0.08,
-                        subplot_titles=("input crop (beige: zero padding)", "output"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.58, 0.42],
+        horizontal_spacing=0.08,
+        subplot_titles=("input crop (beige: zero padding)", "output"),
+    )
     # 0: padding cells, 1: the input, 2: labels, 3: taps, 4: the output so far, 5: current output cell
-    fig.add_trace(go.Heatmap(z=np.where(real, np.nan, 0.0), x=cols, y=rows, showscale=False, hoverinfo="skip",
-                             colorscale=[[0, "#f1dfb6"], [1, "#f1dfb6"]], xgap=1, ygap=1), 1, 1)
-    fig.add_trace(go.Heatmap(z=z, x=cols, y=rows, colorscale=[[0, "#8a8a8a"], [1, "#ffffff"]], zmin=lo, zmax=hi if hi > lo else lo + 1,
-                             showscale=False, xgap=1, ygap=1,
-                             hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=cc.ravel(), y=rr.ravel(), mode="text", text=labels.ravel(), hoverinfo="skip",
-                             textfont={"size": 10, "color": "#111111"}), 1, 1)
+    fig.add_trace(
+        go.Heatmap(
+            z=np.where(real, np.nan, 0.0),
+            x=cols,
+            y=rows,
+            showscale=False,
+            hoverinfo="skip",
+            colorscale=[[0, "#f1dfb6"], [1, "#f1dfb6"]],
+            xgap=1,
+            ygap=1,
+        ),
+        1,
+        1,
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=cols,
+            y=rows,
+            colorscale=[[0, "#8a8a8a"], [1, "#ffffff"]],
+            zmin=lo,
+            zmax=hi if hi > lo else lo + 1,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>",
+        ),
+        1,
+        1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=cc.ravel(),
+            y=rr.ravel(),
+            mode="text",
+            text=labels.ravel(),
+            hoverinfo="skip",
+            textfont={"size": 10, "color": "#111111"},
+        ),
+        1,
+        1,
+    )
 
     zmin = float(np.nanmin(out)) if np.isfinite(out).any() else 0.0
     zmax = float(np.nanmax(out)) if np.isfinite(out).any() else 1.0
@@ -119,16 +157,42 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
         shown[: t + 1] = out.ravel()[: t + 1]
         shown = shown.reshape(out.shape)
         return [
-            {"type": "scatter", "x": tc.tolist(), "y": tr.tolist(), "mode": "markers", "hoverinfo": "skip",
-             "marker": {"symbol": "square-open", "size": 22, "line": {"width": 3},
-                        "color": ["#ff8800" if p else "#00b4d8" for p in tpad]}},
-            {"type": "heatmap", "z": [[None if not np.isfinite(v) else float(v) for v in r] for r in shown],
-             "x": list(range(wo)), "y": list(range(ho)), "colorscale": "Magma", "showscale": False,
-             "zmin": zmin, "zmax": zmax if zmax > zmin else zmin + 1, "xgap": 1, "ygap": 1,
-             "text": fmt(shown).tolist(), "texttemplate": "%{text}",
-             "hovertemplate": "out row %{y}, col %{x}: %{z:.4f}<extra></extra>"},
-            {"type": "scatter", "x": [j], "y": [i], "mode": "markers", "hoverinfo": "skip",
-             "marker": {"symbol": "square-open", "size": 26, "color": "#00b4d8", "line": {"width": 3}}},
+            {
+                "type": "scatter",
+                "x": tc.tolist(),
+                "y": tr.tolist(),
+                "mode": "markers",
+                "hoverinfo": "skip",
+                "marker": {
+                    "symbol": "square-open",
+                    "size": 22,
+                    "line": {"width": 3},
+                    "color": ["#ff8800" if p else "#00b4d8" for p in tpad],
+                },
+            },
+            {
+                "type": "heatmap",
+                "z": [[None if not np.isfinite(v) else float(v) for v in r] for r in shown],
+                "x": list(range(wo)),
+                "y": list(range(ho)),
+                "colorscale": "Magma",
+                "showscale": False,
+                "zmin": zmin,
+                "zmax": zmax if zmax > zmin else zmin + 1,
+                "xgap": 1,
+                "ygap": 1,
+                "text": fmt(shown).tolist(),
+                "texttemplate": "%{text}",
+                "hovertemplate": "out row %{y}, col %{x}: %{z:.4f}<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "x": [j],
+                "y": [i],
+                "mode": "markers",
+                "hoverinfo": "skip",
+                "marker": {"symbol": "square-open", "size": 26, "color": "#00b4d8", "line": {"width": 3}},
+            },
         ]
 
     for tr, col in zip(frame_data(start), (1, 2, 2)):
@@ -136,35 +200,65 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
     frames = []
     for t in range(n):
         i, j = divmod(t, wo)
-        frames.append({
-            "data": frame_data(t), "traces": [3, 4, 5], "name": str(t),
-            "layout": {"title": {"text": f"{title}: step {t + 1} of {n}, output ({i}, {j}) = {_fmt(out[i, j])}"}},
-        })
+        frames.append(
+            {
+                "data": frame_data(t),
+                "traces": [3, 4, 5],
+                "name": str(t),
+                "layout": {"title": {"text": f"{title}: step {t + 1} of {n}, output ({i}, {j}) = {_fmt(out[i, j])}"}},
+            }
+        )
     play = {"frame": {"duration": 700, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
     still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     i0, j0 = divmod(start, wo)
     fig.update_layout(
-        title={"text": f"{title}: step {start + 1} of {n}, output ({i0}, {j0}) = {_fmt(out[i0, j0])}",
-               "font": {"size": 13}},
-        height=440, margin={"l": 10, "r": 10, "t": 60, "b": 10}, showlegend=False,
+        title={
+            "text": f"{title}: step {start + 1} of {n}, output ({i0}, {j0}) = {_fmt(out[i0, j0])}",
+            "font": {"size": 13},
+        },
+        height=440,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        showlegend=False,
         plot_bgcolor="white",
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0, "y": -0.02, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": 30},
-            "buttons": [
-                {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
-            ],
-        }],
-        sliders=[{
-            "active": start, "x": 0.3, "len": 0.7, "y": -0.02, "yanchor": "top", "pad": {"t": 30},
-            "currentvalue": {"prefix": "step ", "font": {"size": 12}},
-            "steps": [{"label": str(t + 1), "method": "animate", "args": [[str(t)], still]} for t in range(n)],
-        }],
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0,
+                "y": -0.02,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"t": 30},
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": start,
+                "x": 0.3,
+                "len": 0.7,
+                "y": -0.02,
+                "yanchor": "top",
+                "pad": {"t": 30},
+                "currentvalue": {"prefix": "step ", "font": {"size": 12}},
+                "steps": [{"label": str(t + 1), "method": "animate", "args": [[str(t)], still]} for t in range(n)],
+            }
+        ],
     )
     for col in (1, 2):
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}", constrain="domain",
-                         showgrid=False, zeroline=False, dtick=1, row=1, col=col)
+        fig.update_yaxes(
+            autorange="reversed",
+            scaleanchor=f"x{'' if col == 1 else 2}",
+            constrain="domain",
+            showgrid=False,
+            zeroline=False,
+            dtick=1,
+            row=1,
+            col=col,
+        )
         fig.update_xaxes(showgrid=False, zeroline=False, dtick=1, constrain="domain", row=1, col=col)
     d = fig.to_dict()
     d["frames"] = frames
@@ -181,8 +275,9 @@ def sliding_window(stages: list[Stage], ex: Explanation, prefix: str) -> None:
         in_ch = int(st.session_state.get(f"{prefix}_insp_page", 0)) if isinstance(ex.detail, ConvDetail) else 0
         in_ch = min(in_ch, prev.shape[2] - 1)
         weights = layer_kernel(layer, prev.shape[2])[:, :, in_ch, ex.channel].astype(np.float64)
-        what = (f"filter {ex.channel} on input channel {in_ch}"
-                + (" (that channel's partial sums, no bias)" if prev.shape[2] > 1 else " (no bias)"))
+        what = f"filter {ex.channel} on input channel {in_ch}" + (
+            " (that channel's partial sums, no bias)" if prev.shape[2] > 1 else " (no bias)"
+        )
     else:
         in_ch, weights = ex.channel, None
         what = f"{layer.mode} pooling of channel {in_ch}"

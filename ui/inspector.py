@@ -179,9 +179,13 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
         if stage is None:
             ss[f"{prefix}_insp_stage"] = k
             st.radio(
-                "Map", list(range(len(stages))), key=f"{prefix}_insp_stage", horizontal=True,
+                "Map",
+                list(range(len(stages))),
+                key=f"{prefix}_insp_stage",
+                horizontal=True,
                 format_func=lambda i: f"{i} · {stages[i].title}",
-                on_change=_from_stage, args=(prefix, [x.shape for x in stages]),
+                on_change=_from_stage,
+                args=(prefix, [x.shape for x in stages]),
             )
         pick, field = st.columns(2, gap="large")
         with pick:
@@ -198,8 +202,12 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
             pic = _enlarge(_PICTURES.get(s, ch))
             img = _outline(pic, (h, w), (row, col, row, col))
             streamlit_image_coordinates(
-                img, width=min(PICTURE_SIDE, img.width), key=f"{prefix}_insp_click", cursor="crosshair",
-                image_format="JPEG", jpeg_quality=JPEG_QUALITY,
+                img,
+                width=min(PICTURE_SIDE, img.width),
+                key=f"{prefix}_insp_click",
+                cursor="crosshair",
+                image_format="JPEG",
+                jpeg_quality=JPEG_QUALITY,
                 on_click=lambda: _from_click(prefix, (k, h, w, ch)),
             )
         t0 = time.perf_counter()
@@ -280,12 +288,16 @@ def _receptive_field(stages: list[Stage], ex: Explanation) -> None:
     if ex.stage == 0:
         st.caption("An input pixel looks only at itself.")
         return
-    where = "lies wholly in the padding" if rf.box is None else (
-        f"covers rows {rf.box[0]}–{rf.box[2]} and columns {rf.box[1]}–{rf.box[3]} of the input"
+    where = (
+        "lies wholly in the padding"
+        if rf.box is None
+        else (f"covers rows {rf.box[0]}–{rf.box[2]} and columns {rf.box[1]}–{rf.box[3]} of the input")
     )
     pad = rf.padding_pixels
-    pad_text = f"{pad:,} of its {rf.size[0] * rf.size[1]:,} pixels ({rf.padding_share:.0%}) fall in padding" if pad else (
-        "none of it falls in padding"
+    pad_text = (
+        f"{pad:,} of its {rf.size[0] * rf.size[1]:,} pixels ({rf.padding_share:.0%}) fall in padding"
+        if pad
+        else ("none of it falls in padding")
     )
     jump = f"{rf.jump[0]}" if rf.jump[0] == rf.jump[1] else f"{rf.jump[0]} down, {rf.jump[1]} across"
     size = f"{rf.size[0]}×{rf.size[1]}"
@@ -338,7 +350,9 @@ def _detail(ex: Explanation, prefix: str) -> None:
     elif isinstance(d, PoolDetail):
         _pool(ex, d)
     elif isinstance(d, InputDetail):
-        st.markdown(f"An input pixel: its 0–255 level divided by 255 gives **{d.value:.6g}** (≈ {d.value * 255:.0f}/255).")
+        st.markdown(
+            f"An input pixel: its 0–255 level divided by 255 gives **{d.value:.6g}** (≈ {d.value * 255:.0f}/255)."
+        )
 
 
 def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
@@ -375,14 +389,17 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
     partial = d.partial_sums
     if n <= 16:
         terms = " + ".join(f"{_f(v)}" if v >= 0 else f"({_f(v)})" for v in partial)
-        channels = f"Σ over channels: {terms} = {_f(float(partial.sum()))}" if n > 1 else (
-            f"Σ of the products: {_f(float(partial.sum()))}"
+        channels = (
+            f"Σ over channels: {terms} = {_f(float(partial.sum()))}"
+            if n > 1
+            else (f"Σ of the products: {_f(float(partial.sum()))}")
         )
     else:
         top = np.argsort(-np.abs(partial))[:5]
         channels = (
             f"Σ over {n} channels = {_f(float(partial.sum()))} (largest: "
-            + ", ".join(f"channel {i}: {_f(float(partial[i]))}" for i in top) + ")"
+            + ", ".join(f"channel {i}: {_f(float(partial[i]))}" for i in top)
+            + ")"
         )
     ok = abs(d.total - ex.value) <= 1e-5 * max(1.0, float(np.abs(d.products).sum()) + abs(d.bias))
     st.html(
@@ -420,7 +437,8 @@ def _pool(ex: Explanation, d: PoolDetail) -> None:
         w = d.winner
         st.markdown(
             f"The largest real cell wins: row {w.row}, column {w.col} → **{ex.value:.6g}**. Padding never wins."
-            if w is not None else "No real cell in this window."
+            if w is not None
+            else "No real cell in this window."
         )
     else:
         pad = ph * pw - d.count

@@ -38,22 +38,38 @@ def _random_conv(rng, depth: int) -> dict:
         if rng.random() < 0.5:
             filters.append(np.round(rng.normal(size=(kh, kw, depth)), 3).tolist())
         else:
-            filters.append({"init": str(rng.choice(["he_normal", "glorot_uniform"])), "seed": int(rng.integers(99)),
-                            "size": [kh, kw]})
+            filters.append(
+                {
+                    "init": str(rng.choice(["he_normal", "glorot_uniform"])),
+                    "seed": int(rng.integers(99)),
+                    "size": [kh, kw],
+                }
+            )
     form = PADDINGS[int(rng.integers(len(PADDINGS)))]
-    padding = {"same": "same", "valid": "valid", "int": int(rng.integers(0, 3)),
-               "pair": [[int(v) for v in rng.integers(0, 4, 2)], [int(v) for v in rng.integers(0, 4, 2)]]}[form]
+    padding = {
+        "same": "same",
+        "valid": "valid",
+        "int": int(rng.integers(0, 3)),
+        "pair": [[int(v) for v in rng.integers(0, 4, 2)], [int(v) for v in rng.integers(0, 4, 2)]],
+    }[form]
     return {
-        "type": "conv2d", "filters": filters, "padding": padding,
-        "stride": [int(v) for v in rng.integers(1, 4, 2)], "dilation": [int(v) for v in rng.integers(1, 4, 2)],
+        "type": "conv2d",
+        "filters": filters,
+        "padding": padding,
+        "stride": [int(v) for v in rng.integers(1, 4, 2)],
+        "dilation": [int(v) for v in rng.integers(1, 4, 2)],
         "bias": [round(float(b), 3) for b in rng.normal(size=n)],
     }
 
 
 def _random_pool(rng) -> dict:
-    return {"type": "pool2d", "mode": str(rng.choice(["max", "avg"])),
-            "size": [int(v) for v in rng.integers(1, 4, 2)], "stride": [int(v) for v in rng.integers(1, 4, 2)],
-            "padding": str(rng.choice(["same", "valid"]))}
+    return {
+        "type": "pool2d",
+        "mode": str(rng.choice(["max", "avg"])),
+        "size": [int(v) for v in rng.integers(1, 4, 2)],
+        "stride": [int(v) for v in rng.integers(1, 4, 2)],
+        "padding": str(rng.choice(["same", "valid"])),
+    }
 
 
 def random_case(rng, max_layers: int = 4) -> tuple[np.ndarray, dict, list]:
@@ -87,8 +103,10 @@ def _window_reference(x: np.ndarray, layer: dict, kernel, stride, dilation, row:
     padded = np.full((h + pt + pb, w + pl + pr, c), np.nan)
     padded[pt : pt + h, pl : pl + w] = x
     r0, c0 = row * stride[0], col * stride[1]
-    win = padded[r0 : r0 + dilation[0] * (kernel[0] - 1) + 1 : dilation[0],
-                 c0 : c0 + dilation[1] * (kernel[1] - 1) + 1 : dilation[1]]
+    win = padded[
+        r0 : r0 + dilation[0] * (kernel[0] - 1) + 1 : dilation[0],
+        c0 : c0 + dilation[1] * (kernel[1] - 1) + 1 : dilation[1],
+    ]
     assert win.shape[:2] == tuple(kernel)
     pad = np.isnan(win[:, :, 0])
     return np.nan_to_num(win, nan=0.0), pad
@@ -173,8 +191,11 @@ def test_explained_values_equal_the_maps_over_many_random_stacks():
 
 def test_same_padding_puts_the_extra_row_and_column_bottom_right():
     # 4×4, kernel 2, stride 2 → 2×2 out; total padding (2−1)·2 + 2 − 4 = 0. Kernel 3 → 1 extra: bottom/right.
-    spec = {"version": 1, "input": {"color": "grayscale", "size": None},
-            "layers": [{"type": "conv2d", "filters": [[[1, 1, 1], [1, 1, 1], [1, 1, 1]]], "stride": 2, "padding": "same"}]}
+    spec = {
+        "version": 1,
+        "input": {"color": "grayscale", "size": None},
+        "layers": [{"type": "conv2d", "filters": [[[1, 1, 1], [1, 1, 1], [1, 1, 1]]], "stride": 2, "padding": "same"}],
+    }
     stages = cnn_core.run_pipeline(np.full((4, 4), 255, np.uint8), spec)
     first = explain(stages, 1, 0, 0).detail
     last = explain(stages, 1, 1, 1).detail
@@ -185,8 +206,11 @@ def test_same_padding_puts_the_extra_row_and_column_bottom_right():
 
 
 def test_average_pooling_with_same_padding_counts_only_real_cells():
-    spec = {"version": 1, "input": {"color": "grayscale", "size": None},
-            "layers": [{"type": "pool2d", "mode": "avg", "size": 3, "stride": 2, "padding": "same"}]}
+    spec = {
+        "version": 1,
+        "input": {"color": "grayscale", "size": None},
+        "layers": [{"type": "pool2d", "mode": "avg", "size": 3, "stride": 2, "padding": "same"}],
+    }
     image = np.arange(25, dtype=np.uint8).reshape(5, 5) * 10
     stages = cnn_core.run_pipeline(image, spec)
     corner = explain(stages, 1, 0, 0).detail  # pads (1, 1): the top-left window has 4 real cells
@@ -196,8 +220,11 @@ def test_average_pooling_with_same_padding_counts_only_real_cells():
 
 
 def test_activation_shows_its_formula_and_the_numbers():
-    spec = {"version": 1, "input": {"color": "grayscale", "size": None},
-            "layers": [{"type": "conv2d", "filters": [[[-1.0]]], "bias": 0.25}, {"type": "activation"}]}
+    spec = {
+        "version": 1,
+        "input": {"color": "grayscale", "size": None},
+        "layers": [{"type": "conv2d", "filters": [[[-1.0]]], "bias": 0.25}, {"type": "activation"}],
+    }
     stages = cnn_core.run_pipeline(np.full((3, 3), 255, np.uint8), spec)
     d = explain(stages, 2, 1, 1).detail
     assert d.formula == "max(0, x)" and d.input == pytest.approx(-0.75) and d.output == 0
@@ -250,6 +277,7 @@ def _twin(spec: dict, rng) -> list[dict]:
 def _dependence(x0: np.ndarray, layers: list[dict]) -> list[np.ndarray]:
     """For every stage after the input, a bool (H, W, h, w) array: does output (H, W) change when pixel
     (h, w) of the input is perturbed? One pixel at a time, through the twin."""
+
     def run(x):
         outs = []
         for layer in layers:
@@ -294,8 +322,10 @@ def test_receptive_field_matches_one_pixel_perturbations_of_a_linear_twin():
                     top, lft = rf.start
                     bot, rgt = top + rf.size[0] - 1, lft + rf.size[1] - 1
                     for side_in_image, got, want in (
-                        (top >= 0, rows.min(), top), (lft >= 0, cols.min(), lft),
-                        (bot < h, rows.max(), bot), (rgt < w, cols.max(), rgt),
+                        (top >= 0, rows.min(), top),
+                        (lft >= 0, cols.min(), lft),
+                        (bot < h, rows.max(), bot),
+                        (rgt < w, cols.max(), rgt),
                     ):
                         if side_in_image:
                             assert got == want
@@ -307,11 +337,15 @@ def test_receptive_field_matches_one_pixel_perturbations_of_a_linear_twin():
 
 def test_receptive_field_recurrence_by_hand():
     # conv 3×3 (d 2) → pool 2/2 → conv 3×3 s 2: r = 1 + 2·2·1 = 5, j 1; r = 5 + 1·1 = 6, j 2; r = 6 + 2·2 = 10, j 4.
-    spec = {"version": 1, "input": {"color": "grayscale", "size": None}, "layers": [
-        {"type": "conv2d", "filters": ["edge"], "dilation": 2, "padding": "valid"},
-        {"type": "pool2d", "size": 2},
-        {"type": "conv2d", "filters": ["edge"], "stride": 2, "padding": "valid"},
-    ]}
+    spec = {
+        "version": 1,
+        "input": {"color": "grayscale", "size": None},
+        "layers": [
+            {"type": "conv2d", "filters": ["edge"], "dilation": 2, "padding": "valid"},
+            {"type": "pool2d", "size": 2},
+            {"type": "conv2d", "filters": ["edge"], "stride": 2, "padding": "valid"},
+        ],
+    }
     stages = cnn_core.run_pipeline(np.zeros((40, 40), np.uint8), spec)
     rf = cnn_core.receptive_field(stages, 3, 1, 2)
     assert rf.size == (10, 10) and rf.jump == (4, 4)
@@ -321,12 +355,21 @@ def test_receptive_field_recurrence_by_hand():
 # --------------------------------------------------------------------------- command line
 
 
-CLI_SPEC = {"version": 1, "input": {"color": "rgb", "size": None}, "layers": [
-    {"type": "conv2d", "filters": [{"init": "he_normal", "seed": 2, "size": 3}, "edge"], "stride": 2,
-     "padding": "same", "bias": [0.5, -0.25]},
-    {"type": "activation", "function": "relu"},
-    {"type": "pool2d", "mode": "avg", "size": 3, "stride": 2, "padding": "same"},
-]}
+CLI_SPEC = {
+    "version": 1,
+    "input": {"color": "rgb", "size": None},
+    "layers": [
+        {
+            "type": "conv2d",
+            "filters": [{"init": "he_normal", "seed": 2, "size": 3}, "edge"],
+            "stride": 2,
+            "padding": "same",
+            "bias": [0.5, -0.25],
+        },
+        {"type": "activation", "function": "relu"},
+        {"type": "pool2d", "mode": "avg", "size": 3, "stride": 2, "padding": "same"},
+    ],
+}
 
 
 @pytest.fixture(scope="module")
@@ -341,9 +384,26 @@ def cli_files(tmp_path_factory):
 def test_cli_prints_the_conv_sum_as_json(cli_files):
     root, image = cli_files
     proc = subprocess.run(
-        [sys.executable, "-m", "cnn_core", "explain", str(root / "pic.png"), "--spec", str(root / "spec.json"),
-         "--stage", "1", "--at", "5", "6", "--channel", "0"],
-        cwd=REPO, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "cnn_core",
+            "explain",
+            str(root / "pic.png"),
+            "--spec",
+            str(root / "spec.json"),
+            "--stage",
+            "1",
+            "--at",
+            "5",
+            "6",
+            "--channel",
+            "0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
@@ -356,15 +416,37 @@ def test_cli_prints_the_conv_sum_as_json(cli_files):
     # 14 wide, stride 2, kernel 3 → 7 out, total padding 1: none on the left, one column on the right;
     # 11 high → 6 out, total padding 2: one row on top, so row 5 reads rows 9–11.
     assert [t["col"] for t in out["terms"][:3]] == [12, 13, 14] and [t["padding"] for t in out["terms"][:3]] == [
-        False, False, True]
-    assert out["receptive_field"] == {"size": [3, 3], "start": [9, 12], "box": [9, 12, 10, 13], "jump": [2, 2],
-                                      "padding_pixels": 5, "padding_share": round(5 / 9, 6)}
+        False,
+        False,
+        True,
+    ]
+    assert out["receptive_field"] == {
+        "size": [3, 3],
+        "start": [9, 12],
+        "box": [9, 12, 10, 13],
+        "jump": [2, 2],
+        "padding_pixels": 5,
+        "padding_share": round(5 / 9, 6),
+    }
 
 
 def test_cli_pool_stage_gives_window_and_count(cli_files, capsys):
     root, image = cli_files
-    rc = cli.main(["explain", str(root / "pic.png"), "--spec", str(root / "spec.json"), "--stage", "3",
-                   "--at", "0", "0", "--channel", "1"])
+    rc = cli.main(
+        [
+            "explain",
+            str(root / "pic.png"),
+            "--spec",
+            str(root / "spec.json"),
+            "--stage",
+            "3",
+            "--at",
+            "0",
+            "0",
+            "--channel",
+            "1",
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     # Stage 2 is 6×7. Height: 3 out, total padding 1, all of it below → rows 0–2 real. Width: 4 out, total

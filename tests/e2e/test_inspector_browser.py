@@ -50,12 +50,15 @@ def test_clicking_a_map_pixel_shows_the_worked_sum_with_the_maps_value(page, sta
     picture.click(position={"x": (col + 0.25) * box["width"] / w, "y": (row + 0.25) * box["height"] / h})
     page.wait_for_function(
         "t => document.querySelector('.st-key-pg_inspector').innerText.includes(t)",
-        arg=f"row {row}, column {col}", timeout=60_000,
+        arg=f"row {row}, column {col}",
+        timeout=60_000,
     )
     wait_idle(page)
     value = float(stages[1].maps[row, col, 0])
     text = page.locator(INSPECTOR).inner_text()
-    assert f"The value at stage 1 · Convolution, row {row}, column {col}, channel 0: the map holds {value:.6g}\n" in text
+    assert (
+        f"The value at stage 1 · Convolution, row {row}, column {col}, channel 0: the map holds {value:.6g}\n" in text
+    )
     assert f"the map holds {value:.6g} ✓ equal" in text
     # The 3×3 window's rows and columns, and one worked product of it.
     ex = cnn_core.explain(stages, 1, row, col, 0)
