@@ -58,3 +58,46 @@ def test_a_link_opens_on_its_explained_value(stages):
     text = _said(at)
     assert f"row 120, column 33, channel 0: the map holds **{value:.6g}**" in text
     assert "max(0, x)" in text
+
+
+def test_the_animation_sweep_equals_the_maps_where_the_crop_is_the_whole_input():
+    import numpy as np
+
+    from tests.core.test_explain import random_case
+    from ui import animation
+
+    rng = np.random.default_rng(4)
+    compared = 0
+    for _ in range(60):
+        _, _, stages = random_case(rng)
+        for k in range(1, len(stages)):
+            layer, prev = stages[k].plan.layer, stages[k - 1]
+            if stages[k].name not in ("conv2d", "pool2d"):
+                continue
+            (ch, cw), ar = animation.crop_plan(prev.shape[:2], layer)
+            assert ar[0].out >= 1 and ar[1].out >= 1
+            x = prev.maps[:ch, :cw, 0].astype(np.float64)
+            conv = stages[k].name == "conv2d"
+            weights = cnn_core.layer_kernel(layer, prev.shape[2])[:, :, 0, 0].astype(np.float64) if conv else None
+            out, taps = animation.sweep(x, layer, weights, ar)
+            fig = animation.build_figure(x, out, taps, ar, "t").to_dict()
+            assert len(fig["frames"]) == out.size == len(taps)
+            # Padding taps are exactly those outside the crop.
+            for tr, tc, pad in taps:
+                assert (pad == ~((tr >= 0) & (tr < ch) & (tc >= 0) & (tc < cw))).all()
+            if (ch, cw) == prev.shape[:2] and (not conv or prev.shape[2] == 1):
+                ref = stages[k].maps[:, :, 0].astype(np.float64) - (layer.bias[0] if conv else 0.0)
+                np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+                compared += 1
+    assert compared >= 15
+
+
+def test_same_padding_in_the_animation_is_uneven_on_the_bottom_and_right():
+    from ui import animation
+
+    layer = cnn_core.parse_spec(
+        {"version": 1, "layers": [{"type": "conv2d", "filters": ["edge"], "stride": 2, "padding": "same"}]}
+    ).layers[0]
+    (ch, cw), ar = animation.crop_plan((300, 300), layer)
+    assert (ch, cw) == (8, 8)  # even, so stride 2 with a 3×3 window needs one extra row and column
+    assert [(a.pad_before, a.pad_after, a.out) for a in ar] == [(0, 1, 4), (0, 1, 4)]
