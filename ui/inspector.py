@@ -30,7 +30,8 @@ PICTURE_SIDE = 340  # the clickable picture's longer side on screen, in pixels
 MAX_SENT_SIDE = 480  # a larger map is shrunk to this before it is sent (shown at PICTURE_SIDE)
 CHANNELS_AS_RADIO = 8  # more input channels than this get a number input to page through them
 JPEG_QUALITY = 90  # pictures go as JPEG: ~1 ms to encode a 480² picture where PNG takes 20–70 ms
-MARK = (0, 229, 255)  # the clicked cell and the receptive field: cyan shows on magma, grey and blue–red
+MARK = (0, 229, 255)
+PAD_LIGHT, PAD_DARK = (241, 223, 182), (222, 196, 140)  # padding is beige everywhere, the animation too  # the clicked cell and the receptive field: cyan shows on magma, grey and blue–red
 
 
 def at_key(prefix: str) -> str:
@@ -253,7 +254,7 @@ CLOSEUP_SIDE = 200
 
 
 def closeup(stage0: Stage, rf) -> Image.Image:
-    """The receptive field and a margin around it, pixel for pixel, with padding hatched grey.
+    """The receptive field and a margin around it, pixel for pixel, with padding in beige squares.
 
     Drawn from the unclipped field, so the part that falls outside the photo shows as padding.
     """
@@ -268,7 +269,7 @@ def closeup(stage0: Stage, rf) -> Image.Image:
     rr, cc = np.meshgrid(rows, cols, indexing="ij")
     inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
     rgb = render.input_rgb(stage0.maps[rr.clip(0, h - 1), cc.clip(0, w - 1)])
-    hatch = np.where(((rr + cc) % 2 == 0)[:, :, None], 215, 190).astype(np.uint8)
+    hatch = np.where(((rr + cc) % 2 == 0)[:, :, None], PAD_LIGHT, PAD_DARK).astype(np.uint8)
     rgb = np.where(inside[:, :, None], rgb, hatch)
     f = max(1, CLOSEUP_SIDE // max(rgb.shape[:2]))
     big = np.repeat(np.repeat(rgb, f, axis=0), f, axis=1)
@@ -284,7 +285,7 @@ def _receptive_field(stages: list[Stage], ex: Explanation) -> None:
         whole.image(_outline(photo, (h, w), rf.box), width="stretch", output_format="JPEG")
     else:
         whole.image(photo, width="stretch", output_format="JPEG")
-    close.image(closeup(stages[0], rf), caption="close-up; hatched = padding", width="stretch")
+    close.image(closeup(stages[0], rf), caption="close-up; beige = padding", width="stretch")
     if ex.stage == 0:
         st.caption("An input pixel looks only at itself.")
         return
@@ -315,7 +316,8 @@ _CSS = """
 <style>
 .insp-grid {border-collapse: collapse; font-family: ui-monospace, monospace; font-size: 12px; margin: 4px 0}
 .insp-grid td {border: 1px solid #bbb; padding: 3px 6px; text-align: right; line-height: 1.25}
-.insp-grid td.pad {background: repeating-linear-gradient(45deg, #eee, #eee 4px, #ddd 4px, #ddd 8px); color: #777}
+.insp-grid td.pad {background: repeating-linear-gradient(45deg, #f1dfb6, #f1dfb6 4px, #dec48c 4px, #dec48c 8px);
+  color: #6b5a33}
 .insp-grid td.win {background: #fff3b0; font-weight: 700}
 .insp-grid td.pos {background: #fdecea}
 .insp-grid td.neg {background: #e8f0fd}
@@ -369,7 +371,7 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
         page = st.number_input(f"Input channel (of {n})", 0, n - 1, key=key)
     st.markdown(
         f"A **{kh}×{kw}** kernel over **{n}** input channel{'s' if n > 1 else ''}: {kh * kw * n:,} products. "
-        f"Input channel **{page}**: each cell shows *input × weight = product*; hatched cells are zero padding."
+        f"Input channel **{page}**: each cell shows *input × weight = product*; beige striped cells are zero padding."
     )
     rows, cols = d.rows[:, 0].tolist(), d.cols[0].tolist()
     cells, classes = [], []
