@@ -219,13 +219,7 @@ def _explain(args: argparse.Namespace) -> int:
     image = load_image(args.image)
     row, col = args.at
     # Check the position against the plan first, so a typo costs no TensorFlow run.
-    shapes = [p.shape for p in plan(spec, image.shape)]
-
-    class _Shaped:  # just enough of a Stage for check_position
-        def __init__(self, shape):
-            self.shape = shape
-
-    check_position([_Shaped(s) for s in shapes], args.stage, row, col, args.channel)  # type: ignore[list-item]
+    check_position([p.shape for p in plan(spec, image.shape)], args.stage, row, col, args.channel)
     stages = run_pipeline(image, spec)
     print(json.dumps(explain(stages, args.stage, row, col, args.channel).to_dict(), indent=1, allow_nan=True))
     return 0

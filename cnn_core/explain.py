@@ -277,7 +277,7 @@ def explain(stages: list[Stage], stage: int, row: int, col: int, channel: int = 
     Raises:
         ExplainError: if the stage, position or channel is not in the pipeline.
     """
-    check_position(stages, stage, row, col, channel)
+    check_position([x.shape for x in stages], stage, row, col, channel)
     s = stages[stage]
     value = float(s.maps[row, col, channel])
     layer = s.plan.layer
@@ -296,13 +296,16 @@ def explain(stages: list[Stage], stage: int, row: int, col: int, channel: int = 
     )
 
 
-def check_position(stages: list[Stage], stage: int, row: int, col: int, channel: int = 0) -> None:
-    """Raise ExplainError unless (stage, row, col, channel) names a value of the pipeline."""
-    if not stages:
+def check_position(shapes: list[tuple[int, int, int]], stage: int, row: int, col: int, channel: int = 0) -> None:
+    """Raise ExplainError unless (stage, row, col, channel) names a value of stages with these shapes.
+
+    ``shapes`` are the stages' (height, width, channels), from the stages or from ``plan`` before running.
+    """
+    if not shapes:
         raise ExplainError("there are no stages to explain", "stage")
-    if not 0 <= stage < len(stages):
-        raise ExplainError(f"{stage} is not a stage; stages are numbered 0 (the input) to {len(stages) - 1}", "stage")
-    h, w, c = stages[stage].shape
+    if not 0 <= stage < len(shapes):
+        raise ExplainError(f"{stage} is not a stage; stages are numbered 0 (the input) to {len(shapes) - 1}", "stage")
+    h, w, c = shapes[stage]
     if not (0 <= row < h and 0 <= col < w):
         raise ExplainError(
             f"({row}, {col}) is outside stage {stage}'s {h}×{w} map; rows are 0–{h - 1} and columns 0–{w - 1}",
