@@ -6,6 +6,7 @@ Sections (all by default):
   browser  a real server and headless Chromium: first maps, key press → paint, bytes per change
   memory   the server's peak RSS with 1 and 5 visitors on 2048² photos
   scaling  run_pipeline vs pixels, filters and layers, with fitted exponents
+  explain  a click on a 1024² map: the inspector's server time (target ≤ 100 ms)
 
 Prints a table (median, min–max, n, target, PASS/MISS), writes results.json and PNG plots to
 benchmarks/results/ (git-ignored). Exit status 1 if a section failed (including a disagreement
@@ -31,9 +32,9 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from benchmarks.stats import Figure  # noqa: E402
 
-SECTIONS = ("core", "server", "browser", "memory", "scaling")
+SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain")
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
-REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3}
+REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3, "explain": 10}
 
 
 def _log(msg: str) -> None:
@@ -178,6 +179,10 @@ def _run_section(name: str, args, repeats: int, out: Path):
         from benchmarks import scaling
 
         return scaling.run(args.quick, repeats)
+    if name == "explain":
+        from benchmarks import explain
+
+        return explain.run(args.quick, repeats)
     raise ValueError(name)
 
 

@@ -6,6 +6,7 @@
 """
 
 from .errors import CnnError, ImageError, SpecError
+from .explain import ExplainError, Explanation, explain, receptive_field
 from .images import MAX_PIXELS, decode_image, load_image
 from .kernels import PRESETS
 from .ops import device_label
@@ -25,6 +26,8 @@ __all__ = [
     "Activation",
     "CnnError",
     "Conv2D",
+    "ExplainError",
+    "Explanation",
     "ImageError",
     "InputSpec",
     "MAX_PIXELS",
@@ -40,10 +43,12 @@ __all__ = [
     "decode_image",
     "default_spec",
     "device_label",
+    "explain",
     "layer_kernel",
     "load_image",
     "parse_spec",
     "plan",
     "prepare_input",
+    "receptive_field",
     "run_pipeline",
 ]

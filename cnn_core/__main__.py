@@ -35,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", default="layer", help="colour scale for the PNGs: layer (per stage), global, map or robust"
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_explain_parser(sub)
     args = parser.parse_args(argv)
     try:
-        return _run(args)
+        return args.handler(args) if hasattr(args, "handler") else _run(args)
     except CnnError as e:
         _error(str(e))
         return 1
@@ -185,6 +186,47 @@ def _write(image, spec, out: Path, cmap: str, scale: str) -> None:
         (out / f"{stem}.png").write_bytes(png_bytes(stage_picture(s, sc), compress_level=6))
         summary["stages"].append({"index": s.index, "name": s.name, "shape": list(s.maps.shape), "file": f"{stem}.npy"})
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def add_explain_parser(sub) -> None:
+    """``explain IMAGE --spec SPEC.json --stage N --at ROW COL [--channel C]``: one value's sum as JSON."""
+    p = sub.add_parser("explain", help="print how one value of one stage was computed, as JSON")
+    p.add_argument("image", help="an image file")
+    p.add_argument("--spec", help="pipeline spec JSON (default: the reference article's example)")
+    p.add_argument("--stage", type=int, required=True, help="stage number as in run_pipeline; 0 is the input")
+    p.add_argument("--at", type=int, nargs=2, required=True, metavar=("ROW", "COL"), help="position in that map")
+    p.add_argument("--channel", type=int, default=0, help="channel of that map (default 0)")
+    p.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .errors import SpecError
+    from .explain import check_position, explain
+    from .images import load_image
+    from .pipeline import plan, run_pipeline
+    from .spec import default_spec, parse_spec
+
+    if args.spec:
+        try:
+            text = Path(args.spec).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise SpecError(f"could not be read ({getattr(e, 'strerror', None) or e})", args.spec) from None
+        try:
+            spec = parse_spec(text)
+        except SpecError as e:
+            raise SpecError(str(e), args.spec) from None
+    else:
+        spec = default_spec()
+    image = load_image(args.image)
+    row, col = args.at
+    # Check the position against the plan first, so a typo costs no TensorFlow run.
+    check_position([p.shape for p in plan(spec, image.shape)], args.stage, row, col, args.channel)
+    stages = run_pipeline(image, spec)
+    print(json.dumps(explain(stages, args.stage, row, col, args.channel).to_dict(), indent=1, allow_nan=True))
+    return 0
 
 
 if __name__ == "__main__":

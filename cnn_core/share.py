@@ -45,7 +45,8 @@ MAX_SPEC_CHARS = 6_000  # the packed spec ("c"), base64url characters
 MAX_JSON_BYTES = 64 * 1024  # the spec after decompression
 MAX_IMAGE_CHARS = 6_000  # the embedded picture ("img"), base64url characters
 MAX_IMAGE_PIXELS = 128 * 128
-_LIMITS = {"p": 16, "s": 32, "u": 1, "v": 32, "c": MAX_SPEC_CHARS, "img": MAX_IMAGE_CHARS}
+_LIMITS = {"p": 16, "s": 32, "u": 1, "v": 32, "c": MAX_SPEC_CHARS, "img": MAX_IMAGE_CHARS, "at": 40}
+_AT = re.compile(r"\d{1,5}\.\d{1,5}\.\d{1,5}\.\d{1,5}")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -65,6 +66,8 @@ class LinkState:
         view: how maps are coloured, {"cmap": one of COLORMAPS, "scale": one of SCALE_MODES}.
         image: a small PNG or JPEG (see ``embed_image``) when the user chose to embed one.
         from_upload: the link was made from an uploaded photo, which it does not carry.
+        at: the value being explained, (stage, row, col, channel), or None. Links made before
+            this existed simply have none.
     """
 
     page: str = "playground"
@@ -73,6 +76,7 @@ class LinkState:
     view: dict = field(default_factory=_default_view)
     image: bytes | None = None
     from_upload: bool = False
+    at: tuple[int, int, int, int] | None = None
 
 
 class _Refused(Exception):
@@ -92,7 +96,8 @@ def pack_spec(spec: Spec) -> str:
 
 
 def encode_state(state: LinkState) -> dict[str, str]:
-    """The state as query parameters: p (page), s (sample), u (from an upload), v (view), c (spec), img.
+    """The state as query parameters: p (page), s (sample), u (from an upload), v (view), c (spec), img, and
+    at (the explained value, "stage.row.col.channel").
 
     Parts that are absent or default are still written (except ``u`` and
     ``img``), so a link shows the same maps even if the app's defaults change.
@@ -106,6 +111,8 @@ def encode_state(state: LinkState) -> dict[str, str]:
     params["c"] = pack_spec(state.spec)
     if state.image:
         params["img"] = _b64(state.image)
+    if state.at is not None:
+        params["at"] = ".".join(str(int(v)) for v in state.at)
     return params
 
 
@@ -220,8 +227,21 @@ def _decode(params: Any) -> LinkState:
     if image is None:
         sample = sample or LinkState.sample
         image_shape = _sample_shape(sample)
-    _check_cost(spec, image_shape)
-    return LinkState(page=page, sample=sample, spec=spec, view=view, image=image, from_upload=from_upload)
+    plans = _check_cost(spec, image_shape)
+    at = _at(q["at"], plans) if "at" in q else None
+    return LinkState(page=page, sample=sample, spec=spec, view=view, image=image, from_upload=from_upload, at=at)
+
+
+def _at(text: str, plans) -> tuple[int, int, int, int]:
+    if not _AT.fullmatch(text):
+        raise _Refused("its part at must be four whole numbers: stage.row.column.channel")
+    stage, row, col, channel = (int(v) for v in text.split("."))
+    if stage >= len(plans):
+        raise _Refused(f"it points at stage {stage}, but its layers make stages 0 to {len(plans) - 1}")
+    h, w, c = plans[stage].shape
+    if row >= h or col >= w or channel >= c:
+        raise _Refused(f"it points at a value outside stage {stage}'s {h}×{w}×{c} maps")
+    return (stage, row, col, channel)
 
 
 def _plain(params: Any) -> dict[str, str]:
@@ -313,10 +333,10 @@ def _sample_shape(name: str) -> tuple[int, int]:
     return (h, w)
 
 
-def _check_cost(spec: Spec, image_shape: tuple[int, ...]) -> None:
-    # plan() refuses a stack over the memory or multiply-add limits, so no cost check of its own is needed.
+def _check_cost(spec: Spec, image_shape: tuple[int, ...]) -> list:
+    # plan() refuses a stack over the memory or cost limits, so no cost check of its own is needed.
     try:
-        plan(spec, image_shape)
+        return plan(spec, image_shape)
     except CnnError as e:
         raise _Refused(f"its layers cannot run on this picture ({e})") from None
 

@@ -8,6 +8,7 @@ import cnn_core
 from cnn_core import export, share
 from cnn_core.pipeline import Stage
 
+from . import inspector
 from .inputs import Picture
 
 
@@ -29,6 +30,7 @@ def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | Non
         return None, warning
     if state.page != page:
         return None, None
+    inspector.remember_link(prefix, state)
     return state, None
 
 
@@ -69,7 +71,7 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
                     page=state.page, sample=None if data else state.sample, spec=state.spec, view=state.view,
                     image=data, from_upload=data is None,
                 )
-        params = sync_url(state)
+        params = sync_url(inspector.with_position(prefix, state))
         problem = share.link_problem(params)
         if problem:
             st.warning(problem + " Download the spec JSON below instead.")

@@ -19,7 +19,7 @@ from cnn_core import render
 from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
 
-from . import explain
+from . import explain, inspector
 from .compute import ContentLru
 from .figures import PLOTLY_CONFIG, map_figure
 from .maps import arithmetic_lines, map_stats
@@ -159,6 +159,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     stats = [channel_stats(s) for s in stages]
     scales = band_scales(stages, cmap, mode)
     names = channel_names(spec)
+    inspector.open_from_link(P, sids, FOCUS_KEY)
     focus = st.session_state.get(FOCUS_KEY)
     if focus and focus[0] not in sids:
         focus = st.session_state[FOCUS_KEY] = None
@@ -289,3 +290,4 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
             cache_key = (stage.key, c, "stack") if stage.key else None
             fig = map_figure(values, scale, rgb=rgb, height=440, cache_key=cache_key)
             st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
+        inspector.inspector(stages, P, stage=i, channel=None if c == PHOTO else c)

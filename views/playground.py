@@ -6,7 +6,7 @@ import cnn_core
 from cnn_core import render
 from cnn_core.render import COLORMAPS, SCALE_MODES
 from cnn_core.spec import ACTIVATIONS
-from ui import compute, explain, maps, share_panel
+from ui import compute, explain, inspector, maps, share_panel
 from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
 from ui.kernel_editor import kernel_editor, set_weights
 from ui.playground_state import widgets_from_spec
@@ -149,6 +149,7 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
                     st.caption(maps.map_stats(stage.maps))
         ms = " · ".join(f"{s.title.lower()} {'cached' if s.cached else f'{s.seconds * 1000:.1f} ms'}" for s in stages)
         st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
+        inspector.inspector(stages, P)
         link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
         state = share_panel.view_state("playground", picture, spec, cmap, scale_mode, link_image)
         share_panel.share_and_export(P, state, picture, stages)
