@@ -28,6 +28,7 @@ Shapes here are TensorFlow's: inputs (1, height, width, channels), kernels (kh, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -256,10 +257,25 @@ def pool_candidates(settings: PoolSettings) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- the choice
 
 
+_FORCED: list[str] = []  # set by ``forcing``; wins over the environment
+
+
 def forced() -> str:
-    """The formulation forced by ``CNN_CORE_FORMULATION`` ("auto" when unset)."""
-    v = os.environ.get("CNN_CORE_FORMULATION", "auto").strip().lower() or "auto"
+    """The formulation forced by ``forcing`` or by ``CNN_CORE_FORMULATION`` ("auto" when neither)."""
+    v = _FORCED[-1] if _FORCED else os.environ.get("CNN_CORE_FORMULATION", "auto").strip().lower() or "auto"
     return v if v in (*FORMULATIONS, "auto") else "auto"
+
+
+@contextlib.contextmanager
+def forcing(name: str):
+    """Run every op as ``name`` ("eager", "xla", "shifted") where it has that form, for comparisons."""
+    if name not in (*FORMULATIONS, "auto"):
+        raise ValueError(f"unknown formulation {name!r}; choose from {', '.join(FORMULATIONS)} or auto")
+    _FORCED.append(name)
+    try:
+        yield
+    finally:
+        _FORCED.pop()
 
 
 def agrees(got: np.ndarray, ref: np.ndarray, rtol: float = RTOL) -> bool:

@@ -240,3 +240,14 @@ def test_ops_give_the_same_values_whichever_formulation_is_chosen(monkeypatch):
         np.testing.assert_allclose(pool, np_pool2d(act, "avg", 2, 2, "same"), rtol=1e-5, atol=1e-6)
     kinds = {key[0] for key in F.CHOOSER.choices()}
     assert kinds == {"conv2d", "activation", "pool2d"}
+
+
+def test_forcing_wins_over_the_environment_and_is_undone(monkeypatch):
+    monkeypatch.setenv("CNN_CORE_FORMULATION", "shifted")
+    chooser = F.Chooser()
+    with F.forcing("eager"):
+        assert chooser.run(("k",), {"eager": _const(1.0), "shifted": _const(2.0)})[0, 0] == 1.0
+    assert F.forced() == "shifted"
+    with pytest.raises(ValueError, match="unknown formulation"):
+        with F.forcing("fast"):
+            pass
