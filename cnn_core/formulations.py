@@ -8,7 +8,7 @@ layer has several formulations that compute the same values:
 - ``eager``: the ``tf.nn`` op itself, run eagerly;
 - ``xla``: the same ``tf.nn`` op inside ``tf.function(jit_compile=True)``;
 - ``shifted``: the window written out as a sum (convolution) or max/sum (pooling) over strided slices
-  of the padded input, compiled by XLA. Convolutions try it for small kernels with few channels.
+  of the padded input, compiled by XLA. Tried for small kernels on few channels.
 
 Measured on 2 cores (benchmarks/README.md): with oneDNN's AVX-512 kernels eager wins nearly everywhere;
 with oneDNN off (as slow as an AVX2-only cloud CPU), the shifted forms win by 5–25× for one channel.
@@ -44,10 +44,14 @@ Pads = tuple[Pair, Pair]
 
 # A first call quicker than this is not worth measuring: compiling costs far more than it could save.
 MEASURE_FLOOR_S = 0.004
-# The shifted sum is compiled only for small kernels with few channels: XLA's compile time grows with
-# the graph, and with many channels one oneDNN or XLA convolution wins anyway.
-SHIFTED_MAX_TAPS = 25
-SHIFTED_MAX_CHANNEL_PAIRS = 64
+# Which compiled forms are worth a compile at first use is a rule measured on 2 cores with oneDNN's
+# AVX-512 kernels, limited to AVX2 and switched off (benchmarks/README.md): the shifted forms win on
+# one or a few channels, by up to 30× where oneDNN is off, and lose 2–6× on 8 channels everywhere;
+# XLA's own tf.nn conv2d and activations never beat the quicker of eager and shifted. Forms the rule
+# leaves out stay available through ``forcing`` and are tested like the others.
+SHIFTED_MAX_TAPS = 25  # kernels up to 5×5 (dilated or not)
+SHIFTED_MAX_CHANNEL_PAIRS = 4  # conv: in × out channels
+SHIFTED_POOL_MAX_CHANNELS = 4
 # Up to this many (in, out) channel pairs every product is written out; beyond, one broadcast per tap.
 UNROLL_CHANNEL_PAIRS = 4
 # Two formulations "agree" when |a - b| <= RTOL * |b| + RTOL * max|b| (the benchmark's rule).
@@ -115,10 +119,15 @@ def conv_nn(x, kernel, bias, s: ConvSettings):
     return y if bias is None else tf.nn.bias_add(y, bias)
 
 
-def shifted_fits(kernel_shape: tuple[int, ...]) -> bool:
-    """Whether the shifted sum is worth compiling for a (kh, kw, in, out) kernel: few taps, few channels."""
+def conv_candidates(kernel_shape: tuple[int, ...]) -> tuple[str, ...]:
+    """The compiled formulations worth trying for a (kh, kw, in, out) kernel (besides eager)."""
     kh, kw, c, f = kernel_shape
-    return kh * kw <= SHIFTED_MAX_TAPS and c * f <= SHIFTED_MAX_CHANNEL_PAIRS
+    return ("shifted",) if kh * kw <= SHIFTED_MAX_TAPS and c * f <= SHIFTED_MAX_CHANNEL_PAIRS else ()
+
+
+# Element-wise activations: eager was as quick as XLA or quicker in every measurement (XLA 2–5× slower
+# on 8 channels), so none is tried.
+ACTIVATION_CANDIDATES: tuple[str, ...] = ()
 
 
 def conv_shifted(x, kernel, bias, s: ConvSettings):
@@ -247,11 +256,11 @@ def compiled_pool(form: str, settings: PoolSettings) -> Callable:
     return tf.function(lambda x: body(x, settings), jit_compile=True)
 
 
-def pool_candidates(settings: PoolSettings) -> tuple[str, ...]:
-    """The compiled formulations worth trying for a pooling layer (besides eager)."""
+def pool_candidates(channels: int) -> tuple[str, ...]:
+    """The compiled formulations worth trying for a pooling layer on ``channels`` channels (besides eager)."""
     # tf.nn.avg_pool2d under XLA spends seconds constant-folding its divisor map; max pooling under XLA
     # is no quicker than the shifted max, so trying it would only add a compile.
-    return ("shifted",)
+    return ("shifted",) if channels <= SHIFTED_POOL_MAX_CHANNELS else ()
 
 
 # --------------------------------------------------------------------------- the choice
@@ -315,15 +324,20 @@ class Chooser:
         with self._lock:
             self._choices.clear()
 
-    def run(self, key: tuple, candidates: dict[str, Callable[[], np.ndarray]]) -> np.ndarray:
-        """The result of the remembered formulation for ``key``, measuring them all the first time.
+    def run(
+        self, key: tuple, candidates: dict[str, Callable[[], np.ndarray]], worth: tuple[str, ...] | None = None
+    ) -> np.ndarray:
+        """The result of the remembered formulation for ``key``, measuring them the first time.
 
         ``candidates`` maps names to zero-argument functions returning NumPy arrays; "eager" must be one.
-        Only formulations that give the eager values (``agrees``) can be chosen.
+        ``worth`` names those measured (default: all); the others run only when forced. Only formulations
+        that give the eager values (``agrees``) can be chosen.
         """
         want = forced()
         if want != "auto":
             return candidates.get(want, candidates["eager"])()
+        if worth is not None:
+            candidates = {k: v for k, v in candidates.items() if k in worth}
         choice = self._choices.get(key)
         if choice is not None:
             return candidates[choice.name]()

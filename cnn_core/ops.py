@@ -131,11 +131,11 @@ def conv2d(
     def compiled(form):
         return lambda: _to_numpy(F.compiled_conv(form, settings, with_bias)(*args))[0]
 
-    # XLA's own tf.nn.conv2d is tried only where the shifted sum is not: it never beat both others.
-    form = "shifted" if F.shifted_fits(kernel.shape) else "xla"
+    candidates = {"eager": eager, "xla": compiled("xla"), "shifted": compiled("shifted")}
+    worth = ("eager", *F.conv_candidates(kernel.shape))  # the others run only when forced
     key = ("conv2d", inputs.shape, kernel.shape, settings, with_bias, device())
     with tf.device(device()):
-        return F.CHOOSER.run(key, {"eager": eager, form: compiled(form)})
+        return F.CHOOSER.run(key, candidates, worth)
 
 
 def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -> np.ndarray:
@@ -158,7 +158,7 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
 
     key = ("activation", inputs.shape, function, float(alpha), device())
     with tf.device(device()):
-        return F.CHOOSER.run(key, {"eager": eager, "xla": xla})
+        return F.CHOOSER.run(key, {"eager": eager, "xla": xla}, ("eager", *F.ACTIVATION_CANDIDATES))
 
 
 def pool2d(
@@ -192,7 +192,10 @@ def pool2d(
 
     key = ("pool2d", inputs.shape, settings, device())
     with tf.device(device()):
-        return F.CHOOSER.run(key, {"eager": eager} | {form: compiled(form) for form in F.pool_candidates(settings)})
+        candidates = {"eager": eager, "shifted": compiled("shifted")}
+        if mode == "max" or padding == "valid":  # XLA would constant-fold avg_pool2d's SAME divisor for seconds
+            candidates["xla"] = compiled("xla")
+        return F.CHOOSER.run(key, candidates, ("eager", *F.pool_candidates(inputs.shape[2])))
 
 
 def resize_bilinear(image: np.ndarray, size: Pair) -> np.ndarray:

@@ -251,3 +251,26 @@ def test_forcing_wins_over_the_environment_and_is_undone(monkeypatch):
     with pytest.raises(ValueError, match="unknown formulation"):
         with F.forcing("fast"):
             pass
+
+
+def test_only_the_formulations_worth_trying_are_measured_but_any_can_be_forced(monkeypatch):
+    monkeypatch.setattr(F, "MEASURE_FLOOR_S", 0.0)
+    monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
+
+    def never():
+        raise AssertionError("measured although the rule leaves it out")
+
+    chooser = F.Chooser()
+    chooser.run(("k",), {"eager": _const(1.0), "xla": never, "shifted": _const(1.0)}, ("eager", "shifted"))
+    assert set(chooser.choices()[("k",)].seconds) == {"eager", "shifted", "shifted compile"}
+    with F.forcing("xla"):
+        with pytest.raises(AssertionError, match="measured although"):
+            chooser.run(("k",), {"eager": _const(1.0), "xla": never}, ("eager",))
+
+
+def test_the_rule_tries_the_shifted_forms_only_on_few_channels_and_small_kernels():
+    assert F.conv_candidates((3, 3, 1, 1)) == ("shifted",)
+    assert F.conv_candidates((3, 3, 3, 8)) == ()
+    assert F.conv_candidates((7, 7, 1, 1)) == ()
+    assert F.pool_candidates(1) == ("shifted",)
+    assert F.pool_candidates(8) == ()
