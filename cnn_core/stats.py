@@ -3,8 +3,10 @@
 ``channel_stats`` gives each channel's min, max, mean and share of zeros, and each channel box-averaged to
 a thumbnail, with four row-by-row NumPy passes over the (height, width × channels) maps as they lie in
 memory (min, max, zeros, box sums): no channel-major copy, no per-channel loop over the full-size data.
-At 1024² × 8 that is about 10 ms against about 57 ms for a channel-major copy, per-channel reductions
-and Pillow resizes (best of 9, measured under load). The thumbnails are the
+For the four stages of the Layer stack's benchmark (input 1024² × 3, conv and ReLU 1024² × 8, pool
+512² × 8) it took 225 ms against 350 ms (best of 15, interleaved; medians 464 vs 652 ms) for a
+channel-major copy, per-channel reductions and per-channel Pillow resizes, on 2 cores under a load
+average of 18; benchmarks/README.md has the figures. The thumbnails are the
 values ``render.shrink_values`` (Pillow's BOX resize of a float image) gives, to float rounding.
 """
 
