@@ -236,9 +236,19 @@ def pool_shifted(x, s: PoolSettings):
 # --------------------------------------------------------------------------- compiled forms
 
 
-@lru_cache(maxsize=256)
-def compiled_conv(form: str, settings: ConvSettings, with_bias: bool) -> Callable:
-    """An XLA-compiled convolution of (x, kernel[, bias]) for these settings; it retraces per shape only."""
+# A tf.function keeps every trace (and its compiled code) it ever made. The ops pass the shapes as
+# ``shapes`` so that each function holds one trace and a server that sees photos of many sizes keeps
+# only the most recent COMPILED_KEPT of them.
+COMPILED_KEPT = 128
+
+
+@lru_cache(maxsize=COMPILED_KEPT)
+def compiled_conv(form: str, settings: ConvSettings, with_bias: bool, shapes: tuple = ()) -> Callable:
+    """An XLA-compiled convolution of (x, kernel[, bias]) for these settings; it retraces per shape only.
+
+    ``shapes`` only keys the cache (see COMPILED_KEPT); weights and bias are arguments, so new values
+    never retrace.
+    """
     body = conv_nn if form == "xla" else conv_shifted
     if with_bias:
         return tf.function(lambda x, k, b: body(x, k, b, settings), jit_compile=True)
@@ -246,12 +256,12 @@ def compiled_conv(form: str, settings: ConvSettings, with_bias: bool) -> Callabl
 
 
 @lru_cache(maxsize=64)
-def compiled_activation(function: str, alpha: float) -> Callable:
+def compiled_activation(function: str, alpha: float, shapes: tuple = ()) -> Callable:
     return tf.function(lambda x: activation_nn(x, function, alpha), jit_compile=True)
 
 
-@lru_cache(maxsize=256)
-def compiled_pool(form: str, settings: PoolSettings) -> Callable:
+@lru_cache(maxsize=COMPILED_KEPT)
+def compiled_pool(form: str, settings: PoolSettings, shapes: tuple = ()) -> Callable:
     body = pool_nn if form == "xla" else pool_shifted
     return tf.function(lambda x: body(x, settings), jit_compile=True)
 
@@ -313,6 +323,8 @@ class Choice:
 class Chooser:
     """Remembers, per (operation, shapes, settings, device), which formulation is quickest."""
 
+    MAX_REMEMBERED = 4096  # choices are small; the oldest go first past this many
+
     def __init__(self) -> None:
         self._choices: dict[tuple, Choice] = {}
         self._lock = threading.Lock()  # one measurement at a time; compiling concurrently only wastes CPU
@@ -346,6 +358,8 @@ class Chooser:
             if choice is not None:
                 return candidates[choice.name]()
             result, choice = self._measure(candidates)
+            if len(self._choices) >= self.MAX_REMEMBERED:
+                self._choices.pop(next(iter(self._choices)))
             self._choices[key] = choice
             return result
 

@@ -129,7 +129,7 @@ def conv2d(
         return _to_numpy(F.conv_nn(x4, kernel, bias if with_bias else None, settings))[0]
 
     def compiled(form):
-        return lambda: _to_numpy(F.compiled_conv(form, settings, with_bias)(*args))[0]
+        return lambda: _to_numpy(F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape))(*args))[0]
 
     candidates = {"eager": eager, "xla": compiled("xla"), "shifted": compiled("shifted")}
     worth = ("eager", *F.conv_candidates(kernel.shape))  # the others run only when forced
@@ -154,7 +154,7 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
         return _to_numpy(F.activation_nn(inputs, function, alpha))
 
     def xla():
-        return _to_numpy(F.compiled_activation(function, float(alpha))(inputs))
+        return _to_numpy(F.compiled_activation(function, float(alpha), inputs.shape)(inputs))
 
     key = ("activation", inputs.shape, function, float(alpha), device())
     with tf.device(device()):
@@ -188,7 +188,7 @@ def pool2d(
         return _to_numpy(F.pool_nn(x4, settings))[0]
 
     def compiled(form):
-        return lambda: _to_numpy(F.compiled_pool(form, settings)(x4))[0]
+        return lambda: _to_numpy(F.compiled_pool(form, settings, inputs.shape)(x4))[0]
 
     key = ("pool2d", inputs.shape, settings, device())
     with tf.device(device()):

@@ -274,3 +274,16 @@ def test_the_rule_tries_the_shifted_forms_only_on_few_channels_and_small_kernels
     assert F.conv_candidates((7, 7, 1, 1)) == ()
     assert F.pool_candidates(1) == ("shifted",)
     assert F.pool_candidates(8) == ()
+
+
+def test_ops_moving_a_weight_reuses_the_compiled_function():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((11, 9, 1)).astype(np.float32)
+    with F.forcing("shifted"):
+        for i in range(3):  # as a slider moving one weight
+            k = np.zeros((3, 3, 1, 1), np.float32)
+            k[1, 1, 0, 0] = 0.5 * i
+            np.testing.assert_allclose(ops.conv2d(x, k), np_conv2d(x, k), rtol=1e-5, atol=1e-6)
+    settings = F.ConvSettings((1, 1), "same", (1, 1))
+    fn = F.compiled_conv("shifted", settings, False, ((11, 9, 1), (3, 3, 1, 1)))
+    assert fn.experimental_get_tracing_count() == 1
