@@ -28,8 +28,8 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_article_eager_calls_agree_with_run_pipeline(name):
     errors = core.check_case(CASES[name](), with_cv2=False)
-    assert set(errors) == {"eager TF"}
-    assert errors["eager TF"] < core.RTOL
+    assert set(errors) == {"eager TF", "run_pipeline, eager ops only"}
+    assert errors["eager TF"] < core.RTOL and errors["run_pipeline, eager ops only"] < core.RTOL
 
 
 @pytest.mark.parametrize("name", list(CASES))
