@@ -180,9 +180,18 @@ def rgb_case(side: int, filters: int = 8) -> Case:
     return Case(f"RGB {side}² {filters} filters", photo(side, 3, seed=1), spec, kernel_of(spec, 3))
 
 
+def run_pipeline_eager_maps(image: np.ndarray, spec: dict) -> list[np.ndarray]:
+    """run_pipeline_maps with every op forced to its eager tf.nn form (the choice switched off)."""
+    from cnn_core import formulations
+
+    with formulations.forcing("eager"):
+        return run_pipeline_maps(image, spec)
+
+
 def implementations(case: Case, with_cv2: bool) -> dict[str, Callable[[], list[np.ndarray]]]:
     fns = {
         "run_pipeline": lambda: run_pipeline_maps(case.image, case.spec),
+        "run_pipeline, eager ops only": lambda: run_pipeline_eager_maps(case.image, case.spec),
         "eager TF": lambda: eager_tf(case.image, case.article_kernel),
     }
     if with_cv2:
@@ -237,4 +246,78 @@ def run(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
             figures.append(
                 unavailable(SECTION, name, "×", "OpenCV not installed (pip install -r requirements-bench.txt)", target)
             )
+        figures.append(
+            Figure(
+                SECTION,
+                f"speed-up of the chosen formulations over eager ops only, {case.label}",
+                "×",
+                ratios(times["run_pipeline, eager ops only"], pipe),
+                quick=quick,
+            )
+        )
+        if is_target:
+            figures += tf_alone(case, repeats, quick)
+    choices = chosen_formulations()
+    detail["formulations"] = choices
+    detail["sentences"] = [formulation_sentence(choices)] if choices else []
+    compiles = [v for c in choices for k, v in c["seconds"].items() if k.endswith(" compile")]
+    if compiles:
+        figures.append(
+            Figure(
+                SECTION,
+                "slowest compile of a formulation at first use (each new shape)",
+                "s",
+                [max(compiles)],
+                Target("<=", 0.5, "s"),
+                quick=quick,
+            )
+        )
     return figures, detail
+
+
+def tf_alone(case: Case, repeats: int, quick: bool) -> list[Figure]:
+    """Eager tf.nn.conv2d and tf.nn.max_pool2d alone on the case's prepared input: is TensorFlow slow here?"""
+    from cnn_core import ops
+
+    tf = ops.tf
+    x = (case.image.astype(np.float32) / np.float32(255))[None, :, :, None]
+    k = case.kernel
+    y = np.maximum(np.asarray(tf.nn.conv2d(x, k, 1, "SAME")), np.float32(0))
+    times = interleaved(
+        {
+            "eager tf.nn.conv2d alone": lambda: np.asarray(tf.nn.conv2d(x, k, 1, "SAME")),
+            "eager tf.nn.max_pool2d alone": lambda: np.asarray(tf.nn.max_pool2d(y, 2, 2, "SAME")),
+        },
+        repeats,
+    )
+    return [Figure(SECTION, f"{name}, {case.label}", "ms", ms(t), quick=quick) for name, t in times.items()]
+
+
+def chosen_formulations() -> list[dict]:
+    """What cnn_core.formulations chose in this process, per operation and input shape, with its timings."""
+    from cnn_core import formulations
+
+    out = []
+    for key, choice in formulations.CHOOSER.choices().items():
+        out.append(
+            {
+                "op": key[0],
+                "input": "×".join(str(v) for v in key[1]),
+                "chosen": choice.name,
+                "seconds": dict(choice.seconds),
+                "rejected": dict(choice.rejected),
+            }
+        )
+    return out
+
+
+def formulation_sentence(choices: list[dict]) -> str:
+    """One sentence: which formulation each op and shape got, and the first-use timings it was chosen by."""
+    parts = []
+    for c in choices:
+        timings = ", ".join(
+            f"{k} {1000 * v:.1f} ms" if not k.endswith(" compile") else f"{k} {v:.2f} s"
+            for k, v in c["seconds"].items()
+        )
+        parts.append(f"{c['op']} on {c['input']} → {c['chosen']} ({timings})")
+    return "Formulations chosen at first use (one timing each, under this run's load): " + "; ".join(parts) + "."

@@ -33,6 +33,12 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 from benchmarks.stats import Figure  # noqa: E402
 
 SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain")
+# How a machine with AVX-512 also shows the slow-TensorFlow case: each is set in a fresh Python before
+# TensorFlow is imported (oneDNN reads them once, at start-up).
+CPU_KINDS = {
+    "avx2": ("oneDNN limited to AVX2", {"ONEDNN_MAX_CPU_ISA": "AVX2"}),
+    "onednn-off": ("oneDNN off", {"TF_ENABLE_ONEDNN_OPTS": "0"}),
+}
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
 REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3, "explain": 10}
 
@@ -69,6 +75,32 @@ def _git_commit() -> str | None:
         return None
 
 
+def cpu_info() -> dict:
+    """The CPU's model name and whether it has AVX-512 and AVX2 (from /proc/cpuinfo; platform as a fallback)."""
+    model, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not model:
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return {
+        "model": model or platform.processor() or platform.machine(),
+        "avx512": "avx512f" in flags if flags else None,
+        "avx2": "avx2" in flags if flags else None,
+    }
+
+
+def kind_label(kind: str | None, cpu: dict) -> str:
+    if kind:
+        return CPU_KINDS[kind][0]
+    has = {True: "AVX-512", False: "no AVX-512", None: "AVX-512 unknown"}[cpu.get("avx512")]
+    return f"as is ({has})"
+
+
 def _meta(args) -> dict:
     from cnn_core import ops
 
@@ -88,6 +120,9 @@ def _meta(args) -> dict:
         "quick": args.quick,
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": cpu_info(),
+        "cpu_kind": args.as_kind or "as is",
+        "cpu_kind_env": {k: os.environ.get(k) for k in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS")},
         "cpus": os.cpu_count(),
         "loadavg_at_start": load,
         "device": ops.device_label(),
@@ -213,7 +248,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--cpu-kinds",
+        default=",".join(CPU_KINDS),
+        help=f"also run --kind-sections in a fresh Python under each of {','.join(CPU_KINDS)}; 'none' for none",
+    )
+    parser.add_argument(
+        "--kind-sections",
+        type=_sections,
+        default=["core", "server"],
+        help="sections run again for each CPU kind (default: core,server)",
+    )
+    parser.add_argument("--as-kind", choices=list(CPU_KINDS), help=argparse.SUPPRESS)  # set for the child runs
     args = parser.parse_args(argv)
+    kinds = [] if args.as_kind or args.cpu_kinds in ("", "none") else args.cpu_kinds.split(",")
+    bad = [k for k in kinds if k not in CPU_KINDS]
+    if bad:
+        parser.error(f"unknown CPU kind {bad[0]!r}; choose from {', '.join(CPU_KINDS)} or none")
 
     chosen = [s for s in SECTIONS if s in args.sections and s not in args.skip]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -243,6 +294,18 @@ def main(argv: list[str] | None = None) -> int:
         timings[name] = time.perf_counter() - t0
         _log(f"[{name}] done in {timings[name]:.0f} s")
 
+    for kind in kinds:
+        sections = [x for x in args.kind_sections if x in chosen] or args.kind_sections
+        _log(f"[{kind}] running {', '.join(sections)} in a fresh Python with {CPU_KINDS[kind][1]}...")
+        t0 = time.perf_counter()
+        figs, detail = run_kind(kind, sections, args)
+        figures += figs
+        details[f"kind {kind}"] = detail
+        if "error" in detail:
+            failed[f"kind {kind}"] = detail["error"]
+        timings[f"kind {kind}"] = time.perf_counter() - t0
+        _log(f"[{kind}] done in {timings[f'kind {kind}']:.0f} s")
+
     from benchmarks.scaling import interactivity
     from benchmarks.server import GC_NAME
 
@@ -259,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     conclusions += profile_lines(details)
+    for kind in kinds:
+        label = CPU_KINDS[kind][0]
+        conclusions += [f"[{label}] {c}" for c in details.get(f"kind {kind}", {}).get("conclusions", [])]
+    if "core" in details and details["core"].get("sentences"):
+        conclusions += details["core"]["sentences"]
 
     plots: list[str] = []
     if not args.no_plots:
@@ -288,13 +356,21 @@ def main(argv: list[str] | None = None) -> int:
     path = args.out / "results.json"
     path.write_text(json.dumps(result, indent=1, default=_json_default, ensure_ascii=False), encoding="utf-8")
 
+    cpu = meta["cpu"]
+    avx512 = {True: "yes", False: "no", None: "unknown"}[cpu["avx512"]]
+    kind = f" · run as: {kind_label(args.as_kind, cpu)}" if args.as_kind else ""
     print(
-        f"Benchmarks {meta['date']} · {meta['device']} · {meta['cpus']} CPUs · load "
+        f"Benchmarks {meta['date']} · {meta['device']} · {cpu['model']} · AVX-512: {avx512}{kind} · {meta['cpus']} CPUs · load "
         f"{_load(meta['loadavg_at_start'])} → {_load(load_end)} · commit {meta['commit']}"
         f"{' · QUICK (small sizes: targets not judged)' if args.quick else ''}"
     )
     print()
     print(table(figures))
+    if kinds:
+        print()
+        print("Targets for each CPU kind (median; the rows above have the spread):")
+        print()
+        print(kinds_table(figures, [None, *kinds], cpu))
     if conclusions:
         print()
         for c in conclusions:
@@ -314,6 +390,76 @@ def main(argv: list[str] | None = None) -> int:
     if args.strict and any(f.status == "MISS" for f in figures):
         return 1
     return 0
+
+
+def run_kind(kind: str, sections: list[str], args) -> tuple[list[Figure], dict]:
+    """Run ``sections`` again in a fresh Python whose TensorFlow starts with the CPU kind's settings.
+
+    Returns its figures, with the kind's label added to their section, and its details.
+    """
+    import tempfile
+
+    from benchmarks.stats import Target
+
+    label, env_vars = CPU_KINDS[kind]
+    env = {**os.environ, **env_vars}
+    with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as tmp:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--sections", ",".join(sections), "--out", tmp]
+        cmd += ["--no-plots", "--as-kind", kind]
+        if args.quick:
+            cmd.append("--quick")
+        if args.repeats:
+            cmd += ["--repeats", str(args.repeats)]
+        proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+        path = Path(tmp) / "results.json"
+        if not path.exists():
+            why = f"the {label} run wrote no results (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
+            return [Figure(f"{sections[0]} · {label}", "section failed", "", note=why)], {"error": why}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    figures = []
+    for f in data["figures"]:
+        t = f.get("target")
+        figures.append(
+            Figure(
+                f"{f['section']} · {label}",
+                f["name"],
+                f["unit"],
+                list(f["samples"]),
+                Target(t["op"], t["value"], f["unit"]) if t else None,
+                note=f.get("note", ""),
+                quick=data["meta"].get("quick", False),
+            )
+        )
+    detail = {
+        "env": env_vars,
+        "meta": data["meta"],
+        "conclusions": data.get("conclusions", []),
+        "details": data.get("details", {}),
+    }
+    if data.get("failed"):
+        detail["error"] = "; ".join(f"{k}: {v}" for k, v in data["failed"].items())
+    return figures, detail
+
+
+def kinds_table(figures: list[Figure], kinds: list[str | None], cpu: dict) -> str:
+    """One row per figure with a target, one column per CPU kind: median and PASS/MISS."""
+    labels = [kind_label(k, cpu) for k in kinds]
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for f in figures:
+        if f.target is None:
+            continue
+        base, _, kind = f.section.partition(" · ")
+        col = kind or labels[0]
+        value = "n/a" if f.median is None else f"{_num(f.median, f.unit)} {f.unit}"
+        cells.setdefault((f.name, f.target.text()), {})[col] = f"{value} {f.status}".rstrip()
+    head = ("figure", "target", *labels)
+    rows = [(name, target, *(by.get(c, "—") for c in labels)) for (name, target), by in cells.items()]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+
+    def line(cs) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cs, widths)).rstrip()
+
+    return "\n".join([line(head), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
 def profile_lines(details: dict) -> list[str]:

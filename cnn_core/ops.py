@@ -3,8 +3,10 @@
 Each function takes and returns NumPy float32 arrays of shape
 (height, width, channels) and runs the TensorFlow op on the best device:
 the first GPU when TensorFlow sees one, else the CPU. These are thin wrappers,
-so the values are exactly what ``tf.nn.conv2d``, ``tf.nn.max_pool2d`` and
-``tf.nn.avg_pool2d`` give.
+so the values are what ``tf.nn.conv2d``, ``tf.nn.max_pool2d`` and
+``tf.nn.avg_pool2d`` give. Each op runs the formulation that ``cnn_core.formulations`` measured
+quickest for its shapes on this device (eager, XLA-compiled, or a shifted sum under XLA); every
+formulation gives the eager op's values to 1e-5.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ with _quiet_stderr():
 # default, about 1e-3 off the float32 result; the app promises float32 values on every device.
 tf.config.experimental.enable_tensor_float_32_execution(False)
 
+from . import formulations as F  # noqa: E402  (needs TensorFlow imported quietly above)
+
 Pair = tuple[int, int]
 
 
@@ -77,11 +81,22 @@ def _to_numpy(t) -> np.ndarray:
     return np.asarray(t)
 
 
-def _tf_padding(padding) -> str | list:
+_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "elu", "gelu")
+
+
+def _pair(v) -> Pair:
+    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
+
+
+def _padding(padding):
+    """The padding as "same", "valid" or ((top, bottom), (left, right)) ints; an int p pads p on every side."""
     if isinstance(padding, str):
-        return padding.upper()
+        return padding.lower()
+    if np.isscalar(padding):
+        p = int(padding)
+        return ((p, p), (p, p))
     (t, b), (left, r) = padding
-    return [[0, 0], [t, b], [left, r], [0, 0]]
+    return ((int(t), int(b)), (int(left), int(r)))
 
 
 def conv2d(
@@ -98,24 +113,29 @@ def conv2d(
         inputs: float32 (height, width, in_channels).
         kernel: float32 (kernel_height, kernel_width, in_channels, filters).
         strides: (stride_h, stride_w).
-        padding: "same", "valid" or ((top, bottom), (left, right)).
+        padding: "same", "valid", an int p (p on every side) or ((top, bottom), (left, right)).
         dilation_rate: (dilation_h, dilation_w).
         bias: float32 (filters,) or None.
 
     Returns:
         float32 (out_height, out_width, filters).
     """
+    settings = F.ConvSettings(_pair(strides), _padding(padding), _pair(dilation_rate))
+    with_bias = bias is not None and bool(np.any(bias))
+    x4 = inputs[None]
+    args = (x4, kernel, bias) if with_bias else (x4, kernel)
+
+    def eager():
+        return _to_numpy(F.conv_nn(x4, kernel, bias if with_bias else None, settings))[0]
+
+    def compiled(form):
+        return lambda: _to_numpy(F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape))(*args))[0]
+
+    candidates = {"eager": eager, "xla": compiled("xla"), "shifted": compiled("shifted")}
+    worth = ("eager", *F.conv_candidates(kernel.shape))  # the others run only when forced
+    key = ("conv2d", inputs.shape, kernel.shape, settings, with_bias, device())
     with tf.device(device()):
-        y = tf.nn.conv2d(
-            inputs[None],
-            kernel,
-            strides=[1, strides[0], strides[1], 1],
-            padding=_tf_padding(padding),
-            dilations=[1, dilation_rate[0], dilation_rate[1], 1],
-        )
-        if bias is not None and np.any(bias):
-            y = tf.nn.bias_add(y, bias)
-        return _to_numpy(y)[0]
+        return F.CHOOSER.run(key, candidates, worth)
 
 
 def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -> np.ndarray:
@@ -126,23 +146,19 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
     """
     if function == "linear":
         return inputs
+    if function not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {function!r}")
+
+    def eager():
+        # TF ops take NumPy arrays directly; tf.constant would copy first
+        return _to_numpy(F.activation_nn(inputs, function, alpha))
+
+    def xla():
+        return _to_numpy(F.compiled_activation(function, float(alpha), inputs.shape)(inputs))
+
+    key = ("activation", inputs.shape, function, float(alpha), device())
     with tf.device(device()):
-        x = inputs  # TF ops take NumPy arrays directly; tf.constant would copy first
-        if function == "relu":
-            y = tf.nn.relu(x)
-        elif function == "leaky_relu":
-            y = tf.nn.leaky_relu(x, alpha=alpha)
-        elif function == "tanh":
-            y = tf.math.tanh(x)
-        elif function == "sigmoid":
-            y = tf.math.sigmoid(x)
-        elif function == "elu":
-            y = tf.nn.elu(x)
-        elif function == "gelu":
-            y = tf.nn.gelu(x, approximate=False)
-        else:
-            raise ValueError(f"unknown activation {function!r}")
-        return _to_numpy(y)
+        return F.CHOOSER.run(key, {"eager": eager, "xla": xla}, ("eager", *F.ACTIVATION_CANDIDATES))
 
 
 def pool2d(
@@ -165,10 +181,21 @@ def pool2d(
     Returns:
         float32 (out_height, out_width, channels).
     """
+    settings = F.PoolSettings(mode, _pair(pool_size), _pair(strides), padding.lower())
+    x4 = inputs[None]
+
+    def eager():
+        return _to_numpy(F.pool_nn(x4, settings))[0]
+
+    def compiled(form):
+        return lambda: _to_numpy(F.compiled_pool(form, settings, inputs.shape)(x4))[0]
+
+    key = ("pool2d", inputs.shape, settings, device())
     with tf.device(device()):
-        pool = tf.nn.max_pool2d if mode == "max" else tf.nn.avg_pool2d
-        y = pool(inputs[None], ksize=list(pool_size), strides=list(strides), padding=padding.upper())
-        return _to_numpy(y)[0]
+        candidates = {"eager": eager, "shifted": compiled("shifted")}
+        if mode == "max" or padding == "valid":  # XLA would constant-fold avg_pool2d's SAME divisor for seconds
+            candidates["xla"] = compiled("xla")
+        return F.CHOOSER.run(key, candidates, ("eager", *F.pool_candidates(inputs.shape[2])))
 
 
 def resize_bilinear(image: np.ndarray, size: Pair) -> np.ndarray:

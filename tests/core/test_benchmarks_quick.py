@@ -28,8 +28,8 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_article_eager_calls_agree_with_run_pipeline(name):
     errors = core.check_case(CASES[name](), with_cv2=False)
-    assert set(errors) == {"eager TF"}
-    assert errors["eager TF"] < core.RTOL
+    assert set(errors) == {"eager TF", "run_pipeline, eager ops only"}
+    assert errors["eager TF"] < core.RTOL and errors["run_pipeline, eager ops only"] < core.RTOL
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -72,14 +72,20 @@ def _results(out: Path) -> dict:
 
 
 def test_quick_run_of_core_server_and_scaling(tmp_path):
-    proc = _run(["--quick", "--sections", "core,server,scaling", "--out", str(tmp_path)], timeout=240)
+    args = ["--quick", "--sections", "core,server,scaling", "--out", str(tmp_path)]
+    # One CPU kind, core only, keeps this quick; the full run does both kinds, core and server.
+    proc = _run([*args, "--cpu-kinds", "onednn-off", "--kind-sections", "core"], timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     res = _results(tmp_path)
     assert res["meta"]["quick"] is True and not res["failed"]
     by_section: dict[str, list[dict]] = {}
     for f in res["figures"]:
         by_section.setdefault(f["section"], []).append(f)
-    assert set(by_section) == {"core", "server", "scaling"}
+    assert set(by_section) == {"core", "server", "scaling", "core · oneDNN off"}
+    kind = res["details"]["kind onednn-off"]["meta"]
+    assert kind["cpu_kind_env"]["TF_ENABLE_ONEDNN_OPTS"] == "0" and kind["cpu_kind"] == "onednn-off"
+    assert res["meta"]["cpu"]["model"] and "AVX-512: " in proc.stdout
+    assert "Targets for each CPU kind" in proc.stdout and "oneDNN off" in proc.stdout
     for f in res["figures"]:
         if f["status"] == "n/a":  # only what may legitimately be missing here
             assert "OpenCV" in f["name"] or "layer stack" in f["name"], f
