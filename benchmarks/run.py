@@ -31,9 +31,9 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from benchmarks.stats import Figure  # noqa: E402
 
-SECTIONS = ("core", "server", "browser", "memory", "scaling")
+SECTIONS = ("core", "server", "browser", "memory", "scaling", "network")
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
-REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3}
+REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3, "network": 10}
 
 
 def _log(msg: str) -> None:
@@ -178,6 +178,10 @@ def _run_section(name: str, args, repeats: int, out: Path):
         from benchmarks import scaling
 
         return scaling.run(args.quick, repeats)
+    if name == "network":
+        from benchmarks import network
+
+        return network.run(args.quick, repeats)
     raise ValueError(name)
 
 
