@@ -104,7 +104,7 @@ def kernel_grid(kernel: np.ndarray, cell: int = 30) -> tuple[bytes, render.Color
     return _png(np.concatenate(parts[:-1], axis=0)), scale
 
 
-def heat_overlay(picture: np.ndarray, heat: np.ndarray, side: int = 256, strength: float = 0.55) -> bytes:
+def heat_overlay(picture: np.ndarray, heat: np.ndarray, side: int = 256, strength: float = 0.75) -> bytes:
     """The picture (64, 64, 3) in [0, 1], greyed a little, under a heat map (64, 64) in [0, 1] (magma)."""
     base = np.repeat(np.asarray(picture, np.float32).mean(axis=2, keepdims=True), 3, axis=2) * 0.6 + picture * 0.4
     colours = render.colorize(heat, render.ColorScale("magma", 0.0, 1.0)).astype(np.float32) / 255.0
@@ -121,6 +121,11 @@ def crisp_png(picture: np.ndarray, side: int = 256) -> bytes:
 def value_png(values: np.ndarray, scale: render.ColorScale, side: int = 256) -> bytes:
     """One map (height, width) coloured through ``scale``, enlarged with square pixels."""
     return _png(_fit(render.colorize(values, scale), side))
+
+
+def value_strip_png(values: np.ndarray, scale: render.ColorScale, height: int = 8) -> bytes:
+    """A vector (n,) as a strip one pixel wide per entry, ``height`` pixels high."""
+    return _png(np.repeat(render.colorize(np.asarray(values)[None, :], scale), height, axis=0))
 
 
 def legend_png(cmap: str) -> bytes:

@@ -3,6 +3,7 @@ softmax, and Grad-CAM. Each section is one function that takes plain values from
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -17,7 +18,7 @@ from cnn_core.shapes_data import CLASSES
 
 from . import network_pictures as pics
 from .figures import PLOTLY_CONFIG, map_figure
-from .network_input import EXPLAIN_KEY, P, NetInput
+from .network_input import EXPLAIN_KEY, NetInput, P
 
 ABOUT = {
     "input": "the 64×64 RGB picture, values 0–1",
@@ -49,8 +50,9 @@ class Computed:
 @st.cache_resource(max_entries=32, show_spinner=False)
 def compute(key: str, cmap: str, mode: str, _x: np.ndarray) -> Computed:
     """The forward pass and every layer's band, cached by the input's content and the colour settings."""
+    m = model()  # loaded once; not part of an input change
     t0 = time.perf_counter()
-    run = tiny_vgg.forward(model(), _x)
+    run = tiny_vgg.forward(m, _x)
     scales = pics.layer_scales(list(run.layers), cmap, mode)
     bands = tuple(pics.band(layer, s) for layer, s in zip(run.layers, scales))
     return Computed(run, bands, tuple(scales), time.perf_counter() - t0)
@@ -90,7 +92,7 @@ def probability_chart(probs: np.ndarray, highlight: int, height: int = 260) -> g
     ))
     fig.update_layout(
         height=height, margin={"l": 0, "r": 40, "t": 4, "b": 0}, xaxis={"range": [0, 112], "visible": False},
-        yaxis={"autorange": "reversed"}, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        yaxis={"autorange": "reversed", "automargin": True}, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
     )
     return fig
 
@@ -103,7 +105,7 @@ def input_section(inp: NetInput, c: Computed, draw_area_used: bool) -> None:
     with col_prob:
         p = run.probabilities
         st.markdown(f"#### It's a **{CLASSES[run.predicted]}** · {p[run.predicted]:.1%}")
-        st.plotly_chart(probability_chart(p, run.predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top")
+        st.plotly_chart(probability_chart(p, run.predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
     if draw_area_used:
         st.caption("Every input is brought to 64×64 the same way: the centre square, resized bilinearly, RGB 0–1.")
 
@@ -185,13 +187,17 @@ def filters_section(inp: NetInput) -> None:
         "the bias. Blue weights are negative, red positive, white 0."
     )
     names = list(tiny_vgg.CONV_LAYERS)
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([1, 1], gap="large")
     with left:
         layer = st.radio("Conv layer", range(4), format_func=names.__getitem__, horizontal=True, key=f"{P}_flayer")
         kernel, bias = tiny_vgg.conv_filters(m, names[layer])
-        png, scale = pics.kernel_grid(kernel, cell=24 if kernel.shape[2] > 3 else 36)
-        st.image(png, caption=f"rows: filters 1–10 · columns: input channels 1–{kernel.shape[2]} · "
-                 f"weights from {scale.vmin:.3g} to {scale.vmax:.3g}")
+        png, scale = pics.kernel_grid(kernel, cell=12)
+        st.image(png, width=160 if kernel.shape[2] == 3 else 520)
+        st.caption(
+            f"rows: filters 1–10 · columns: input channels 1–{kernel.shape[2]} "
+            f"({'red, green, blue' if kernel.shape[2] == 3 else 'the previous layer' + chr(39) + 's maps'}) · "
+            f"weights from {scale.vmin:.3g} (blue) to {scale.vmax:.3g} (red)"
+        )
     with right:
         c1, c2 = st.columns(2)
         f = c1.number_input("Filter", 1, kernel.shape[3], 1, key=f"{P}_ffilter") - 1
@@ -203,17 +209,17 @@ def filters_section(inp: NetInput) -> None:
         (pg_url, pg_why), (stack_url, stack_why) = _filter_links(
             inp.key, layer, f, ch, _app_base(""), _app_base("layer_stack"), inp.x
         )
-        b1, b2 = st.columns(2)
         if pg_url:
-            b1.link_button("Open in the Playground", pg_url, icon=":material/tune:",
+            st.link_button("Open this kernel in the Playground", pg_url, icon=":material/tune:", width="stretch",
                            help="This 3×3 kernel on the picture in grey, with ReLU (weights rounded to 4 decimals).")
         else:
-            b1.caption(pg_why)
+            st.caption(f"Playground: {pg_why}")
         if stack_url:
-            b2.link_button("Open in the Layer stack", stack_url, icon=":material/layers:",
+            st.link_button("Open this filter in the Layer stack", stack_url, icon=":material/layers:",
+                           width="stretch",
                            help="The network's layers up to this one, with this filter's whole 3×3×C kernel.")
         else:
-            b2.caption(f"Layer stack: {stack_why}")
+            st.caption(f"Layer stack: {stack_why} The Playground link still works.")
         st.caption(
             "The Playground gets this one channel's 3×3 kernel, on the picture in grey. The Layer stack gets "
             "the network's own layers up to this one on the colour picture, so the filter sees exactly what it "
@@ -237,15 +243,21 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
     cols, chans = np.divmod(rest, c)
     custom = np.stack([rows, cols, chans + 1], axis=1)
     scale = render.choose_scale(float(run.flat.min()), float(run.flat.max()), "magma")
+    strip = "data:image/png;base64," + base64.b64encode(pics.value_strip_png(run.flat, scale)).decode()
+    # The strip is a picture; an invisible heatmap over it answers the hover with each entry's origin.
     fig = go.Figure(go.Heatmap(
-        z=run.flat[None, :], customdata=custom[None, :, :], colorscale=[[0, "#000004"], [0.5, "#b5367a"], [1, "#fcfdbf"]],
-        zmin=scale.vmin, zmax=scale.vmax, showscale=False,
-        hovertemplate="index %{x}<br>row %{customdata[0]}, col %{customdata[1]}, channel %{customdata[2]}"
+        z=run.flat[None, :].astype(np.float64), customdata=custom[None, :, :], opacity=0, showscale=False,
+        hovertemplate="index %{x}<br>channel %{customdata[2]}, row %{customdata[0]}, col %{customdata[1]}"
         "<br>value %{z:.4f}<extra></extra>",
     ))
-    fig.update_layout(height=90, margin={"l": 0, "r": 0, "t": 0, "b": 20}, yaxis={"visible": False},
-                      xaxis={"title": None, "tickfont": {"size": 10}})
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_flat_strip")
+    fig.update_layout(
+        height=90, margin={"l": 0, "r": 0, "t": 0, "b": 24}, yaxis={"visible": False, "range": [-0.5, 0.5]},
+        xaxis={"range": [-0.5, run.flat.size - 0.5], "tickfont": {"size": 10}, "showgrid": False},
+        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        images=[{"source": strip, "xref": "x", "yref": "y", "x": -0.5, "y": 0.5, "sizex": run.flat.size,
+                 "sizey": 1, "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top"}],
+    )
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_flat_strip", theme=None)
     left, right = st.columns([1, 2], gap="large")
     with left:
         i = st.number_input("Pick an entry", 0, run.flat.size - 1, 0, key=f"{P}_flat_index")
@@ -297,39 +309,40 @@ def dense_section(run: tiny_vgg.Forward) -> int:
         hide_index=True,
     )
     k = label
-    st.markdown(
-        f"**Softmax, worked out for {CLASSES[k]}:** exp(zᵢ)/Σ exp(zⱼ). Subtracting the largest logit "
-        f"({z.max():.3f}) first changes nothing but keeps exp from overflowing:  \n"
-        f"exp({z[k]:.3f} − {z.max():.3f}) / ({' + '.join(f'{v:.4g}' for v in e)}) = "
-        f"{e[k]:.4g} / {e.sum():.4g} = **{soft[k]:.2%}**"
+    left, right = st.columns([3, 2], gap="large")
+    left.markdown(
+        f"**Softmax, worked out for {CLASSES[k]}:** pᵢ = exp(zᵢ) / Σⱼ exp(zⱼ). Subtracting the largest logit "
+        f"({z.max():.3f}) from every zⱼ first changes nothing but keeps exp from overflowing:  \n"
+        f"p({CLASSES[k]}) = exp({z[k]:.3f} − {z.max():.3f}) / ({' + '.join(f'{v:.4g}' for v in e)})  \n"
+        f"= {e[k]:.4g} / {e.sum():.4g} = **{soft[k]:.2%}**"
     )
+    with right:
+        st.plotly_chart(
+            probability_chart(run.probabilities, k, height=200), config=PLOTLY_CONFIG, key=f"{P}_probs", theme=None
+        )
     st.markdown(f"##### The largest terms of {CLASSES[k]}'s logit (weight × activation)")
     pooled_shape = run.layers[-1].maps.shape
-    top = tiny_vgg.top_contributions(run.flat, kernel, k, pooled_shape, k=10)
+    top = tiny_vgg.top_contributions(run.flat, kernel, k, pooled_shape, k=8)
     contrib = tiny_vgg.contributions(run.flat, kernel, k, pooled_shape)
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        st.dataframe(
-            pd.DataFrame([
-                {"index": t.index, "channel": t.channel + 1, "row": t.row, "col": t.col,
-                 "activation": t.activation, "weight": t.weight, "product": t.product} for t in top
-            ]).style.format({"activation": "{:.3f}", "weight": "{:.3f}", "product": "{:+.3f}"}),
-            hide_index=True,
-        )
-        st.caption(
-            f"All {run.flat.size:,} terms sum to {contrib.sum():.3f}; plus the bias {bias[k]:.3f} that is the "
-            f"logit {z[k]:.3f}. Zero activations add nothing, whatever their weight."
-        )
-    with right:
-        m = float(np.abs(contrib).max()) or 1.0
-        scale = render.ColorScale("diverging", -m, m)
-        b = pics.band(tiny_vgg.LayerMaps("contributions", "pool", contrib), [scale] * contrib.shape[2], cell=64)
-        st.image(b.png, width="stretch")
-        st.caption(
-            f"Every term mapped back onto max_pool_2's 10 maps (13×13 each, channels 1–10): red pushes "
-            f"{CLASSES[k]}'s logit up, blue down, from {-m:.3g} to {m:.3g}."
-        )
-    st.plotly_chart(probability_chart(run.probabilities, k, height=220), config=PLOTLY_CONFIG, key=f"{P}_probs")
+    st.dataframe(
+        pd.DataFrame([
+            {"flatten index": t.index, "channel": t.channel + 1, "row": t.row, "col": t.col,
+             "activation": t.activation, "weight": t.weight, "weight × activation": t.product} for t in top
+        ]).style.format({"activation": "{:.3f}", "weight": "{:.3f}", "weight × activation": "{:+.3f}"}),
+        hide_index=True,
+    )
+    st.caption(
+        f"All {run.flat.size:,} terms sum to {contrib.sum():.3f}; plus the bias {bias[k]:.3f} that is the "
+        f"logit {z[k]:.3f}. Zero activations add nothing, whatever their weight."
+    )
+    m = float(np.abs(contrib).max()) or 1.0
+    scale = render.ColorScale("diverging", -m, m)
+    b = pics.band(tiny_vgg.LayerMaps("contributions", "pool", contrib), [scale] * contrib.shape[2], cell=65)
+    st.image(b.png, width="stretch")
+    st.caption(
+        f"Every term mapped back onto max_pool_2's 10 maps (13×13 each, channels 1–10 from the left): red "
+        f"pushes {CLASSES[k]}'s logit up, blue pulls it down; the scale runs from {-m:.3g} to {m:.3g}."
+    )
     return label
 
 
@@ -348,10 +361,10 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
         f"(relu_2_2, 26×26×10), weighs each map k by αₖ, the average gradient of {CLASSES[label]}'s logit with "
         "respect to it, and keeps the positive part of the sum: ReLU(Σₖ αₖ Aₖ), resized onto the picture."
     )
-    a, b, c = st.columns([2, 2, 3], gap="large")
-    a.image(pics.crisp_png(inp.x), caption="the input", width=240)
+    a, b, c = st.columns([1, 1, 1], gap="medium")
+    a.image(pics.crisp_png(inp.x), caption="the input", width="stretch")
     if cam.heat.max() > 0:
-        b.image(pics.heat_overlay(inp.x, cam.heat), caption=f"Grad-CAM for {CLASSES[label]}", width=240)
+        b.image(pics.heat_overlay(inp.x, cam.heat), caption=f"Grad-CAM for {CLASSES[label]}", width="stretch")
     else:
         b.info(f"Nothing in this picture raises {CLASSES[label]}'s logit: the weighted sum is negative everywhere.")
     with c:
@@ -360,6 +373,9 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
             marker_color=["#b2182b" if v > 0 else "#2166ac" for v in cam.weights],
             hovertemplate="map %{x}: αₖ = %{y:.4g}<extra></extra>",
         ))
-        fig.update_layout(height=220, margin={"l": 0, "r": 0, "t": 24, "b": 0}, title={"text": "αₖ per map of relu_2_2",
-                          "font": {"size": 13}}, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)")
-        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_alpha")
+        fig.update_layout(
+            height=240, margin={"l": 0, "r": 0, "t": 28, "b": 0}, title={"text": "αₖ per map of relu_2_2",
+            "font": {"size": 13}}, xaxis={"title": "map k", "automargin": True}, yaxis={"automargin": True},
+            plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        )
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_alpha", theme=None)
