@@ -81,6 +81,7 @@ def train(
         epochs=epochs,
         validation_data=(check_images.astype(np.float32) / 255.0, check_labels),
         callbacks=[schedule],
+        shuffle=False,  # the dataset shuffles itself, from the seed
         verbose=verbose,
     )
     out = Path(out)
