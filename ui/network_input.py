@@ -153,6 +153,7 @@ def _drawn(area, shape: str, seed: int) -> NetInput | None:
     ink = c1.color_picker("Ink", "#1f3a93", key=f"{P}_ink")
     paper = c2.color_picker("Paper", "#ffffff", key=f"{P}_paper")
     with area:
+        st.markdown("**Draw here** · undo, redo and clear are in the canvas's toolbar")
         picture = drawing_canvas(
             f"{P}_canvas", width=256, height=256, mode=mode, stroke_width=width,
             stroke_color=ink, fill_color=ink, background_color=paper,

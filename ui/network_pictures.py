@@ -114,8 +114,12 @@ def heat_overlay(picture: np.ndarray, heat: np.ndarray, side: int = 256, strengt
 
 
 def crisp_png(picture: np.ndarray, side: int = 256) -> bytes:
-    """The network's input (64, 64, 3) in [0, 1], enlarged with square pixels."""
-    return _png(_fit(render.input_rgb(picture), side))
+    """The network's input (64, 64, 3) in [0, 1], enlarged with square pixels, in a thin grey frame (so a white
+    drawing's edge shows against the page)."""
+    rgb = _fit(render.input_rgb(picture), side).copy()
+    rgb[[0, -1], :] = 160
+    rgb[:, [0, -1]] = 160
+    return _png(rgb)
 
 
 def value_png(values: np.ndarray, scale: render.ColorScale, side: int = 256) -> bytes:

@@ -44,7 +44,7 @@ def test_picking_a_sample_and_drawing_change_the_probabilities():
 
         # Another sample of another class: the headline and the bars change.
         sidebar = page.locator("[data-testid=stSidebar]")
-        sidebar.get_by_label("Shape").click()
+        sidebar.get_by_role("combobox", name="Shape").click()
         page.get_by_role("option", name="ring").click()
         second = _wait_changed(page, first)
         assert second != first and _probabilities(page) != first_probs
@@ -55,7 +55,7 @@ def test_picking_a_sample_and_drawing_change_the_probabilities():
         wait_idle(page)
         canvas = page.locator("canvas.upper-canvas").first
         canvas.wait_for(timeout=60_000)
-        sidebar.get_by_label("Tool").click()
+        sidebar.get_by_role("combobox", name="Tool").click()
         page.get_by_role("option", name="Rectangle").click()
         wait_idle(page)
         canvas = page.locator("canvas.upper-canvas").first
