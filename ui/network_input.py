@@ -146,9 +146,12 @@ def _decode_upload(data: bytes) -> np.ndarray:
 
 
 def _drawn(area, shape: str, seed: int) -> NetInput | None:
-    st.sidebar.caption("Draw on the canvas on the page. Filled shapes (pick a shape tool) read best.")
+    st.sidebar.caption(
+        "Draw on the canvas on the page. The network learned filled shapes: shape tools, or thick strokes "
+        "(a ring drawn freehand, a cross of two strokes), read best."
+    )
     mode = st.sidebar.selectbox("Tool", list(MODES), format_func=MODES.get, key=f"{P}_tool")
-    width = st.sidebar.slider("Pen width", 4, 48, 24, key=f"{P}_pen")
+    width = st.sidebar.slider("Pen width", 4, 64, 32, key=f"{P}_pen")
     c1, c2 = st.sidebar.columns(2)
     ink = c1.color_picker("Ink", "#1f3a93", key=f"{P}_ink")
     paper = c2.color_picker("Paper", "#ffffff", key=f"{P}_paper")
