@@ -42,7 +42,14 @@ def run(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
         timed(lambda i=i: _compute_once(model, shapes_data.CLASSES[i % 6], 1000 + i)) for i in range(repeats * 3)
     ]
     figures = [
-        Figure(SECTION, "input change → maps + probabilities", "ms", ms(compute), Target("<=", TARGET_MS, "ms"), quick=quick)
+        Figure(
+            SECTION,
+            "input change → maps + probabilities",
+            "ms",
+            ms(compute),
+            Target("<=", TARGET_MS, "ms"),
+            quick=quick,
+        )
     ]
     from streamlit.testing.v1 import AppTest
 

@@ -153,8 +153,12 @@ def playground_spec(kernel: np.ndarray, bias: float, in_channel: int, pool: bool
         pool: add the 2×2 max pooling that follows the layer in the network.
     """
     layers = [
-        {"type": "conv2d", "filters": [_round(kernel[:, :, in_channel])], "padding": "valid",
-         "bias": float(np.clip(round(float(bias), WEIGHT_DECIMALS), -2, 2))},
+        {
+            "type": "conv2d",
+            "filters": [_round(kernel[:, :, in_channel])],
+            "padding": "valid",
+            "bias": float(np.clip(round(float(bias), WEIGHT_DECIMALS), -2, 2)),
+        },
         {"type": "activation", "function": "relu"},
     ]
     if pool:
@@ -178,10 +182,14 @@ def stack_spec(convs: list[tuple[np.ndarray, np.ndarray]], layer: int, filter_in
     for i in range(layer + 1):
         kernel, bias = convs[i]
         keep = list(range(kernel.shape[3])) if i < layer else [filter_index]
-        layers.append({
-            "type": "conv2d", "filters": [_round(kernel[:, :, :, f]) for f in keep], "padding": "valid",
-            "bias": _round(np.asarray(bias)[keep]),
-        })
+        layers.append(
+            {
+                "type": "conv2d",
+                "filters": [_round(kernel[:, :, :, f]) for f in keep],
+                "padding": "valid",
+                "bias": _round(np.asarray(bias)[keep]),
+            }
+        )
         layers.append({"type": "activation", "function": "relu"})
         if i < layer and i % 2 == 1:
             layers.append({"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "valid"})

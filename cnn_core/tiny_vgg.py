@@ -212,7 +212,9 @@ def flat_position(index: int, shape: tuple[int, int, int]) -> tuple[int, int, in
     """
     h, w, c = shape
     if not 0 <= index < h * w * c:
-        raise CnnError(f"Flattened index {index} is out of range; there are {h * w * c} entries (0 to {h * w * c - 1}).")
+        raise CnnError(
+            f"Flattened index {index} is out of range; there are {h * w * c} entries (0 to {h * w * c - 1})."
+        )
     row, rest = divmod(index, w * c)
     col, channel = divmod(rest, c)
     return row, col, channel
@@ -249,9 +251,7 @@ def top_contributions(
     """The ``k`` terms of class ``label``'s logit that are largest in size (either sign), largest first."""
     terms = flat * kernel[:, label]
     order = np.argsort(-np.abs(terms), kind="stable")[:k]
-    return [
-        Contribution(int(i), *flat_position(int(i), shape), float(flat[i]), float(kernel[i, label])) for i in order
-    ]
+    return [Contribution(int(i), *flat_position(int(i), shape), float(flat[i]), float(kernel[i, label])) for i in order]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -100,7 +100,9 @@ def evaluate(model, seed: int, samples: int, batch: int = 256) -> tuple[float, d
         x = images[start : start + batch].astype(np.float32) / 255.0
         predicted[start : start + batch] = np.argmax(model(x, training=False).numpy(), axis=1)
     right = predicted == labels
-    per_class = {name: float(right[labels == k].mean()) for k, name in enumerate(shapes_data.CLASSES) if (labels == k).any()}
+    per_class = {
+        name: float(right[labels == k].mean()) for k, name in enumerate(shapes_data.CLASSES) if (labels == k).any()
+    }
     return float(right.mean()), per_class
 
 

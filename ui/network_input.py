@@ -61,8 +61,12 @@ def sync_url(inp: NetInput, cmap: str, scale: str) -> None:
     image = _link_picture(inp.key, inp.x) if inp.view_source == "image" else None
     view = network_link.NetView(
         source=inp.view_source if (inp.view_source == "sample" or image) else "sample",
-        shape=inp.shape, seed=inp.seed, explain=st.session_state.get(EXPLAIN_KEY, "pred"),
-        cmap=cmap, scale=scale, image=image,
+        shape=inp.shape,
+        seed=inp.seed,
+        explain=st.session_state.get(EXPLAIN_KEY, "pred"),
+        cmap=cmap,
+        scale=scale,
+        image=image,
     )
     params = network_link.encode_view(view)
     if st.query_params.to_dict() != params:
@@ -88,7 +92,9 @@ def display_controls() -> tuple[str, str]:
     st.session_state.setdefault(f"{P}_scale", "layer")
     st.sidebar.subheader("Display")
     cmap = st.sidebar.selectbox(
-        "Colour map", COLORMAPS, key=f"{P}_cmap",
+        "Colour map",
+        COLORMAPS,
+        key=f"{P}_cmap",
         help="auto: blue–white–red centred on 0 for signed maps (conv outputs), magma for ReLU and pooling.",
     )
     scale = st.sidebar.radio("Colour scale", list(SCALE_MODES), format_func=SCALE_MODES.get, key=f"{P}_scale")
@@ -109,7 +115,11 @@ def input_picker(draw_area) -> NetInput | None:
     if source == "sample":
         shape = st.sidebar.selectbox("Shape", shapes_data.CLASSES, key=f"{P}_shape")
         seed = st.sidebar.number_input(
-            "Sample number", 0, network_link.MAX_SEED, step=1, key=f"{P}_seed",
+            "Sample number",
+            0,
+            network_link.MAX_SEED,
+            step=1,
+            key=f"{P}_seed",
             help="Each number draws a different picture of the shape: colours, size, position, rotation, noise.",
         )
         x = tiny_vgg.prepare_input(shapes_data.sample(shape, int(seed)))
@@ -124,7 +134,9 @@ def input_picker(draw_area) -> NetInput | None:
         return NetInput(x, _digest(x), "the picture in the link", "image", shape, seed)
     if source == "upload":
         up = st.sidebar.file_uploader(
-            "Photo", type=list(EXTENSIONS), key=f"{P}_upload",
+            "Photo",
+            type=list(EXTENSIONS),
+            key=f"{P}_upload",
             help=f"Up to {MAX_FILE_BYTES // 1_000_000} MB. The centre square is taken and shrunk to 64×64.",
         )
         if up is None:
@@ -158,8 +170,14 @@ def _drawn(area, shape: str, seed: int) -> NetInput | None:
     with area:
         st.markdown("**Draw here** · undo, redo and clear are in the canvas's toolbar")
         picture = drawing_canvas(
-            f"{P}_canvas", width=256, height=256, mode=mode, stroke_width=width,
-            stroke_color=ink, fill_color=ink, background_color=paper,
+            f"{P}_canvas",
+            width=256,
+            height=256,
+            mode=mode,
+            stroke_width=width,
+            stroke_color=ink,
+            fill_color=ink,
+            background_color=paper,
         )
     if picture is None:
         return None

@@ -85,14 +85,25 @@ def introduction() -> str:
 
 def probability_chart(probs: np.ndarray, highlight: int, height: int = 260) -> go.Figure:
     colours = ["#c0392b" if k == highlight else "#9aa5b1" for k in range(len(CLASSES))]
-    fig = go.Figure(go.Bar(
-        x=probs * 100, y=list(CLASSES), orientation="h", marker_color=colours,
-        text=[f"{p:.1%}" for p in probs], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.2f}%<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=probs * 100,
+            y=list(CLASSES),
+            orientation="h",
+            marker_color=colours,
+            text=[f"{p:.1%}" for p in probs],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.2f}%<extra></extra>",
+        )
+    )
     fig.update_layout(
-        height=height, margin={"l": 0, "r": 40, "t": 4, "b": 0}, xaxis={"range": [0, 112], "visible": False},
-        yaxis={"autorange": "reversed", "automargin": True}, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        height=height,
+        margin={"l": 0, "r": 40, "t": 4, "b": 0},
+        xaxis={"range": [0, 112], "visible": False},
+        yaxis={"autorange": "reversed", "automargin": True},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
     )
     return fig
 
@@ -210,14 +221,23 @@ def filters_section(inp: NetInput) -> None:
             inp.key, layer, f, ch, _app_base(""), _app_base("layer_stack"), inp.x
         )
         if pg_url:
-            st.link_button("Open this kernel in the Playground", pg_url, icon=":material/tune:", width="stretch",
-                           help="This 3×3 kernel on the picture in grey, with ReLU (weights rounded to 4 decimals).")
+            st.link_button(
+                "Open this kernel in the Playground",
+                pg_url,
+                icon=":material/tune:",
+                width="stretch",
+                help="This 3×3 kernel on the picture in grey, with ReLU (weights rounded to 4 decimals).",
+            )
         else:
             st.caption(f"Playground: {pg_why}")
         if stack_url:
-            st.link_button("Open this filter in the Layer stack", stack_url, icon=":material/layers:",
-                           width="stretch",
-                           help="The network's layers up to this one, with this filter's whole 3×3×C kernel.")
+            st.link_button(
+                "Open this filter in the Layer stack",
+                stack_url,
+                icon=":material/layers:",
+                width="stretch",
+                help="The network's layers up to this one, with this filter's whole 3×3×C kernel.",
+            )
         else:
             st.caption(f"Layer stack: {stack_why} The Playground link still works.")
         st.caption(
@@ -245,17 +265,38 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
     scale = render.choose_scale(float(run.flat.min()), float(run.flat.max()), "magma")
     strip = "data:image/png;base64," + base64.b64encode(pics.value_strip_png(run.flat, scale)).decode()
     # The strip is a picture; an invisible heatmap over it answers the hover with each entry's origin.
-    fig = go.Figure(go.Heatmap(
-        z=run.flat[None, :].astype(np.float64), customdata=custom[None, :, :], opacity=0, showscale=False,
-        hovertemplate="index %{x}<br>channel %{customdata[2]}, row %{customdata[0]}, col %{customdata[1]}"
-        "<br>value %{z:.4f}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=run.flat[None, :].astype(np.float64),
+            customdata=custom[None, :, :],
+            opacity=0,
+            showscale=False,
+            hovertemplate="index %{x}<br>channel %{customdata[2]}, row %{customdata[0]}, col %{customdata[1]}"
+            "<br>value %{z:.4f}<extra></extra>",
+        )
+    )
     fig.update_layout(
-        height=90, margin={"l": 0, "r": 0, "t": 0, "b": 24}, yaxis={"visible": False, "range": [-0.5, 0.5]},
+        height=90,
+        margin={"l": 0, "r": 0, "t": 0, "b": 24},
+        yaxis={"visible": False, "range": [-0.5, 0.5]},
         xaxis={"range": [-0.5, run.flat.size - 0.5], "tickfont": {"size": 10}, "showgrid": False},
-        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-        images=[{"source": strip, "xref": "x", "yref": "y", "x": -0.5, "y": 0.5, "sizex": run.flat.size,
-                 "sizey": 1, "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top"}],
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        images=[
+            {
+                "source": strip,
+                "xref": "x",
+                "yref": "y",
+                "x": -0.5,
+                "y": 0.5,
+                "sizex": run.flat.size,
+                "sizey": 1,
+                "sizing": "stretch",
+                "layer": "below",
+                "xanchor": "left",
+                "yanchor": "top",
+            }
+        ],
     )
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_flat_strip", theme=None)
     left, right = st.columns([1, 2], gap="large")
@@ -271,8 +312,11 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
         sc = render.choose_scale(float(values.min()), float(values.max()), "magma")
         rgb = render.colorize(values, sc)
         rgb[row, col] = (0, 200, 255)
-        st.image(pics._png(np.kron(rgb, np.ones((12, 12, 1), np.uint8))),
-                 caption=f"max_pool_2, channel {ch + 1}; the picked entry in cyan", width=156)
+        st.image(
+            pics._png(np.kron(rgb, np.ones((12, 12, 1), np.uint8))),
+            caption=f"max_pool_2, channel {ch + 1}; the picked entry in cyan",
+            width=156,
+        )
 
 
 # --------------------------------------------------------------------------- dense and softmax
@@ -283,7 +327,9 @@ def dense_section(run: tiny_vgg.Forward) -> int:
     kernel, bias = tiny_vgg.dense_weights(model())
     options = ["pred", *CLASSES]
     st.selectbox(
-        "Class to explain (here and in Grad-CAM)", options, key=EXPLAIN_KEY,
+        "Class to explain (here and in Grad-CAM)",
+        options,
+        key=EXPLAIN_KEY,
         format_func=lambda o: f"the prediction ({CLASSES[run.predicted]})" if o == "pred" else o,
     )
     label = explained_class(run)
@@ -294,16 +340,19 @@ def dense_section(run: tiny_vgg.Forward) -> int:
     z = run.logits
     e = np.exp(z.astype(np.float64) - z.max())
     soft = e / e.sum()
-    table = pd.DataFrame({
-        "class": CLASSES,
-        "logit zᵢ": z,
-        "bias bᵢ": bias,
-        "exp(zᵢ − max z)": e,
-        "probability": soft,
-    })
+    table = pd.DataFrame(
+        {
+            "class": CLASSES,
+            "logit zᵢ": z,
+            "bias bᵢ": bias,
+            "exp(zᵢ − max z)": e,
+            "probability": soft,
+        }
+    )
     st.dataframe(
-        table.style.format({"logit zᵢ": "{:.3f}", "bias bᵢ": "{:.3f}", "exp(zᵢ − max z)": "{:.4g}",
-                            "probability": "{:.2%}"}).apply(
+        table.style.format(
+            {"logit zᵢ": "{:.3f}", "bias bᵢ": "{:.3f}", "exp(zᵢ − max z)": "{:.4g}", "probability": "{:.2%}"}
+        ).apply(
             lambda r: ["font-weight: bold; background-color: #fdecea" if r.name == label else "" for _ in r], axis=1
         ),
         hide_index=True,
@@ -325,10 +374,20 @@ def dense_section(run: tiny_vgg.Forward) -> int:
     top = tiny_vgg.top_contributions(run.flat, kernel, k, pooled_shape, k=8)
     contrib = tiny_vgg.contributions(run.flat, kernel, k, pooled_shape)
     st.dataframe(
-        pd.DataFrame([
-            {"flatten index": t.index, "channel": t.channel + 1, "row": t.row, "col": t.col,
-             "activation": t.activation, "weight": t.weight, "weight × activation": t.product} for t in top
-        ]).style.format({"activation": "{:.3f}", "weight": "{:.3f}", "weight × activation": "{:+.3f}"}),
+        pd.DataFrame(
+            [
+                {
+                    "flatten index": t.index,
+                    "channel": t.channel + 1,
+                    "row": t.row,
+                    "col": t.col,
+                    "activation": t.activation,
+                    "weight": t.weight,
+                    "weight × activation": t.product,
+                }
+                for t in top
+            ]
+        ).style.format({"activation": "{:.3f}", "weight": "{:.3f}", "weight × activation": "{:+.3f}"}),
         hide_index=True,
     )
     st.caption(
@@ -368,14 +427,21 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
     else:
         b.info(f"Nothing in this picture raises {CLASSES[label]}'s logit: the weighted sum is negative everywhere.")
     with c:
-        fig = go.Figure(go.Bar(
-            x=[str(k + 1) for k in range(len(cam.weights))], y=cam.weights,
-            marker_color=["#b2182b" if v > 0 else "#2166ac" for v in cam.weights],
-            hovertemplate="map %{x}: αₖ = %{y:.4g}<extra></extra>",
-        ))
+        fig = go.Figure(
+            go.Bar(
+                x=[str(k + 1) for k in range(len(cam.weights))],
+                y=cam.weights,
+                marker_color=["#b2182b" if v > 0 else "#2166ac" for v in cam.weights],
+                hovertemplate="map %{x}: αₖ = %{y:.4g}<extra></extra>",
+            )
+        )
         fig.update_layout(
-            height=240, margin={"l": 0, "r": 0, "t": 28, "b": 0}, title={"text": "αₖ per map of relu_2_2",
-            "font": {"size": 13}}, xaxis={"title": "map k", "automargin": True}, yaxis={"automargin": True},
-            plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+            height=240,
+            margin={"l": 0, "r": 0, "t": 28, "b": 0},
+            title={"text": "αₖ per map of relu_2_2", "font": {"size": 13}},
+            xaxis={"title": "map k", "automargin": True},
+            yaxis={"automargin": True},
+            plot_bgcolor="rgba(0,0,0,0)",
+            paper_bgcolor="rgba(0,0,0,0)",
         )
         st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_alpha", theme=None)

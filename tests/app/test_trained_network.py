@@ -35,8 +35,11 @@ def test_page_runs_and_shows_every_section():
     assert not at.exception and not at.error
     headers = [h.value for h in at.header]
     assert headers == [
-        "1 · Every layer's maps", "2 · The learned filters", "3 · Flatten",
-        "4 · Dense layer and softmax", "5 · Grad-CAM: where it looked",
+        "1 · Every layer's maps",
+        "2 · The learned filters",
+        "3 · Flatten",
+        "4 · Dense layer and softmax",
+        "5 · Grad-CAM: where it looked",
     ]
     name, p = _expected("star", 0)
     assert _headline(at) == f"#### It's a **{name}** · {p:.1%}"

@@ -11,7 +11,7 @@ from .harness import chromium, need_browser, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
-HEADLINE = "h4:has-text(\"It's a\")"
+HEADLINE = 'h4:has-text("It\'s a")'
 
 
 def _headline(page) -> str:
@@ -27,7 +27,8 @@ def _probabilities(page) -> list[str]:
 def _wait_changed(page, before: str) -> str:
     page.wait_for_function(
         "prev => { const h = document.querySelector('h4'); return h && h.innerText !== prev; }",
-        arg=before, timeout=60_000,
+        arg=before,
+        timeout=60_000,
     )
     wait_idle(page)
     return _headline(page)
