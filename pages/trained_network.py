@@ -11,11 +11,19 @@ st.markdown(network_views.introduction())
 if link_warning:
     st.warning(link_warning)
 
-draw_area = st.container()
+# Drawing: the canvas beside the picture the network sees, the probabilities below; otherwise picture | probabilities.
+if network_input.drawing_now():
+    draw_area, seen_area = st.columns(2, gap="medium")
+    probs_area = st.container()
+else:
+    draw_area = None
+    seen_area, probs_area = st.columns([4, 7], gap="medium")
 inp = network_input.input_picker(draw_area)
 cmap, scale = network_input.display_controls()
 if inp is None:
-    st.info("Draw a shape on the canvas (or pick a generated sample in the sidebar) to see the network at work.")
+    st.info(
+        "Draw a shape on the canvas, upload a photo, or pick a generated sample in the sidebar to see the network at work."
+    )
     st.stop()
 try:
     computed = network_views.compute(inp.key, cmap, scale, inp.x)
@@ -24,8 +32,7 @@ except CnnError as e:
     st.stop()
 network_input.sync_url(inp, cmap, scale)
 
-network_views.input_section(inp, computed, draw_area_used=inp.view_source == "image")
-st.caption(f"Forward pass, every map and the probabilities: {computed.seconds * 1000:.0f} ms on the server.")
+network_views.input_section(inp, computed, seen_area, probs_area)
 st.header("1 · Every layer's maps", divider="gray")
 network_views.maps_section(computed, cmap, scale)
 st.header("2 · The learned filters", divider="gray")

@@ -101,6 +101,11 @@ def display_controls() -> tuple[str, str]:
     return cmap, scale
 
 
+def drawing_now() -> bool:
+    """Whether this run draws (the page lays out a column for the canvas before the sidebar is built)."""
+    return st.session_state.get(f"{P}_source") == "draw"
+
+
 def input_picker(draw_area) -> NetInput | None:
     """The sidebar's input choice; a drawing is made in ``draw_area`` (a container on the page).
 
@@ -168,7 +173,7 @@ def _drawn(area, shape: str, seed: int) -> NetInput | None:
     ink = c1.color_picker("Ink", "#1f3a93", key=f"{P}_ink")
     paper = c2.color_picker("Paper", "#ffffff", key=f"{P}_paper")
     with area:
-        st.markdown("**Draw here** · undo, redo and clear are in the canvas's toolbar")
+        st.write("")  # room for the canvas's toolbar, which sits above it
         picture = drawing_canvas(
             f"{P}_canvas",
             width=256,
@@ -179,6 +184,7 @@ def _drawn(area, shape: str, seed: int) -> NetInput | None:
             fill_color=ink,
             background_color=paper,
         )
+        st.caption("Undo, redo, edit and clear are in the toolbar above the canvas.")
     if picture is None:
         return None
     x = tiny_vgg.prepare_input(picture)

@@ -108,17 +108,20 @@ def probability_chart(probs: np.ndarray, highlight: int, height: int = 260) -> g
     return fig
 
 
-def input_section(inp: NetInput, c: Computed, draw_area_used: bool) -> None:
+def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
+    """The 64×64 picture the network sees, the prediction and the probabilities, in the two areas given."""
     run = c.run
-    col_in, col_prob = st.columns([1, 2], gap="large")
-    with col_in:
-        st.image(pics.crisp_png(inp.x), caption=f"What the network sees: {inp.label}, 64×64", width=256)
-    with col_prob:
+    with seen_area:
+        st.image(pics.crisp_png(inp.x), width=256)
+        st.caption(
+            f"What the network sees: {inp.label}, 64×64. Every input is brought there the same way: the centre "
+            "square, resized bilinearly, RGB 0–1."
+        )
+    with probs_area:
         p = run.probabilities
         st.markdown(f"#### It's a **{CLASSES[run.predicted]}** · {p[run.predicted]:.1%}")
         st.plotly_chart(probability_chart(p, run.predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
-    if draw_area_used:
-        st.caption("Every input is brought to 64×64 the same way: the centre square, resized bilinearly, RGB 0–1.")
+        st.caption(f"Forward pass, every map and the probabilities: {c.seconds * 1000:.0f} ms on the server.")
 
 
 # --------------------------------------------------------------------------- maps
