@@ -121,6 +121,11 @@ def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
         p = run.probabilities
         st.markdown(f"#### It's a **{CLASSES[run.predicted]}** · {p[run.predicted]:.1%}")
         st.plotly_chart(probability_chart(p, run.predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
+        if inp.view_source == "image" and inp.label.startswith("your photo"):
+            st.caption(
+                f"The network only knows {len(CLASSES)} shapes. Softmax has no 'none of these': a photo of anything "
+                "else still gets one of them, often with a confident-looking probability."
+            )
         st.caption(f"Forward pass, every map and the probabilities: {c.seconds * 1000:.0f} ms on the server.")
 
 
