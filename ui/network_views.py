@@ -434,7 +434,13 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
         b.image(pics.heat_overlay(inp.x, cam.heat), caption=f"Grad-CAM for {CLASSES[label]}", width="stretch")
     else:
         b.info(f"Nothing in this picture raises {CLASSES[label]}'s logit: the weighted sum is negative everywhere.")
-    with c:
+    weights_tab, coarse_tab = c.tabs(["αₖ per map", "the 26×26 map"])
+    with coarse_tab:
+        top = float(cam.coarse.max())
+        fig = map_figure(cam.coarse, render.ColorScale("magma", 0.0, top if top > 0 else 1.0), height=220)
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_coarse", theme=None)
+        st.caption(f"ReLU(Σₖ αₖ Aₖ) before resizing; hover for values (largest {top:.4g}).")
+    with weights_tab:
         fig = go.Figure(
             go.Bar(
                 x=[str(k + 1) for k in range(len(cam.weights))],
@@ -444,12 +450,12 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
             )
         )
         fig.update_layout(
-            height=240,
-            margin={"l": 0, "r": 0, "t": 28, "b": 0},
-            title={"text": "αₖ per map of relu_2_2", "font": {"size": 13}},
+            height=220,
+            margin={"l": 0, "r": 0, "t": 8, "b": 0},
             xaxis={"title": "map k", "automargin": True},
             yaxis={"automargin": True},
             plot_bgcolor="rgba(0,0,0,0)",
             paper_bgcolor="rgba(0,0,0,0)",
         )
         st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_alpha", theme=None)
+        st.caption("Red maps count for the class, blue against it.")
