@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,8 @@ class Forward:
 
 
 _KINDS = {"Conv2D": "conv", "ReLU": "relu", "MaxPooling2D": "pool", "InputLayer": "input"}
-_PROBES: dict[int, keras.Model] = {}
+# Derived models, one per network, dropped with it (keyed weakly: an id could be reused by a later model).
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PROBE_LOCK = threading.Lock()
 
 
@@ -150,12 +152,12 @@ def map_layers(model: keras.Model) -> list:
 def _probe(model: keras.Model) -> keras.Model:
     """One model with every map layer, the flatten, the logits and the softmax as outputs (built once)."""
     with _PROBE_LOCK:
-        probe = _PROBES.get(id(model))
+        probe = _PROBES.get(model)
         if probe is None:
             outs = [layer.output for layer in map_layers(model)]
             outs += [model.get_layer("flatten").output, model.get_layer("dense").output, model.output]
             probe = keras.Model(model.inputs, outs, name=f"{model.name}_probe")
-            _PROBES[id(model)] = probe
+            _PROBES[model] = probe
         return probe
 
 
@@ -282,15 +284,15 @@ class GradCam:
     heat: np.ndarray
 
 
-_CAMS: dict[int, keras.Model] = {}
+_CAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _cam_model(model: keras.Model) -> keras.Model:
     with _PROBE_LOCK:
-        m = _CAMS.get(id(model))
+        m = _CAMS.get(model)
         if m is None:
             m = keras.Model(model.inputs, [model.get_layer(GRAD_CAM_LAYER).output, model.get_layer("dense").output])
-            _CAMS[id(model)] = m
+            _CAMS[model] = m
         return m
 
 

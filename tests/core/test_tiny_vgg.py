@@ -207,3 +207,16 @@ def test_evaluate_command_prints_per_class_and_a_last_accuracy_line(capsys):
 def test_missing_model_file_says_how_to_make_it(tmp_path):
     with pytest.raises(CnnError, match="python -m cnn_core.train"):
         tiny_vgg.load_model(tmp_path / "none.keras")
+
+
+def test_each_network_gets_its_own_probe_even_after_others_are_dropped():
+    import gc
+
+    x = tiny_vgg.prepare_input(shapes_data.sample("square", 3))
+    for seed in (1, 2, 3):
+        keras.utils.set_random_seed(seed)
+        m = tiny_vgg.build_model()
+        want = m([x[None]], training=False).numpy()[0]
+        np.testing.assert_allclose(tiny_vgg.forward(m, x).probabilities, want, atol=1e-6)
+        del m
+        gc.collect()
