@@ -216,7 +216,7 @@ def test_each_network_gets_its_own_probe_even_after_others_are_dropped():
     for seed in (1, 2, 3):
         keras.utils.set_random_seed(seed)
         m = tiny_vgg.build_model()
-        want = m([x[None]], training=False).numpy()[0]
+        want = m(x[None], training=False).numpy()[0]
         np.testing.assert_allclose(tiny_vgg.forward(m, x).probabilities, want, atol=1e-6)
         del m
         gc.collect()
