@@ -221,7 +221,9 @@ def filters_section(inp: NetInput) -> None:
         c1, c2 = st.columns(2)
         f = c1.number_input("Filter", 1, kernel.shape[3], 1, key=f"{P}_ffilter") - 1
         ch_names = ["red", "green", "blue"] if kernel.shape[2] == 3 else [str(k + 1) for k in range(kernel.shape[2])]
-        ch = c2.selectbox("Input channel", range(kernel.shape[2]), format_func=ch_names.__getitem__, key=f"{P}_fch")
+        ch = c2.selectbox(
+            "Input channel", range(kernel.shape[2]), format_func=ch_names.__getitem__, key=f"{P}_fch_{layer}"
+        )
         st.markdown(f"**Filter {f + 1} of {names[layer]}, input channel {ch_names[ch]}** · bias {bias[f]:.4f}")
         w = kernel[:, :, ch, f]
         st.dataframe(pd.DataFrame(w, columns=["col 0", "col 1", "col 2"]).style.format("{:.4f}"), hide_index=True)
@@ -247,7 +249,10 @@ def filters_section(inp: NetInput) -> None:
                 help="The network's layers up to this one, with this filter's whole 3×3×C kernel.",
             )
         else:
-            st.caption(f"Layer stack: {stack_why} The Playground link still works.")
+            st.caption(
+                f"No Layer stack link for {names[layer]}: the weights of every layer before it don't fit in a "
+                f"link ({stack_why.split(': ', 1)[-1]}). The Playground link above works."
+            )
         st.caption(
             "The Playground gets this one channel's 3×3 kernel, on the picture in grey. The Layer stack gets "
             "the network's own layers up to this one on the colour picture, so the filter sees exactly what it "
