@@ -13,6 +13,7 @@ and the labels cycle through the classes, so every class has the same count
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -115,7 +116,7 @@ def draw(label: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(np.rint(picture), 0, 255).astype(np.uint8)
 
 
-def make_dataset(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def make_dataset(n: int, seed: int, progress: Callable[[int], object] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` pictures and their labels, the same for the same seed.
 
     Args:
@@ -123,6 +124,7 @@ def make_dataset(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
             has ``n // 6`` or one more.
         seed: any non-negative integer. Picture ``i`` is drawn from the random
             stream of ``(seed, i)`` alone.
+        progress: if given, called with the number of pictures drawn so far, every 500 and at the end.
 
     Returns:
         images: uint8 (n, 64, 64, 3).
@@ -132,6 +134,8 @@ def make_dataset(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     images = np.empty((n, SIDE, SIDE, 3), dtype=np.uint8)
     for i in range(n):
         images[i] = draw(int(labels[i]), np.random.default_rng([seed, i]))
+        if progress is not None and ((i + 1) % 500 == 0 or i + 1 == n):
+            progress(i + 1)
     return images, labels
 
 

@@ -55,7 +55,10 @@ def train(
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     t0 = time.perf_counter()
-    images, labels = shapes_data.make_dataset(samples, seed)
+    bar = keras.utils.Progbar(samples, unit_name="picture") if verbose else None
+    if verbose:
+        print(f"drawing {samples} training pictures (seed {seed})")
+    images, labels = shapes_data.make_dataset(samples, seed, progress=bar.update if bar else None)
     check_images, check_labels = shapes_data.make_dataset(min(CHECK_SAMPLES, max(samples // 10, 6)), seed + 1)
     if verbose:
         print(f"drew {samples} training and {len(check_labels)} check pictures in {time.perf_counter() - t0:.1f} s")

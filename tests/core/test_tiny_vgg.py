@@ -220,3 +220,10 @@ def test_each_network_gets_its_own_probe_even_after_others_are_dropped():
         np.testing.assert_allclose(tiny_vgg.forward(m, x).probabilities, want, atol=1e-6)
         del m
         gc.collect()
+
+
+def test_generator_reports_progress_without_changing_the_pictures():
+    seen = []
+    with_progress, _ = shapes_data.make_dataset(1001, seed=4, progress=seen.append)
+    assert seen == [500, 1000, 1001]
+    np.testing.assert_array_equal(with_progress[-5:], shapes_data.make_dataset(1001, seed=4)[0][-5:])
