@@ -71,4 +71,3 @@ def test_picking_a_sample_and_drawing_change_the_probabilities():
         drawn = _headline(page)
         assert re.match(r"It's a \w+ · \d+\.\d%", drawn)
         assert "in=image" in page.url and "img=" in page.url
-        page.screenshot(path="/tmp/i13_drawn.png", full_page=False)
