@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnn_core.errors import CnnError
-from ui import network_input, network_views
+from ui import network_answer, network_input, network_views
 
 link_warning = network_input.read_link()
 st.title("A trained network, from pixels to probabilities")
@@ -38,8 +38,8 @@ network_views.maps_section(computed, cmap, scale)
 st.header("2 · The learned filters", divider="gray")
 network_views.filters_section(inp)
 st.header("3 · Flatten", divider="gray")
-network_views.flatten_section(computed.run)
+network_answer.flatten_section(computed.run)
 st.header("4 · Dense layer and softmax", divider="gray")
-label = network_views.dense_section(computed.run)
+label = network_answer.dense_section(computed.run)
 st.header("5 · Grad-CAM: where it looked", divider="gray")
-network_views.grad_cam_section(inp, label)
+network_answer.grad_cam_section(inp, label)
