@@ -7,5 +7,6 @@ st.set_page_config(page_title="CNN playground", page_icon=":material/grid_on:", 
 pages = [
     st.Page("views/playground.py", title="Playground", icon=":material/tune:", default=True),
     st.Page("views/layer_stack.py", title="Layer stack", icon=":material/layers:", url_path="layer_stack"),
+    st.Page("views/trained_network.py", title="Trained network", icon=":material/neurology:", url_path="trained_network"),
 ]
 st.navigation(pages).run()

@@ -1,0 +1,324 @@
+"""A Tiny VGG (CNN Explainer's architecture) that classifies the shapes of ``shapes_data``, and every number
+between its pixels and its probabilities.
+
+    >>> model = load_model()                        # the network the project trained and ships
+    >>> x = prepare_input(photo)                    # float32 (64, 64, 3) in [0, 1]
+    >>> run = forward(model, x)
+    >>> run.probabilities, CLASSES[run.predicted]
+    >>> cam = grad_cam(model, x, run.predicted)     # where the network looked
+
+The layers, each named for what it is::
+
+    input 64×64×3 → conv_1_1 (10 filters 3×3, valid) → relu_1_1 → conv_1_2 → relu_1_2 → max_pool_1 (2×2)
+                  → conv_2_1 → relu_2_1 → conv_2_2 → relu_2_2 → max_pool_2 → flatten (13·13·10 = 1690)
+                  → dense (6 logits) → softmax
+
+Everything here returns NumPy arrays; no ``tf.Tensor`` leaves this module.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from .errors import CnnError, ImageError
+from .shapes_data import CLASSES, SIDE
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"
+FILTERS = 10
+CONV_LAYERS = ("conv_1_1", "conv_1_2", "conv_2_1", "conv_2_2")
+GRAD_CAM_LAYER = "relu_2_2"  # the last convolution's maps, rectified: what Grad-CAM weighs
+LAST_POOL = "max_pool_2"
+
+
+def build_model(num_classes: int = len(CLASSES)) -> keras.Model:
+    """The untrained Tiny VGG: input (64, 64, 3) floats in [0, 1] → softmax over ``num_classes``."""
+    inputs = keras.Input((SIDE, SIDE, 3), name="input")
+    x = inputs
+    for block in (1, 2):
+        for unit in (1, 2):
+            x = keras.layers.Conv2D(FILTERS, 3, padding="valid", name=f"conv_{block}_{unit}")(x)
+            x = keras.layers.ReLU(name=f"relu_{block}_{unit}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"max_pool_{block}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(num_classes, name="dense")(x)
+    outputs = keras.layers.Softmax(name="softmax")(x)
+    return keras.Model(inputs, outputs, name="tiny_vgg")
+
+
+def load_model(path: str | Path = MODEL_PATH) -> keras.Model:
+    """The trained network from a ``.keras`` file, loaded without compiling and with Keras's safe mode."""
+    path = Path(path)
+    if not path.is_file():
+        raise CnnError(f"The trained model {path.name} is missing; run `python -m cnn_core.train` to make it.")
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def model_card(path: str | Path = MODEL_PATH) -> dict | None:
+    """What the training run measured (held-out accuracy, seeds, sizes), from the JSON beside the model."""
+    card = Path(path).with_suffix(".json")
+    try:
+        return json.loads(card.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- the input
+
+
+def prepare_input(image: np.ndarray) -> np.ndarray:
+    """Any picture as the network sees it: the centred square crop, resized to 64×64, RGB in [0, 1].
+
+    Args:
+        image: uint8 (height, width) grey, (height, width, 3) RGB or (height, width, 4) RGBA.
+            Transparent pixels are laid over white (a drawing's empty canvas).
+
+    Returns:
+        float32 (64, 64, 3).
+    """
+    a = np.asarray(image)
+    if a.dtype != np.uint8 or a.ndim not in (2, 3) or a.size == 0 or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise ImageError(f"Expected a uint8 picture of shape (H, W), (H, W, 3) or (H, W, 4), got {a.dtype} {a.shape}.")
+    if a.ndim == 3 and a.shape[2] == 4:
+        alpha = a[..., 3:4].astype(np.float32) / 255.0
+        a = np.rint(a[..., :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+    elif a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    h, w = a.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    im = Image.fromarray(np.ascontiguousarray(a[top : top + side, left : left + side]))
+    if side != SIDE:
+        # Pillow's bilinear resize widens its support when shrinking, so a big drawing doesn't alias.
+        im = im.resize((SIDE, SIDE), Image.Resampling.BILINEAR)
+    return np.asarray(im, dtype=np.float32) / 255.0
+
+
+# --------------------------------------------------------------------------- the forward pass
+
+
+@dataclass(frozen=True)
+class LayerMaps:
+    """One layer's output for one picture: ``maps`` float32 (height, width, channels)."""
+
+    name: str
+    kind: str  # "input", "conv", "relu" or "pool"
+    maps: np.ndarray
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Everything between a picture and its class.
+
+    Attributes:
+        layers: the input and every conv, ReLU and pooling layer's maps, in order.
+        flat: float32 (1690,), the last pooled maps flattened in TensorFlow's channels-last order.
+        logits: float32 (classes,), the dense layer's outputs ``flat @ W + b``.
+        probabilities: float32 (classes,), the softmax of the logits.
+        predicted: the index of the largest probability.
+    """
+
+    layers: tuple[LayerMaps, ...]
+    flat: np.ndarray
+    logits: np.ndarray
+    probabilities: np.ndarray
+
+    @property
+    def predicted(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+_KINDS = {"Conv2D": "conv", "ReLU": "relu", "MaxPooling2D": "pool", "InputLayer": "input"}
+# Derived models, one per network, dropped with it (keyed weakly: an id could be reused by a later model).
+_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PROBE_LOCK = threading.Lock()
+
+
+def map_layers(model: keras.Model) -> list:
+    """The layers whose outputs are maps (conv, ReLU and pooling), in order."""
+    return [layer for layer in model.layers if type(layer).__name__ in ("Conv2D", "ReLU", "MaxPooling2D")]
+
+
+def _probe(model: keras.Model) -> keras.Model:
+    """One model with every map layer, the flatten, the logits and the softmax as outputs (built once)."""
+    with _PROBE_LOCK:
+        probe = _PROBES.get(model)
+        if probe is None:
+            outs = [layer.output for layer in map_layers(model)]
+            outs += [model.get_layer("flatten").output, model.get_layer("dense").output, model.output]
+            probe = keras.Model(model.inputs, outs, name=f"{model.name}_probe")
+            _PROBES[model] = probe
+        return probe
+
+
+def _batch(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape != (SIDE, SIDE, 3):
+        raise ImageError(f"The network takes one picture of shape (64, 64, 3); got {x.shape}. Use prepare_input.")
+    return x[None]
+
+
+def forward(model: keras.Model, x: np.ndarray) -> Forward:
+    """Run the network on one prepared picture and keep every layer's output.
+
+    Args:
+        model: a Tiny VGG from ``build_model`` or ``load_model``.
+        x: float32 (64, 64, 3) in [0, 1], from ``prepare_input``.
+
+    Returns:
+        A ``Forward`` with every layer's maps (each (height, width, channels)), the flattened vector, the
+        logits and the probabilities, all NumPy.
+    """
+    outs = _probe(model)([_batch(x)], training=False)
+    outs = [o.numpy()[0] for o in outs]
+    layers = [LayerMaps("input", "input", np.asarray(x, dtype=np.float32))]
+    layers += [
+        LayerMaps(layer.name, _KINDS[type(layer).__name__], maps) for layer, maps in zip(map_layers(model), outs[:-3])
+    ]
+    flat, logits, probs = outs[-3:]
+    return Forward(tuple(layers), flat, logits, probs)
+
+
+def dense_weights(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
+    """The dense layer's kernel float32 (1690, classes) and bias float32 (classes,)."""
+    w, b = model.get_layer("dense").get_weights()
+    return w.astype(np.float32), b.astype(np.float32)
+
+
+def conv_filters(model: keras.Model, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A conv layer's learned kernel float32 (3, 3, in_channels, filters) and bias float32 (filters,)."""
+    if name not in CONV_LAYERS:
+        raise CnnError(f"{name!r} is not a convolution of this network; those are {', '.join(CONV_LAYERS)}.")
+    k, b = model.get_layer(name).get_weights()
+    return k.astype(np.float32), b.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- flatten, dense, softmax
+
+
+def flat_position(index: int, shape: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Where entry ``index`` of the flattened vector comes from: (row, col, channel) of maps ``shape``.
+
+    TensorFlow stores maps channels-last, (height, width, channels), and flattens in that order, so the
+    channel changes fastest: index = (row · width + col) · channels + channel.
+    """
+    h, w, c = shape
+    if not 0 <= index < h * w * c:
+        raise CnnError(
+            f"Flattened index {index} is out of range; there are {h * w * c} entries (0 to {h * w * c - 1})."
+        )
+    row, rest = divmod(index, w * c)
+    col, channel = divmod(rest, c)
+    return row, col, channel
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One term ``weight × activation`` of a class's logit."""
+
+    index: int
+    row: int
+    col: int
+    channel: int
+    activation: float
+    weight: float
+
+    @property
+    def product(self) -> float:
+        return self.activation * self.weight
+
+
+def contributions(flat: np.ndarray, kernel: np.ndarray, label: int, shape: tuple[int, int, int]) -> np.ndarray:
+    """Every term of class ``label``'s logit, ``flat[i] · W[i, label]``, laid back onto the pooled maps.
+
+    Returns:
+        float32 ``shape`` (height, width, channels); its sum plus the bias is the logit.
+    """
+    return (flat * kernel[:, label]).reshape(shape).astype(np.float32)
+
+
+def top_contributions(
+    flat: np.ndarray, kernel: np.ndarray, label: int, shape: tuple[int, int, int], k: int = 10
+) -> list[Contribution]:
+    """The ``k`` terms of class ``label``'s logit that are largest in size (either sign), largest first."""
+    terms = flat * kernel[:, label]
+    order = np.argsort(-np.abs(terms), kind="stable")[:k]
+    return [Contribution(int(i), *flat_position(int(i), shape), float(flat[i]), float(kernel[i, label])) for i in order]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """exp(zᵢ − max z) / Σⱼ exp(zⱼ − max z), float64: the same as exp(zᵢ)/Σ exp(zⱼ), without overflow."""
+    z = np.asarray(logits, dtype=np.float64)
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+# --------------------------------------------------------------------------- Grad-CAM
+
+
+@dataclass(frozen=True)
+class GradCam:
+    """Where the network looked for one class.
+
+    Attributes:
+        label: the class explained.
+        weights: float32 (channels,), αₖ: the mean gradient of the class's logit over map k.
+        coarse: float32 (26, 26), ReLU(Σₖ αₖ Aₖ) on the last convolution's grid.
+        heat: float32 (64, 64), ``coarse`` resized bilinearly onto the input and scaled to [0, 1]
+            (all zeros when nothing speaks for the class).
+    """
+
+    label: int
+    weights: np.ndarray
+    coarse: np.ndarray
+    heat: np.ndarray
+
+
+_CAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cam_model(model: keras.Model) -> keras.Model:
+    with _PROBE_LOCK:
+        m = _CAMS.get(model)
+        if m is None:
+            m = keras.Model(model.inputs, [model.get_layer(GRAD_CAM_LAYER).output, model.get_layer("dense").output])
+            _CAMS[model] = m
+        return m
+
+
+def grad_cam(model: keras.Model, x: np.ndarray, label: int) -> GradCam:
+    """Grad-CAM (Selvaraju et al., 2017) of class ``label`` from the last convolution (after its ReLU).
+
+    αₖ is the gradient of the class's logit (before softmax) with respect to map Aₖ, averaged over the map;
+    the map is ReLU(Σₖ αₖ Aₖ).
+
+    Args:
+        model: a Tiny VGG.
+        x: float32 (64, 64, 3), from ``prepare_input``.
+        label: the class to explain, 0 to classes − 1.
+    """
+    n = model.get_layer("dense").units
+    if not 0 <= label < n:
+        raise CnnError(f"Class {label} does not exist; classes run from 0 to {n - 1}.")
+    batch = tf.constant(_batch(x))
+    with tf.GradientTape() as tape:
+        maps, logits = _cam_model(model)([batch], training=False)
+        score = logits[:, label]
+    grads = tape.gradient(score, maps)[0].numpy()
+    a = maps[0].numpy()
+    alpha = grads.mean(axis=(0, 1))
+    coarse = np.maximum(np.tensordot(a, alpha, axes=([2], [0])), 0.0).astype(np.float32)
+    heat = tf.image.resize(coarse[None, :, :, None], (SIDE, SIDE), method="bilinear").numpy()[0, :, :, 0]
+    top = float(heat.max())
+    heat = heat / top if top > 0 else np.zeros_like(heat)
+    return GradCam(label, alpha.astype(np.float32), coarse, heat.astype(np.float32))

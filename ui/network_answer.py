@@ -1,0 +1,224 @@
+"""The Trained network page from the last pooled maps to the answer: flatten, the dense layer and softmax, and
+Grad-CAM. Each section is one function that takes plain values from the core."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnn_core import render, tiny_vgg
+from cnn_core.shapes_data import CLASSES
+
+from . import network_pictures as pics
+from .figures import PLOTLY_CONFIG, map_figure
+from .network_input import EXPLAIN_KEY, NetInput, P
+from .network_views import explained_class, model, probability_chart
+
+# --------------------------------------------------------------------------- flatten
+
+
+def flatten_section(run: tiny_vgg.Forward) -> None:
+    pooled = run.layers[-1].maps
+    h, w, c = pooled.shape
+    st.markdown(
+        f"The last pooled maps ({h}×{w}×{c}) are laid out in one vector of **{run.flat.size:,}** numbers. "
+        "TensorFlow keeps maps **channels-last** — (row, column, channel) — and flattens in that order, so the "
+        f"channel changes fastest: index = (row · {w} + column) · {c} + channel."
+    )
+    idx = np.arange(run.flat.size)
+    rows, rest = np.divmod(idx, w * c)
+    cols, chans = np.divmod(rest, c)
+    custom = np.stack([rows, cols, chans + 1], axis=1)
+    scale = render.choose_scale(float(run.flat.min()), float(run.flat.max()), "magma")
+    strip = "data:image/png;base64," + base64.b64encode(pics.value_strip_png(run.flat, scale)).decode()
+    # The strip is a picture; an invisible heatmap over it answers the hover with each entry's origin.
+    fig = go.Figure(
+        go.Heatmap(
+            z=run.flat[None, :].astype(np.float64),
+            customdata=custom[None, :, :],
+            opacity=0,
+            showscale=False,
+            hovertemplate="index %{x}<br>channel %{customdata[2]}, row %{customdata[0]}, col %{customdata[1]}"
+            "<br>value %{z:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=90,
+        margin={"l": 0, "r": 0, "t": 0, "b": 24},
+        yaxis={"visible": False, "range": [-0.5, 0.5]},
+        xaxis={"range": [-0.5, run.flat.size - 0.5], "tickfont": {"size": 10}, "showgrid": False},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        images=[
+            {
+                "source": strip,
+                "xref": "x",
+                "yref": "y",
+                "x": -0.5,
+                "y": 0.5,
+                "sizex": run.flat.size,
+                "sizey": 1,
+                "sizing": "stretch",
+                "layer": "below",
+                "xanchor": "left",
+                "yanchor": "top",
+            }
+        ],
+    )
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_flat_strip", theme=None)
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        i = st.number_input("Pick an entry", 0, run.flat.size - 1, 0, key=f"{P}_flat_index")
+        row, col, ch = tiny_vgg.flat_position(int(i), pooled.shape)
+        st.markdown(
+            f"Entry **{i}** = {run.flat[i]:.4f} comes from **channel {ch + 1}, row {row}, column {col}** of "
+            f"max_pool_2: ({row} · {w} + {col}) · {c} + {ch} = {i}."
+        )
+    with right:
+        values = pooled[:, :, ch]
+        sc = render.choose_scale(float(values.min()), float(values.max()), "magma")
+        rgb = render.colorize(values, sc)
+        rgb[row, col] = (0, 200, 255)
+        st.image(
+            pics._png(np.kron(rgb, np.ones((12, 12, 1), np.uint8))),
+            caption=f"max_pool_2, channel {ch + 1}; the picked entry in cyan",
+            width=156,
+        )
+
+
+# --------------------------------------------------------------------------- dense and softmax
+
+
+def dense_section(run: tiny_vgg.Forward) -> int:
+    """Logits, the explained class's contributions, and the softmax worked out; returns the explained class."""
+    kernel, bias = tiny_vgg.dense_weights(model())
+    options = ["pred", *CLASSES]
+    st.selectbox(
+        "Class to explain (here and in Grad-CAM)",
+        options,
+        key=EXPLAIN_KEY,
+        format_func=lambda o: f"the prediction ({CLASSES[run.predicted]})" if o == "pred" else o,
+    )
+    label = explained_class(run)
+    st.markdown(
+        f"The dense layer gives each class a score, its **logit**: zᵢ = Σ flatten[j] · W[j, i] + bᵢ, a sum of "
+        f"{run.flat.size:,} products plus a bias. W is {kernel.shape[0]:,}×{kernel.shape[1]}."
+    )
+    z = run.logits
+    e = np.exp(z.astype(np.float64) - z.max())
+    soft = e / e.sum()
+    table = pd.DataFrame(
+        {
+            "class": CLASSES,
+            "logit zᵢ": z,
+            "bias bᵢ": bias,
+            "exp(zᵢ − max z)": e,
+            "probability": soft,
+        }
+    )
+    st.dataframe(
+        table.style.format(
+            {"logit zᵢ": "{:.3f}", "bias bᵢ": "{:.3f}", "exp(zᵢ − max z)": "{:.4g}", "probability": "{:.2%}"}
+        ).apply(
+            lambda r: ["font-weight: bold; background-color: #fdecea" if r.name == label else "" for _ in r], axis=1
+        ),
+        hide_index=True,
+    )
+    k = label
+    left, right = st.columns([3, 2], gap="large")
+    left.markdown(
+        f"**Softmax, worked out for {CLASSES[k]}:** pᵢ = exp(zᵢ) / Σⱼ exp(zⱼ). Subtracting the largest logit "
+        f"({z.max():.3f}) from every zⱼ first changes nothing but keeps exp from overflowing:  \n"
+        f"p({CLASSES[k]}) = exp({z[k]:.3f} − {z.max():.3f}) / ({' + '.join(f'{v:.4g}' for v in e)})  \n"
+        f"= {e[k]:.4g} / {e.sum():.4g} = **{soft[k]:.2%}**"
+    )
+    with right:
+        st.plotly_chart(
+            probability_chart(run.probabilities, k, height=200), config=PLOTLY_CONFIG, key=f"{P}_probs", theme=None
+        )
+    st.markdown(f"##### The largest terms of {CLASSES[k]}'s logit (weight × activation)")
+    pooled_shape = run.layers[-1].maps.shape
+    top = tiny_vgg.top_contributions(run.flat, kernel, k, pooled_shape, k=8)
+    contrib = tiny_vgg.contributions(run.flat, kernel, k, pooled_shape)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "flatten index": t.index,
+                    "channel": t.channel + 1,
+                    "row": t.row,
+                    "col": t.col,
+                    "activation": t.activation,
+                    "weight": t.weight,
+                    "weight × activation": t.product,
+                }
+                for t in top
+            ]
+        ).style.format({"activation": "{:.3f}", "weight": "{:.3f}", "weight × activation": "{:+.3f}"}),
+        hide_index=True,
+    )
+    st.caption(
+        f"All {run.flat.size:,} terms sum to {contrib.sum():.3f}; plus the bias {bias[k]:.3f} that is the "
+        f"logit {z[k]:.3f}. Zero activations add nothing, whatever their weight."
+    )
+    m = float(np.abs(contrib).max()) or 1.0
+    scale = render.ColorScale("diverging", -m, m)
+    b = pics.band(tiny_vgg.LayerMaps("contributions", "pool", contrib), [scale] * contrib.shape[2], cell=65)
+    st.image(b.png, width="stretch")
+    st.caption(
+        f"Every term mapped back onto max_pool_2's 10 maps (13×13 each, channels 1–10 from the left): red "
+        f"pushes {CLASSES[k]}'s logit up, blue pulls it down; the scale runs from {-m:.3g} to {m:.3g}."
+    )
+    return label
+
+
+# --------------------------------------------------------------------------- Grad-CAM
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _grad_cam(key: str, label: int, _x: np.ndarray) -> tiny_vgg.GradCam:
+    return tiny_vgg.grad_cam(model(), _x, label)
+
+
+def grad_cam_section(inp: NetInput, label: int) -> None:
+    cam = _grad_cam(inp.key, label, inp.x)
+    st.markdown(
+        f"Where the network looked for **{CLASSES[label]}**: Grad-CAM takes the last convolution's maps "
+        f"(relu_2_2, 26×26×10), weighs each map k by αₖ, the average gradient of {CLASSES[label]}'s logit with "
+        "respect to it, and keeps the positive part of the sum: ReLU(Σₖ αₖ Aₖ), resized onto the picture."
+    )
+    a, b, c = st.columns([1, 1, 1], gap="medium")
+    a.image(pics.crisp_png(inp.x), caption="the input", width="stretch")
+    if cam.heat.max() > 0:
+        b.image(pics.heat_overlay(inp.x, cam.heat), caption=f"Grad-CAM for {CLASSES[label]}", width="stretch")
+    else:
+        b.info(f"Nothing in this picture raises {CLASSES[label]}'s logit: the weighted sum is negative everywhere.")
+    weights_tab, coarse_tab = c.tabs(["αₖ per map", "the 26×26 map"])
+    with coarse_tab:
+        top = float(cam.coarse.max())
+        fig = map_figure(cam.coarse, render.ColorScale("magma", 0.0, top if top > 0 else 1.0), height=220)
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_coarse", theme=None)
+        st.caption(f"ReLU(Σₖ αₖ Aₖ) before resizing; hover for values (largest {top:.4g}).")
+    with weights_tab:
+        fig = go.Figure(
+            go.Bar(
+                x=[str(k + 1) for k in range(len(cam.weights))],
+                y=cam.weights,
+                marker_color=["#b2182b" if v > 0 else "#2166ac" for v in cam.weights],
+                hovertemplate="map %{x}: αₖ = %{y:.4g}<extra></extra>",
+            )
+        )
+        fig.update_layout(
+            height=220,
+            margin={"l": 0, "r": 0, "t": 8, "b": 0},
+            xaxis={"title": "map k", "automargin": True},
+            yaxis={"automargin": True},
+            plot_bgcolor="rgba(0,0,0,0)",
+            paper_bgcolor="rgba(0,0,0,0)",
+        )
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_alpha", theme=None)
+        st.caption("Red maps count for the class, blue against it.")
