@@ -17,6 +17,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import model_cli
 from .errors import CnnError
 
 USAGE_ERROR = 2
@@ -32,9 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--cmap", default="auto", help="colour map for the PNGs: auto, magma, diverging, gray, viridis")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    model_cli.register(sub)
     args = parser.parse_args(argv)
     try:
-        return _run(args)
+        return getattr(args, "handler", _run)(args)
     except CnnError as e:
         _error(str(e))
         return 1
