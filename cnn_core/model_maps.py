@@ -119,6 +119,17 @@ def _output_tensor(layer):
     return out if hasattr(out, "shape") else None
 
 
+def _call_input(model):
+    """The tensor a nested model is called on in the graph that holds it; None unless it is called exactly once.
+
+    (A loaded functional model's ``.input`` is its own graph's input, so the call's node is read instead.)
+    """
+    nodes = getattr(model, "_inbound_nodes", [])
+    if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
+        return None
+    return nodes[0].input_tensors[0]
+
+
 def _shape(t) -> tuple:
     return tuple(None if d is None else int(d) for d in t.shape[1:])
 
@@ -136,9 +147,7 @@ def _walk(model, prefix: str, depth: int, out: list) -> None:
         note = "" if t is not None else "used more than once in the model, so it has no single output to show"
         out.append(LayerInfo(path, type(layer).__name__, shape, int(layer.count_params()), depth, image, note))
         if _is_model(layer):
-            try:
-                layer.input  # noqa: B018 - raises when the nested model is called more than once
-            except (AttributeError, ValueError):
+            if _call_input(layer) is None:
                 out.append(LayerInfo(path + "/…", "", (), 0, depth + 1, False, "called more than once: not expanded"))
                 continue
             _walk(layer, path + "/", depth + 1, out)
@@ -361,22 +370,33 @@ class MapComputer:
         return out
 
     def _run(self, container, x: np.ndarray, tree: dict, out: dict) -> None:
-        leaves, nested = [], []
+        """Maps inside ``container`` (the model or a nested model) for its input value ``x``.
+
+        ``tree`` maps layer names to sub-trees; the key "" holds the path whose maps are the container's
+        own output. A nested model's layers are reached by computing the nested model's input here and
+        recursing: its layers' outputs belong to its own graph, not to the outer one.
+        """
+        own, leaves, nested = tree.get(""), [], []
         for name, sub in tree.items():
+            if not name:
+                continue
             try:
                 layer = container.get_layer(name)
             except ValueError:
                 continue
-            if "" in sub:
+            if _is_model(layer):
+                nested.append((layer, sub))
+            elif "" in sub:
                 leaves.append((sub[""], layer))
-            if any(k for k in sub):
-                nested.append((layer, {k: v for k, v in sub.items() if k}))
-        tensors = [_output_tensor(layer) for _, layer in leaves] + [layer.input for layer, _ in nested]
+        tensors = ([container.outputs[0]] if own else []) + [_output_tensor(layer) for _, layer in leaves]
+        tensors += [_call_input(layer) for layer, _ in nested]
         if any(t is None for t in tensors):
             raise ModelError("a layer asked for has no single output (it is used more than once)", "layer")
         if not tensors:
             return
         values = self._fn(container, tensors)(x)
+        if own:
+            out[own] = np.asarray(values.pop(0)[0], dtype=np.float32)
         for (path, _), v in zip(leaves, values[: len(leaves)]):
             out[path] = np.asarray(v[0], dtype=np.float32)
         for (layer, sub), v in zip(nested, values[len(leaves):]):
@@ -392,7 +412,7 @@ class MapComputer:
             if fn is not None:
                 self._fns.move_to_end(key)
                 return fn
-            sub = keras.Model(container.inputs, tensors)
+            sub = keras.Model(container.inputs[0], tensors)
 
             # A graph, not eager Keras: TensorFlow frees every intermediate tensor once it has been used.
             @tf.function(reduce_retracing=True, jit_compile=False)
