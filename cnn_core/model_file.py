@@ -109,6 +109,7 @@ class CheckedModel:
     layer_count: int
     weight_values: int
     keras_version: str
+    archive: bytes = b""  # the archive Keras loads: the checked entries only, rebuilt
 
 
 def caps_text() -> list[str]:
@@ -146,13 +147,23 @@ def check_model_bytes(data: bytes, name: str = "model.keras") -> CheckedModel:
     meta = _read_json(zf, "metadata.json", 64 * 1024) if "metadata.json" in zf.namelist() else {}
     counts = {"layers": 0}
     _check_objects(config, counts, depth=0)
+    # Training settings (optimizer, loss, metrics) are never used: the model is loaded without compiling.
+    config = _without_compile_config(config)
     if counts["layers"] > MAX_LAYERS:
         raise ModelError(f"the model has {counts['layers']:,} layers; at most {MAX_LAYERS:,} are accepted", "model")
     _check_top(config)
     _check_declared_weights(config)
-    values = _check_weights_file(zf) if "model.weights.h5" in zf.namelist() else 0
+    weights = _read_bounded(zf, "model.weights.h5", MAX_UNCOMPRESSED_BYTES) if "model.weights.h5" in zf.namelist() else b""
+    values = _check_weights_file(weights) if weights else 0
     version = meta.get("keras_version", "") if isinstance(meta, dict) else ""
-    return CheckedModel(config, counts["layers"], values, str(version)[:20])
+    # Keras gets exactly what was checked: the parsed config (as JSON again), the metadata and the weights.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        out.writestr("metadata.json", json.dumps(meta if isinstance(meta, dict) else {}))
+        out.writestr("config.json", json.dumps(config))
+        if weights:
+            out.writestr("model.weights.h5", weights)
+    return CheckedModel(config, counts["layers"], values, str(version)[:20], buf.getvalue())
 
 
 def load_model(data: bytes, name: str = "model.keras"):
@@ -171,7 +182,7 @@ def load_model(data: bytes, name: str = "model.keras"):
     with tempfile.TemporaryDirectory(prefix="cnn_model_") as tmp:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as f:
-            f.write(data)
+            f.write(checked.archive)
         try:
             model = keras.saving.load_model(path, safe_mode=True, compile=False)
         except MemoryError:
@@ -274,6 +285,8 @@ def _check_objects(node, counts: dict, depth: int, key: str = "") -> None:
         if node["class_name"] in _LAYERS or node["class_name"] in _MODELS:
             counts["layers"] += 1
     for k, v in node.items():
+        if k == "compile_config":  # dropped before Keras sees the config
+            continue
         if k in ("activation", "recurrent_activation") and isinstance(v, dict):
             _check_activation_object(v)
         _check_objects(v, counts, depth + 1, k)
@@ -372,7 +385,8 @@ def _check_declared_weights(config: dict) -> None:
     pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
     try:
         with StatelessScope(initialize_variables=False):
-            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+            # A copy: deserialising consumes parts of the dict it is given.
+            model = keras.saving.deserialize_keras_object(json.loads(json.dumps(config)), safe_mode=True)
             total = sum(math.prod(int(d) for d in v.shape) for v in model.weights)
     except ModelError:
         raise
@@ -388,13 +402,21 @@ def _check_declared_weights(config: dict) -> None:
         )
 
 
-def _check_weights_file(zf: zipfile.ZipFile) -> int:
+def _without_compile_config(node):
+    """The config with every model's ``compile_config`` emptied (Keras compiles nested models that have one)."""
+    if isinstance(node, dict):
+        return {k: None if k == "compile_config" else _without_compile_config(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_without_compile_config(v) for v in node]
+    return node
+
+
+def _check_weights_file(raw: bytes) -> int:
     """Read the weights file's dataset headers (shapes and types, never the data) and cap the total."""
     try:
         import h5py
     except ImportError:  # Keras needs h5py to read .keras weights, so this is only a missing install
         raise ModelError("h5py is not installed, so the weights can't be checked", "model") from None
-    raw = _read_bounded(zf, "model.weights.h5", MAX_UNCOMPRESSED_BYTES)
     total = 0
     problems: list[str] = []
 

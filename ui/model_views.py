@@ -16,7 +16,7 @@ import streamlit as st
 from cnn_core import model_file, model_maps, render
 
 from .figures import PLOTLY_CONFIG, map_figure
-from .model_source import P, LoadedModel
+from .model_source import LoadedModel, P
 from .stack_maps import legend_strip, range_text, scale_for
 
 THUMB_SIDE = 150

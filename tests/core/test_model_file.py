@@ -4,6 +4,8 @@ and nothing in them runs (Keras's loader is never reached, and a payload's marke
 from __future__ import annotations
 
 import base64
+import io
+import json
 import marshal
 import types
 import zipfile
@@ -263,3 +265,51 @@ def test_a_zipped_saved_model_is_refused(keras_never_loads):
 def test_the_caps_are_stated():
     text = " ".join(model_file.caps_text())
     assert f"{model_file.MAX_FILE_BYTES // 2**20} MB" in text and "Lambda" in text and "safe mode" in text
+
+
+def test_compiled_models_load_without_their_training_settings(tmp_path):
+    keras.utils.set_random_seed(4)
+    backbone = mb.sequential()
+    backbone.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    inp = keras.Input((12, 10, 3))
+    outer = keras.Model(inp, backbone(inp), name="outer")
+    outer.compile(optimizer="sgd", loss=keras.losses.MeanSquaredError())
+    for model, name in ((backbone, "compiled.keras"), (outer, "outer.keras")):
+        data = mb.save(model, tmp_path, name).read_bytes()
+        loaded, checked = model_file.load_model(data, name)
+        assert "Adam" not in json.dumps(checked.config) and "MeanSquaredError" not in json.dumps(checked.config)
+        x = np.random.default_rng(1).random((1, 12, 10, 3), dtype=np.float32)
+        np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_keras_reads_only_the_checked_entries(saved):
+    checked = model_file.check_model_bytes(saved["seq"].read_bytes())
+    with zipfile.ZipFile(io.BytesIO(checked.archive)) as z:
+        assert sorted(z.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+        assert json.loads(z.read("config.json")) == checked.config
+
+
+def test_weights_reachable_answers_quickly_offline(monkeypatch):
+    import socket
+    import time
+
+    from cnn_core import backbones
+
+    def hang(*a, **k):  # a DNS lookup or connection that never answers in time
+        time.sleep(5)
+        raise OSError("no route")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
+    t = time.monotonic()
+    assert backbones.weights_reachable(timeout=0.5) is False
+    assert time.monotonic() - t < 4  # bounded by the timeout, not by the hanging connection
+
+
+def test_backbone_wrappers_build_without_weights():
+    from cnn_core import backbones, model_maps
+
+    model = backbones.build_backbone("MobileNetV2", weights=None)
+    info = model_maps.describe(model)
+    assert info.input_shape == (224, 224, 3) and info.softmax and info.rescale == pytest.approx((1 / 127.5, -1.0))
+    assert model_maps.default_range(info) == "0-255"
+    assert any(x.path.startswith("mobilenetv2_1.00_224/") for x in info.image_layers)
