@@ -69,7 +69,11 @@ def input_panel(info: model_maps.ModelInfo, picture, prepared: model_maps.Prepar
     b = prepared.batch[0]
     lo, hi = float(b.min()), float(b.max())
     shown = np.clip((b - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(b)
-    right.image(render.input_rgb(shown), caption=f"What the model gets, {b.shape[0]}×{b.shape[1]}×{b.shape[2]}, values {lo:.3g} to {hi:.3g}", width="stretch")
+    rgb = render.input_rgb(shown)
+    f = 224 // max(rgb.shape[:2])
+    if f > 1:  # a small input, its pixels repeated so the browser doesn't blur them
+        rgb = np.repeat(np.repeat(rgb, f, axis=0), f, axis=1)
+    right.image(rgb, caption=f"What the model gets, {b.shape[0]}×{b.shape[1]}×{b.shape[2]}, values {lo:.3g} to {hi:.3g}", width="stretch")
     with notes:
         for n in prepared.notes:
             st.markdown(f"- {n}")
