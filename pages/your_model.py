@@ -22,6 +22,8 @@ picture = picture_picker(P, default_sample="chelsea")
 st.sidebar.subheader("Display")
 cmap = st.sidebar.selectbox("Colour map", COLORMAPS, key=f"{P}_cmap",
                             help="auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.")
+per_map = st.sidebar.radio("Colour scale", ["Per layer", "Per map"], key=f"{P}_scale", horizontal=True,
+                           help="Per map stretches each map over its own range: faint maps become visible.") == "Per map"
 
 if loaded is None:
     st.info("Choose a model in the sidebar: upload a `.keras` file saved with `model.save('name.keras')`.")
@@ -50,7 +52,7 @@ model_views.input_panel(info, picture, prepared)
 
 st.subheader("Feature maps")
 photo_key = f"{picture.key}-{value_range}"
-model_views.maps_browser(loaded, info, prepared, photo_key, value_range, cmap)
+model_views.maps_browser(loaded, info, prepared, photo_key, value_range, cmap, per_map)
 model_views.enlarge(loaded, info, prepared, photo_key, value_range, cmap)
 
 st.subheader("Output")

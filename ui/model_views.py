@@ -97,7 +97,7 @@ def _thumb(values: np.ndarray, scale: render.ColorScale) -> str:
 
 
 def maps_browser(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared,
-                 photo_key: str, value_range: str, cmap: str) -> None:
+                 photo_key: str, value_range: str, cmap: str, per_map: bool = False) -> None:
     """Page through the image-shaped layers; each layer is a band of its channel maps, itself paged."""
     batch = prepared.batch
     pages = model_maps.pages(info, batch.shape)
@@ -121,10 +121,10 @@ def maps_browser(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: mode
     maps = _page_maps(loaded.key, photo_key, value_range, index, loaded, batch, todo) if todo else {}
     for layer in page:
         with st.container(border=True, key=f"{P}_band_{layer.file_stem}"):
-            _band(layer, maps.get(layer.path), cmap, batch.shape)
+            _band(layer, maps.get(layer.path), cmap, batch.shape, per_map)
 
 
-def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch_shape: tuple) -> None:
+def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch_shape: tuple, per_map: bool) -> None:
     head, legend, pager = st.columns([4, 2, 3], vertical_alignment="center", gap="medium")
     nested = f" · inside {layer.path.rsplit('/', 1)[0]}" if "/" in layer.path else ""
     if maps is None:
@@ -138,7 +138,7 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
     scale = scale_for(lo, hi, cmap)
     with legend:
         st.image(legend_strip(scale.cmap), width="stretch")
-        st.caption(range_text(scale) + " (whole layer)")
+        st.caption("each map has its own range (under it)" if per_map else range_text(scale) + " (whole layer)")
     per_page = 2 * CHANNELS_PER_ROW
     start = 0
     if c > per_page:
@@ -155,8 +155,9 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
         cols = st.columns(CHANNELS_PER_ROW, gap="small")
         for slot, ch in enumerate(channels[row : row + CHANNELS_PER_ROW]):
             with cols[slot]:
-                st.image(_thumb(maps[:, :, ch], scale), width="stretch")
                 v = maps[:, :, ch]
+                own = scale_for(*render.finite_range(v), cmap) if per_map else scale
+                st.image(_thumb(v, own), width="stretch")
                 st.caption(f"{ch + 1} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
 

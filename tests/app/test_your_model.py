@@ -103,3 +103,11 @@ def test_imagenet_backbones_are_offered_when_online(monkeypatch, tmp_path):
     assert model_source.IMAGENET in at.radio[0].options
     assert "can't reach" not in _text(at)
     model_source._reachable.clear()
+
+
+def test_per_map_colour_scale(monkeypatch, demo, offline):
+    at = _run(monkeypatch, demo)
+    assert "(whole layer)" in _text(at)
+    at.radio(key="ym_scale").set_value("Per map").run()
+    assert not at.exception
+    assert "each map has its own range" in _text(at) and "(whole layer)" not in _text(at)
