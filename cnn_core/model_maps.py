@@ -13,6 +13,7 @@ A single layer whose maps would exceed ``MAX_LAYER_BYTES`` is listed but not com
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .errors import ModelError
 PAGE_LAYERS = 6
 PAGE_BYTES = 64 * 2**20
 MAX_LAYER_BYTES = 256 * 2**20
+MAX_TENSOR_VALUES = 64 * 2**20  # no tensor of a forward pass may hold more (256 MB of float32)
 MAX_FREE_SIDE = 512  # a model that takes any size gets the photo shrunk to this on its longer side
 VALUE_RANGES = {
     "0-1": "0 to 1 (pixel / 255)",
@@ -394,7 +396,7 @@ class MapComputer:
             raise ModelError("a layer asked for has no single output (it is used more than once)", "layer")
         if not tensors:
             return
-        values = self._fn(container, tensors)(x)
+        values = self._fn(container, tensors, x.shape)(x)
         if own:
             out[own] = np.asarray(values.pop(0)[0], dtype=np.float32)
         for (path, _), v in zip(leaves, values[: len(leaves)]):
@@ -402,25 +404,33 @@ class MapComputer:
         for (layer, sub), v in zip(nested, values[len(leaves):]):
             self._run(layer, np.asarray(v), sub, out)
 
-    def _fn(self, container, tensors: list):
+    def _fn(self, container, tensors: list, shape: tuple):
+        """A compiled function from ``container``'s input to ``tensors``, for inputs of ``shape``.
+
+        Before it first runs, every tensor of its graph is checked against ``MAX_TENSOR_VALUES`` from the
+        shapes TensorFlow infers: a Resizing or UpSampling layer that would blow up memory is refused, not run.
+        """
         import keras
         import tensorflow as tf
 
-        key = (id(container), tuple(id(t) for t in tensors))
+        key = (id(container), tuple(id(t) for t in tensors), tuple(shape))
         with self._lock:
             fn = self._fns.get(key)
             if fn is not None:
                 self._fns.move_to_end(key)
                 return fn
-            sub = keras.Model(container.inputs[0], tensors)
+        sub = keras.Model(container.inputs[0], tensors)
 
-            # A graph, not eager Keras: TensorFlow frees every intermediate tensor once it has been used.
-            @tf.function(reduce_retracing=True, jit_compile=False)
-            def fn(x, sub=sub):
-                return [tf.convert_to_tensor(t) for t in tf.nest.flatten(sub(x, training=False))]
+        # A graph, not eager Keras: TensorFlow frees every intermediate tensor once it has been used.
+        @tf.function(jit_compile=False)
+        def graph(x):
+            return [tf.convert_to_tensor(t) for t in tf.nest.flatten(sub(x, training=False))]
 
-            def call(x, fn=fn):
-                return [t.numpy() for t in fn(tf.constant(x))]
+        concrete = graph.get_concrete_function(tf.TensorSpec(shape, tf.float32))
+        _check_graph(concrete.graph)
+
+        def call(x):
+            return [t.numpy() for t in concrete(tf.constant(x))]
 
         with self._lock:
             self._fns[key] = call
@@ -430,8 +440,23 @@ class MapComputer:
 
     def final_output(self, batch: np.ndarray) -> np.ndarray:
         """The model's (first) output for the photo, without the batch axis, as float32."""
-        out = self._fn(self.model, [self.model.outputs[0]])(batch)[0]
+        out = self._fn(self.model, [self.model.outputs[0]], batch.shape)(batch)[0]
         return np.asarray(out[0], dtype=np.float32)
+
+
+def _check_graph(graph) -> None:
+    for op in graph.get_operations():
+        for t in op.outputs:
+            if t.shape.rank is not None and t.shape.is_fully_defined():
+                n = math.prod(t.shape.as_list())
+                if n > MAX_TENSOR_VALUES:
+                    where = op.name.split("/")
+                    layer = "/".join(where[1:-1]) or op.name
+                    raise ModelError(
+                        f"for this input, {layer} would make a tensor of {n:,} values ({4 * n / 2**30:.1f} GB), over "
+                        f"the limit of {MAX_TENSOR_VALUES:,}; nothing was run",
+                        "model",
+                    )
 
 
 def top_outputs(values: np.ndarray, k: int = 10) -> list[tuple[int, float]]:

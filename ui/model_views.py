@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core import model_file, model_maps, render
+from cnn_core.errors import CnnError
 
 from .figures import PLOTLY_CONFIG, map_figure
 from .model_source import LoadedModel, P
@@ -118,7 +119,11 @@ def maps_browser(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: mode
     index = st.session_state[key]
     page = pages[index]
     todo = tuple(x.path for x in page if not x.note and not model_maps.too_big(x, batch.shape))
-    maps = _page_maps(loaded.key, photo_key, value_range, index, loaded, batch, todo) if todo else {}
+    try:
+        maps = _page_maps(loaded.key, photo_key, value_range, index, loaded, batch, todo) if todo else {}
+    except CnnError as e:
+        st.error(f"This page can't be computed: {e.detail}.")
+        return
     for layer in page:
         with st.container(border=True, key=f"{P}_band_{layer.file_stem}"):
             _band(layer, maps.get(layer.path), cmap, batch.shape, per_map)
@@ -172,7 +177,10 @@ def enlarge(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_map
     page = [x for x in pages[index] if not x.note and not model_maps.too_big(x, batch.shape)]
     if not page:
         return
-    maps = _page_maps(loaded.key, photo_key, value_range, index, loaded, batch, tuple(x.path for x in page))
+    try:
+        maps = _page_maps(loaded.key, photo_key, value_range, index, loaded, batch, tuple(x.path for x in page))
+    except CnnError:
+        return  # the page above already says why
     with st.expander("Enlarge one map, with the value under the pointer"):
         a, b = st.columns(2)
         path = a.selectbox("Layer", [x.path for x in page], key=f"{P}_zoom_layer")
@@ -185,7 +193,11 @@ def enlarge(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_map
 
 def output_panel(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared, photo_key: str) -> None:
     """The final output: probabilities when it comes out of a softmax, plain values otherwise."""
-    out = _final(loaded.key, photo_key, loaded, prepared.batch)
+    try:
+        out = _final(loaded.key, photo_key, loaded, prepared.batch)
+    except CnnError as e:
+        st.error(f"The output can't be computed: {e.detail}.")
+        return
     top = model_maps.top_outputs(out, 10)
     names = loaded.class_names
     label = (lambda i: f"{i}: {names[i]}") if names and len(names) == out.size else (lambda i: f"class {i}")

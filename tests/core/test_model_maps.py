@@ -208,3 +208,24 @@ def test_cli_refuses_a_hostile_model_with_one_line(tmp_path, capsys):
     assert rc != 0
     assert len(err) == 1 and err[0].startswith("error: ") and "outside Keras" in err[0]
     assert not marker.exists() and not out.exists()
+
+
+def test_a_layer_that_would_blow_up_memory_is_refused_before_running(tmp_path):
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([
+        keras.Input((None, None, 3)),
+        keras.layers.Conv2D(2, 3, padding="same", name="c"),
+        keras.layers.UpSampling2D(64, name="up"),
+        keras.layers.Conv2D(8, 1, name="after"),
+    ])
+    loaded, _ = _load(model, tmp_path)
+    info = model_maps.describe(loaded)
+    small = model_maps.prepare_photo(_photo(8, 8), info)
+    computer = model_maps.MapComputer(loaded)
+    assert computer.compute(small.batch, ["after"])["after"].shape == (512, 512, 8)  # 2M values: fine
+    big = model_maps.prepare_photo(_photo(300, 400), info)
+    assert computer.compute(big.batch, ["c"])["c"].shape == (300, 400, 2)  # layers before the blow-up still run
+    with pytest.raises(ModelError, match=r"up.* would make a tensor of 983,040,000 values .*nothing was run"):
+        computer.compute(big.batch, ["after"])
+    with pytest.raises(ModelError, match="would make a tensor"):
+        computer.final_output(big.batch)
