@@ -30,6 +30,7 @@ import zipfile
 from dataclasses import dataclass
 
 from .errors import ModelError
+from .model_maps import MAX_TENSOR_VALUES
 
 # --------------------------------------------------------------------------- the caps (the page states them)
 
@@ -122,6 +123,7 @@ def caps_text() -> list[str]:
         f"at most {MAX_WEIGHT_VALUES / 1e6:.0f} million weights, as declared by the architecture and by the weights file",
         f"one image input, height and width up to {MAX_SIDE} (or free), 1 to {MAX_INPUT_CHANNELS} channels",
         "loaded with Keras's safe mode on and without compiling",
+        f"before a forward pass runs, no tensor in it may hold more than {MAX_TENSOR_VALUES / 1e6:.0f} million values",
     ]
 
 

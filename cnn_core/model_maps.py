@@ -25,7 +25,7 @@ from .errors import ModelError
 PAGE_LAYERS = 6
 PAGE_BYTES = 64 * 2**20
 MAX_LAYER_BYTES = 256 * 2**20
-MAX_TENSOR_VALUES = 64 * 2**20  # no tensor of a forward pass may hold more (256 MB of float32)
+MAX_TENSOR_VALUES = 64_000_000  # no tensor of a forward pass may hold more (256 MB of float32)
 MAX_FREE_SIDE = 512  # a model that takes any size gets the photo shrunk to this on its longer side
 VALUE_RANGES = {
     "0-1": "0 to 1 (pixel / 255)",
@@ -446,6 +446,8 @@ class MapComputer:
 
 def _check_graph(graph) -> None:
     for op in graph.get_operations():
+        if op.type in ("ReadVariableOp", "VarHandleOp", "Const"):  # the weights, already counted on loading
+            continue
         for t in op.outputs:
             if t.shape.rank is not None and t.shape.is_fully_defined():
                 n = math.prod(t.shape.as_list())

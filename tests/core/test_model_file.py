@@ -313,3 +313,7 @@ def test_backbone_wrappers_build_without_weights():
     assert info.input_shape == (224, 224, 3) and info.softmax and info.rescale == pytest.approx((1 / 127.5, -1.0))
     assert model_maps.default_range(info) == "0-255"
     assert any(x.path.startswith("mobilenetv2_1.00_224/") for x in info.image_layers)
+    pixels = np.random.default_rng(2).uniform(0, 255, (1, 224, 224, 3)).astype("float32")
+    ours = model.get_layer("to_minus1_1")(pixels).numpy()
+    want = keras.applications.mobilenet_v2.preprocess_input(pixels.copy())
+    np.testing.assert_allclose(ours, want, atol=1e-6)
