@@ -111,3 +111,25 @@ def test_per_map_colour_scale(monkeypatch, demo, offline):
     at.radio(key="ym_scale").set_value("Per map").run()
     assert not at.exception
     assert "each map has its own range" in _text(at) and "(whole layer)" not in _text(at)
+
+
+def test_an_imagenet_backbone_runs_when_its_weights_can_be_had(monkeypatch, tmp_path):
+    # No download here: the same wrapper with random weights stands in for the ImageNet one.
+    build = backbones.build_backbone
+    monkeypatch.setattr(backbones, "weights_reachable", lambda timeout=1.5: True)
+    monkeypatch.setattr(backbones, "build_backbone", lambda name: build(name, weights=None))
+    monkeypatch.setattr(backbones, "class_names", lambda: [f"thing {i}" for i in range(1000)])
+    model_source._reachable.clear()
+    model_source._backbone.clear()
+    monkeypatch.setattr(model_source, "DEMO_PATH", tmp_path / "missing.keras")
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    at.radio(key="ym_model_source").set_value(model_source.IMAGENET).run()
+    assert not at.exception, at.exception
+    text = _text(at)
+    assert "**to_minus1_1**" in text and "224×224" in text
+    rng = next(r for r in at.radio if r.label == "Pixel values fed to the model")
+    assert rng.value == "0-255" and rng.disabled  # the wrapper scales pixels itself
+    assert at.dataframe[-1].value["Output"].str.contains("thing").all()
+    model_source._reachable.clear()
+    model_source._backbone.clear()
