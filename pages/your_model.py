@@ -14,10 +14,10 @@ st.markdown(
     "Upload a CNN saved with `model.save('name.keras')` and see what every layer makes of a photo: each layer "
     "whose output is image-shaped (height × width × channels), layers inside nested models included."
 )
-model_views.caps()
 
 # --- sidebar: the model, the photo, the display ------------------------------------------------------
 loaded = model_picker()
+model_views.caps(expanded=loaded is None)
 picture = picture_picker(P, default_sample="chelsea")
 st.sidebar.subheader("Display")
 cmap = st.sidebar.selectbox("Colour map", COLORMAPS, key=f"{P}_cmap",

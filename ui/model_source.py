@@ -89,7 +89,8 @@ def model_picker() -> LoadedModel | None:
     online = _reachable()
     if online:
         choices.append(IMAGENET)
-    source = st.sidebar.radio("Model source", choices, key=f"{P}_model_source", label_visibility="collapsed")
+    source = (st.sidebar.radio("Model source", choices, key=f"{P}_model_source", label_visibility="collapsed")
+              if len(choices) > 1 else choices[0])
     if not online:
         st.sidebar.caption(
             f"ImageNet backbones ({', '.join(backbones.BACKBONES)}) are offered where their weights can be "

@@ -25,9 +25,9 @@ CHANNELS_PER_ROW = 8
 PAGE_CACHE_ENTRIES = 3  # pages of maps kept for the whole server: at most 3 × PAGE_BYTES
 
 
-def caps() -> None:
+def caps(expanded: bool = False) -> None:
     """What files are accepted, and why, in one expander."""
-    with st.expander("Which model files are accepted, and why"):
+    with st.expander("Which model files are accepted, and why", expanded=expanded):
         st.markdown(
             "A model file can carry code. Keras has had a string of bugs in which opening one ran it or "
             "exhausted memory, so every file is checked **before** Keras sees it:\n"
