@@ -52,13 +52,17 @@ def test_upload_a_model_and_see_its_maps(tmp_path):
         wait_idle(page)
         bands = page.locator(BANDS)
         first = bands.first.inner_text()
-        assert "×" in first
+        assert "×" in first, first
         # Each band shows its maps as pictures: the colour legend plus at least one channel.
-        assert bands.nth(1).locator("img").count() >= 2
+        page.wait_for_function(
+            f'[...document.querySelectorAll("{BANDS}")].every(b => b.querySelectorAll("img").length >= 2)',
+            timeout=30_000,
+        )
         page.wait_for_function(
             f'[...document.querySelectorAll("{BANDS} img")].every(i => i.complete && i.naturalWidth > 0)',
             timeout=30_000,
         )
-        assert page.locator("[data-testid=stException]").count() == 0
-        assert page.locator("[data-testid=stAlertContentError]").count() == 0
+        assert page.locator("[data-testid=stException]").count() == 0, page.locator("[data-testid=stException]").all_inner_texts()
+        errors = page.locator("[data-testid=stAlertContentError]").all_inner_texts()
+        assert not errors, errors
         page.screenshot(path=str(SHOT_DIR / "your_model.png") if SHOT_DIR else str(tmp_path / "shot.png"), full_page=True)
