@@ -56,6 +56,7 @@ def test_the_demo_model_shows_its_summary_maps_and_output(monkeypatch, demo, off
         assert f"**{layer.path}**" in text
         assert "×".join(map(str, layer.shape)) in text
     assert ("softmax" in text) == info.softmax
+    assert len(at.get("plotly_chart")) == 1  # the enlarged map, with hover values
     assert "can't reach storage.googleapis.com" in text  # the one line about ImageNet backbones
     assert any(n in text for n in ("resized", "keeps its", "shrunk"))
 
