@@ -8,5 +8,6 @@ pages = [
     st.Page("views/playground.py", title="Playground", icon=":material/tune:", default=True),
     st.Page("views/layer_stack.py", title="Layer stack", icon=":material/layers:", url_path="layer_stack"),
     st.Page("views/trained_network.py", title="Trained network", icon=":material/neurology:", url_path="trained_network"),
+    st.Page("views/your_model.py", title="Your model", icon=":material/upload_file:", url_path="your_model"),
 ]
 st.navigation(pages).run()

@@ -17,6 +17,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import model_cli
 from .errors import CnnError
 
 USAGE_ERROR = 2
@@ -36,9 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     add_explain_parser(sub)
+    model_cli.register(sub)
     args = parser.parse_args(argv)
     try:
-        return args.handler(args) if hasattr(args, "handler") else _run(args)
+        return getattr(args, "handler", _run)(args)
     except CnnError as e:
         _error(str(e))
         return 1

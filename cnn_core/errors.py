@@ -23,3 +23,7 @@ class SpecError(CnnError):
 
 class ImageError(CnnError):
     """The uploaded or given image cannot be used."""
+
+
+class ModelError(CnnError):
+    """A model file was refused, or a loaded model can't be shown (one input, image-shaped, ...)."""

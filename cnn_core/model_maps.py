@@ -1,0 +1,484 @@
+"""The feature maps of a loaded Keras model: which layers have them, the photo prepared to fit, and the maps
+computed a page at a time.
+
+A layer has feature maps when its output is image-shaped, (height, width, channels). Layers inside nested
+models (a backbone wrapped in a functional model) are found too and named by their path, ``backbone/conv1``.
+
+Memory: the maps of a whole deep model never exist at once. ``pages`` splits the image-shaped layers into
+pages of at most ``PAGE_LAYERS`` layers and ``PAGE_BYTES`` of float32 maps; ``compute_maps`` runs one page
+through a compiled TensorFlow graph, which frees each intermediate result as soon as it has been used, so
+the peak is the page's maps plus the few activations alive at one point of the network, plus the model.
+A single layer whose maps would exceed ``MAX_LAYER_BYTES`` is listed but not computed.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+
+PAGE_LAYERS = 6
+PAGE_BYTES = 64 * 2**20
+MAX_LAYER_BYTES = 256 * 2**20
+MAX_TENSOR_VALUES = 64_000_000  # no tensor of a forward pass may hold more (256 MB of float32)
+MAX_FREE_SIDE = 512  # a model that takes any size gets the photo shrunk to this on its longer side
+VALUE_RANGES = {
+    "0-1": "0 to 1 (pixel / 255)",
+    "0-255": "0 to 255 (raw pixels)",
+    "-1-1": "−1 to 1 (pixel / 127.5 − 1)",
+}
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer of the model, nested ones included.
+
+    Attributes:
+        path: names from the outer model inwards, joined by "/", e.g. "backbone/block1_conv1".
+        cls: the layer's class name, e.g. "Conv2D".
+        shape: its output shape without the batch axis; None for a free size, e.g. (None, None, 32).
+        params: its number of weights (a nested model counts all of its layers').
+        depth: 0 for a layer of the model itself, 1 inside a nested model, ...
+        image: whether the output is image-shaped, (height, width, channels).
+        note: why an image-shaped layer's maps can't be shown, or "".
+    """
+
+    path: str
+    cls: str
+    shape: tuple
+    params: int
+    depth: int
+    image: bool
+    note: str = ""
+
+    @property
+    def file_stem(self) -> str:
+        """The path as a file-name part: "backbone/conv1" -> "backbone__conv1"."""
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in self.path.replace("/", "__"))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the page and the command line show about a model.
+
+    Attributes:
+        name: the model's name.
+        input_shape: (height, width, channels), None where the size is free.
+        input_dtype: the dtype the model's input expects.
+        layers: every layer in order, nested layers after the model that holds them.
+        rescale: (scale, offset) of a Rescaling layer the model starts with, else None.
+        softmax: whether the final output comes out of a softmax.
+        output_shape: the final output's shape without the batch axis.
+        params: all weights.
+    """
+
+    name: str
+    input_shape: tuple
+    input_dtype: str
+    layers: tuple[LayerInfo, ...]
+    rescale: tuple[float, float] | None
+    softmax: bool
+    output_shape: tuple
+    params: int
+
+    @property
+    def image_layers(self) -> tuple[LayerInfo, ...]:
+        return tuple(x for x in self.layers if x.image)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The photo as the model receives it.
+
+    Attributes:
+        batch: float32 (1, height, width, channels).
+        notes: how the photo was changed to fit and why, one sentence each.
+    """
+
+    batch: np.ndarray
+    notes: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- describing a model
+
+
+def _is_model(layer) -> bool:
+    import keras
+
+    return isinstance(layer, keras.Model)
+
+
+def _output_tensor(layer):
+    try:
+        out = layer.output
+    except (AttributeError, ValueError):  # a layer used more than once has no single output
+        return None
+    return out if hasattr(out, "shape") else None
+
+
+def _call_input(model):
+    """The tensor a nested model is called on in the graph that holds it; None unless it is called exactly once.
+
+    (A loaded functional model's ``.input`` is its own graph's input, so the call's node is read instead.)
+    """
+    nodes = getattr(model, "_inbound_nodes", [])
+    if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
+        return None
+    return nodes[0].input_tensors[0]
+
+
+def _shape(t) -> tuple:
+    return tuple(None if d is None else int(d) for d in t.shape[1:])
+
+
+def _walk(model, prefix: str, depth: int, out: list) -> None:
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        path = prefix + layer.name
+        t = _output_tensor(layer)
+        shape = _shape(t) if t is not None else ()
+        image = len(shape) == 3
+        note = "" if t is not None else "used more than once in the model, so it has no single output to show"
+        out.append(LayerInfo(path, type(layer).__name__, shape, int(layer.count_params()), depth, image, note))
+        if _is_model(layer):
+            if _call_input(layer) is None:
+                out.append(LayerInfo(path + "/…", "", (), 0, depth + 1, False, "called more than once: not expanded"))
+                continue
+            _walk(layer, path + "/", depth + 1, out)
+
+
+def _last_activation(model) -> str:
+    """The name of the activation that produces the model's output, following nested models."""
+    layer = model.layers[-1] if model.layers else None
+    while layer is not None and _is_model(layer):
+        layer = layer.layers[-1] if layer.layers else None
+    if layer is None:
+        return ""
+    name = type(layer).__name__
+    if name == "Softmax":
+        return "softmax"
+    act = getattr(layer, "activation", None)
+    return getattr(act, "__name__", "") if act is not None else ""
+
+
+def _leading_rescale(model) -> tuple[float, float] | None:
+    """The first Rescaling layer's (scale, offset) if only shape-keeping layers come before it."""
+    for layer in model.layers:
+        name = type(layer).__name__
+        if name == "InputLayer":
+            continue
+        if name == "Rescaling":
+            scale, offset = layer.scale, layer.offset
+            if np.ndim(scale) == 0 and np.ndim(offset) == 0:
+                return float(scale), float(offset)
+            return None
+        if _is_model(layer):
+            return _leading_rescale(layer)
+        if name not in ("Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
+                        "RandomContrast", "RandomBrightness", "RandomCrop", "Sequential"):
+            return None
+    return None
+
+
+def describe(model) -> ModelInfo:
+    """Every layer of a loaded model with its output shape, and what its input expects.
+
+    Raises:
+        ModelError: unless the model has exactly one input of shape (height, width, channels).
+    """
+    if len(model.inputs) != 1:
+        raise ModelError(f"the model has {len(model.inputs)} inputs; only models with one image input can be shown", "model")
+    inp = model.inputs[0]
+    shape = _shape(inp)
+    if len(shape) != 3 or shape[2] is None:
+        raise ModelError(f"the model's input has shape {shape}; an image model takes (height, width, channels)", "model")
+    layers: list[LayerInfo] = []
+    _walk(model, "", 0, layers)
+    outs = model.outputs
+    out_shape = _shape(outs[0]) if outs else ()
+    return ModelInfo(
+        name=model.name,
+        input_shape=shape,
+        input_dtype=str(getattr(inp, "dtype", "float32")),
+        layers=tuple(layers),
+        rescale=_leading_rescale(model),
+        softmax=_last_activation(model) == "softmax",
+        output_shape=out_shape,
+        params=int(model.count_params()),
+    )
+
+
+# --------------------------------------------------------------------------- the photo
+
+
+def default_range(info: ModelInfo) -> str:
+    """The value range to feed: raw pixels when the model rescales them itself, else 0 to 1."""
+    if info.rescale and any(abs(info.rescale[0] * d - 1) < 1e-3 for d in (255.0, 127.5)):
+        return "0-255"
+    return "0-1"
+
+
+def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = None) -> Prepared:
+    """Fit a photo to the model's input: channels, size and value range, each change explained.
+
+    Args:
+        image: uint8 (height, width) or (height, width, 1|3|4).
+        info: the model's description.
+        value_range: a key of ``VALUE_RANGES``; None picks ``default_range(info)``.
+
+    Returns:
+        The batch of one float32 (1, height, width, channels) and the notes.
+
+    Raises:
+        ModelError: when the model's channels can't be made from a photo.
+    """
+    from . import ops
+    from .pipeline import check_image_array
+
+    image = check_image_array(image)
+    value_range = value_range or default_range(info)
+    if value_range not in VALUE_RANGES:
+        raise ModelError(f"{value_range!r} is not a value range; use one of {', '.join(VALUE_RANGES)}", "value_range")
+    h_in, w_in, c_in = info.input_shape
+    x = image.astype(np.float32)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    if x.shape[2] == 4:
+        x = x[:, :, :3]
+    notes: list[str] = []
+    have = x.shape[2]
+    if c_in == 1 and have == 3:
+        x = ops.rgb_to_grayscale(x)
+        notes.append("The model takes 1 channel (grayscale); the colour photo was converted to grayscale.")
+    elif c_in == 3 and have == 1:
+        x = np.repeat(x, 3, axis=2)
+        notes.append("The model takes 3 channels (RGB); the grayscale photo's one channel was copied into all three.")
+    elif c_in not in (1, 3):
+        raise ModelError(
+            f"the model takes {c_in} channels, but a photo has 1 (grayscale) or 3 (RGB), so no photo can fill its input",
+            "model",
+        )
+    h, w = x.shape[:2]
+    if h_in is not None and w_in is not None:
+        target = (h_in, w_in)
+        if target != (h, w):
+            notes.append(f"The model takes a fixed {h_in}×{w_in} input; the {h}×{w} photo was resized to it (bilinear, "
+                         "aspect ratio not kept).")
+    else:
+        side = max(h, w)
+        f = min(1.0, MAX_FREE_SIDE / side)
+        th = h_in if h_in is not None else max(1, round(h * f))
+        tw = w_in if w_in is not None else max(1, round(w * f))
+        target = (th, tw)
+        if target != (h, w):
+            notes.append(f"The model takes any size; the {h}×{w} photo was shrunk to {th}×{tw} "
+                         f"(at most {MAX_FREE_SIDE} pixels on the longer side, to bound memory).")
+        else:
+            notes.append(f"The model takes any size, so the photo keeps its {h}×{w} pixels.")
+    if target != (h, w):
+        x = ops.resize_bilinear(x, target)
+    if value_range == "0-1":
+        x = x / np.float32(255.0)
+    elif value_range == "-1-1":
+        x = x / np.float32(127.5) - np.float32(1.0)
+    if info.rescale and value_range == "0-255":
+        notes.append(f"The model rescales pixels itself (its Rescaling layer multiplies by {info.rescale[0]:.4g} and adds "
+                     f"{info.rescale[1]:.4g}), so it gets raw pixels from 0 to 255.")
+    elif info.rescale:
+        notes.append(f"The model has a Rescaling layer (×{info.rescale[0]:.4g}), yet the pixels were set to "
+                     f"{VALUE_RANGES[value_range]}: they are scaled twice.")
+    elif value_range == "0-1":
+        notes.append("The model doesn't rescale pixels itself; they were scaled to 0 to 1. If it was trained on raw "
+                     "0–255 pixels or on −1 to 1, pick that range instead.")
+    else:
+        notes.append(f"Pixels were scaled to {VALUE_RANGES[value_range]}, as chosen.")
+    batch = np.ascontiguousarray(x[None], dtype=np.float32)
+    return Prepared(batch, tuple(notes))
+
+
+# --------------------------------------------------------------------------- paging
+
+
+def map_bytes(layer: LayerInfo, batch_shape: tuple) -> int:
+    """float32 bytes of a layer's maps for this input (a free size counts as the input's size)."""
+    h = layer.shape[0] if layer.shape[0] is not None else batch_shape[1]
+    w = layer.shape[1] if layer.shape[1] is not None else batch_shape[2]
+    c = layer.shape[2] if layer.shape[2] is not None else batch_shape[3]
+    return 4 * h * w * c
+
+
+def pages(info: ModelInfo, batch_shape: tuple, max_layers: int = PAGE_LAYERS, max_bytes: int = PAGE_BYTES) -> list[list[LayerInfo]]:
+    """The image-shaped layers in order, split into pages of at most ``max_layers`` and ``max_bytes`` of maps.
+
+    A layer bigger than ``max_bytes`` on its own gets a page to itself.
+    """
+    out: list[list[LayerInfo]] = []
+    cur: list[LayerInfo] = []
+    size = 0
+    for layer in info.image_layers:
+        b = map_bytes(layer, batch_shape)
+        if cur and (len(cur) >= max_layers or size + b > max_bytes):
+            out.append(cur)
+            cur, size = [], 0
+        cur.append(layer)
+        size += b
+    if cur:
+        out.append(cur)
+    return out
+
+
+# --------------------------------------------------------------------------- computing
+
+
+class MapComputer:
+    """Computes the maps of chosen layers of one model, through small compiled sub-models kept in an LRU."""
+
+    def __init__(self, model, max_functions: int = 8) -> None:
+        self.model = model
+        self._fns: OrderedDict = OrderedDict()
+        self._max = max_functions
+        self._lock = threading.Lock()
+
+    def compute(self, batch: np.ndarray, paths: list[str]) -> dict[str, np.ndarray]:
+        """The maps of the layers at ``paths`` for one prepared photo.
+
+        Args:
+            batch: float32 (1, height, width, channels), from ``prepare_photo``.
+            paths: layer paths from ``describe``, e.g. ["conv1", "backbone/block1_conv1"].
+
+        Returns:
+            {path: float32 (height, width, channels)} for every path asked for.
+        """
+        tree: dict = {}
+        for p in paths:
+            node = tree
+            parts = p.split("/")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node.setdefault(parts[-1], {})[""] = p
+        out: dict[str, np.ndarray] = {}
+        self._run(self.model, batch, tree, out)
+        missing = [p for p in paths if p not in out]
+        if missing:
+            raise ModelError(f"no layer at {missing[0]!r}", "layer")
+        return out
+
+    def _run(self, container, x: np.ndarray, tree: dict, out: dict) -> None:
+        """Maps inside ``container`` (the model or a nested model) for its input value ``x``.
+
+        ``tree`` maps layer names to sub-trees; the key "" holds the path whose maps are the container's
+        own output. A nested model's layers are reached by computing the nested model's input here and
+        recursing: its layers' outputs belong to its own graph, not to the outer one.
+        """
+        own, leaves, nested = tree.get(""), [], []
+        for name, sub in tree.items():
+            if not name:
+                continue
+            try:
+                layer = container.get_layer(name)
+            except ValueError:
+                continue
+            if _is_model(layer):
+                nested.append((layer, sub))
+            elif "" in sub:
+                leaves.append((sub[""], layer))
+        tensors = ([container.outputs[0]] if own else []) + [_output_tensor(layer) for _, layer in leaves]
+        tensors += [_call_input(layer) for layer, _ in nested]
+        if any(t is None for t in tensors):
+            raise ModelError("a layer asked for has no single output (it is used more than once)", "layer")
+        if not tensors:
+            return
+        values = self._fn(container, tensors, x.shape)(x)
+        if own:
+            out[own] = np.asarray(values.pop(0)[0], dtype=np.float32)
+        for (path, _), v in zip(leaves, values[: len(leaves)]):
+            out[path] = np.asarray(v[0], dtype=np.float32)
+        for (layer, sub), v in zip(nested, values[len(leaves):]):
+            self._run(layer, np.asarray(v), sub, out)
+
+    def _fn(self, container, tensors: list, shape: tuple):
+        """A compiled function from ``container``'s input to ``tensors``, for inputs of ``shape``.
+
+        Before it first runs, every tensor of its graph is checked against ``MAX_TENSOR_VALUES`` from the
+        shapes TensorFlow infers: a Resizing or UpSampling layer that would blow up memory is refused, not run.
+        """
+        import keras
+        import tensorflow as tf
+
+        key = (id(container), tuple(id(t) for t in tensors), tuple(shape))
+        with self._lock:
+            fn = self._fns.get(key)
+            if fn is not None:
+                self._fns.move_to_end(key)
+                return fn
+        sub = keras.Model(container.inputs[0], tensors)
+
+        # A graph, not eager Keras: TensorFlow frees every intermediate tensor once it has been used.
+        @tf.function(jit_compile=False)
+        def graph(x):
+            return [tf.convert_to_tensor(t) for t in tf.nest.flatten(sub(x, training=False))]
+
+        concrete = graph.get_concrete_function(tf.TensorSpec(shape, tf.float32))
+        _check_graph(concrete.graph)
+
+        def call(x):
+            return [t.numpy() for t in concrete(tf.constant(x))]
+
+        with self._lock:
+            self._fns[key] = call
+            while len(self._fns) > self._max:
+                self._fns.popitem(last=False)
+        return call
+
+    def final_output(self, batch: np.ndarray) -> np.ndarray:
+        """The model's (first) output for the photo, without the batch axis, as float32."""
+        out = self._fn(self.model, [self.model.outputs[0]], batch.shape)(batch)[0]
+        return np.asarray(out[0], dtype=np.float32)
+
+
+def _check_graph(graph) -> None:
+    for op in graph.get_operations():
+        if op.type in ("ReadVariableOp", "VarHandleOp", "Const"):  # the weights, already counted on loading
+            continue
+        for t in op.outputs:
+            if t.shape.rank is not None and t.shape.is_fully_defined():
+                n = math.prod(t.shape.as_list())
+                if n > MAX_TENSOR_VALUES:
+                    where = op.name.split("/")
+                    layer = "/".join(where[1:-1]) or op.name
+                    raise ModelError(
+                        f"for this input, {layer} would make a tensor of {n:,} values ({4 * n / 2**30:.1f} GB), over "
+                        f"the limit of {MAX_TENSOR_VALUES:,}; nothing was run",
+                        "model",
+                    )
+
+
+def top_outputs(values: np.ndarray, k: int = 10) -> list[tuple[int, float]]:
+    """The ``k`` largest entries of a flat output as (index, value), largest first."""
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    k = min(k, flat.size)
+    idx = np.argsort(-flat, kind="stable")[:k]
+    return [(int(i), float(flat[i])) for i in idx]
+
+
+def total_map_bytes(info: ModelInfo, batch_shape: tuple) -> int:
+    """float32 bytes of every image-shaped layer's maps together (what paging avoids holding)."""
+    return sum(map_bytes(x, batch_shape) for x in info.image_layers)
+
+
+def too_big(layer: LayerInfo, batch_shape: tuple) -> bool:
+    return map_bytes(layer, batch_shape) > MAX_LAYER_BYTES
+
+
+__all__ = [
+    "LayerInfo", "MapComputer", "ModelInfo", "PAGE_BYTES", "PAGE_LAYERS", "Prepared", "VALUE_RANGES",
+    "default_range", "describe", "map_bytes", "pages", "prepare_photo", "top_outputs", "total_map_bytes",
+]

@@ -1,0 +1,114 @@
+"""Choosing the model for the "Your model" page: the bundled demo, an upload, or an ImageNet backbone.
+
+Every model is loaded once per server process and shared, keyed by the file's content hash. Uploaded files
+go through ``cnn_core.model_file`` (checked, then loaded in Keras's safe mode); a refusal is shown as one
+sentence and remembered for that upload so it isn't checked again on every rerun.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from cnn_core import backbones, model_file, model_maps
+from cnn_core.errors import ModelError
+
+P = "ym"  # widget-key prefix of the page
+DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"
+DEMO, UPLOAD, IMAGENET = "Demo: Tiny VGG", "Upload a .keras file", "ImageNet backbone"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A loaded model and what the page needs from it."""
+
+    key: str  # content hash, the cache key of everything computed from it
+    label: str
+    info: model_maps.ModelInfo
+    computer: model_maps.MapComputer
+    value_range: str | None = None  # a range the model requires (ImageNet backbones), else None
+    class_names: tuple[str, ...] | None = None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Checking and loading the model…")
+def _load(digest: str, name: str, _data: bytes, label: str = "") -> LoadedModel:
+    model, _ = model_file.load_model(_data, name)
+    return LoadedModel(digest, label or name, model_maps.describe(model), model_maps.MapComputer(model))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _reachable() -> bool:
+    return backbones.weights_reachable()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Downloading the ImageNet weights…")
+def _backbone(name: str) -> LoadedModel:
+    model = backbones.build_backbone(name)
+    names = backbones.class_names()
+    return LoadedModel(f"imagenet-{name}", name, model_maps.describe(model), model_maps.MapComputer(model),
+                       "0-255", tuple(names) if names else None)
+
+
+def _upload() -> LoadedModel | None:
+    up = st.sidebar.file_uploader(
+        f"Your model (.keras, up to {model_file.MAX_FILE_BYTES // 2**20} MB)",
+        # No type= filter: a wrong file gets our one-sentence reason instead of Streamlit's generic refusal.
+        key=f"{P}_model_upload",
+        help="Save it with model.save('name.keras'). It is checked before Keras opens it; see the limits below.",
+    )
+    if up is None:
+        return None
+    memo = st.session_state.get(f"{P}_model_memo")
+    if memo and memo[0] == up.file_id:
+        if isinstance(memo[1], str):
+            st.error(f"{up.name} was refused: {memo[1]}.")
+            return None
+        return memo[1]
+    data = up.getvalue()
+    try:
+        loaded = _load(_digest(data), up.name, data)
+    except ModelError as e:
+        st.session_state[f"{P}_model_memo"] = (up.file_id, e.detail)
+        st.error(f"{up.name} was refused: {e.detail}.")
+        return None
+    st.session_state[f"{P}_model_memo"] = (up.file_id, loaded)
+    return loaded
+
+
+def model_picker() -> LoadedModel | None:
+    """Sidebar controls to pick the model; shows refusals itself and returns None when there is no model."""
+    st.sidebar.subheader("Model")
+    choices = ([DEMO] if DEMO_PATH.exists() else []) + [UPLOAD]
+    online = _reachable()
+    if online:
+        choices.append(IMAGENET)
+    source = (st.sidebar.radio("Model source", choices, key=f"{P}_model_source", label_visibility="collapsed")
+              if len(choices) > 1 else choices[0])
+    if not online:
+        st.sidebar.caption(
+            f"ImageNet backbones ({', '.join(backbones.BACKBONES)}) are offered where their weights can be "
+            f"downloaded; this server can't reach {backbones.WEIGHTS_HOST}."
+        )
+    if source == DEMO:
+        data = DEMO_PATH.read_bytes()
+        try:
+            return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)")
+        except ModelError as e:
+            st.error(f"The bundled demo model can't be loaded: {e.detail}.")
+            return None
+    if source == IMAGENET:
+        name = st.sidebar.selectbox("Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get,
+                                    key=f"{P}_backbone")
+        try:
+            return _backbone(name)
+        except Exception as e:  # a failed download: say so, the rest of the page still works
+            st.error(f"The {name} weights could not be downloaded ({type(e).__name__}). Upload a model instead.")
+            return None
+    return _upload()

@@ -1,0 +1,59 @@
+"""Your model: upload a .keras CNN and page through every feature map it makes of a photo."""
+
+import streamlit as st
+
+from cnn_core import model_maps
+from cnn_core.errors import CnnError
+from cnn_core.render import COLORMAPS
+from ui import model_views
+from ui.inputs import picture_picker
+from ui.model_source import P, model_picker
+
+st.title("Your model")
+st.markdown(
+    "Upload a CNN saved with `model.save('name.keras')` and see what every layer makes of a photo: each layer "
+    "whose output is image-shaped (height × width × channels), layers inside nested models included."
+)
+
+# --- sidebar: the model, the photo, the display ------------------------------------------------------
+loaded = model_picker()
+model_views.caps(expanded=loaded is None)
+picture = picture_picker(P, default_sample="chelsea")
+st.sidebar.subheader("Display")
+cmap = st.sidebar.selectbox("Colour map", COLORMAPS, key=f"{P}_cmap",
+                            help="auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.")
+per_map = st.sidebar.radio("Colour scale", ["Per layer", "Per map"], key=f"{P}_scale", horizontal=True,
+                           help="Per map stretches each map over its own range: faint maps become visible.") == "Per map"
+
+if loaded is None:
+    st.info("Choose a model in the sidebar: upload a `.keras` file saved with `model.save('name.keras')`.")
+    st.stop()
+info = loaded.info
+
+st.subheader(f"Model: {loaded.label}")
+model_views.summary(info)
+
+st.subheader("Your photo, fitted to the model")
+if picture is None:
+    st.info("The uploaded photo can't be used; the sidebar says why. Upload another or pick a sample.")
+    st.stop()
+default = loaded.value_range or model_maps.default_range(info)
+ranges = list(model_maps.VALUE_RANGES)
+value_range = st.radio("Pixel values fed to the model", ranges, index=ranges.index(default), horizontal=True,
+                       format_func=model_maps.VALUE_RANGES.get, key=f"{P}_range_{loaded.key}",
+                       disabled=loaded.value_range is not None,
+                       help="Use the range the model was trained on. The default follows its first Rescaling layer.")
+try:
+    prepared = model_maps.prepare_photo(picture.array, info, value_range)
+except CnnError as e:
+    st.error(f"This photo can't be fed to the model: {e.detail}.")
+    st.stop()
+model_views.input_panel(info, picture, prepared)
+
+st.subheader("Feature maps")
+photo_key = f"{picture.key}-{value_range}"
+model_views.maps_browser(loaded, info, prepared, photo_key, value_range, cmap, per_map)
+model_views.enlarge(loaded, info, prepared, photo_key, value_range, cmap)
+
+st.subheader("Output")
+model_views.output_panel(loaded, info, prepared, photo_key)
