@@ -118,7 +118,7 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
         key=f"{prefix}_upload",
     )
     if up is None:
-        st.sidebar.info("No photo uploaded yet; showing the cameraman sample.")
+        st.sidebar.info(f"No photo uploaded yet; showing the sample {SAMPLES.get(default_sample, default_sample)}.")
         return load_sample(default_sample)
     allowed = st.session_state.get(f"{prefix}_allow_downscale") == up.file_id
     try:

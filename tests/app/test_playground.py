@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ def _figures(at: AppTest) -> list[dict]:
 
 
 def _headers(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith("**")]
+    """The stages' titles with their shapes, e.g. '**→ Pooling** · 150×150×1'."""
+    return [m.value for m in at.markdown if re.fullmatch(r"\*\*.+\*\* · \d+×\d+×\d+", m.value)]
 
 
 def _hover_values(fig: dict) -> np.ndarray:
@@ -40,6 +42,15 @@ def _hover_values(fig: dict) -> np.ndarray:
             shape = [int(v) for v in shape.split(",")]
         return arr.reshape(shape) if shape else arr
     return np.asarray(z, dtype=np.float32)
+
+
+def _hover_axis(fig: dict, axis: str) -> np.ndarray:
+    import base64
+
+    v = fig["data"][0][axis]
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v)
 
 
 def test_first_screen_is_the_reference_example():
@@ -64,7 +75,7 @@ def test_first_screen_is_the_reference_example():
 
 
 def test_hover_values_are_the_core_values():
-    """The values the page hovers are the pipeline's own (sampled grid of the convolution map)."""
+    """Bug 10: the page hovers the pipeline's own value at every pixel of a 300×300 map, not every 4th."""
     import cnn_core
 
     at = _app()
@@ -72,8 +83,10 @@ def test_hover_values_are_the_core_values():
     shown = _hover_values(conv_fig)
     image = cnn_core.load_image(ROOT / "assets" / "camera.png")
     conv = cnn_core.run_pipeline(image, cnn_core.default_spec())[1].maps[:, :, 0]
-    step = int(np.ceil(300 / 80))
-    np.testing.assert_array_equal(shown, conv[::step, ::step])
+    assert shown.shape == (300, 300)
+    np.testing.assert_array_equal(shown, conv)
+    xs = _hover_axis(conv_fig, "x")
+    np.testing.assert_array_equal(xs, np.arange(300))
 
 
 def test_weight_slider_changes_the_maps():
@@ -113,7 +126,7 @@ def test_rgb_and_no_resize():
     at = _app()
     at.selectbox(key="pg_sample").set_value("chelsea").run()
     at.radio(key="pg_color").set_value("rgb").run()
-    at.checkbox(key="pg_resize").set_value(False).run()
+    at.radio(key="pg_size_mode").set_value("none").run()
     assert not at.exception
     heads = _headers(at)
     assert heads[0] == "**Input** · 300×451×3"
@@ -130,6 +143,7 @@ def test_every_activation_runs():
 
 def test_kernel_larger_than_input_says_why():
     at = _app()
+    at.radio(key="pg_size_mode").set_value("exact").run()
     at.number_input(key="pg_h").set_value(2).run()
     at.number_input(key="pg_w").set_value(2).run()
     at.selectbox(key="pg_padding").set_value("valid").run()
