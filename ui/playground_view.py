@@ -14,14 +14,14 @@ from .kernel_editor import GRID_CONTAINER
 from .playground_state import P
 
 MAPS_CONTAINER = f"{P}_maps"
-MAP_HEIGHT = 270
+MAP_HEIGHT = 245
 
 # Streamlit stacks columns on narrow screens. The maps' column stays in view (sticky) while the controls
 # scroll; the kernel's sliders and the 2×2 maps keep their grid on a phone, where the maps go first and
 # shrink (their colour bars give way to the min/max line under each map).
 _CSS = f"""
 <style>
-.block-container {{ padding-left: 2rem; padding-right: 2rem; padding-top: 3rem; }}
+.block-container {{ padding-left: 2rem; padding-right: 2rem; padding-top: 2rem; }}
 [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{
   position: sticky; top: 3.75rem; align-self: flex-start; z-index: 3;
   background: var(--background-color, #fff);
@@ -33,10 +33,13 @@ _CSS = f"""
   min-width: 0 !important; width: auto !important; flex: 1 1 0 !important;
 }}
 @media (max-width: 640px) {{
-  .block-container {{ padding-left: 0.75rem; padding-right: 0.75rem; padding-top: 1rem; }}
-  [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{ order: -1; top: 2.75rem; padding-bottom: 0.25rem; }}
+  .block-container {{ padding-left: 0.75rem; padding-right: 0.75rem; padding-top: 3.5rem; }}
+  h1 {{ font-size: 1.6rem !important; padding-top: 0 !important; }}
+  [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{ order: -1; top: 3.75rem; padding-bottom: 0.25rem; }}
+  .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]),
+  .st-key-{MAPS_CONTAINER} [data-testid="stFullScreenFrame"],
   .st-key-{MAPS_CONTAINER} [data-testid="stPlotlyChart"] {{ max-height: 150px; overflow: hidden; }}
-  .st-key-{MAPS_CONTAINER} .colorbar {{ display: none; }}
+  .st-key-{MAPS_CONTAINER} .colorbar, .st-key-{MAPS_CONTAINER} .modebar-container {{ display: none; }}
   .st-key-{MAPS_CONTAINER} [data-testid="stCaptionContainer"] {{ display: none; }}
   .st-key-{MAPS_CONTAINER} [data-testid="stMarkdownContainer"] p {{ font-size: 0.8rem; margin-bottom: 0; }}
 }}
