@@ -92,8 +92,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "R+G+B plus an edge boost: flat areas show their R+G+B (0 to 3), edges overshoot.",
     ),
     "emboss": (
-        "Flat areas keep their brightness; one diagonal side of each edge lights up and the other darkens, like a relief.",
-        "Flat areas show their R+G+B (0 to 3); one diagonal side of each edge lights up and the other darkens, like a relief.",
+        "Flat areas keep their brightness; edges that get brighter towards the bottom right light up and edges "
+        "that get darker turn dark, like a relief lit from one corner.",
+        "Flat areas show their R+G+B (0 to 3); edges where R+G+B rises towards the bottom right light up and "
+        "edges where it falls turn dark, like a relief.",
     ),
     "motion_blur": (
         "Averages 5 pixels along the top-left to bottom-right diagonal, as if the camera moved during the shot.",

@@ -68,7 +68,9 @@ def _edit_grid(at: AppTest, row: int, col: int, value: float) -> AppTest:
         states = original()
         w = states.widgets.add()
         w.id = editor.proto.id
-        w.string_value = json.dumps({"edited_rows": {str(row): {str(col): value}}, "added_rows": [], "deleted_rows": []})
+        w.string_value = json.dumps(
+            {"edited_rows": {str(row): {str(col): value}}, "added_rows": [], "deleted_rows": []}
+        )
         return states
 
     tree.get_widget_states = with_edit
@@ -145,16 +147,20 @@ def _open(params: dict[str, str]) -> AppTest:
 
 
 def _link_with_kernel(weights: np.ndarray) -> dict[str, str]:
-    spec = cnn_core.parse_spec({
-        "version": 1, "input": {"color": "grayscale", "size": [300, 300]},
-        "layers": [
-            {"type": "conv2d", "filters": [weights.tolist()], "padding": "same"},
-            {"type": "activation", "function": "relu"},
-            {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
-        ],
-    })
-    return share.encode_state(share.LinkState(page="playground", sample="camera", spec=spec,
-                                              view={"cmap": "auto", "scale": "layer"}))
+    spec = cnn_core.parse_spec(
+        {
+            "version": 1,
+            "input": {"color": "grayscale", "size": [300, 300]},
+            "layers": [
+                {"type": "conv2d", "filters": [weights.tolist()], "padding": "same"},
+                {"type": "activation", "function": "relu"},
+                {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
+            ],
+        }
+    )
+    return share.encode_state(
+        share.LinkState(page="playground", sample="camera", spec=spec, view={"cmap": "auto", "scale": "layer"})
+    )
 
 
 def test_bug3_a_link_with_a_weight_of_50_opens():
