@@ -101,7 +101,7 @@ class Playground:
 
     def resize(self, side: int) -> None:
         self.side = side
-        self.at.checkbox(key="pg_resize").check()
+        self.at.radio(key="pg_size_mode").set_value("exact").run()
         self.at.number_input(key="pg_h").set_value(side)
         self.at.number_input(key="pg_w").set_value(side)
         self.at.run()
