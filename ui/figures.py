@@ -97,7 +97,9 @@ class PrebuiltFigure(go.Figure):
 def _typed(a: np.ndarray) -> dict:
     """A NumPy array in plotly.js's compact typed-array form (base64 of the raw values)."""
     a = np.ascontiguousarray(a)
-    code = {np.dtype(np.float32): "f4", np.dtype(np.int32): "i4", np.dtype(np.float64): "f8"}[a.dtype]
+    code = {np.dtype(np.float32): "f4", np.dtype(np.int32): "i4", np.dtype(np.float64): "f8", np.dtype(np.uint8): "u1"}[
+        a.dtype
+    ]
     out = {"dtype": code, "bdata": base64.b64encode(a.tobytes()).decode()}
     if a.ndim > 1:
         out["shape"] = ",".join(str(n) for n in a.shape)
@@ -131,7 +133,8 @@ def map_figure(
     step_x = max(1, math.ceil(w / hover_side))
     sampled = values[::step_y, ::step_x].astype(np.float32)
     if sampled.ndim == 3:  # colour input: show every channel's value
-        z, custom = sampled[:, :, 0], _typed(np.ascontiguousarray(sampled))
+        # The hover reads customdata; z only gives the invisible heatmap its grid, so one byte a cell will do.
+        z, custom = np.zeros(sampled.shape[:2], np.uint8), _typed(np.ascontiguousarray(sampled))
         names = "RGB" if sampled.shape[2] == 3 else [f"c{i}" for i in range(sampled.shape[2])]
         values_tpl = " ".join(f"{n} %{{customdata[{i}]:.4f}}" for i, n in enumerate(names))
     else:
