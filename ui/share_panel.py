@@ -67,8 +67,12 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
                 if data is None:
                     st.caption("Your photo can't be made small enough for a link; a sample stands in.")
                 state = share.LinkState(
-                    page=state.page, sample=None if data else state.sample, spec=state.spec, view=state.view,
-                    image=data, from_upload=data is None,
+                    page=state.page,
+                    sample=None if data else state.sample,
+                    spec=state.spec,
+                    view=state.view,
+                    image=data,
+                    from_upload=data is None,
                 )
         params = sync_url(state)
         problem = share.link_problem(params)
@@ -104,7 +108,9 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
         )
         with c3:
             labels = [f"{s.index:02d} {s.name} · {s.shape[0]}×{s.shape[1]}×{s.shape[2]}" for s in stages]
-            pick = st.selectbox("One map as PNG", range(len(stages)), format_func=labels.__getitem__, key=f"{prefix}_one")
+            pick = st.selectbox(
+                "One map as PNG", range(len(stages)), format_func=labels.__getitem__, key=f"{prefix}_one"
+            )
             stage = stages[pick]
             channel = 0
             if stage.shape[2] > 1:

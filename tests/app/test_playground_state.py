@@ -230,3 +230,17 @@ def test_bug5_layer_stack_names_the_sample_it_shows():
     assert not at.exception
     info = " ".join(i.value for i in at.sidebar.info)
     assert "Chelsea the cat" in info and "cameraman" not in info.lower()
+
+
+def test_an_upload_survives_a_page_switch():
+    at = _run(AppTest.from_file(APP, default_timeout=120))
+    at.radio(key="pg_source").set_value("Upload").run()
+    good = (ROOT / "assets" / "coffee.png").read_bytes()  # 600×400 (width×height)
+    at.file_uploader(key="pg_upload").set_value(("coffee.png", good, "image/png")).run()
+    assert _headers(at)[0] == "**Input** · 200×300×1"
+    maps = [c.proto.spec for c in at.get("plotly_chart")]
+    _run(at.switch_page("pages/layer_stack.py"))
+    _run(at.switch_page("pages/playground.py"))
+    assert _headers(at)[0] == "**Input** · 200×300×1"
+    assert "coffee.png, uploaded earlier" in " ".join(i.value for i in at.sidebar.info)
+    assert [c.proto.spec for c in at.get("plotly_chart")] == maps

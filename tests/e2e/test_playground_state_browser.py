@@ -22,16 +22,11 @@ def server():
 def _maps(page) -> list[str]:
     """The pictures the four maps show (PNG data URIs)."""
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
-    return page.evaluate(
-        "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.images[0].source)"
-    )
+    return page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.images[0].source)")
 
 
 def _sliders(page) -> list[list[float]]:
-    return [
-        [float(page.get_by_role("slider", name=f"w[{i},{j}]").input_value()) for j in range(3)]
-        for i in range(3)
-    ]
+    return [[float(page.get_by_role("slider", name=f"w[{i},{j}]").input_value()) for j in range(3)] for i in range(3)]
 
 
 def _type_in_grid(page, row: int, col: int, value: str, k: int = 3) -> None:
@@ -73,7 +68,8 @@ def test_grid_edit_survives_sliders_and_a_page_switch(server):
         wait_idle(page)
         page.wait_for_function(
             "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
-            arg=before_edit[1], timeout=30_000,
+            arg=before_edit[1],
+            timeout=30_000,
         )
         page.get_by_text("Sliders", exact=True).click()
         wait_idle(page)
