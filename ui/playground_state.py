@@ -27,8 +27,9 @@ POOL_CHOICES = (1, 2, 3, 4, 5)
 BIAS_LIMIT = 2.0
 PADDINGS = ("same", "valid", "zeros on every side")
 EDITORS = ("Sliders", "Number grid")
-# The colour scales this page offers, in one place: adding a mode (e.g. "robust") is adding it here.
-SCALE_CHOICES = ("layer", "global", "map")
+# The colour scales this page offers (keys of ui.maps.SCALE_MODES), in one place: adding a mode such as
+# "robust" is adding it here. "map" is left out: every stage here has one channel, so it equals "layer".
+SCALE_CHOICES = ("layer", "global")
 SIZE_MODES = {
     "aspect": "Longer side, keep the shape",
     "exact": "Height × width",
