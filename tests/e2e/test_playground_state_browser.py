@@ -50,6 +50,34 @@ def _settings(page) -> dict:
     }
 
 
+def _in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_maps_stay_in_view_while_editing_at_1440x900(server):
+    """Issue 10 §2 (bug 6): with a kernel slider focused, every map and that slider are on screen together."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(server)
+        wait_idle(page)
+        _maps(page)
+        slider = page.get_by_role("slider", name="w[2,2]")
+        slider.focus()
+        page.keyboard.press("ArrowLeft")
+        wait_idle(page)
+        assert _in_view(page, slider)
+        plots = page.locator(".js-plotly-plot")
+        assert all(_in_view(page, plots.nth(i)) for i in range(4))
+        # Scrolled down to the pooling controls, the maps stay in view beside them.
+        page.get_by_text("Pooling layer").scroll_into_view_if_needed()
+        page.mouse.move(500, 600)
+        page.mouse.wheel(0, 400)
+        page.wait_for_timeout(500)
+        assert _in_view(page, page.get_by_text("Pooling layer"))
+        assert all(_in_view(page, plots.nth(i)) for i in range(4))
+
+
 def test_grid_edit_survives_sliders_and_a_page_switch(server):
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
