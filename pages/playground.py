@@ -8,15 +8,14 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.render import COLORMAPS
-from cnn_core.spec import ACTIVATIONS, MAX_SIDE
+from cnn_core.spec import MAX_SIDE
 from ui import compute, maps, share_panel
+from ui import playground_controls as controls
 from ui import playground_state as pgs
 from ui import playground_view as view
 from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
-from ui.kernel_editor import kernel_editor
 
 P = pgs.P
-LAYER_STACK_HINT = "The Layer stack page builds and loads stacks like it."
 
 state = pgs.state()
 pgs.check()
@@ -25,7 +24,9 @@ link, link_warning = share_panel.read_link(P, "playground")
 if link is not None:
     why = pgs.load_spec(link.spec)
     if why:
-        link_warning = f"This link doesn't fit the Playground ({why}); showing the defaults. {LAYER_STACK_HINT}"
+        link_warning = (
+            f"This link doesn't fit the Playground ({why}); showing the defaults. {controls.LAYER_STACK_HINT}"
+        )
     else:
         state["cmap"] = link.view["cmap"]
         state["scale"] = link.view["scale"] if link.view["scale"] in pgs.SCALE_CHOICES else "layer"
@@ -52,7 +53,8 @@ if st.session_state.get(f"{P}_link_note"):
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 # The picker's own widgets forget their value when another page is shown: give it back from the state.
 for field in ("source", "sample"):
-    if f"{P}_{field}" not in st.session_state and (field != "source" or state["source"] != LINK_SOURCE):
+    link_photo_gone = field == "source" and state[field] == LINK_SOURCE and not st.session_state.get(link_image_key(P))
+    if f"{P}_{field}" not in st.session_state and not link_photo_gone:
         st.session_state[f"{P}_{field}"] = state[field]
 picture = picture_picker(P)
 state["source"] = st.session_state.get(f"{P}_source", state["source"])
@@ -84,53 +86,6 @@ pgs.bound(
 pgs.bound(st.sidebar.radio, "Colour scale", "scale", list(pgs.SCALE_CHOICES), format_func=maps.SCALE_MODES.get)
 
 
-def _on_spec_file() -> None:
-    up = st.session_state.get(f"{P}_spec_file")
-    if up is None:
-        st.session_state[f"{P}_spec_msg"] = None
-        return
-    try:
-        why = pgs.load_spec(cnn_core.parse_spec(up.getvalue()))
-    except cnn_core.CnnError as e:
-        st.session_state[f"{P}_spec_msg"] = ("error", f"{up.name} can't be loaded. {e}")
-        return
-    if why:
-        st.session_state[f"{P}_spec_msg"] = (
-            "warning",
-            f"{up.name} doesn't fit the Playground ({why}). {LAYER_STACK_HINT}",
-        )
-    else:
-        st.session_state[f"{P}_spec_msg"] = ("success", f"Loaded {up.name}.")
-        st.session_state[f"{P}_rerun_app"] = True
-
-
-def controls(channels: int) -> None:
-    """Every setting of the three layers; each widget shows and writes the state."""
-    st.markdown(f"**Kernel** · {pgs.kernel_title()}")
-    kernel_editor(channels)
-    c_col, a_col = st.columns(2, gap="medium")
-    with c_col:
-        st.markdown("**Convolution**")
-        pgs.bound(st.select_slider, "Stride", "stride", list(pgs.STRIDES))
-        pgs.bound(st.selectbox, "Padding", "padding", list(pgs.PADDINGS))
-        if state["padding"] == "zeros on every side":
-            pgs.bound(st.number_input, "Zeros per side", "pad", 0, 64)
-        pgs.bound(st.select_slider, "Dilation", "dilation", list(pgs.STRIDES))
-        pgs.bound(st.slider, "Bias", "bias", -pgs.BIAS_LIMIT, pgs.BIAS_LIMIT, step=0.05)
-    with a_col:
-        st.markdown("**Activation**")
-        pgs.bound(st.selectbox, "Function", "act", ACTIVATIONS)
-        if state["act"] == "leaky_relu":
-            pgs.bound(st.slider, "Slope below 0 (alpha)", "alpha", 0.0, 1.0, step=0.01)
-        st.markdown("**Pooling**")
-        pgs.bound(st.toggle, "Pooling layer", "pool_on")
-        if state["pool_on"]:
-            pgs.bound(st.radio, "Mode", "pool_mode", ["max", "avg"], horizontal=True)
-            pgs.bound(st.select_slider, "Window", "pool_size", list(pgs.POOL_CHOICES))
-            pgs.bound(st.select_slider, "Stride ", "pool_stride", list(pgs.POOL_CHOICES))
-            pgs.bound(st.radio, "Padding ", "pool_padding", ["same", "valid"], horizontal=True)
-
-
 @st.fragment
 def playground(picture, resize_note: str) -> None:
     view.style()
@@ -148,7 +103,7 @@ def playground(picture, resize_note: str) -> None:
             if stages is not None:
                 view.maps_block(stages, maps.stage_scales(stages, s["cmap"], s["scale"]), resize_note)
     with ctrl_col:
-        controls(channels)
+        controls.layer_controls(channels)
     if stages is None:
         return
     st.divider()
@@ -158,16 +113,7 @@ def playground(picture, resize_note: str) -> None:
     link_image = st.session_state.get(link_image_key(P)) if picture.label == "the photo in the link" else None
     link_state = share_panel.view_state("playground", picture, spec, s["cmap"], s["scale"], link_image)
     share_panel.share_and_export(P, link_state, picture, stages)
-    st.file_uploader(
-        "Load a spec JSON file (a download from here or the Layer stack)",
-        key=f"{P}_spec_file",
-        on_change=_on_spec_file,
-    )
-    msg = st.session_state.get(f"{P}_spec_msg")
-    if msg:
-        getattr(st, msg[0])(msg[1])
-    if st.session_state.pop(f"{P}_rerun_app", False):
-        st.rerun()  # the sidebar's controls show the loaded colour and size too
+    controls.spec_file()
 
 
 if picture is None:
