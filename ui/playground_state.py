@@ -251,7 +251,8 @@ def misfit(spec: Spec) -> str | None:
     kinds = [type(layer).__name__ for layer in layers]
     shape_ok = kinds in (["Conv2D", "Activation"], ["Conv2D", "Activation", "Pool2D"])
     if not shape_ok:
-        return f"it has {len(layers)} layer{'s' if len(layers) != 1 else ''} in another order"
+        names = ", ".join(layer.type for layer in layers) if 0 < len(layers) <= 4 else f"{len(layers)} layers"
+        return f"it holds {names}, while the Playground holds conv2d, activation and an optional pool2d"
     conv: Conv2D = layers[0]  # type: ignore[assignment]
     act: Activation = layers[1]  # type: ignore[assignment]
     if len(conv.filters) != 1:
