@@ -244,3 +244,21 @@ def test_an_upload_survives_a_page_switch():
     assert _headers(at)[0] == "**Input** · 200×300×1"
     assert "coffee.png, uploaded earlier" in " ".join(i.value for i in at.sidebar.info)
     assert [c.proto.spec for c in at.get("plotly_chart")] == maps
+
+
+def test_an_800x533_upload_keeps_its_shape():
+    """Issue 10 bug 8: the default keeps the aspect ratio and the page says what it did."""
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(8)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (533, 800, 3), dtype=np.uint8)).save(buf, format="PNG")
+    at = _run(AppTest.from_file(PAGE, default_timeout=120))
+    at.radio(key="pg_source").set_value("Upload").run()
+    at.file_uploader(key="pg_upload").set_value(("wide.png", buf.getvalue(), "image/png")).run()
+    assert not at.exception
+    assert _headers(at)[0] == "**Input** · 200×300×1"  # 533 × 300/800 = 199.9
+    assert "Resized from 800×533 to 300×200 pixels (width×height)." in [c.value for c in at.caption]
+    assert _link(at).spec.input.size == (200, 300)
