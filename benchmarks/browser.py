@@ -392,16 +392,17 @@ def _photos(folder: Path, n: int, side: int) -> list[Path]:
 
 
 def _visit(browser, url: str, photo: Path, side: int, changes: int):
-    """A visitor who uploads a photo, turns resizing off (full size) and moves a kernel slider."""
+    """A visitor who uploads a photo, keeps the photo's own size and moves a kernel slider."""
     page = new_page(browser)
     page.goto(url)
     wait_idle(page)
-    page.get_by_text("Upload", exact=True).click()
+    sidebar = page.get_by_test_id("stSidebarUserContent")
+    sidebar.get_by_text("Upload", exact=True).click()
     wait_idle(page)
-    page.locator("input[type=file]").set_input_files(str(photo))
+    sidebar.locator("input[type=file]").set_input_files(str(photo))
     page.wait_for_selector(f"text={photo.name}", timeout=120_000)
     wait_idle(page)
-    page.get_by_text("Resize before the network").click()
+    page.get_by_text("The photo's own size").click()
     page.wait_for_selector(f"text={side}×{side}×1", timeout=180_000)
     wait_idle(page)
     for _ in range(changes):

@@ -101,12 +101,13 @@ class Playground:
 
     def resize(self, side: int) -> None:
         self.side = side
-        self.at.checkbox(key="pg_resize").check()
+        self.at.radio(key="pg_size_mode").set_value("exact").run()
         self.at.number_input(key="pg_h").set_value(side)
         self.at.number_input(key="pg_w").set_value(side)
         self.at.run()
         _check(self.at, f"resizing to {side}²")
-        heads = [m.value for m in self.at.markdown if m.value.startswith("**")]
+        # The stages' titles end in their shape (H×W×C); the controls' headings don't.
+        heads = [m.value for m in self.at.markdown if re.fullmatch(r"\*\*.+\*\* · \d+×\d+×\d+", m.value)]
         if not heads or f"{side}×{side}" not in heads[0]:
             raise PageError(f"after resizing to {side}² the first stage reads {heads[:1]}")
 

@@ -4,8 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnn_core.kernels import PRESETS
 from cnn_core.pipeline import Stage
 from cnn_core.spec import Activation, Conv2D, Pool2D
+
+
+def preset_explanation(name: str, channels: int) -> str:
+    """What preset ``name`` does to an input with ``channels`` channels (1 grey, 3 colour)."""
+    p = PRESETS[name]
+    return p.explanation if channels == 1 else p.rgb_explanation
+
+
+def percent_text(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a percentage that never rounds to 0% or 100% unless it is exactly that."""
+    if whole <= 0 or part <= 0:
+        return "0%"
+    if part >= whole:
+        return "100%"
+    pct = 100.0 * part / whole
+    for digits in (0, 1, 2):
+        text = f"{pct:.{digits}f}"
+        if 0 < float(text) < 100:
+            return f"{text}%"
+    return "over 99.99%" if pct > 50 else "under 0.01%"
+
 
 _ACT = {
     "relu": "ReLU keeps every positive value and turns every negative one into 0",
@@ -20,9 +42,9 @@ _ACT = {
 
 def _padding_words(layer: Conv2D) -> str:
     if layer.padding == "same":
-        return "\"Same\" padding adds a border of zeros so that, at stride 1, the size is kept"
+        return '"Same" padding adds a border of zeros so that, at stride 1, the size is kept'
     if layer.padding == "valid":
-        return "\"Valid\" padding: the kernel only visits places where it fits, so the map shrinks"
+        return '"Valid" padding: the kernel only visits places where it fits, so the map shrinks'
     (t, b), (left, r) = layer.padding
     return f"The input is padded with zeros ({t} top, {b} bottom, {left} left, {r} right) before sliding"
 
@@ -56,8 +78,8 @@ def caption(stage: Stage, previous: Stage | None) -> str:
     if isinstance(layer, Activation):
         text = _ACT[layer.function].format(alpha=layer.alpha)
         if layer.function == "relu":
-            zeros = float(np.mean(stage.maps == 0)) * 100
-            return f"{text}: {zeros:.0f}% of the values are now exactly 0. The shape does not change."
+            zeros = percent_text(int(np.count_nonzero(stage.maps == 0)), stage.maps.size)
+            return f"{text}: {zeros} of the values are now exactly 0. The shape does not change."
         return f"{text}. The shape does not change."
     if isinstance(layer, Pool2D):
         ph, pw = layer.size

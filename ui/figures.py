@@ -14,8 +14,9 @@ from cnn_core import render
 
 # The picture is sent at most this many pixels on its longer side...
 DISPLAY_SIDE = 480
-# ...and hover values on a grid of at most this many cells per side (exact values at the sampled pixels).
-HOVER_SIDE = 80
+# ...and hover values for every pixel of maps up to this many pixels a side (so zooming in reads each
+# pixel); larger maps hover on a grid sampled every few pixels. 300×300 float32 is 360 kB per map.
+HOVER_SIDE = 512
 
 
 class _UriCache:
@@ -96,7 +97,9 @@ class PrebuiltFigure(go.Figure):
 def _typed(a: np.ndarray) -> dict:
     """A NumPy array in plotly.js's compact typed-array form (base64 of the raw values)."""
     a = np.ascontiguousarray(a)
-    code = {np.dtype(np.float32): "f4", np.dtype(np.int32): "i4", np.dtype(np.float64): "f8"}[a.dtype]
+    code = {np.dtype(np.float32): "f4", np.dtype(np.int32): "i4", np.dtype(np.float64): "f8", np.dtype(np.uint8): "u1"}[
+        a.dtype
+    ]
     out = {"dtype": code, "bdata": base64.b64encode(a.tobytes()).decode()}
     if a.ndim > 1:
         out["shape"] = ",".join(str(n) for n in a.shape)
@@ -113,14 +116,16 @@ def map_figure(
     display_side: int = DISPLAY_SIDE,
     colorbar: bool = True,
     cache_key: tuple | None = None,
+    align_top: bool = False,
 ) -> go.Figure:
     """A zoomable figure of one map, (height, width) or (height, width, channels).
 
     The picture goes to the browser as one PNG (``rgb`` if given, else
     ``values`` coloured through ``scale``). Hovering shows the exact value at
-    the pixel under the pointer, read from a grid sampled every few pixels on
-    large maps so the page stays light. ``cache_key`` (anything that fully
+    the pixel under the pointer: every pixel up to ``hover_side`` a side, a grid
+    sampled every few pixels on larger maps so the page stays light. ``cache_key`` (anything that fully
     identifies ``values``/``rgb``) lets an unchanged picture skip re-encoding.
+    ``align_top`` keeps the picture at the top of a box taller than it.
     """
     h, w = values.shape[:2]
     uri = picture_uri(values, scale, rgb, display_side, cache_key)
@@ -128,7 +133,8 @@ def map_figure(
     step_x = max(1, math.ceil(w / hover_side))
     sampled = values[::step_y, ::step_x].astype(np.float32)
     if sampled.ndim == 3:  # colour input: show every channel's value
-        z, custom = sampled[:, :, 0], sampled
+        # The hover reads customdata; z only gives the invisible heatmap its grid, so one byte a cell will do.
+        z, custom = np.zeros(sampled.shape[:2], np.uint8), _typed(np.ascontiguousarray(sampled))
         names = "RGB" if sampled.shape[2] == 3 else [f"c{i}" for i in range(sampled.shape[2])]
         values_tpl = " ".join(f"{n} %{{customdata[{i}]:.4f}}" for i, n in enumerate(names))
     else:
@@ -145,19 +151,28 @@ def map_figure(
         "hovertemplate": "row %{y}, col %{x}<br>" + values_tpl + "<extra></extra>",
     }
     if custom is not None:
-        heat["customdata"] = custom.tolist()
+        heat["customdata"] = custom
     data = [heat]
     if colorbar and scale is not None:
         # An invisible marker carries the colour bar, so the bar is drawn opaque while the heatmap is not.
-        data.append({
-            "type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip",
-            "showlegend": False,
-            "marker": {
-                "colorscale": _colorscale(scale.cmap), "cmin": scale.vmin, "cmax": scale.vmax,
-                "color": [scale.vmin], "showscale": True,
-                "colorbar": {"thickness": 10, "len": 0.9, "tickfont": {"size": 10}, "outlinewidth": 0},
-            },
-        })
+        data.append(
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "markers",
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "marker": {
+                    "colorscale": _colorscale(scale.cmap),
+                    "cmin": scale.vmin,
+                    "cmax": scale.vmax,
+                    "color": [scale.vmin],
+                    "showscale": True,
+                    "colorbar": {"thickness": 10, "len": 0.9, "tickfont": {"size": 10}, "outlinewidth": 0},
+                },
+            }
+        )
     axis = {"showgrid": False, "zeroline": False, "visible": False, "constrain": "domain"}
     layout = {
         "height": height,
@@ -166,13 +181,33 @@ def map_figure(
         "plot_bgcolor": "rgba(0,0,0,0)",
         "paper_bgcolor": "rgba(0,0,0,0)",
         "xaxis": {**axis, "range": [-0.5, w - 0.5]},
-        "yaxis": {**axis, "range": [h - 0.5, -0.5], "scaleanchor": "x"},
-        "images": [{
-            "source": uri, "xref": "x", "yref": "y", "x": -0.5, "y": -0.5, "sizex": w, "sizey": h,
-            "sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top",
-        }],
+        "yaxis": {
+            **axis,
+            "range": [h - 0.5, -0.5],
+            "scaleanchor": "x",
+            "constraintoward": "top" if align_top else "middle",
+        },
+        "images": [
+            {
+                "source": uri,
+                "xref": "x",
+                "yref": "y",
+                "x": -0.5,
+                "y": -0.5,
+                "sizex": w,
+                "sizey": h,
+                "sizing": "stretch",
+                "layer": "below",
+                "xanchor": "left",
+                "yanchor": "top",
+            }
+        ],
     }
     return PrebuiltFigure({"data": data, "layout": layout})
 
 
-PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"], "scrollZoom": False}
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "scrollZoom": False,
+}

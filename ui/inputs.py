@@ -108,7 +108,12 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
         key=f"{prefix}_upload",
     )
     if up is None:
-        st.sidebar.info("No photo uploaded yet; showing the cameraman sample.")
+        # The uploader forgets its file when another page is shown; the decoded photo is still here.
+        memo = st.session_state.get(f"{prefix}_picture_memo")
+        if memo:
+            st.sidebar.info(f"Showing {memo[1].label}, uploaded earlier. Upload a photo to replace it.")
+            return memo[1]
+        st.sidebar.info(f"No photo uploaded yet; showing the sample {SAMPLES.get(default_sample, default_sample)}.")
         return load_sample(default_sample)
     allowed = st.session_state.get(f"{prefix}_allow_downscale") == up.file_id
     try:

@@ -49,7 +49,12 @@ def heat_map(weights: np.ndarray, side: int = 160) -> Image.Image:
 
 
 def kernel_canvas(
-    key: str, size: tuple[int, int], set_weights: Callable[[np.ndarray], None], *, rerun: bool = False
+    key: str,
+    size: tuple[int, int],
+    set_weights: Callable[[np.ndarray], None],
+    *,
+    current: np.ndarray | None = None,
+    rerun: bool = False,
 ) -> None:
     """Draw the painting controls and canvas; when a stroke ends, pass the drawn weights to ``set_weights``.
 
@@ -58,6 +63,7 @@ def kernel_canvas(
         size: (kh, kw), the kernel grid the drawing is averaged onto.
         set_weights: called with float64 (kh, kw) weights whenever the drawing (or how it is
             turned into weights) changed since the last call.
+        current: the kernel in use, drawn beside the canvas as a signed heat map.
         rerun: rerun the page after a change, for pages that drew their maps before this editor.
     """
     c1, c2 = st.columns([3, 2])
@@ -71,7 +77,26 @@ def kernel_canvas(
         "Full ink =", -100.0, 100.0, 1.0, step=0.5, key=f"{key}_strength",
         help="The weight of a cell filled with positive ink (before normalisation)",
     )
-    result = st_canvas(
+    paint_col, heat_col = st.columns([3, 2])
+    with paint_col:
+        result = _canvas(key, size, ink, brush)
+    if current is not None:
+        with heat_col:
+            w = np.asarray(current, dtype=np.float64)
+            st.image(heat_map(w), caption=f"The kernel in use: blue < 0 < red, largest |w| = {np.abs(w).max():.3g}")
+    st.caption(
+        "Red ink adds weight, blue ink takes it away, and the eraser paints zero. Each weight is the "
+        "average ink in its cell of the grid, times *Full ink*; the small toolbar on the canvas undoes, redoes "
+        "or clears."
+    )
+    rgba = result.image_data
+    if rgba is None:
+        return
+    _apply(key, size, rgba, norm, strength, set_weights, rerun)
+
+
+def _canvas(key: str, size: tuple[int, int], ink: str, brush: int):
+    return st_canvas(
         stroke_width=int(brush),
         stroke_color=INKS[ink],
         background_image=_grid_background(size),
@@ -81,13 +106,10 @@ def kernel_canvas(
         return_image_data=True,
         key=f"{key}_canvas_{size[0]}x{size[1]}",
     )
-    st.caption(
-        "Red ink adds weight, blue ink takes it away, and the eraser paints zero. Each weight is the "
-        "average ink in its cell of the grid, times *Full ink*; the small toolbar on the canvas undoes, redoes or clears."
-    )
-    rgba = result.image_data
-    if rgba is None:
-        return
+
+
+def _apply(key, size, rgba, norm, strength, set_weights, rerun) -> None:
+    # Only a drawing (or a way of reading it) not applied yet changes the kernel.
     digest = hashlib.blake2b(np.ascontiguousarray(rgba).data, digest_size=16).hexdigest()
     stamp = (digest, tuple(size), norm, float(strength))
     memo = f"{key}_canvas_applied"

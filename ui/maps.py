@@ -8,6 +8,7 @@ import streamlit as st
 from cnn_core import render
 from cnn_core.pipeline import Stage
 
+from .explain import percent_text
 from .figures import PLOTLY_CONFIG, map_figure
 
 
@@ -31,9 +32,9 @@ def draw_map(stage: Stage, channel: int | None, scale: render.ColorScale | None,
 
 def map_stats(values: np.ndarray) -> str:
     lo, hi = render.finite_range(values)
-    zero = float(np.mean(values == 0)) * 100
+    zero = percent_text(int(np.count_nonzero(values == 0)), values.size)
     bad = int(values.size - np.count_nonzero(np.isfinite(values)))
-    text = f"min {lo:.4g} · max {hi:.4g} · mean {float(np.mean(values, dtype=np.float64)):.4g} · zeros {zero:.0f}%"
+    text = f"min {lo:.4g} · max {hi:.4g} · mean {float(np.mean(values, dtype=np.float64)):.4g} · zeros {zero}"
     if bad:
         text += f" · {bad:,} values overflowed float32 (shown at the scale's ends, NaN in green)"
     return text

@@ -58,6 +58,7 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
     """The Share and Download controls for a computed view."""
     with st.expander("Share or download this view", icon=":material/share:"):
         if picture.sample is None and state.image is None:
+            st.caption(embed_note(picture.array.shape, state.spec))
             embed = st.checkbox(
                 "Put a small copy of my photo in the link (about 100×100 pixels)",
                 key=f"{prefix}_embed",
@@ -68,8 +69,12 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
                 if data is None:
                     st.caption("Your photo can't be made small enough for a link; a sample stands in.")
                 state = share.LinkState(
-                    page=state.page, sample=None if data else state.sample, spec=state.spec, view=state.view,
-                    image=data, from_upload=data is None,
+                    page=state.page,
+                    sample=None if data else state.sample,
+                    spec=state.spec,
+                    view=state.view,
+                    image=data,
+                    from_upload=data is None,
                 )
         params = sync_url(inspector.with_position(prefix, state))
         problem = share.link_problem(params)
@@ -105,7 +110,9 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
         )
         with c3:
             labels = [f"{s.index:02d} {s.name} · {s.shape[0]}×{s.shape[1]}×{s.shape[2]}" for s in stages]
-            pick = st.selectbox("One map as PNG", range(len(stages)), format_func=labels.__getitem__, key=f"{prefix}_one")
+            pick = st.selectbox(
+                "One map as PNG", range(len(stages)), format_func=labels.__getitem__, key=f"{prefix}_one"
+            )
             stage = stages[pick]
             channel = 0
             if stage.shape[2] > 1:
@@ -118,6 +125,28 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
                 key=f"{prefix}_one_png",
                 on_click="ignore",
             )
+
+
+EMBED_SIDE = 128  # share.embed_image's largest copy, on its longer side
+
+
+def embed_note(shape: tuple[int, ...], spec: cnn_core.Spec) -> str:
+    """What embedding the photo in the link does to the maps, said before the box is ticked."""
+    h, w = shape[:2]
+    f = min(1.0, EMBED_SIDE / max(h, w))
+    eh, ew = max(1, round(h * f)), max(1, round(w * f))
+    if f == 1.0:
+        return "Your photo is small enough to travel in the link as it is."
+    if spec.input.size is None:
+        return (
+            f"With a copy in the link, its maps will be smaller: the copy is at most {ew}×{eh} pixels, so the "
+            f"input becomes {ew}×{eh} instead of {w}×{h} (width×height) and every map shrinks with it."
+        )
+    sh, sw = spec.input.size
+    return (
+        f"With a copy in the link, its maps keep their sizes (the input is resized to {sw}×{sh}), but they are "
+        f"computed from a copy of at most {ew}×{eh} pixels, so they look blurrier than yours."
+    )
 
 
 def view_state(

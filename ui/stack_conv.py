@@ -236,7 +236,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
     elif mode == "Canvas":
         # The maps above were computed before this editor was drawn, so a new drawing reruns the page.
         kernel_canvas(f"{k}_c{channel}", (kh, kw), lambda w2d: edit(
-            lid, lambda L: edits.set_filter(L, j, edits.set_slice(L.filters[j], channel, w2d))), rerun=True)
+            lid, lambda L: edits.set_filter(L, j, edits.set_slice(L.filters[j], channel, w2d))), current=shown, rerun=True)
     else:
         digest = hashlib.blake2b(shown.tobytes() + repr(shown.shape).encode(), digest_size=6).hexdigest()
         gkey = f"{k}_c{channel}_grid_{digest}"

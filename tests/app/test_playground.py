@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ def _figures(at: AppTest) -> list[dict]:
 
 
 def _headers(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith("**")]
+    """The stages' titles with their shapes, e.g. '**→ Pooling** · 150×150×1'."""
+    return [m.value for m in at.markdown if re.fullmatch(r"\*\*.+\*\* · \d+×\d+×\d+", m.value)]
 
 
 def _hover_values(fig: dict) -> np.ndarray:
@@ -40,6 +42,15 @@ def _hover_values(fig: dict) -> np.ndarray:
             shape = [int(v) for v in shape.split(",")]
         return arr.reshape(shape) if shape else arr
     return np.asarray(z, dtype=np.float32)
+
+
+def _hover_axis(fig: dict, axis: str) -> np.ndarray:
+    import base64
+
+    v = fig["data"][0][axis]
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v)
 
 
 def test_first_screen_is_the_reference_example():
@@ -64,7 +75,7 @@ def test_first_screen_is_the_reference_example():
 
 
 def test_hover_values_are_the_core_values():
-    """The values the page hovers are the pipeline's own (sampled grid of the convolution map)."""
+    """Bug 10: the page hovers the pipeline's own value at every pixel of a 300×300 map, not every 4th."""
     import cnn_core
 
     at = _app()
@@ -72,8 +83,10 @@ def test_hover_values_are_the_core_values():
     shown = _hover_values(conv_fig)
     image = cnn_core.load_image(ROOT / "assets" / "camera.png")
     conv = cnn_core.run_pipeline(image, cnn_core.default_spec())[1].maps[:, :, 0]
-    step = int(np.ceil(300 / 80))
-    np.testing.assert_array_equal(shown, conv[::step, ::step])
+    assert shown.shape == (300, 300)
+    np.testing.assert_array_equal(shown, conv)
+    xs = _hover_axis(conv_fig, "x")
+    np.testing.assert_array_equal(xs, np.arange(300))
 
 
 def test_weight_slider_changes_the_maps():
@@ -113,7 +126,7 @@ def test_rgb_and_no_resize():
     at = _app()
     at.selectbox(key="pg_sample").set_value("chelsea").run()
     at.radio(key="pg_color").set_value("rgb").run()
-    at.checkbox(key="pg_resize").set_value(False).run()
+    at.radio(key="pg_size_mode").set_value("none").run()
     assert not at.exception
     heads = _headers(at)
     assert heads[0] == "**Input** · 300×451×3"
@@ -130,13 +143,13 @@ def test_every_activation_runs():
 
 def test_kernel_larger_than_input_says_why():
     at = _app()
+    at.radio(key="pg_size_mode").set_value("exact").run()
     at.number_input(key="pg_h").set_value(2).run()
     at.number_input(key="pg_w").set_value(2).run()
     at.selectbox(key="pg_padding").set_value("valid").run()
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "layers[0] (conv2d)" in errors and "nothing" in errors
-
 
 
 def test_number_grid_mode_shows_the_same_kernel():
@@ -201,3 +214,81 @@ def test_bad_link_warns_once_and_shows_defaults(params):
     assert len(at.warning) == 1
     assert _headers(at)[3] == "**→ Pooling** · 150×150×1"
     assert at.selectbox(key="pg_preset").value == "edge"
+
+
+def test_default_size_keeps_the_photo_shape_and_says_so():
+    at = _app()
+    at.selectbox(key="pg_sample").set_value("chelsea").run()  # 451×300 (width×height)
+    assert not at.exception
+    heads = _headers(at)
+    assert heads[0] == "**Input** · 200×300×1"  # longer side 300, proportions kept: 300 × 300/451 = 199.6
+    assert heads[3] == "**→ Pooling** · 100×150×1"
+    captions = " ".join(c.value for c in at.caption)
+    assert "Resized from 451×300 to 300×200 pixels (width×height)." in captions
+    at.radio(key="pg_size_mode").set_value("exact").run()
+    at.number_input(key="pg_h").set_value(100).run()
+    at.number_input(key="pg_w").set_value(100).run()
+    assert _headers(at)[0] == "**Input** · 100×100×1"
+    assert "Resized from 451×300 to 100×100 pixels (width×height); stretched" in " ".join(c.value for c in at.caption)
+
+
+def _spec_json(at: AppTest) -> str:
+    params = _params(at)
+    from cnn_core import share
+
+    state, warning = share.decode_state(params)
+    assert warning is None
+    return state.spec.to_json()
+
+
+def test_spec_file_round_trip():
+    at = _app()
+    at.selectbox(key="pg_preset").set_value("laplacian").run()
+    at.slider(key="pg_w0_0").set_value(1.5).run()
+    at.select_slider(key="pg_dilation").set_value(2).run()
+    at.radio(key="pg_color").set_value("rgb").run()
+    at.selectbox(key="pg_act").set_value("tanh").run()
+    at.toggle(key="pg_pool_on").set_value(False).run()
+    saved = _spec_json(at)
+    fresh = _app()
+    fresh.file_uploader(key="pg_spec_file").set_value(("mine.json", saved.encode(), "application/json")).run()
+    assert not fresh.exception
+    assert "Loaded mine.json." in [s.value for s in fresh.success]
+    assert fresh.radio(key="pg_color").value == "rgb"
+    assert fresh.select_slider(key="pg_dilation").value == 2
+    assert fresh.selectbox(key="pg_act").value == "tanh"
+    assert fresh.slider(key="pg_w0_0").value == 1.5
+    assert _headers(fresh) == _headers(at)
+    assert _spec_json(fresh) == saved
+    for a, b in zip(_figures(at), _figures(fresh)):
+        np.testing.assert_array_equal(_hover_values(a), _hover_values(b))
+
+
+def test_spec_file_that_does_not_fit_points_to_the_layer_stack():
+    spec = (ROOT / "assets" / "stacks" / "vgg_block_random.json").read_bytes()
+    at = _app()
+    before = _headers(at)
+    at.file_uploader(key="pg_spec_file").set_value(("vgg.json", spec, "application/json")).run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and "doesn't fit the Playground" in warnings[0] and "Layer stack" in warnings[0]
+    assert _headers(at) == before  # nothing changed
+    at.file_uploader(key="pg_spec_file").set_value(("bad.json", b"{not json", "application/json")).run()
+    assert not at.exception and "bad.json can't be loaded" in at.error[0].value
+
+
+def test_embedding_an_uploaded_photo_says_the_maps_change_first():
+    at = _app()
+    at.radio(key="pg_source").set_value("Upload").run()
+    at.file_uploader(key="pg_upload").set_value(
+        ("coffee.png", (ROOT / "assets" / "coffee.png").read_bytes(), "image/png")
+    ).run()
+    at.radio(key="pg_size_mode").set_value("none").run()
+    assert not at.exception
+    w, h = 600, 400
+    assert _headers(at)[0] == f"**Input** · {h}×{w}×1"
+    captions = " ".join(c.value for c in at.caption)
+    assert (
+        f"its maps will be smaller: the copy is at most 128×85 pixels, so the input becomes 128×85 instead of {w}×{h}"
+        in captions
+    )
