@@ -18,7 +18,7 @@ from cnn_core.errors import CnnError
 
 from .figures import PLOTLY_CONFIG, map_figure
 from .model_source import LoadedModel, P
-from .stack_maps import legend_strip, range_text, scale_for
+from .stack_maps import legend_strip
 
 THUMB_SIDE = 150
 CHANNELS_PER_ROW = 8
@@ -140,10 +140,10 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
     h, w, c = maps.shape
     head.markdown(f"**{layer.path}** · {layer.cls}{nested}  \n:gray[{h}×{w}×{c}]")
     lo, hi = render.finite_range(maps)
-    scale = scale_for(lo, hi, cmap)
+    scale = render.scale_for(lo, hi, cmap)
     with legend:
         st.image(legend_strip(scale.cmap), width="stretch")
-        st.caption("each map has its own range (under it)" if per_map else range_text(scale) + " (whole layer)")
+        st.caption("each map has its own range (under it)" if per_map else render.range_text(scale) + " (whole layer)")
     per_page = 2 * CHANNELS_PER_ROW
     start = 0
     if c > per_page:
@@ -161,7 +161,7 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
         for slot, ch in enumerate(channels[row : row + CHANNELS_PER_ROW]):
             with cols[slot]:
                 v = maps[:, :, ch]
-                own = scale_for(*render.finite_range(v), cmap) if per_map else scale
+                own = render.scale_for(*render.finite_range(v), cmap) if per_map else scale
                 st.image(_thumb(v, own), width="stretch")
                 st.caption(f"{ch + 1} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
@@ -187,7 +187,7 @@ def enlarge(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_map
         m = maps[path]
         ch = b.number_input("Channel", 1, m.shape[2], 1, key=f"{P}_zoom_channel") - 1
         values = m[:, :, min(ch, m.shape[2] - 1)]
-        scale = scale_for(*render.finite_range(values), cmap)
+        scale = render.scale_for(*render.finite_range(values), cmap)
         st.plotly_chart(map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
 
 
