@@ -1,4 +1,4 @@
-"""Choosing the photo: bundled samples or an upload, decoded once and cached by content."""
+"""Choosing the input: a bundled sample, an upload, the camera or a drawing, decoded once and cached by content."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 import cnn_core
+from cnn_core.drawing import picture_from_drawing
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
 from cnn_core.samples import SAMPLES, sample_path
 
@@ -49,13 +50,13 @@ def decode_upload(data: bytes, name: str, downscale: bool = False) -> Picture:
     return Picture(arr, key, name, None)
 
 
-def _session_upload(prefix: str, up, downscale: bool) -> Picture:
-    # Hash and decode an upload once per session, not on every rerun.
+def _session_upload(prefix: str, up, downscale: bool, label: str | None = None) -> Picture:
+    # Hash and decode an upload (or camera shot) once per session, not on every rerun.
     memo_key = f"{prefix}_picture_memo"
     memo = st.session_state.get(memo_key)
     if memo and memo[0] == (up.file_id, downscale):
         return memo[1]
-    pic = decode_upload(up.getvalue(), up.name, downscale)
+    pic = decode_upload(up.getvalue(), label or up.name, downscale)
     st.session_state[memo_key] = ((up.file_id, downscale), pic)
     return pic
 
@@ -77,17 +78,94 @@ def use_link_picture(prefix: str, image: bytes | None, sample: str | None) -> No
         st.session_state[f"{prefix}_sample"] = sample
 
 
-def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | None:
-    """Sidebar controls to pick a sample or upload a photo. Shows errors itself; None if unusable.
+SOURCES = ("Sample", "Upload", "Camera", "Drawing")
+DRAW_SIDE = 256  # the input canvas, in pixels
 
-    When a shared link carried a small photo (stored under ``link_image_key``), it is a third choice.
-    """
-    st.sidebar.subheader("Input image")
-    link_image = st.session_state.get(link_image_key(prefix))
-    choices = ["Sample", "Upload"] + ([LINK_SOURCE] if link_image else [])
-    source = st.sidebar.radio(
-        "Source", choices, horizontal=True, key=f"{prefix}_source", label_visibility="collapsed"
+
+def _on_upload(prefix: str) -> None:
+    # A file just dropped on the always-visible uploader is what the person wants to see.
+    if st.session_state.get(f"{prefix}_upload") is not None:
+        st.session_state[f"{prefix}_source"] = "Upload"
+
+
+def _uploader(prefix: str):
+    return st.sidebar.file_uploader(
+        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MB)",
+        # No type= filter: Streamlit would answer a file with another extension with an exception,
+        # while our decoder reads the bytes whatever the name and explains what it can't read.
+        key=f"{prefix}_upload",
+        on_change=_on_upload,
+        args=(prefix,),
     )
+
+
+def _last_good(prefix: str, default_sample: str) -> Picture:
+    # What to keep showing while a camera or canvas has nothing yet: the last picture shown, else a sample.
+    return st.session_state.get(f"{prefix}_last_picture") or load_sample(default_sample)
+
+
+def _camera(prefix: str, default_sample: str) -> Picture:
+    shot = st.sidebar.camera_input("Take a photo", key=f"{prefix}_camera")
+    if shot is None:
+        last = _last_good(prefix, default_sample)
+        st.sidebar.info(
+            f"No photo taken yet (the browser may be waiting for permission to use the camera); "
+            f"still showing {last.label}."
+        )
+        return last
+    try:
+        return _session_upload(prefix, shot, False, label="the camera photo")
+    except cnn_core.ImageError as e:
+        last = _last_good(prefix, default_sample)
+        st.sidebar.error(f"The camera photo can't be used: {e.detail}. Still showing {last.label}.")
+        return last
+
+
+def _drawing(prefix: str, default_sample: str) -> Picture:
+    from .canvas import drawing_canvas
+
+    c1, c2 = st.sidebar.columns(2)
+    width = c1.slider("Pen", 2, 40, 10, key=f"{prefix}_draw_pen")
+    ink = c2.color_picker("Ink", "#000000", key=f"{prefix}_draw_ink")
+    with st.sidebar:
+        rgba = drawing_canvas(
+            f"{prefix}_draw_canvas", width=DRAW_SIDE, height=DRAW_SIDE, stroke_width=width, stroke_color=ink
+        )
+    if rgba is None:
+        last = _last_good(prefix, default_sample)
+        st.sidebar.info(f"Draw on the canvas to make the input; until then, still showing {last.label}.")
+        return last
+    try:
+        rgb = picture_from_drawing(rgba)
+    except cnn_core.ImageError as e:
+        last = _last_good(prefix, default_sample)
+        st.sidebar.info(f"{e.detail[0].upper()}{e.detail[1:]}; still showing {last.label}.")
+        return last
+    rgb.flags.writeable = False
+    key = hashlib.blake2b(rgb.tobytes() + repr(rgb.shape).encode(), digest_size=16).hexdigest()
+    return Picture(rgb, key, "your drawing", None)
+
+
+def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | None:
+    """Sidebar controls to pick the input: a sample, an upload, the camera or a drawing. None if unusable.
+
+    The upload box is always in view; dropping a file on it switches to it. When a shared link carried a
+    small photo (stored under ``link_image_key``), that is one more choice. Errors are shown here.
+    """
+    pic = _pick(prefix, default_sample)
+    if pic is not None:
+        st.session_state[f"{prefix}_last_picture"] = pic
+    return pic
+
+
+def _pick(prefix: str, default_sample: str) -> Picture | None:
+    st.sidebar.subheader("Input image")
+    up = _uploader(prefix)
+    link_image = st.session_state.get(link_image_key(prefix))
+    choices = list(SOURCES) + ([LINK_SOURCE] if link_image else [])
+    if st.session_state.get(f"{prefix}_source") not in choices:
+        st.session_state[f"{prefix}_source"] = "Sample"
+    source = st.sidebar.radio("Source", choices, horizontal=True, key=f"{prefix}_source")
     if source == LINK_SOURCE:
         try:
             arr, key = _decode(_digest(link_image), False, link_image)
@@ -101,19 +179,19 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
             st.session_state[f"{prefix}_sample"] = default_sample
         name = st.sidebar.selectbox("Sample photo", names, format_func=SAMPLES.get, key=f"{prefix}_sample")
         return load_sample(name)
-    up = st.sidebar.file_uploader(
-        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MB)",
-        # No type= filter: Streamlit would answer a file with another extension with an exception,
-        # while our decoder reads the bytes whatever the name and explains what it can't read.
-        key=f"{prefix}_upload",
-    )
+    if source == "Camera":
+        return _camera(prefix, default_sample)
+    if source == "Drawing":
+        return _drawing(prefix, default_sample)
     if up is None:
         # The uploader forgets its file when another page is shown; the decoded photo is still here.
         memo = st.session_state.get(f"{prefix}_picture_memo")
-        if memo:
+        if memo and memo[1].label != "the camera photo":
             st.sidebar.info(f"Showing {memo[1].label}, uploaded earlier. Upload a photo to replace it.")
             return memo[1]
-        st.sidebar.info(f"No photo uploaded yet; showing the sample {SAMPLES.get(default_sample, default_sample)}.")
+        st.sidebar.info(
+            f"No photo uploaded yet: use the box above. Showing the sample {SAMPLES.get(default_sample, default_sample)}."
+        )
         return load_sample(default_sample)
     allowed = st.session_state.get(f"{prefix}_allow_downscale") == up.file_id
     try:

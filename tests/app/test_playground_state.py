@@ -19,8 +19,8 @@ from cnn_core.kernels import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-PAGE = str(ROOT / "pages" / "playground.py")
-STACK = str(ROOT / "pages" / "layer_stack.py")
+PAGE = str(ROOT / "views" / "playground.py")
+STACK = str(ROOT / "views" / "layer_stack.py")
 EDGE = PRESETS["edge"].array().astype(np.float64)
 
 
@@ -119,9 +119,9 @@ def test_bug2_settings_survive_a_page_switch():
     _sobel_stride2_rgb(at)
     before = _headers(at)
     assert before[1] == "**→ Convolution** · 150×150×1"
-    _run(at.switch_page("pages/layer_stack.py"))
+    _run(at.switch_page("views/layer_stack.py"))
     assert not [s for s in at.slider if s.key and s.key.startswith("pg_")]  # the Playground's widgets are gone
-    _run(at.switch_page("pages/playground.py"))
+    _run(at.switch_page("views/playground.py"))
     _assert_sobel_stride2_rgb(at)
     assert _headers(at) == before
 
@@ -239,8 +239,8 @@ def test_an_upload_survives_a_page_switch():
     at.file_uploader(key="pg_upload").set_value(("coffee.png", good, "image/png")).run()
     assert _headers(at)[0] == "**Input** · 200×300×1"
     maps = [c.proto.spec for c in at.get("plotly_chart")]
-    _run(at.switch_page("pages/layer_stack.py"))
-    _run(at.switch_page("pages/playground.py"))
+    _run(at.switch_page("views/layer_stack.py"))
+    _run(at.switch_page("views/playground.py"))
     assert _headers(at)[0] == "**Input** · 200×300×1"
     assert "coffee.png, uploaded earlier" in " ".join(i.value for i in at.sidebar.info)
     assert [c.proto.spec for c in at.get("plotly_chart")] == maps

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import chromium, need_browser, streamlit_server, wait_idle
+from .harness import chromium, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -13,10 +13,9 @@ EXPECTED = [[-1, -1, 2], [-1, 8, -1], [-1, -1, -1]]  # the outline kernel with w
 
 
 @pytest.fixture(scope="module")
-def server():
-    need_browser()
-    with streamlit_server() as (url, _):
-        yield url
+def url(server, browser):
+    # (``browser`` makes the module skip, or fail under CI, when there is no Chromium.)
+    return server.url
 
 
 def _maps(page) -> list[str]:
@@ -55,11 +54,11 @@ def _in_view(page, locator) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
 
 
-def test_maps_stay_in_view_while_editing_at_1440x900(server):
+def test_maps_stay_in_view_while_editing_at_1440x900(url):
     """Issue 10 §2 (bug 6): with a kernel slider focused, every map and that slider are on screen together."""
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(server)
+        page.goto(url)
         wait_idle(page)
         _maps(page)
         slider = page.get_by_role("slider", name="w[2,2]")
@@ -78,10 +77,10 @@ def test_maps_stay_in_view_while_editing_at_1440x900(server):
         assert all(_in_view(page, plots.nth(i)) for i in range(4))
 
 
-def test_grid_edit_survives_sliders_and_a_page_switch(server):
+def test_grid_edit_survives_sliders_and_a_page_switch(url):
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(server)
+        page.goto(url)
         wait_idle(page)
         page.get_by_text("rgb", exact=True).click()
         wait_idle(page)
