@@ -397,7 +397,7 @@ def _visit(browser, url: str, photo: Path, side: int, changes: int):
     page.goto(url)
     wait_idle(page)
     sidebar = page.get_by_test_id("stSidebarUserContent")
-    sidebar.get_by_text("Upload", exact=True).click()
+    sidebar.get_by_role("radiogroup", name="Source").get_by_text("Upload", exact=True).click()
     wait_idle(page)
     sidebar.locator("input[type=file]").set_input_files(str(photo))
     page.wait_for_selector(f"text={photo.name}", timeout=120_000)

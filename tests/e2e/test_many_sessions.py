@@ -39,13 +39,13 @@ def _expected_conv(image: np.ndarray, centre: float) -> np.ndarray:
     w = np.array([[-1, -1, -1], [-1, centre, -1], [-1, -1, -1]], dtype=float).tolist()
     spec = cnn_core.default_spec().to_dict()
     spec["layers"][0]["filters"] = [w]
-    conv = cnn_core.run_pipeline(image, spec)[1].maps[:, :, 0]
-    step = int(np.ceil(300 / 80))
-    return conv[::step, ::step]
+    # The Playground keeps the photo's shape with its longer side at 300: 96×128 becomes 225×300.
+    spec["input"]["size"] = [225, 300]
+    return cnn_core.run_pipeline(image, spec)[1].maps[:, :, 0]
 
 
 def _shown_conv(page) -> np.ndarray:
-    """The convolution values the page hovers (a sampled grid)."""
+    """The convolution values the page hovers (every pixel of a map this size)."""
     return np.array(
         page.evaluate(
             "Array.from(document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z, r => Array.from(r))"
@@ -90,10 +90,10 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
             images.append(_photo(i, tmp_path / f"visitor{i}.png"))
         for page in pages:
             wait_idle(page)
-            page.get_by_text("Upload", exact=True).click()
+            page.get_by_role("radiogroup", name="Source").get_by_text("Upload", exact=True).click()
         # Every visitor uploads at nearly the same time...
         for i, page in enumerate(pages):
-            page.locator("input[type=file]").set_input_files(str(tmp_path / f"visitor{i}.png"))
+            page.locator("[data-testid=stSidebar] input[type=file]").first.set_input_files(str(tmp_path / f"visitor{i}.png"))
         for i, page in enumerate(pages):
             page.wait_for_selector(f"text=visitor{i}.png", timeout=60_000)
         # ...and moves the centre weight by a different amount: 8 − 0.05·(i+1).

@@ -29,7 +29,7 @@ def test_upload_move_slider_maps_change(page, server):
     page.goto(server.url)
     _idle(page)
     assert page.locator("text=Input").first.is_visible()
-    page.get_by_test_id("stSidebarUserContent").get_by_text("Upload", exact=True).click()
+    page.get_by_role("radiogroup", name="Source").get_by_text("Upload", exact=True).click()
     _idle(page)
     page.get_by_test_id("stSidebarUserContent").locator("input[type=file]").set_input_files(str(ROOT / "assets" / "coffee.png"))
     page.wait_for_selector("text=coffee.png", timeout=30_000)

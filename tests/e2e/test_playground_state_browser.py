@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import chromium, wait_idle
+from .harness import wait_idle
 
 pytestmark = pytest.mark.browser
 
 EXPECTED = [[-1, -1, 2], [-1, 8, -1], [-1, -1, -1]]  # the outline kernel with w[0,2] typed as 2
 
 
-@pytest.fixture(scope="module")
-def url(server, browser):
-    # (``browser`` makes the module skip, or fail under CI, when there is no Chromium.)
-    return server.url
 
 
 def _maps(page) -> list[str]:
@@ -54,63 +50,61 @@ def _in_view(page, locator) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
 
 
-def test_maps_stay_in_view_while_editing_at_1440x900(url):
+def test_maps_stay_in_view_while_editing_at_1440x900(server, browser):
     """Issue 10 §2 (bug 6): with a kernel slider focused, every map and that slider are on screen together."""
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(url)
-        wait_idle(page)
-        _maps(page)
-        slider = page.get_by_role("slider", name="w[2,2]")
-        slider.focus()
-        page.keyboard.press("ArrowLeft")
-        wait_idle(page)
-        assert _in_view(page, slider)
-        plots = page.locator(".js-plotly-plot")
-        assert all(_in_view(page, plots.nth(i)) for i in range(4))
-        # Scrolled down to the pooling controls, the maps stay in view beside them.
-        page.get_by_text("Pooling layer").scroll_into_view_if_needed()
-        page.mouse.move(500, 600)
-        page.mouse.wheel(0, 400)
-        page.wait_for_timeout(500)
-        assert _in_view(page, page.get_by_text("Pooling layer"))
-        assert all(_in_view(page, plots.nth(i)) for i in range(4))
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(server.url)
+    wait_idle(page)
+    _maps(page)
+    slider = page.get_by_role("slider", name="w[2,2]")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_idle(page)
+    assert _in_view(page, slider)
+    plots = page.locator(".js-plotly-plot")
+    assert all(_in_view(page, plots.nth(i)) for i in range(4))
+    # Scrolled down to the pooling controls, the maps stay in view beside them.
+    page.get_by_text("Pooling layer").scroll_into_view_if_needed()
+    page.mouse.move(500, 600)
+    page.mouse.wheel(0, 400)
+    page.wait_for_timeout(500)
+    assert _in_view(page, page.get_by_text("Pooling layer"))
+    assert all(_in_view(page, plots.nth(i)) for i in range(4))
 
 
-def test_grid_edit_survives_sliders_and_a_page_switch(url):
-    with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(url)
-        wait_idle(page)
-        page.get_by_text("rgb", exact=True).click()
-        wait_idle(page)
-        page.get_by_role("slider", name="Stride").first.focus()
-        page.keyboard.press("ArrowRight")
-        wait_idle(page)
+def test_grid_edit_survives_sliders_and_a_page_switch(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(server.url)
+    wait_idle(page)
+    page.get_by_text("rgb", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("slider", name="Stride").first.focus()
+    page.keyboard.press("ArrowRight")
+    wait_idle(page)
 
-        page.get_by_text("Number grid", exact=True).click()
-        wait_idle(page)
-        before_edit = _maps(page)
-        _type_in_grid(page, 0, 2, "2")
-        wait_idle(page)
-        page.wait_for_function(
-            "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
-            arg=before_edit[1],
-            timeout=30_000,
-        )
-        page.get_by_text("Sliders", exact=True).click()
-        wait_idle(page)
-        assert _sliders(page) == EXPECTED
-        settings, maps = _settings(page), _maps(page)
-        assert "edited by hand" in settings["kernel"] and "3×3" in settings["kernel"]
-        assert settings["stride"] == "2" and settings["rgb"]
+    page.get_by_text("Number grid", exact=True).click()
+    wait_idle(page)
+    before_edit = _maps(page)
+    _type_in_grid(page, 0, 2, "2")
+    wait_idle(page)
+    page.wait_for_function(
+        "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
+        arg=before_edit[1],
+        timeout=30_000,
+    )
+    page.get_by_text("Sliders", exact=True).click()
+    wait_idle(page)
+    assert _sliders(page) == EXPECTED
+    settings, maps = _settings(page), _maps(page)
+    assert "edited by hand" in settings["kernel"] and "3×3" in settings["kernel"]
+    assert settings["stride"] == "2" and settings["rgb"]
 
-        page.get_by_role("link", name="Layer stack").click()
-        wait_idle(page)
-        page.wait_for_selector("text=Shapes", timeout=60_000)
-        page.get_by_role("link", name="Playground").click()
-        wait_idle(page)
-        assert _sliders(page) == EXPECTED
-        assert _settings(page) == settings
-        assert _maps(page) == maps
-        assert page.locator("[data-testid=stException]").count() == 0
+    page.get_by_role("link", name="Layer stack").click()
+    wait_idle(page)
+    page.wait_for_selector("text=Shapes", timeout=60_000)
+    page.get_by_role("link", name="Playground").click()
+    wait_idle(page)
+    assert _sliders(page) == EXPECTED
+    assert _settings(page) == settings
+    assert _maps(page) == maps
+    assert page.locator("[data-testid=stException]").count() == 0
