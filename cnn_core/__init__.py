@@ -5,7 +5,7 @@
     >>> [(s.name, s.maps.shape) for s in stages]
 """
 
-from .errors import CnnError, ImageError, SpecError
+from .errors import Cancelled, CnnError, ImageError, SpecError
 from .images import MAX_PIXELS, decode_image, load_image
 from .kernels import PRESETS
 from .ops import device_label
@@ -14,6 +14,7 @@ from .spec import Activation, Conv2D, InputSpec, Pool2D, Spec, default_spec, lay
 
 __all__ = [
     "Activation",
+    "Cancelled",
     "CnnError",
     "Conv2D",
     "ImageError",

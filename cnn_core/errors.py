@@ -23,3 +23,7 @@ class SpecError(CnnError):
 
 class ImageError(CnnError):
     """The uploaded or given image cannot be used."""
+
+
+class Cancelled(CnnError):
+    """The computation was stopped on request (a newer view replaced it, or the visitor left)."""
