@@ -2,10 +2,15 @@
 
 import streamlit as st
 
+from ui.errors import show_unexpected
+
 st.set_page_config(page_title="CNN playground", page_icon=":material/grid_on:", layout="wide")
 
 pages = [
     st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
     st.Page("pages/layer_stack.py", title="Layer stack", icon=":material/layers:", url_path="layer_stack"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except Exception as e:  # anything a page did not expect: an apology and a logged reference, no traceback
+    show_unexpected(e)

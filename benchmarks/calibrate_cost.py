@@ -51,7 +51,7 @@ def _layer_cases(quick: bool) -> list[tuple[tuple[int, int, int], dict]]:
             cases.append(((s, s, cin), {"type": "conv2d", "stride": 1, "padding": "same",
                                         "filters": [{"init": "he_normal", "seed": j, "size": [k, k]} for j in range(n)]}))
         for c, k, st in ((1, 2, 2), (1, 3, 1), (1, 8, 1), (1, 16, 1), (1, 32, 1), (1, 64, 1), (8, 4, 1),
-                         (3, 16, 2), (3, 32, 1), (1, 64, 64), (32, 2, 2), (16, 8, 1)):
+                         (3, 16, 2), (3, 32, 1), (1, 64, 64), (32, 2, 2), (16, 8, 1), (4, 8, 1), (64, 3, 1)):
             if s * s * c * k * k / (st * st) > (3e10 if not quick else 3e9):
                 continue
             for mode in ("max", "avg"):
@@ -92,13 +92,13 @@ def _cases(quick: bool):
     return out
 
 
-def measure(quick: bool = False, rounds: int = 3) -> list[tuple[str, tuple, float, str]]:
+def measure(quick: bool = False, rounds: int = 3, only: tuple[str, ...] = ()) -> list[tuple[str, tuple, float, str]]:
     """Time every case ``rounds`` times, round by round, keeping each case's fastest time.
 
     Going round by round spreads each case's repeats over the whole run, so a busy spell on a shared
     machine spoils one sample of many cases rather than every sample of one.
     """
-    cases = _cases(quick)
+    cases = [c for c in _cases(quick) if not only or c[0].startswith(only)]
     for *_, run in cases:
         run()  # warm up each op's kernels
     best = [float("inf")] * len(cases)
@@ -154,13 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int, default=5, help="times each case is measured (the fastest counts)")
+    ap.add_argument("--only", help="measure only these families, e.g. pool2d,input (the rest keep their coefficients)")
     ap.add_argument("--save", help="write the measured rows to this JSON file")
     ap.add_argument("--load", help="fit rows saved by --save instead of measuring")
     args = ap.parse_args(argv)
     if args.load:
         rows = [(f, tuple(x), t, lab) for f, x, t, lab in json.loads(Path(args.load).read_text())]
     else:
-        rows = measure(args.quick, args.rounds)
+        rows = measure(args.quick, args.rounds, tuple(args.only.split(",")) if args.only else ())
     if args.save:
         Path(args.save).write_text(json.dumps(rows))
     coeffs = fit(rows)

@@ -13,8 +13,8 @@ Features, per stage (counts, not seconds):
 - conv2d: output pixels × kernel cells × input channels × filters rounded up to a multiple of 16
   (TensorFlow's CPU convolution works on blocks of 16 output channels, so one filter costs nearly
   what sixteen do), plus elements written and read;
-- pool2d: output cells × window cells (every window is visited in full), plus a penalty when a
-  window's rows no longer fit the CPU's cache, plus elements written and read;
+- pool2d: output pixels × window cells × channels rounded up to a multiple of 8 (every window is
+  visited in full, eight channels at a time), plus elements written and read;
 - activation: elements, at a rate per function (gelu's erf costs ~10× relu).
 """
 
@@ -35,13 +35,13 @@ STAGE_OVERHEAD = 0.0005
 # Nanoseconds per unit of each feature, from ``python -m benchmarks.calibrate_cost`` on the reference
 # machine (2 cores, TensorFlow 2.21, 2026-11-25). Re-run it after changing cnn_core/ops.py.
 COEFFS: dict[str, tuple[float, ...]] = {
-    # (float pixels, resize input elements, resize output elements)
-    "input": (1.0, 1.6, 2.7),
+    # (elements made float, pixels made grey, resize input elements, output pixels, output elements)
+    "input": (0.78, 28.0, 1.0, 1.0, 6.5),
     # (blocked multiply-adds, output elements, input elements)
-    "conv2d": (0.009, 1.0, 1.0),
-    # (window cells visited, window cells visited beyond the cache, output elements, input elements)
-    "pool2d:max": (0.13, 0.13, 1.0, 1.0),
-    "pool2d:avg": (0.11, 0.11, 1.0, 1.0),
+    "conv2d": (0.00763, 0.0845, 0.419),
+    # (blocked window cells, output elements, input elements)
+    "pool2d:max": (0.04, 0.3, 0.3),
+    "pool2d:avg": (0.04, 0.3, 0.3),
     # (elements,) per activation function
     "activation:relu": (0.3,),
     "activation:leaky_relu": (0.8,),
@@ -52,8 +52,8 @@ COEFFS: dict[str, tuple[float, ...]] = {
     "activation:linear": (0.0,),
 }
 
-# Rows of a pooling window, in bytes, beyond which they no longer stay in the CPU's cache.
-POOL_CACHE_BYTES = 256 * 1024
+# Pooling visits channels in blocks of this many (one channel costs about what eight do).
+POOL_CHANNEL_BLOCK = 8
 # TensorFlow's CPU convolution computes output channels in blocks of this many.
 CONV_CHANNEL_BLOCK = 16
 
@@ -72,7 +72,10 @@ def _round_up(n: int, block: int) -> int:
 
 
 def input_features(image_shape: tuple[int, ...], out_shape: tuple[int, int, int]) -> tuple[float, ...]:
-    """Features of preparing the input: (float pixels, resize input elements, resize output elements).
+    """Features of preparing the input.
+
+    (elements made float, pixels turned grey, resize input elements, resize output pixels, resize output
+    elements); the resize terms are 0 when the size is kept.
 
     Args:
         image_shape: the decoded image, (height, width) or (height, width, channels).
@@ -81,10 +84,10 @@ def input_features(image_shape: tuple[int, ...], out_shape: tuple[int, int, int]
     h, w = int(image_shape[0]), int(image_shape[1])
     c_in = int(image_shape[2]) if len(image_shape) > 2 else 1
     ho, wo, c = out_shape
-    pixels = h * w * max(c_in, c)
+    gray = h * w if (c == 1 and c_in > 1) else 0
     if (ho, wo) == (h, w):
-        return (pixels, 0, 0)
-    return (pixels, h * w * c, ho * wo * c)
+        return (h * w * c_in, gray, 0, 0, 0)
+    return (h * w * c_in, gray, h * w * c, ho * wo, ho * wo * c)
 
 
 def layer_features(layer, in_shape: tuple[int, int, int], out_shape: tuple[int, int, int]) -> tuple[str, tuple]:
@@ -98,10 +101,9 @@ def layer_features(layer, in_shape: tuple[int, int, int], out_shape: tuple[int, 
         return "conv2d", (blocked, n_out, n_in)
     if isinstance(layer, Pool2D):
         kh, kw = layer.size
-        cells = n_out * kh * kw
-        # Each output row walks kh input rows; once those no longer fit the cache every cell is a miss.
-        spill = cells if kh * w * c * 4 > POOL_CACHE_BYTES else 0
-        return f"pool2d:{layer.mode}", (cells, spill, n_out, n_in)
+        # Every window is visited in full, a block of POOL_CHANNEL_BLOCK channels at a time.
+        cells = ho * wo * kh * kw * _round_up(c, POOL_CHANNEL_BLOCK)
+        return f"pool2d:{layer.mode}", (cells, n_out, n_in)
     if isinstance(layer, Activation):
         return f"activation:{layer.function}", (n_in,)
     raise TypeError(f"not a layer: {layer!r}")

@@ -9,6 +9,7 @@ from cnn_core.render import COLORMAPS
 from ui import compute, share_panel, stack_editor, stack_maps, stack_model
 from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
 from ui.maps import SCALE_MODES
+from ui.text import plain
 
 P = stack_editor.P
 
@@ -41,7 +42,7 @@ picture = picture_picker(P, default_sample="chelsea")
 try:
     spec = stack_editor.current_spec()
 except SpecError as e:
-    st.error(f"The stored stack can't be read ({e}). Pick a starting point to begin again.")
+    st.error(f"The stored stack can't be read ({plain(e)}). Pick a starting point to begin again.")
     stack_editor.starting_points()
     st.stop()
 stack_editor.input_controls(spec, picture.array.shape if picture is not None else None)

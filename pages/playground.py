@@ -8,6 +8,7 @@ from cnn_core.spec import ACTIVATIONS
 from ui import compute, explain, maps, share_panel
 from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
 from ui.kernel_editor import kernel_editor, set_weights
+from ui.text import plain
 from ui.playground_state import widgets_from_spec
 
 P = "pg"  # widget-key prefix of this page
@@ -128,7 +129,7 @@ def playground(picture, input_spec: dict, cmap: str, scale_mode: str) -> None:
     try:
         spec = cnn_core.parse_spec({"version": 1, "input": input_spec, "layers": layers})
     except cnn_core.CnnError as e:
-        maps_area.error(f"These settings are not valid. {e}")
+        maps_area.error(f"These settings are not valid. {plain(e)}")
         return
     with maps_area:
         stages = compute.run(picture, spec)

@@ -11,6 +11,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
+from ui.text import code, plain
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -103,7 +104,7 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
             arr, key = _decode(_digest(link_image), False, link_image)
             return Picture(arr, key, "the photo in the link", None)
         except cnn_core.ImageError as e:
-            st.sidebar.error(f"The photo in the link can't be used: {e.detail}")
+            st.sidebar.error(f"The photo in the link can't be used: {plain(e.detail)}")
             return load_sample(default_sample)
     if source == "Sample":
         names = list(SAMPLES)
@@ -112,7 +113,7 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
         name = st.sidebar.selectbox("Sample photo", names, format_func=SAMPLES.get, key=f"{prefix}_sample")
         return load_sample(name)
     up = st.sidebar.file_uploader(
-        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MB)",
+        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB)",
         # No type= filter: Streamlit would answer a file with another extension with an exception,
         # while our decoder reads the bytes whatever the name and explains what it can't read.
         key=f"{prefix}_upload",
@@ -125,13 +126,13 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
         pic = _session_upload(prefix, up, allowed)
     except cnn_core.ImageError as e:
         if "downscale" in e.detail and not allowed:
-            st.sidebar.warning(f"{up.name} {e.detail}")
+            st.sidebar.warning(f"{code(up.name)} {plain(e.detail)}")
             st.sidebar.button(
                 "Downscale it to fit", key=f"{prefix}_downscale",
                 on_click=lambda: st.session_state.update({f"{prefix}_allow_downscale": up.file_id}),
             )
         else:
-            st.sidebar.error(f"{up.name} {e.detail}")
+            st.sidebar.error(f"{code(up.name)} {plain(e.detail)}")
         return None
     if allowed:
         h, w = pic.array.shape[:2]

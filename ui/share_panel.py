@@ -9,6 +9,7 @@ from cnn_core import export, share
 from cnn_core.pipeline import Stage
 
 from .inputs import Picture
+from .text import plain
 
 
 def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | None]:
@@ -26,7 +27,7 @@ def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | Non
         return None, None
     state, warning = share.decode_state(params)
     if warning:
-        return None, warning
+        return None, plain(warning)  # it quotes the link, which anyone could have written
     if state.page != page:
         return None, None
     return state, None

@@ -38,6 +38,7 @@ from cnn_core.spec import (
 )
 
 from . import stack_model as model
+from .text import code, plain
 
 P = "ls"  # widget-key prefix of the layer stack page
 SPEC_KEY = f"{P}_spec"
@@ -266,7 +267,7 @@ def input_controls(spec: Spec, image_shape: tuple[int, ...] | None) -> None:
             )
     note = ss.pop(f"{P}_input_note", None)
     if note:
-        st.sidebar.warning(note)
+        st.sidebar.warning(plain(note))
 
 
 # --------------------------------------------------------------------------- the layer list
@@ -337,11 +338,11 @@ def layer_list(spec: Spec, sp: model.StackPlan, preview: Callable[[int, int], No
                 )
             st.caption(model.describe(layer))
             if i == sp.bad_layer and sp.error is not None:
-                st.caption(f":red[{sp.error.detail}]")
+                st.caption(f":red[{plain(sp.error.detail).replace(']', chr(92) + ']')}]")
             if is_open:
                 note = ss.get(f"{P}_{lid}_note")
                 if note:
-                    st.warning(note)
+                    st.warning(plain(note))
                 if isinstance(layer, Conv2D):
                     _conv_panel(spec, i, lid, layer, depths[i], preview)
                 elif isinstance(layer, Activation):
@@ -841,9 +842,9 @@ def _on_import() -> None:
     try:
         load_spec(up.getvalue())
     except SpecError as e:
-        ss[f"{P}_import_msg"] = ("error", f"{up.name} can't be loaded. {e}")
+        ss[f"{P}_import_msg"] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
         return
-    ss[f"{P}_import_msg"] = ("success", f"Loaded {up.name}.")
+    ss[f"{P}_import_msg"] = ("success", f"Loaded {code(up.name)}.")
 
 
 def import_export(spec: Spec) -> None:

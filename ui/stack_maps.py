@@ -28,6 +28,7 @@ from . import explain, stack_model
 from .figures import PLOTLY_CONFIG, map_figure
 from .maps import arithmetic_lines, map_stats
 from .stack_editor import FOCUS_KEY, P
+from .text import plain
 
 THUMB_SIDE = 160
 ENLARGED_SIDE = 480
@@ -238,7 +239,7 @@ def shape_table(spec: Spec, sp: stack_model.StackPlan) -> None:
     st.caption(f"Total: {params:,} weights · {madds:,} multiply-adds")
     text = stack_model.error_text(sp, spec)
     if text:
-        st.error(text)
+        st.error(plain(text))
 
 
 # --------------------------------------------------------------------------- bands
