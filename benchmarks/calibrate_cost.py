@@ -74,21 +74,29 @@ def _input_cases(quick: bool) -> list[tuple[tuple[int, ...], dict]]:
 
 
 def _cases(quick: bool):
-    """(family, features, label, run) for every case; ``run`` computes the stage once."""
-    rng = np.random.default_rng(0)
+    """(family, features, label, make) for every case; ``make()`` builds the input and returns the timed call.
+
+    Inputs are built round by round and dropped after timing, so the grid never holds them all at once.
+    """
     out = []
-    for shape, layer in _layer_cases(quick):
+    for i, (shape, layer) in enumerate(_layer_cases(quick)):
         lay = parse_spec({"version": 1, "layers": [layer]}).layers[0]
         fam, feats = cost.layer_features(lay, shape, _out_shape(lay, shape))
-        x = rng.standard_normal(shape, dtype=np.float32)
-        out.append((fam, feats, f"{shape} {layer['type']} {_short(layer)}",
-                    lambda x=x, lay=lay: np.ascontiguousarray(run_layer(x, lay), dtype=np.float32)))
-    for image_shape, inp in _input_cases(quick):
+
+        def make(shape=shape, lay=lay, seed=i):
+            x = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
+            return lambda: np.ascontiguousarray(run_layer(x, lay), dtype=np.float32)
+
+        out.append((fam, feats, f"{shape} {layer['type']} {_short(layer)}", make))
+    for i, (image_shape, inp) in enumerate(_input_cases(quick)):
         spec = parse_spec({"version": 1, "input": inp, "layers": []})
         p = plan(spec, image_shape)[0]
-        img = rng.integers(0, 256, image_shape, dtype=np.uint8)
-        out.append(("input", cost.input_features(image_shape, p.shape), f"{image_shape} -> {p.shape}",
-                    lambda img=img, spec=spec: prepare_input(img, spec)))
+
+        def make(image_shape=image_shape, spec=spec, seed=i):
+            img = np.random.default_rng(seed).integers(0, 256, image_shape, dtype=np.uint8)
+            return lambda: prepare_input(img, spec)
+
+        out.append(("input", cost.input_features(image_shape, p.shape), f"{image_shape} -> {p.shape}", make))
     return out
 
 
@@ -96,15 +104,17 @@ def measure(quick: bool = False, rounds: int = 3, only: tuple[str, ...] = ()) ->
     """Time every case ``rounds`` times, round by round, keeping each case's fastest time.
 
     Going round by round spreads each case's repeats over the whole run, so a busy spell on a shared
-    machine spoils one sample of many cases rather than every sample of one.
+    machine spoils one sample of many cases rather than every sample of one. The first call of each
+    case in a round warms its kernels and is not counted.
     """
     cases = [c for c in _cases(quick) if not only or c[0].startswith(only)]
-    for *_, run in cases:
-        run()  # warm up each op's kernels
     best = [float("inf")] * len(cases)
     for _ in range(rounds):
-        for i, (*_, run) in enumerate(cases):
+        for i, (*_, make) in enumerate(cases):
+            run = make()
+            run()
             best[i] = min(best[i], _best(run, 1))
+            del run
     return [(fam, feats, t, label) for (fam, feats, label, _), t in zip(cases, best)]
 
 
