@@ -32,23 +32,24 @@ MAX_SECONDS = 4.0
 # Each stage also pays a fixed overhead (a TensorFlow call, a copy into NumPy), in seconds.
 STAGE_OVERHEAD = 0.0005
 
-# Nanoseconds per unit of each feature, from ``python -m benchmarks.calibrate_cost`` on the reference
-# machine (2 cores, TensorFlow 2.21, 2026-11-25). Re-run it after changing cnn_core/ops.py.
+# Nanoseconds per unit of each feature, measured with ``python -m benchmarks.calibrate_cost`` (fastest of
+# several rounds) on the reference machine: 2 cores (AMD EPYC), TensorFlow 2.21 on the CPU, 2026-11-25.
+# Re-run it after changing cnn_core/ops.py and paste its COEFFS here.
 COEFFS: dict[str, tuple[float, ...]] = {
-    # (elements made float, pixels made grey, resize input elements, output pixels, output elements)
-    "input": (0.78, 28.0, 1.0, 1.0, 6.5),
+    # (elements made float, pixels made grey, resize input elements, resize output pixels, output elements)
+    "input": (0.78, 20.0, 1.3, 6.0, 1.0),
     # (blocked multiply-adds, output elements, input elements)
-    "conv2d": (0.00763, 0.0845, 0.419),
+    "conv2d": (0.0076, 0.085, 0.42),
     # (blocked window cells, output elements, input elements)
-    "pool2d:max": (0.04, 0.3, 0.3),
-    "pool2d:avg": (0.04, 0.3, 0.3),
+    "pool2d:max": (0.026, 1.0, 0.4),
+    "pool2d:avg": (0.02, 1.0, 0.4),
     # (elements,) per activation function
     "activation:relu": (0.3,),
-    "activation:leaky_relu": (0.8,),
+    "activation:leaky_relu": (0.7,),
     "activation:tanh": (0.35,),
-    "activation:sigmoid": (0.95,),
+    "activation:sigmoid": (0.8,),
     "activation:elu": (0.5,),
-    "activation:gelu": (2.9,),
+    "activation:gelu": (2.7,),
     "activation:linear": (0.0,),
 }
 
