@@ -42,7 +42,7 @@ COEFFS: dict[str, tuple[float, ...]] = {
     "conv2d": (0.0076, 0.085, 0.42),
     # (blocked window cells, output elements, input elements)
     "pool2d:max": (0.026, 1.0, 0.4),
-    "pool2d:avg": (0.02, 1.0, 0.4),
+    "pool2d:avg": (0.016, 1.0, 0.4),
     # (elements,) per activation function
     "activation:relu": (0.3,),
     "activation:leaky_relu": (0.7,),

@@ -122,8 +122,7 @@ ADVERSARIAL = {
     "16 channels into one 15x15": lambda s: (_spec("grayscale", s, [_conv(16, 3), _conv(1, 15)]), (s, s)),
     "many filters": lambda s: (_spec("rgb", s, [_conv(64, 7), _conv(64, 7, 64)]), (s, s, 3)),
     "deep stack": lambda s: (_spec("grayscale", s, [
-        layer for i in range(10) for layer in (_conv(4, 3, i), {"type": "activation", "function": "relu"},
-                                               _pool(3))][:32]), (s, s)),
+        layer for i in range(16) for layer in (_conv(1, 7, i), _pool(8))]), (s, s)),
     "big input and gelu": lambda s: (_spec("rgb", s, [_conv(8, 5), {"type": "activation", "function": "gelu"},
                                                       {"type": "activation", "function": "sigmoid"}]), (300, 300, 3)),
 }
