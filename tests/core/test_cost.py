@@ -2,8 +2,10 @@
 
 The grid test runs adversarial stacks chosen just under the budget and compares the measured time with
 the estimate. A shared machine runs slower than the idle reference machine the model describes, so each
-measurement is taken as the fastest of a few and scaled by a yardstick (a fixed small pipeline, timed
-right before and after, against its own estimate); it is never scaled up when the machine is fast.
+measurement is taken as the fastest of up to three and scaled by a yardstick (a fixed small pipeline,
+timed right before and after, against its own estimate); it is never scaled up when the machine is fast.
+On an idle 2-core machine the yardstick is ~1 and this is a plain comparison; on a heavily loaded one
+(load average several times the core count) load that comes and goes can still push a ratio past 2.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 import cnn_core
 import cnn_core.__main__ as cli
 from cnn_core import cost, share
-from cnn_core.pipeline import plan
+from cnn_core.pipeline import MAX_STACK_BYTES, plan, stack_bytes
 
 BUDGET = cost.MAX_SECONDS
 
@@ -123,8 +125,9 @@ ADVERSARIAL = {
     "many filters": lambda s: (_spec("rgb", s, [_conv(64, 7), _conv(64, 7, 64)]), (s, s, 3)),
     "deep stack": lambda s: (_spec("grayscale", s, [
         layer for i in range(16) for layer in (_conv(1, 7, i), _pool(8))]), (s, s)),
-    "big input and gelu": lambda s: (_spec("rgb", s, [_conv(8, 5), {"type": "activation", "function": "gelu"},
-                                                      {"type": "activation", "function": "sigmoid"}]), (300, 300, 3)),
+    "big input, resized, and gelu": lambda s: (_spec("rgb", s, [
+        _conv(4, 5), {"type": "activation", "function": "gelu"}, {"type": "activation", "function": "sigmoid"},
+        {"type": "activation", "function": "gelu"}]), (300, 300, 3)),
 }
 
 # The yardstick: a small pipeline with a convolution, pooling and an activation, about 0.1 s here.
@@ -147,14 +150,16 @@ def test_actual_time_is_within_2x_of_the_estimate_near_the_budget():
     for name, build in ADVERSARIAL.items():
         spec, image_shape = _near_budget(build)
         est = _estimate(spec, image_shape)
-        assert est > 0.35 * BUDGET, (name, est)  # near the limit, not a toy
+        # Near a limit, not a toy: the time budget, or (for the biggest inputs) the feature-map memory.
+        near_memory = stack_bytes(plan(spec, image_shape)) > 0.6 * MAX_STACK_BYTES
+        assert est > 0.35 * BUDGET or near_memory, (name, est)
         image = (rng.random(image_shape) * 255).astype(np.uint8)
         best_raw = best = float("inf")
         for attempt in range(3):
             y0 = _timed(YARD[0], yard_image)
             t = _timed(spec, image)
             y1 = _timed(YARD[0], yard_image)
-            slowdown = max(1.0, min(y0, y1) / yard_est)
+            slowdown = max(1.0, (y0 + y1) / 2 / yard_est)
             best_raw, best = min(best_raw, t), min(best, t / slowdown)
             if attempt >= 1 and est / 2 <= best <= 2 * est:
                 break
