@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_core import cost, ops
+from cnn_core import cost
 from cnn_core.pipeline import _axes, plan, prepare_input, run_layer
 from cnn_core.spec import Activation, Conv2D, parse_spec
 
@@ -44,14 +44,49 @@ def _layer_cases(quick: bool) -> list[tuple[tuple[int, int, int], dict]]:
     sizes = (256, 1024) if quick else (256, 512, 1024, 2048)
     cases: list[tuple[tuple[int, int, int], dict]] = []
     for s in sizes:
-        for cin, n, k in ((1, 1, 3), (1, 1, 15), (1, 4, 5), (1, 16, 7), (1, 17, 3), (3, 8, 3), (3, 32, 3),
-                          (16, 1, 15), (32, 32, 3), (8, 64, 5), (64, 64, 3), (32, 2, 7)):
+        for cin, n, k in (
+            (1, 1, 3),
+            (1, 1, 15),
+            (1, 4, 5),
+            (1, 16, 7),
+            (1, 17, 3),
+            (3, 8, 3),
+            (3, 32, 3),
+            (16, 1, 15),
+            (32, 32, 3),
+            (8, 64, 5),
+            (64, 64, 3),
+            (32, 2, 7),
+        ):
             if s * s * cin * n * k * k * max(n, 16) / n > (2e11 if not quick else 2e10):
                 continue
-            cases.append(((s, s, cin), {"type": "conv2d", "stride": 1, "padding": "same",
-                                        "filters": [{"init": "he_normal", "seed": j, "size": [k, k]} for j in range(n)]}))
-        for c, k, st in ((1, 2, 2), (1, 3, 1), (1, 8, 1), (1, 16, 1), (1, 32, 1), (1, 64, 1), (8, 4, 1),
-                         (3, 16, 2), (3, 32, 1), (1, 64, 64), (32, 2, 2), (16, 8, 1), (4, 8, 1), (64, 3, 1)):
+            cases.append(
+                (
+                    (s, s, cin),
+                    {
+                        "type": "conv2d",
+                        "stride": 1,
+                        "padding": "same",
+                        "filters": [{"init": "he_normal", "seed": j, "size": [k, k]} for j in range(n)],
+                    },
+                )
+            )
+        for c, k, st in (
+            (1, 2, 2),
+            (1, 3, 1),
+            (1, 8, 1),
+            (1, 16, 1),
+            (1, 32, 1),
+            (1, 64, 1),
+            (8, 4, 1),
+            (3, 16, 2),
+            (3, 32, 1),
+            (1, 64, 64),
+            (32, 2, 2),
+            (16, 8, 1),
+            (4, 8, 1),
+            (64, 3, 1),
+        ):
             if s * s * c * k * k / (st * st) > (3e10 if not quick else 3e9):
                 continue
             for mode in ("max", "avg"):

@@ -8,8 +8,8 @@ from cnn_core.spec import ACTIVATIONS
 from ui import compute, explain, maps, share_panel
 from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
 from ui.kernel_editor import kernel_editor, set_weights
-from ui.text import plain
 from ui.playground_state import widgets_from_spec
+from ui.text import plain
 
 P = "pg"  # widget-key prefix of this page
 

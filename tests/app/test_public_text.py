@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from markdown_it import MarkdownIt
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
@@ -75,8 +75,11 @@ def test_a_spec_file_named_like_markdown_is_named_as_code():
     at = AppTest.from_file(STACK, default_timeout=120)
     at.run()
     at.file_uploader(key=next(u.key for u in at.file_uploader if "import" in (u.key or ""))).set_value(
-        (name, b'{"version": 1, "layers": [{"type": "conv2d", "filters": ["![i](https://e.example/i.png)"]}]}',
-         "application/json")
+        (
+            name,
+            b'{"version": 1, "layers": [{"type": "conv2d", "filters": ["![i](https://e.example/i.png)"]}]}',
+            "application/json",
+        )
     ).run()
     msg = " ".join(e.value for e in at.error)
     assert code(name) in msg

@@ -43,13 +43,23 @@ def test_bands_give_the_same_maps_as_one_call(layer, rows):
 def test_banded_values_match_the_numpy_reference():
     # Independent of TensorFlow's own whole-layer call: same padding, stride and average-over-real-cells.
     x = RNG.standard_normal((19, 14, 3), dtype=np.float32)
-    spec = cnn_core.parse_spec({"version": 1, "input": {"color": "rgb"}, "layers": [
-        {"type": "pool2d", "mode": "avg", "size": 4, "stride": 3, "padding": "same"}]})
+    spec = cnn_core.parse_spec(
+        {
+            "version": 1,
+            "input": {"color": "rgb"},
+            "layers": [{"type": "pool2d", "mode": "avg", "size": 4, "stride": 3, "padding": "same"}],
+        }
+    )
     p = plan(spec, (19, 14, 3))[1]
     np.testing.assert_allclose(run_layer_in_bands(x, p, 2), np_pool2d(x, "avg", (4, 4), (3, 3), "same"), atol=1e-5)
     k = RNG.standard_normal((3, 3, 3, 1)).astype(np.float32)
-    spec = cnn_core.parse_spec({"version": 1, "input": {"color": "rgb"}, "layers": [
-        {"type": "conv2d", "filters": [k[:, :, :, 0].tolist()], "padding": "same", "stride": 2}]})
+    spec = cnn_core.parse_spec(
+        {
+            "version": 1,
+            "input": {"color": "rgb"},
+            "layers": [{"type": "conv2d", "filters": [k[:, :, :, 0].tolist()], "padding": "same", "stride": 2}],
+        }
+    )
     p = plan(spec, (19, 14, 3))[1]
     np.testing.assert_allclose(run_layer_in_bands(x, p, 3), np_conv2d(x, k, (2, 2), "same"), atol=1e-4)
 
@@ -58,9 +68,15 @@ def _image():
     return (RNG.random((64, 48)) * 255).astype(np.uint8)
 
 
-SPEC = {"version": 1, "input": {"color": "grayscale"}, "layers": [
-    {"type": "conv2d", "filters": ["edge"]}, {"type": "activation", "function": "relu"},
-    {"type": "pool2d", "size": 2}]}
+SPEC = {
+    "version": 1,
+    "input": {"color": "grayscale"},
+    "layers": [
+        {"type": "conv2d", "filters": ["edge"]},
+        {"type": "activation", "function": "relu"},
+        {"type": "pool2d", "size": 2},
+    ],
+}
 
 
 def test_stop_between_layers_keeps_the_finished_stages_cached():

@@ -55,9 +55,22 @@ def batch(tmp_path_factory):
     named_fifo = root / "named.png"
     os.mkfifo(named_fifo)
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, "run", str(folder), "/dev/zero", str(named_fifo), "--out", str(root / "out"),
-         "--quiet"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            "run",
+            str(folder),
+            "/dev/zero",
+            str(named_fifo),
+            "--out",
+            str(root / "out"),
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return proc, folder, root / "out"
 
@@ -72,7 +85,9 @@ def test_every_problem_is_one_line_and_the_good_photo_runs(batch):
     warnings = _lines(proc.stderr, "warning:")
     assert proc.returncode == 1
     assert (out / "good" / "summary.json").exists()
-    assert [e for e in errors if "/dev/zero" in e] == ["error: /dev/zero: is a device, not a regular file; give an image file"]
+    assert [e for e in errors if "/dev/zero" in e] == [
+        "error: /dev/zero: is a device, not a regular file; give an image file"
+    ]
     assert len([e for e in errors if "named.png" in e and "FIFO" in e]) == 1
     for i in range(2):
         assert any(f"huge{i}.png: is 1,024 MiB; at most 50 MiB is accepted" in e for e in errors), errors

@@ -44,8 +44,13 @@ def _estimate(spec, image_shape) -> float:
 
 def test_every_layer_type_and_the_resize_has_a_cost():
     base = _spec("grayscale", 512, [])
-    for layer in [_conv(1, 3), _pool(2), _pool(2, "avg"), {"type": "activation", "function": "relu"},
-                  {"type": "activation", "function": "gelu"}]:
+    for layer in [
+        _conv(1, 3),
+        _pool(2),
+        _pool(2, "avg"),
+        {"type": "activation", "function": "relu"},
+        {"type": "activation", "function": "gelu"},
+    ]:
         with_layer = _estimate({**base, "layers": [layer]}, (512, 512))
         assert with_layer > _estimate(base, (512, 512)), layer
     # A resize costs more the more pixels it makes.
@@ -79,8 +84,9 @@ def test_the_refusal_names_the_layer_that_passes_the_budget():
 
 def test_links_spec_files_and_the_command_line_meet_the_same_budget(tmp_path, monkeypatch):
     heavy = _spec("grayscale", 4096, [_pool(64)] * 2)
-    state = share.LinkState(page="stack", sample="camera", spec=cnn_core.parse_spec(heavy),
-                            view={"cmap": "auto", "scale": "layer"})
+    state = share.LinkState(
+        page="stack", sample="camera", spec=cnn_core.parse_spec(heavy), view={"cmap": "auto", "scale": "layer"}
+    )
     params = share.encode_state(state)
     _, warning = share.decode_state({k: [v] for k, v in params.items()})
     assert warning is not None and "limit is 4 s" in warning, warning
@@ -123,11 +129,23 @@ ADVERSARIAL = {
     "15x15 single filters": lambda s: (_spec("grayscale", s, [_conv(1, 15, i) for i in range(4)]), (s, s)),
     "16 channels into one 15x15": lambda s: (_spec("grayscale", s, [_conv(16, 3), _conv(1, 15)]), (s, s)),
     "many filters": lambda s: (_spec("rgb", s, [_conv(64, 7), _conv(64, 7, 64)]), (s, s, 3)),
-    "deep stack": lambda s: (_spec("grayscale", s, [
-        layer for i in range(16) for layer in (_conv(1, 7, i), _pool(8))]), (s, s)),
-    "big input, resized, and gelu": lambda s: (_spec("rgb", s, [
-        _conv(4, 5), {"type": "activation", "function": "gelu"}, {"type": "activation", "function": "sigmoid"},
-        {"type": "activation", "function": "gelu"}]), (300, 300, 3)),
+    "deep stack": lambda s: (
+        _spec("grayscale", s, [layer for i in range(16) for layer in (_conv(1, 7, i), _pool(8))]),
+        (s, s),
+    ),
+    "big input, resized, and gelu": lambda s: (
+        _spec(
+            "rgb",
+            s,
+            [
+                _conv(4, 5),
+                {"type": "activation", "function": "gelu"},
+                {"type": "activation", "function": "sigmoid"},
+                {"type": "activation", "function": "gelu"},
+            ],
+        ),
+        (300, 300, 3),
+    ),
 }
 
 # The yardstick: a small pipeline with a convolution, pooling and an activation, about 0.1 s here.
@@ -163,7 +181,9 @@ def test_actual_time_is_within_2x_of_the_estimate_near_the_budget():
             best_raw, best = min(best_raw, t), min(best, t / slowdown)
             if attempt >= 1 and est / 2 <= best <= 2 * est:
                 break
-        report.append(f"{name}: estimate {est:.2f} s, measured {best_raw:.2f} s, scaled to an idle machine {best:.2f} s")
+        report.append(
+            f"{name}: estimate {est:.2f} s, measured {best_raw:.2f} s, scaled to an idle machine {best:.2f} s"
+        )
         print(report[-1], flush=True)
         assert est / 2 <= best <= 2 * est, report[-1]
         assert best <= 10.0, report[-1]

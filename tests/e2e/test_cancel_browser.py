@@ -29,7 +29,10 @@ def _heavy_spec() -> dict:
     spec = {"version": 1, "input": {"color": "grayscale", "size": [2048, 2048]}, "layers": layers}
     for layer in [big] * 32 + [small] * 32:
         layers.append(layer)
-        if len(layers) > 32 or cost.estimate_seconds(plan(spec, (10, 10), limits=False), (300, 451, 3)) > 0.9 * cost.MAX_SECONDS:
+        if (
+            len(layers) > 32
+            or cost.estimate_seconds(plan(spec, (10, 10), limits=False), (300, 451, 3)) > 0.9 * cost.MAX_SECONDS
+        ):
             layers.pop()
     assert cost.estimate_seconds(plan(spec, (300, 451, 3)), (300, 451, 3)) > 0.6 * cost.MAX_SECONDS
     return spec
@@ -37,6 +40,7 @@ def _heavy_spec() -> dict:
 
 def _cpu_rate(proc: psutil.Process, seconds: float) -> float:
     """Cores the process (all its threads) kept busy on average over the next ``seconds``."""
+
     def total() -> float:
         t = proc.cpu_times()
         return t.user + t.system
@@ -58,7 +62,9 @@ def test_closing_the_tab_stops_the_computation_within_two_seconds():
         time.sleep(1.0)
         idle = _cpu_rate(proc, 1.0)
 
-        state = share.LinkState(page="stack", sample="chelsea", spec=parse_spec(spec), view={"cmap": "auto", "scale": "layer"})
+        state = share.LinkState(
+            page="stack", sample="chelsea", spec=parse_spec(spec), view={"cmap": "auto", "scale": "layer"}
+        )
         link = share.share_url(f"{url}/layer_stack", state)
         tabs = []
         for _ in range(2):
