@@ -143,6 +143,7 @@ def _run(args: argparse.Namespace) -> int:
     except SpecError as e:
         raise SpecError(str(e), args.spec) from None  # name the file as well as the field
     out = Path(args.out)
+    lift = {"limits": False} if args.no_limits else {}
     single = len(files) == 1
     folders = _folder_names(files)
     failures: list[str] = []
@@ -175,7 +176,8 @@ def _run(args: argparse.Namespace) -> int:
             n += 1
             if image is not None:
                 try:
-                    _write(image, spec, out if single else out / folder, args.cmap, not args.no_limits)
+                    # limits is passed only when lifted, so _write keeps its four-argument form
+                    _write(image, spec, out if single else out / folder, args.cmap, **lift)
                 except CnnError as e:
                     err = f"{path}: {e}"
                 except OSError as e:
