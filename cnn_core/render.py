@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -39,7 +39,7 @@ class ColorScale:
         return self.cmap == "diverging"
 
 
-@cache
+@lru_cache(maxsize=None)
 def lut(name: str) -> np.ndarray:
     """A (256, 3) uint8 lookup table for a colour map name."""
     hexes = _ANCHORS[name]
@@ -85,7 +85,7 @@ def palette(name: str) -> np.ndarray:
     return _palette(name)
 
 
-@cache
+@lru_cache(maxsize=None)
 def _palette(name: str) -> np.ndarray:
     table = lut(name)
     pal = np.empty((256, 3), dtype=np.uint8)
