@@ -1,5 +1,8 @@
 # The app on port 8501. Build: docker build -t cnn-playground .   Run: docker run -p 8501:8501 cnn-playground
-FROM python:3.12-slim
+# The base image is pinned to an exact Python patch release and Debian release, so a rebuild gets the
+# same interpreter. To pin it by digest as well, append the one `docker buildx imagetools inspect
+# python:3.12.12-slim-bookworm` prints: FROM python:3.12.12-slim-bookworm@sha256:<digest>
+FROM python:3.12.12-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -9,9 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so editing the code does not reinstall TensorFlow.
-COPY requirements.txt ./
-RUN pip install -r requirements.txt
+# Dependencies first, so editing the code does not reinstall TensorFlow. constraints.txt pins every
+# package to the versions the tests passed with (regenerate it with scripts/lock.py).
+COPY requirements.txt constraints.txt ./
+RUN pip install -r requirements.txt -c constraints.txt
 
 COPY .streamlit/config.toml ./.streamlit/config.toml
 COPY app.py ./

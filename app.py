@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.errors import show_unexpected
+
 st.set_page_config(page_title="CNN playground", page_icon=":material/grid_on:", layout="wide")
 
 pages = [
@@ -10,4 +12,7 @@ pages = [
     st.Page("views/trained_network.py", title="Trained network", icon=":material/neurology:", url_path="trained_network"),
     st.Page("views/your_model.py", title="Your model", icon=":material/upload_file:", url_path="your_model"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except Exception as e:  # anything a page did not expect: an apology and a logged reference, no traceback
+    show_unexpected(e)

@@ -5,7 +5,7 @@
     >>> [(s.name, s.maps.shape) for s in stages]
 """
 
-from .errors import CnnError, ImageError, SpecError
+from .errors import Cancelled, CnnError, ImageError, SpecError
 from .explain import ExplainError, Explanation, explain, receptive_field
 from .images import MAX_PIXELS, decode_image, load_image
 from .kernels import PRESETS
@@ -24,6 +24,7 @@ from .spec import Activation, Conv2D, InputSpec, Pool2D, Spec, default_spec, lay
 
 __all__ = [
     "Activation",
+    "Cancelled",
     "CnnError",
     "Conv2D",
     "ExplainError",

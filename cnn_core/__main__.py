@@ -5,12 +5,22 @@ of each stage and ``summary.json``. With several images each gets its own
 folder under DIR, named after the file. A bad file is reported and skipped;
 the exit code is non-zero if anything failed. Errors are one line each, never
 a traceback.
+
+Reading is bounded: a file's size is checked before it is read (at most
+images.MAX_FILE_BYTES, 50 MiB; a spec at most spec.MAX_SPEC_CHARS bytes), a FIFO,
+device or socket is refused with one line, and a folder's broken symbolic links
+and special files are reported as skipped. A batch holds at most
+DECODE_THREADS files' bytes being decoded and DECODE_THREADS + 2 decoded images
+(each at most 4096×4096×3 bytes, 48 MiB) at once, besides the feature maps of
+the one image being run (at most pipeline.MAX_STACK_BYTES unless --no-limits):
+``max_batch_bytes()`` states that bound.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections import Counter, deque
@@ -36,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", default="layer", help="colour scale for the PNGs: layer (per stage), global, map or robust"
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="lift the compute budget and the feature-map memory limit that the app applies "
+        "(for your own machine; file size and pixel limits stay)",
+    )
     add_explain_parser(sub)
     model_cli.register(sub)
     args = parser.parse_args(argv)
@@ -57,16 +73,47 @@ def _error(message: str) -> None:
     print("error: " + " ".join(message.split()), file=sys.stderr)
 
 
-def _collect(paths: list[str]) -> list[Path]:
+def _warn(message: str) -> None:
+    print("warning: " + " ".join(message.split()), file=sys.stderr)
+
+
+def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """The image files to run, and one line for each folder entry skipped for a reason worth saying.
+
+    Files named on the command line are all kept (reading them reports any problem); in a folder,
+    entries with an image extension that are broken links or not regular files are skipped.
+    """
     from .images import EXTENSIONS
 
     files: list[Path] = []
+    skipped: list[str] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower().lstrip(".") in EXTENSIONS)
-        else:
+        if not p.is_dir():
             files.append(p)
-    return files
+            continue
+        for f in sorted(p.iterdir()):
+            if f.suffix.lower().lstrip(".") not in EXTENSIONS:
+                continue
+            if f.is_symlink() and not f.exists():
+                skipped.append(f"{f}: skipped: a broken symbolic link (to {os.readlink(f)!r}, which does not exist)")
+            elif f.is_file():
+                files.append(f)
+            else:
+                skipped.append(f"{f}: skipped: {'a folder' if f.is_dir() else 'not a regular file'}")
+    return files, skipped
+
+
+def max_batch_bytes() -> int:
+    """The most bytes of image data a batch holds at once (file bytes plus decoded pixels), by construction.
+
+    DECODE_THREADS files are read and decoded at a time (each file at most MAX_FILE_BYTES, and its
+    decoded array at most MAX_PIXELS × 3 bytes), DECODE_THREADS + 1 decoded images wait, and one is
+    being run. Feature maps come on top (at most pipeline.MAX_STACK_BYTES while limits are on).
+    """
+    from .images import MAX_FILE_BYTES, MAX_PIXELS
+
+    decoded = MAX_PIXELS * 3
+    return DECODE_THREADS * (MAX_FILE_BYTES + decoded) + (DECODE_THREADS + 2) * decoded
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -75,11 +122,18 @@ def _run(args: argparse.Namespace) -> int:
 
     check_view(args.cmap, args.scale)
     if args.spec:
+        from .images import read_file
+        from .spec import MAX_SPEC_CHARS
+
         try:
-            text = Path(args.spec).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise SpecError(f"could not be read ({getattr(e, 'strerror', None) or e})", args.spec) from None
-    files = _collect(args.images)
+            text = read_file(args.spec, MAX_SPEC_CHARS).decode("utf-8")
+        except CnnError as e:
+            raise SpecError(e.detail, args.spec) from None
+        except UnicodeDecodeError:
+            raise SpecError("could not be read (it is not UTF-8 text)", args.spec) from None
+    files, skipped = _collect(args.images)
+    for line in skipped:
+        _warn(line)
     if not files:
         raise CnnError("no image files found", "images")
     from PIL import Image
@@ -94,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     except SpecError as e:
         raise SpecError(str(e), args.spec) from None  # name the file as well as the field
     out = Path(args.out)
+    lift = {"limits": False} if args.no_limits else {}
     single = len(files) == 1
     folders = _folder_names(files)
     failures: list[str] = []
@@ -126,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
             n += 1
             if image is not None:
                 try:
-                    _write(image, spec, out if single else out / folder, args.cmap, args.scale)
+                    _write(image, spec, out if single else out / folder, args.cmap, args.scale, **lift)
                 except CnnError as e:
                     err = f"{path}: {e}"
                 except OSError as e:
@@ -171,14 +226,14 @@ def _progress(n: int, total: int, name: str) -> None:
     sys.stderr.flush()
 
 
-def _write(image, spec, out: Path, cmap: str, scale: str) -> None:
+def _write(image, spec, out: Path, cmap: str, scale: str, limits: bool = True) -> None:
     import numpy as np
 
     from .export import stage_picture
     from .pipeline import run_pipeline
     from .render import png_bytes, stage_scales
 
-    stages = run_pipeline(image, spec)
+    stages = run_pipeline(image, spec, limits=limits)
     scales = stage_scales(stages, cmap, scale)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"spec": spec.to_dict(), "device": stages[0].device, "stages": []}

@@ -27,3 +27,7 @@ class ImageError(CnnError):
 
 class ModelError(CnnError):
     """A model file was refused, or a loaded model can't be shown (one input, image-shaped, ...)."""
+
+
+class Cancelled(CnnError):
+    """The computation was stopped on request (a newer view replaced it, or the visitor left)."""

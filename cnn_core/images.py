@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +58,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool =
     if not data:
         raise ImageError("the file is empty (0 bytes)", "image")
     if len(data) > MAX_FILE_BYTES:
-        raise ImageError(
-            f"the file is {len(data) / 1e6:.0f} MB; at most {MAX_FILE_BYTES / 1e6:.0f} MB is accepted", "image"
-        )
+        raise ImageError(_too_big(len(data)), "image")
     try:
         # Reads the header only. Pillow refuses a header of more than 2 × MAX_IMAGE_PIXELS here.
         im = Image.open(io.BytesIO(data), formats=FORMATS)
@@ -107,15 +107,75 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool =
 
 
 def load_image(path: str | Path, **kwargs) -> np.ndarray:
-    """Read and decode an image file; see ``decode_image``."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise ImageError(f"could not be read ({e.strerror or e})", str(path)) from None
+    """Read and decode an image file; see ``decode_image`` and ``read_file``."""
+    data = read_file(path, MAX_FILE_BYTES)
     try:
         return decode_image(data, **kwargs)
     except ImageError as e:
         raise ImageError(e.detail, str(path)) from None
+
+
+def read_file(path: str | Path, max_bytes: int) -> bytes:
+    """A regular file's bytes, refusing anything larger than ``max_bytes`` before reading it.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO (which would wait
+    for a writer forever), a device such as /dev/zero (which never ends) or a folder is refused at once,
+    and no more than ``max_bytes`` + 1 bytes are ever read, even from a file that grows meanwhile.
+
+    Raises:
+        ImageError: naming the path, for a missing, unreadable, non-regular or oversized file.
+    """
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        if os.path.islink(path) and not os.path.exists(path):
+            raise ImageError(f"is a broken symbolic link (to {os.readlink(path)!r}, which does not exist)", name) from None
+        raise ImageError(f"could not be read ({e.strerror or e})", name) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageError(f"is {_kind(info.st_mode)}, not a regular file; give an image file", name)
+        if info.st_size > max_bytes:
+            raise ImageError(_too_big(info.st_size, max_bytes), name)
+        chunks, got = [], 0
+        while got <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > max_bytes:
+            raise ImageError(_too_big(got, max_bytes, "at least "), name)
+        return b"".join(chunks)
+    except OSError as e:
+        raise ImageError(f"could not be read ({e.strerror or e})", name) from None
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _too_big(nbytes: int, limit: int = MAX_FILE_BYTES, prefix: str = "") -> str:
+    return f"is {prefix}{_mib(nbytes)}; at most {_mib(limit)} is accepted"
+
+
+def _mib(nbytes: int) -> str:
+    """Bytes in MiB (2**20 bytes, the unit Streamlit's upload limit uses), e.g. "50 MiB"."""
+    if nbytes < 2**20:
+        return f"{nbytes:,} bytes"
+    mib = nbytes / 2**20
+    return f"{mib:,.0f} MiB" if mib == int(mib) or mib >= 100 else f"{mib:,.1f} MiB"
 
 
 def _bomb_message(count: str, nbytes: int, max_pixels: int) -> str:

@@ -13,18 +13,18 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import ops
-from .errors import ImageError, SpecError
+from . import cost, ops
+from .errors import Cancelled, ImageError, SpecError
 from .spec import Activation, Conv2D, Layer, Pool2D, Spec, layer_kernel, parse_spec
 
-# A stack whose feature maps would need more than this is refused up front.
+# A stack whose feature maps would need more than this is refused up front; so is one whose
+# estimated compute time is over cost.MAX_SECONDS (cnn_core/cost.py).
 MAX_STACK_BYTES = 1_500_000_000
-# ...and so is one that would take more than a few seconds on a small CPU server.
-MAX_MADDS = 20_000_000_000
 
 STAGE_TITLES = {"input": "Input", "conv2d": "Convolution", "activation": "Activation", "pool2d": "Pooling"}
 
@@ -155,22 +155,25 @@ def _axes(shape, kernel, stride, dilation, padding):
     )
 
 
-def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePlan]:
+def plan(spec: Spec | dict | str, input_shape: tuple[int, ...], *, limits: bool = True) -> list[StagePlan]:
     """Every stage's shape, weight count and multiply-adds, without computing maps.
 
     Args:
         spec: the pipeline spec.
         input_shape: the decoded image's shape, (height, width) or (height, width, channels).
+        limits: refuse stacks over MAX_STACK_BYTES or the compute budget (cost.MAX_SECONDS).
+            Only the command line's ``--no-limits`` turns this off.
 
     Returns:
         One StagePlan for the prepared input, then one per layer.
 
     Raises:
         PlanError (a SpecError): naming the layer, if a layer shrinks the map to
-            nothing or a 3-D kernel's depth does not match its input; or the
-            whole stack, if its maps would need more than MAX_STACK_BYTES or it
-            more than MAX_MADDS multiply-adds. Its ``layer``, ``reason`` and
-            ``plans`` fields say which layer, why, and what can be built.
+            nothing or a 3-D kernel's depth does not match its input, or the
+            layer at which the estimated compute time passes cost.MAX_SECONDS;
+            or the whole stack, if its maps would need more than MAX_STACK_BYTES.
+            Its ``layer``, ``reason`` and ``plans`` fields say which layer, why,
+            and what can be built.
     """
     spec = parse_spec(spec)
     h, w = (spec.input.size if spec.input.size else input_shape[:2])
@@ -215,7 +218,7 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePla
         shape = new_shape
         total += shape[0] * shape[1] * shape[2]
         plans.append(StagePlan(i + 1, layer.type, shape, params, madds, arith, layer))
-    if total * 4 > MAX_STACK_BYTES:
+    if limits and total * 4 > MAX_STACK_BYTES:
         raise PlanError(
             f"would need about {total * 4 / 1e6:,.0f} MB of feature maps; the limit is "
             f"{MAX_STACK_BYTES / 1e6:,.0f} MB. Use a smaller input size or fewer filters.",
@@ -223,25 +226,20 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...]) -> list[StagePla
             layer=None,
             plans=_within_limits(plans),
         )
-    madds = sum(p.madds for p in plans)
-    if madds > MAX_MADDS:
-        raise PlanError(
-            f"would need about {madds / 1e9:,.1f} billion multiply-adds; the limit is "
-            f"{MAX_MADDS / 1e9:,.0f} billion. Use a smaller input size, fewer filters or smaller kernels.",
-            "layers",
-            layer=None,
-            plans=_within_limits(plans),
-        )
+    if limits:
+        problem = cost.budget_problem(plans, input_shape)
+        if problem is not None:
+            k, detail, where = problem
+            raise PlanError(detail, where, layer=k - 1 if k > 0 else None, plans=plans[:k])
     return plans
 
 
 def _within_limits(plans: list[StagePlan]) -> list[StagePlan]:
-    """The longest start of ``plans`` whose maps and multiply-adds stay within the limits."""
-    nbytes = madds = 0
+    """The longest start of ``plans`` whose maps stay within MAX_STACK_BYTES."""
+    nbytes = 0
     for k, p in enumerate(plans):
         nbytes += 4 * math.prod(p.shape)
-        madds += p.madds
-        if nbytes > MAX_STACK_BYTES or madds > MAX_MADDS:
+        if nbytes > MAX_STACK_BYTES:
             return plans[:k]
     return list(plans)
 
@@ -322,6 +320,8 @@ def run_pipeline(
     cache: StageCache | None = None,
     image_key: str | None = None,
     plans: list[StagePlan] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    limits: bool = True,
 ) -> list[Stage]:
     """Run the spec's layers on an image and return every stage.
 
@@ -334,6 +334,11 @@ def run_pipeline(
         image_key: optional precomputed ``image_digest(image)``.
         plans: optional ``plan(spec, image.shape)``, when the caller has just
             worked it out (so a page plans once per rerun).
+        should_stop: optional callable, asked between layers and, for a layer
+            estimated to take longer than BAND_SECONDS, between bands of its
+            output rows; when it returns True the run stops with Cancelled.
+            Stages finished before that stay in the cache.
+        limits: refuse stacks over the memory and compute limits (see ``plan``).
 
     Returns:
         A list of Stage: the prepared input first, then one per layer. Each
@@ -341,11 +346,13 @@ def run_pipeline(
 
     Raises:
         SpecError, ImageError: for a bad spec or image, with a message naming the problem.
+        Cancelled: when ``should_stop`` asked to stop.
     """
     spec = parse_spec(spec)
     image = check_image_array(image)
     if plans is None:
-        plans = plan(spec, image.shape)
+        plans = plan(spec, image.shape, limits=limits)
+    costs = cost.stage_costs(plans, image.shape) if should_stop is not None else None
     key_parts: list[str] = []
     if cache is not None:
         key_parts = [image_key or image_digest(image), spec.to_dict()["input"].__repr__()]
@@ -360,12 +367,18 @@ def run_pipeline(
             x = hit
             stages.append(Stage(p.name, x, p, 0.0, True, key=cache.digest(key)))
             continue
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"stopped before stage {p.index} ({p.name})", "run")
         t0 = time.perf_counter()
         if p.layer is None:
             x = prepare_input(image, spec)
         else:
             assert x is not None
-            x = run_layer(x, p.layer)
+            if costs is not None and costs[p.index].seconds > BAND_SECONDS:
+                n = math.ceil(costs[p.index].seconds / BAND_SECONDS)
+                x = run_layer_in_bands(x, p, -(-p.shape[0] // n), should_stop)
+            else:
+                x = run_layer(x, p.layer)
         x = np.ascontiguousarray(x, dtype=np.float32)
         x.flags.writeable = False
         seconds = time.perf_counter() - t0
@@ -373,6 +386,91 @@ def run_pipeline(
             cache.put(key, x)
         stages.append(Stage(p.name, x, p, seconds, False, key=cache.digest(key) if key is not None else ""))
     return stages
+
+
+# A layer estimated to take longer than this runs in bands of output rows, each about this long,
+# so a cancelled run stops within about this time (only when run_pipeline is given should_stop).
+BAND_SECONDS = 0.25
+
+
+def run_layer_in_bands(
+    x: np.ndarray, p: StagePlan, rows: int, should_stop: Callable[[], bool] | None = None
+) -> np.ndarray:
+    """``run_layer`` computed ``rows`` output rows at a time, asking ``should_stop`` between bands.
+
+    Each band reads only the input rows its windows cover, padded as the whole layer would pad them,
+    so the result equals ``run_layer(x, p.layer)`` (to float32 rounding).
+
+    Args:
+        x: float32 (height, width, channels), the layer's input.
+        p: the layer's StagePlan (its shape arithmetic gives the padding).
+        rows: output rows per band, at least 1.
+        should_stop: optional; when it returns True, Cancelled is raised.
+
+    Returns:
+        float32 (out_height, out_width, out_channels).
+    """
+    layer = p.layer
+    out = np.empty(p.shape, dtype=np.float32)
+    kernel = layer_kernel(layer, x.shape[2]) if isinstance(layer, Conv2D) else None
+    for r0 in range(0, p.shape[0], max(1, rows)):
+        if should_stop is not None and should_stop():
+            raise Cancelled(f"stopped inside stage {p.index} ({p.name})", "run")
+        r1 = min(r0 + max(1, rows), p.shape[0])
+        if isinstance(layer, Activation):
+            out[r0:r1] = ops.activation(x[r0:r1], layer.function, layer.alpha)
+        elif isinstance(layer, Conv2D):
+            band, pads = _band(x, p, r0, r1)
+            bias = np.array(layer.bias, dtype=np.float32)
+            if band.shape[0] == 0:  # every window lies in the zero padding: the output is the bias
+                out[r0:r1] = bias
+            else:
+                out[r0:r1] = ops.conv2d(band, kernel, layer.stride, pads, layer.dilation, bias)
+        else:
+            out[r0:r1] = _pool_band(x, p, r0, r1)
+    return out
+
+
+def _band(x: np.ndarray, p: StagePlan, r0: int, r1: int):
+    """The input rows that output rows r0..r1 read, and the ((top, bottom), (left, right)) zero padding.
+
+    Windows may reach into the padding above row 0 and below the last row, or (with a large explicit
+    padding) lie wholly in it; the band then holds fewer real rows, or none.
+    """
+    ah, aw = p.arithmetic
+    span = ah.dilation * (ah.kernel - 1) + 1
+    a = r0 * ah.stride - ah.pad_before
+    b = (r1 - 1) * ah.stride + span - ah.pad_before
+    h = x.shape[0]
+    top = max(0, min(0, b) - a)
+    bottom = max(0, b - max(a, h))
+    return x[max(a, 0) : max(min(b, h), max(a, 0))], ((top, bottom), (aw.pad_before, aw.pad_after))
+
+
+def _pool_band(x: np.ndarray, p: StagePlan, r0: int, r1: int) -> np.ndarray:
+    """Pooled output rows r0..r1: the band padded by hand, then pooled with "valid" padding.
+
+    Max pooling pads with −inf (padding never wins, as in TensorFlow). Average pooling pads with
+    zeros and rescales each window's mean to count only its real cells, as TensorFlow does.
+    """
+    layer = p.layer
+    band, ((t, b), (left, right)) = _band(x, p, r0, r1)
+    fill = -np.inf if layer.mode == "max" else 0.0
+    if t or b or left or right:
+        band = np.pad(band, ((t, b), (left, right), (0, 0)), constant_values=fill)
+    y = ops.pool2d(band, layer.mode, layer.size, layer.stride, "valid")
+    if layer.mode == "avg" and (t or b or left or right):
+        ah, aw = p.arithmetic
+        rows = _real_cells(ah, r0, r1)
+        cols = _real_cells(aw, 0, aw.out)
+        y = y * (np.float32(ah.kernel * aw.kernel) / np.outer(rows, cols).astype(np.float32))[:, :, None]
+    return y
+
+
+def _real_cells(a: AxisArithmetic, o0: int, o1: int) -> np.ndarray:
+    """How many unpadded cells each window from output o0 to o1 covers along one axis."""
+    start = np.arange(o0, o1) * a.stride - a.pad_before
+    return np.minimum(start + a.kernel, a.size) - np.maximum(start, 0)
 
 
 class StageCache:

@@ -334,7 +334,7 @@ def _sample_shape(name: str) -> tuple[int, int]:
 
 
 def _check_cost(spec: Spec, image_shape: tuple[int, ...]) -> list:
-    # plan() refuses a stack over the memory or cost limits, so no cost check of its own is needed.
+    """A link meets the same limits as the editor, spec files and the command line: those of ``plan``."""
     try:
         return plan(spec, image_shape)
     except CnnError as e:

@@ -1,5 +1,5 @@
-"""Running the core from the UI: one bounded stage cache per server process, and the one small LRU for
-what the UI derives from stages (pictures, statistics)."""
+"""Running the core from the UI: one bounded stage cache per server process, stopped when the view is stale,
+and the one small LRU for what the UI derives from stages (pictures, statistics)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from collections import OrderedDict
 import streamlit as st
 
 import cnn_core
+
+from .errors import show_unexpected
+from .text import plain
 
 # Feature maps kept across reruns and sessions, keyed by image content and settings.
 STAGE_CACHE_BYTES = 768_000_000
@@ -24,13 +27,67 @@ def stage_cache() -> cnn_core.StageCache:
     return cnn_core.StageCache(max_bytes=STAGE_CACHE_BYTES)
 
 
+def stop_requested():
+    """A ``should_stop`` for run_pipeline: True once this script run has been superseded or its session closed.
+
+    Streamlit itself only notices a newer rerun or a closed tab when the script next calls ``st.*``, so a
+    long computation would run to its end for nobody. This asks the same question Streamlit asks there
+    (``ScriptRequests.on_scriptrunner_yield``) without consuming the request: a STOP (the session
+    ended) or a RERUN that would preempt this run (a newer full rerun; a fragment rerun waits for the
+    script). Outside a script run, or if Streamlit's internals change shape, it never stops.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    if requests is None:
+        return lambda: False
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+    except ImportError:  # an older or newer layout: never stop early rather than guess
+        return lambda: False
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_requests import _fragment_run_should_not_preempt_script
+    except ImportError:
+        _fragment_run_should_not_preempt_script = None
+
+    def should_stop() -> bool:
+        state = getattr(requests, "_state", None)
+        if state == ScriptRequestType.STOP:
+            return True
+        if state != ScriptRequestType.RERUN:
+            return False
+        data = getattr(requests, "_rerun_data", None)
+        if _fragment_run_should_not_preempt_script is None or data is None:
+            return True
+        try:
+            return not _fragment_run_should_not_preempt_script(data.fragment_id_queue, data.is_fragment_scoped_rerun)
+        except (AttributeError, TypeError):
+            return True
+
+    return should_stop
+
+
 def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = None) -> list[cnn_core.Stage] | None:
     """Run the pipeline with the shared cache (``plans``: the page's own ``plan`` of this spec, so it isn't
-    worked out twice); shows a clear error and returns None on bad settings."""
+    worked out twice); shows a clear error and returns None on bad settings.
+
+    When the visitor moves on (a newer rerun) or leaves, the run stops at the next layer or band;
+    Streamlit then starts the newer run or ends this one at the next ``st.*`` call.
+    """
     try:
-        return cnn_core.run_pipeline(picture.array, spec, cache=stage_cache(), image_key=picture.key, plans=plans)
+        return cnn_core.run_pipeline(
+            picture.array, spec, cache=stage_cache(), image_key=picture.key, plans=plans,
+            should_stop=stop_requested(),
+        )
+    except cnn_core.Cancelled:
+        st.empty()  # a yield point: Streamlit raises its rerun or stop here
+        return None
     except cnn_core.CnnError as e:
-        st.error(f"Can't run these settings. {e}")
+        st.error(f"Can't run these settings. {plain(e)}")
+        return None
+    except Exception as e:  # a bug, not a bad setting: apologise, log the details
+        show_unexpected(e)
         return None
 
 

@@ -13,6 +13,8 @@ from cnn_core.drawing import picture_from_drawing
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
 from cnn_core.samples import SAMPLES, sample_path
 
+from .text import code, plain
+
 
 @dataclass(frozen=True)
 class Picture:
@@ -90,7 +92,7 @@ def _on_upload(prefix: str) -> None:
 
 def _uploader(prefix: str):
     return st.sidebar.file_uploader(
-        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MB)",
+        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB)",
         # No type= filter: Streamlit would answer a file with another extension with an exception,
         # while our decoder reads the bytes whatever the name and explains what it can't read.
         key=f"{prefix}_upload",
@@ -110,14 +112,14 @@ def _camera(prefix: str, default_sample: str) -> Picture:
         last = _last_good(prefix, default_sample)
         st.sidebar.info(
             f"No photo taken yet (the browser may be waiting for permission to use the camera); "
-            f"still showing {last.label}."
+            f"still showing {plain(last.label)}."
         )
         return last
     try:
         return _session_upload(prefix, shot, False, label="the camera photo")
     except cnn_core.ImageError as e:
         last = _last_good(prefix, default_sample)
-        st.sidebar.error(f"The camera photo can't be used: {e.detail}. Still showing {last.label}.")
+        st.sidebar.error(f"The camera photo can't be used: {plain(e.detail)}. Still showing {plain(last.label)}.")
         return last
 
 
@@ -133,13 +135,13 @@ def _drawing(prefix: str, default_sample: str) -> Picture:
         )
     if rgba is None:
         last = _last_good(prefix, default_sample)
-        st.sidebar.info(f"Draw on the canvas to make the input; until then, still showing {last.label}.")
+        st.sidebar.info(f"Draw on the canvas to make the input; until then, still showing {plain(last.label)}.")
         return last
     try:
         rgb = picture_from_drawing(rgba)
     except cnn_core.ImageError as e:
         last = _last_good(prefix, default_sample)
-        st.sidebar.info(f"{e.detail[0].upper()}{e.detail[1:]}; still showing {last.label}.")
+        st.sidebar.info(f"{e.detail[0].upper()}{e.detail[1:]}; still showing {plain(last.label)}.")
         return last
     rgb.flags.writeable = False
     key = hashlib.blake2b(rgb.tobytes() + repr(rgb.shape).encode(), digest_size=16).hexdigest()
@@ -171,7 +173,7 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
             arr, key = _decode(_digest(link_image), False, link_image)
             return Picture(arr, key, "the photo in the link", None, from_link=True)
         except cnn_core.ImageError as e:
-            st.sidebar.error(f"The photo in the link can't be used: {e.detail}")
+            st.sidebar.error(f"The photo in the link can't be used: {plain(e.detail)}")
             return load_sample(default_sample)
     if source == "Sample":
         names = list(SAMPLES)
@@ -187,7 +189,7 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
         # The uploader forgets its file when another page is shown; the decoded photo is still here.
         memo = st.session_state.get(f"{prefix}_picture_memo")
         if memo and memo[1].label != "the camera photo":
-            st.sidebar.info(f"Showing {memo[1].label}, uploaded earlier. Upload a photo to replace it.")
+            st.sidebar.info(f"Showing {code(memo[1].label)}, uploaded earlier. Upload a photo to replace it.")
             return memo[1]
         st.sidebar.info(
             f"No photo uploaded yet: use the box above. Showing the sample {SAMPLES.get(default_sample, default_sample)}."
@@ -198,13 +200,13 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
         pic = _session_upload(prefix, up, allowed)
     except cnn_core.ImageError as e:
         if "downscale" in e.detail and not allowed:
-            st.sidebar.warning(f"{up.name} {e.detail}")
+            st.sidebar.warning(f"{code(up.name)} {plain(e.detail)}")
             st.sidebar.button(
                 "Downscale it to fit", key=f"{prefix}_downscale",
                 on_click=lambda: st.session_state.update({f"{prefix}_allow_downscale": up.file_id}),
             )
         else:
-            st.sidebar.error(f"{up.name} {e.detail}")
+            st.sidebar.error(f"{code(up.name)} {plain(e.detail)}")
         return None
     if allowed:
         h, w = pic.array.shape[:2]

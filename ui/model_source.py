@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from .text import code, plain
 
 from cnn_core import backbones, model_file, model_maps
 from cnn_core.errors import ModelError
@@ -68,7 +69,7 @@ def _upload() -> LoadedModel | None:
     memo = st.session_state.get(f"{P}_model_memo")
     if memo and memo[0] == up.file_id:
         if isinstance(memo[1], str):
-            st.error(f"{up.name} was refused: {memo[1]}.")
+            st.error(f"{code(up.name)} was refused: {plain(memo[1])}.")
             return None
         return memo[1]
     data = up.getvalue()
@@ -76,7 +77,7 @@ def _upload() -> LoadedModel | None:
         loaded = _load(_digest(data), up.name, data)
     except ModelError as e:
         st.session_state[f"{P}_model_memo"] = (up.file_id, e.detail)
-        st.error(f"{up.name} was refused: {e.detail}.")
+        st.error(f"{code(up.name)} was refused: {plain(e.detail)}.")
         return None
     st.session_state[f"{P}_model_memo"] = (up.file_id, loaded)
     return loaded
@@ -101,7 +102,7 @@ def model_picker() -> LoadedModel | None:
         try:
             return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)")
         except ModelError as e:
-            st.error(f"The bundled demo model can't be loaded: {e.detail}.")
+            st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
             return None
     if source == IMAGENET:
         name = st.sidebar.selectbox("Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get,

@@ -19,6 +19,7 @@ from cnn_core.errors import CnnError
 from .figures import PLOTLY_CONFIG, map_figure
 from .model_source import LoadedModel, P
 from .stack_maps import legend_strip
+from .text import plain
 
 THUMB_SIDE = 150
 CHANNELS_PER_ROW = 8
@@ -122,7 +123,7 @@ def maps_browser(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: mode
     try:
         maps = _page_maps(loaded.key, photo_key, value_range, index, loaded, batch, todo) if todo else {}
     except CnnError as e:
-        st.error(f"This page can't be computed: {e.detail}.")
+        st.error(f"This page can't be computed: {plain(e.detail)}.")
         return
     for layer in page:
         with st.container(border=True, key=f"{P}_band_{layer.file_stem}"):
@@ -196,7 +197,7 @@ def output_panel(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: mode
     try:
         out = _final(loaded.key, photo_key, loaded, prepared.batch)
     except CnnError as e:
-        st.error(f"The output can't be computed: {e.detail}.")
+        st.error(f"The output can't be computed: {plain(e.detail)}.")
         return
     top = model_maps.top_outputs(out, 10)
     names = loaded.class_names

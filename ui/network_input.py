@@ -14,6 +14,7 @@ from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
 from cnn_core.render import COLORMAPS
 
 from .canvas import MODES, drawing_canvas
+from .text import code, plain
 from cnn_core.render import SCALE_MODES
 
 P = "net"  # widget-key prefix of this page
@@ -134,7 +135,7 @@ def input_picker(draw_area) -> NetInput | None:
         try:
             x = tiny_vgg.prepare_input(cnn_core.decode_image(st.session_state[f"{P}_link_image"]))
         except cnn_core.CnnError as e:
-            st.sidebar.error(f"The picture in the link can't be read. {e}")
+            st.sidebar.error(f"The picture in the link can't be read. {plain(e)}")
             return None
         return NetInput(x, _digest(x), "the picture in the link", "image", shape, seed)
     if source == "upload":
@@ -142,7 +143,7 @@ def input_picker(draw_area) -> NetInput | None:
             "Photo",
             type=list(EXTENSIONS),
             key=f"{P}_upload",
-            help=f"Up to {MAX_FILE_BYTES // 1_000_000} MB. The centre square is taken and shrunk to 64×64.",
+            help=f"Up to {MAX_FILE_BYTES // 2**20} MiB. The centre square is taken and shrunk to 64×64.",
         )
         if up is None:
             st.sidebar.info("Upload a photo to see what the network makes of it.")
@@ -150,10 +151,10 @@ def input_picker(draw_area) -> NetInput | None:
         try:
             picture = _decode_upload(up.getvalue())
         except cnn_core.CnnError as e:
-            st.sidebar.error(str(e))
+            st.sidebar.error(plain(e))
             return None
         x = tiny_vgg.prepare_input(picture)
-        return NetInput(x, _digest(x), f"your photo {up.name}", "image", shape, seed)
+        return NetInput(x, _digest(x), f"your photo {code(up.name)}", "image", shape, seed)
     return _drawn(draw_area, shape, seed)
 
 

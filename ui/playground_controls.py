@@ -14,6 +14,7 @@ from cnn_core.spec import ACTIVATIONS
 from . import playground_state as pgs
 from .kernel_editor import kernel_editor
 from .playground_state import P, state
+from .text import code, plain
 
 LAYER_STACK_HINT = "The Layer stack page builds and loads stacks like it."
 
@@ -26,15 +27,15 @@ def _on_spec_file() -> None:
     try:
         why = pgs.load_spec(cnn_core.parse_spec(up.getvalue()))
     except cnn_core.CnnError as e:
-        st.session_state[f"{P}_spec_msg"] = ("error", f"{up.name} can't be loaded. {e}")
+        st.session_state[f"{P}_spec_msg"] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
         return
     if why:
         st.session_state[f"{P}_spec_msg"] = (
             "warning",
-            f"{up.name} doesn't fit the Playground ({why}). {LAYER_STACK_HINT}",
+            f"{code(up.name)} doesn't fit the Playground ({plain(why)}). {LAYER_STACK_HINT}",
         )
     else:
-        st.session_state[f"{P}_spec_msg"] = ("success", f"Loaded {up.name}.")
+        st.session_state[f"{P}_spec_msg"] = ("success", f"Loaded {code(up.name)}.")
         st.session_state[f"{P}_rerun_app"] = True
 
 

@@ -10,6 +10,7 @@ from cnn_core.pipeline import Stage
 
 from . import inspector
 from .inputs import Picture
+from .text import plain
 
 
 def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | None]:
@@ -27,7 +28,7 @@ def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | Non
         return None, None
     state, warning = share.decode_state(params)
     if warning:
-        return None, warning
+        return None, plain(warning)  # it quotes the link, which anyone could have written
     if state.page != page:
         return None, None
     inspector.remember_link(prefix, state)

@@ -8,6 +8,7 @@ from cnn_core.errors import SpecError
 from cnn_core.spec import Spec
 
 from .stack_state import P, load_spec, ss
+from .text import code, plain
 
 IMPORT_KEY = f"{P}_import"
 
@@ -20,9 +21,9 @@ def _on_import() -> None:
     try:
         load_spec(up.getvalue())
     except SpecError as e:
-        ss[f"{P}_import_msg"] = ("error", f"{up.name} can't be loaded. {e}")
+        ss[f"{P}_import_msg"] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
         return
-    ss[f"{P}_import_msg"] = ("success", f"Loaded {up.name}.")
+    ss[f"{P}_import_msg"] = ("success", f"Loaded {code(up.name)}.")
 
 
 def import_export(spec: Spec) -> None:

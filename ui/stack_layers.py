@@ -16,6 +16,7 @@ from .stack_conv import conv_panel
 from .stack_plan import StackPlan
 from .stack_state import OPEN_KEY, P, draw, pair_inputs, ss
 from .stack_text import LAYER_TITLES, describe, shape_text
+from .text import plain
 
 
 def input_controls(spec: Spec, image_shape: tuple[int, ...] | None) -> None:
@@ -42,7 +43,7 @@ def input_controls(spec: Spec, image_shape: tuple[int, ...] | None) -> None:
                  "Width", 1, 4096)  # fmt: skip
     note = ss.pop(f"{P}_input_note", None)
     if note:
-        st.sidebar.warning(note)
+        st.sidebar.warning(plain(note))
 
 
 def _row_buttons(i: int, lid: str, count: int, is_open: bool) -> None:
@@ -87,11 +88,11 @@ def layer_list(spec: Spec, sp: StackPlan, preview: Callable[[int, int], None] | 
                 _row_buttons(i, lid, len(ids), is_open)
             st.caption(describe(layer))
             if i == sp.bad_layer:
-                st.caption(f":red[{sp.error.reason}]")
+                st.caption(f":red[{plain(sp.error.reason).replace(']', chr(92) + ']')}]")
             if is_open:
                 note = ss.get(f"{P}_{lid}_note")
                 if note:
-                    st.warning(note)
+                    st.warning(plain(note))
                 if isinstance(layer, Conv2D):
                     conv_panel(spec, i, lid, layer, depths[i], preview)
                 elif isinstance(layer, Activation):

@@ -8,6 +8,7 @@ from cnn_core.errors import SpecError
 from cnn_core.render import COLORMAPS, SCALE_MODES
 from ui import compute, share_panel, stack_files, stack_layers, stack_maps, stack_plan, stack_starters, stack_state
 from ui.inputs import link_image_key, picture_picker, use_link_picture
+from ui.text import plain
 
 P = stack_state.P
 
@@ -35,7 +36,7 @@ picture = picture_picker(P, default_sample="chelsea")
 try:
     spec = stack_state.current_spec()
 except SpecError as e:
-    st.error(f"The stored stack can't be read ({e}). Pick a starting point to begin again.")
+    st.error(f"The stored stack can't be read ({plain(e)}). Pick a starting point to begin again.")
     stack_starters.starting_points()
     st.stop()
 stack_layers.input_controls(spec, picture.array.shape if picture is not None else None)

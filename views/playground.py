@@ -15,6 +15,7 @@ from ui import playground_controls as controls
 from ui import playground_state as pgs
 from ui import playground_view as view
 from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
+from ui.text import plain
 
 P = pgs.P
 
@@ -98,7 +99,7 @@ def playground(picture, resize_note: str) -> None:
         try:
             spec = cnn_core.parse_spec(pgs.spec_dict(s, picture.array.shape))
         except cnn_core.CnnError as e:
-            st.error(f"These settings are not valid. {e}")
+            st.error(f"These settings are not valid. {plain(e)}")
         else:
             stages = compute.run(picture, spec)
             if stages is not None:

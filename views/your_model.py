@@ -8,6 +8,7 @@ from cnn_core.render import COLORMAPS
 from ui import model_views
 from ui.inputs import picture_picker
 from ui.model_source import P, model_picker
+from ui.text import plain
 
 st.title("Your model")
 st.markdown(
@@ -46,7 +47,7 @@ value_range = st.radio("Pixel values fed to the model", ranges, index=ranges.ind
 try:
     prepared = model_maps.prepare_photo(picture.array, info, value_range)
 except CnnError as e:
-    st.error(f"This photo can't be fed to the model: {e.detail}.")
+    st.error(f"This photo can't be fed to the model: {plain(e.detail)}.")
     st.stop()
 model_views.input_panel(info, picture, prepared)
 

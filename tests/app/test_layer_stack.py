@@ -457,7 +457,7 @@ def test_export_then_import_gives_identical_maps():
     _run(at)
     assert _spec(at) == spec_before
     assert [_pictures(b) for b in _bands(at).values()] == pictures_before
-    assert "Loaded my_stack.json" in " ".join(s.value for s in at.success)
+    assert "Loaded `my_stack.json`" in " ".join(s.value for s in at.success)  # a name shows as code
 
 
 @pytest.mark.parametrize(
@@ -472,7 +472,7 @@ def test_bad_file_shows_the_spec_error_and_keeps_the_stack(content, message):
     at = _app()
     at.file_uploader(key="ls_import").upload("bad.json", content, "application/json")
     _run(at)
-    assert "bad.json can't be loaded" in _errors(at) and message in _errors(at)
+    assert "`bad.json` can't be loaded" in _errors(at) and message in _errors(at)  # a name shows as code
     assert _shapes(at) == ARTICLE
 
 

@@ -1,0 +1,181 @@
+"""How long a pipeline takes to compute, estimated before anything runs.
+
+Every stage has a cost in seconds on the reference machine (2 CPU cores, TensorFlow's CPU kernels): a
+few features of the stage (multiply-adds, window cells visited, elements read and written) times
+coefficients measured there by ``python -m benchmarks.calibrate_cost``. The planner refuses a stack
+whose estimate is over ``MAX_SECONDS``, so a link, an uploaded spec, the editor and the command line
+all meet the same budget. On a GPU the estimate is pessimistic, which only makes the limit safe.
+
+Features, per stage (counts, not seconds):
+
+- input: decoded pixels converted to float (and to grey), and a bilinear resize reading its input
+  and writing its output;
+- conv2d: output pixels × kernel cells × input channels × filters rounded up to a multiple of 16
+  (TensorFlow's CPU convolution works on blocks of 16 output channels, so one filter costs nearly
+  what sixteen do), plus elements written and read;
+- pool2d: output pixels × window cells × channels rounded up to a multiple of 8 (every window is
+  visited in full, eight channels at a time), plus elements written and read;
+- activation: elements, at a rate per function (gelu's erf costs ~10× relu).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import SpecError
+from .spec import Activation, Conv2D, Pool2D
+
+# The budget: at most this many seconds of computation on the reference machine for one view.
+MAX_SECONDS = 4.0
+
+# Each stage also pays a fixed overhead (a TensorFlow call, a copy into NumPy), in seconds.
+STAGE_OVERHEAD = 0.0005
+
+# Nanoseconds per unit of each feature, measured with ``python -m benchmarks.calibrate_cost`` (fastest of
+# several rounds) on the reference machine: 2 cores (AMD EPYC), TensorFlow 2.21 on the CPU, 2026-11-25.
+# Re-run it after changing cnn_core/ops.py and paste its COEFFS here.
+COEFFS: dict[str, tuple[float, ...]] = {
+    # (elements made float, pixels made grey, resize input elements, resize output pixels, output elements)
+    "input": (0.78, 20.0, 1.3, 6.0, 1.0),
+    # (blocked multiply-adds, output elements, input elements)
+    "conv2d": (0.0076, 0.085, 0.42),
+    # (blocked window cells, output elements, input elements)
+    "pool2d:max": (0.026, 1.0, 0.4),
+    "pool2d:avg": (0.016, 1.0, 0.4),
+    # (elements,) per activation function
+    "activation:relu": (0.3,),
+    "activation:leaky_relu": (0.7,),
+    "activation:tanh": (0.35,),
+    "activation:sigmoid": (0.8,),
+    "activation:elu": (0.5,),
+    "activation:gelu": (2.7,),
+    "activation:linear": (0.0,),
+}
+
+# Pooling visits channels in blocks of this many (one channel costs about what eight do).
+POOL_CHANNEL_BLOCK = 8
+# TensorFlow's CPU convolution computes output channels in blocks of this many.
+CONV_CHANNEL_BLOCK = 16
+
+
+@dataclass(frozen=True)
+class StageCost:
+    """One stage's estimated time and the features it was computed from."""
+
+    family: str  # a key of COEFFS
+    features: tuple[float, ...]
+    seconds: float
+
+
+def _round_up(n: int, block: int) -> int:
+    return -(-n // block) * block
+
+
+def input_features(image_shape: tuple[int, ...], out_shape: tuple[int, int, int]) -> tuple[float, ...]:
+    """Features of preparing the input.
+
+    (elements made float, pixels turned grey, resize input elements, resize output pixels, resize output
+    elements); the resize terms are 0 when the size is kept.
+
+    Args:
+        image_shape: the decoded image, (height, width) or (height, width, channels).
+        out_shape: the prepared input, (height, width, channels).
+    """
+    h, w = int(image_shape[0]), int(image_shape[1])
+    c_in = int(image_shape[2]) if len(image_shape) > 2 else 1
+    ho, wo, c = out_shape
+    gray = h * w if (c == 1 and c_in > 1) else 0
+    if (ho, wo) == (h, w):
+        return (h * w * c_in, gray, 0, 0, 0)
+    return (h * w * c_in, gray, h * w * c, ho * wo, ho * wo * c)
+
+
+def layer_features(layer, in_shape: tuple[int, int, int], out_shape: tuple[int, int, int]) -> tuple[str, tuple]:
+    """The cost family and features of one layer, from its input and output (height, width, channels)."""
+    h, w, c = in_shape
+    ho, wo, co = out_shape
+    n_in, n_out = h * w * c, ho * wo * co
+    if isinstance(layer, Conv2D):
+        kh, kw = layer.kernel_size
+        blocked = ho * wo * kh * kw * c * _round_up(co, CONV_CHANNEL_BLOCK)
+        return "conv2d", (blocked, n_out, n_in)
+    if isinstance(layer, Pool2D):
+        kh, kw = layer.size
+        # Every window is visited in full, a block of POOL_CHANNEL_BLOCK channels at a time.
+        cells = ho * wo * kh * kw * _round_up(c, POOL_CHANNEL_BLOCK)
+        return f"pool2d:{layer.mode}", (cells, n_out, n_in)
+    if isinstance(layer, Activation):
+        return f"activation:{layer.function}", (n_in,)
+    raise TypeError(f"not a layer: {layer!r}")
+
+
+def seconds(family: str, features: tuple[float, ...]) -> float:
+    """Estimated seconds for a stage with these features on the reference machine."""
+    coeffs = COEFFS[family]
+    return STAGE_OVERHEAD + 1e-9 * math.fsum(a * f for a, f in zip(coeffs, features, strict=True))
+
+
+def stage_costs(plans, image_shape: tuple[int, ...]) -> list[StageCost]:
+    """One StageCost per planned stage (the input first).
+
+    Args:
+        plans: ``cnn_core.plan``'s StagePlans.
+        image_shape: the decoded image's shape, (height, width) or (height, width, channels).
+    """
+    out: list[StageCost] = []
+    prev = None
+    for p in plans:
+        if p.layer is None:
+            fam, feats = "input", input_features(image_shape, p.shape)
+        else:
+            fam, feats = layer_features(p.layer, prev.shape, p.shape)
+        out.append(StageCost(fam, feats, seconds(fam, feats)))
+        prev = p
+    return out
+
+
+def estimate_seconds(plans, image_shape: tuple[int, ...]) -> float:
+    """The estimated seconds to compute every planned stage on the reference machine."""
+    return math.fsum(c.seconds for c in stage_costs(plans, image_shape))
+
+
+def budget_problem(
+    plans, image_shape: tuple[int, ...], max_seconds: float = MAX_SECONDS
+) -> tuple[int, str, str] | None:
+    """Where the running total of estimated seconds passes ``max_seconds``, or None if it never does.
+
+    Returns:
+        (k, detail, field): the index in ``plans`` of the stage that passes the budget, what to tell the
+        person, and the spec field at fault (``layers[i] (type)``, or ``input.size`` for the input).
+    """
+    costs = stage_costs(plans, image_shape)
+    total = 0.0
+    for k, (p, c) in enumerate(zip(plans, costs)):
+        total += c.seconds
+        if total > max_seconds:
+            whole = math.fsum(x.seconds for x in costs)
+            where = f"layers[{p.index - 1}] ({p.name})" if p.layer is not None else "input.size"
+            detail = (
+                f"would take about {_secs(whole)} to compute on this server (this stage alone "
+                f"{_secs(c.seconds)}); the limit is {max_seconds:g} s. Use a smaller input size, fewer "
+                "filters, smaller kernels or pooling windows, or a larger stride."
+            )
+            return k, detail, where
+    return None
+
+
+def check_budget(plans, image_shape: tuple[int, ...], max_seconds: float = MAX_SECONDS) -> list[StageCost]:
+    """Raise SpecError naming the layer at which the running total passes ``max_seconds``.
+
+    Returns:
+        The stage costs, when the stack is within the budget.
+    """
+    problem = budget_problem(plans, image_shape, max_seconds)
+    if problem is not None:
+        raise SpecError(problem[1], problem[2])
+    return stage_costs(plans, image_shape)
+
+
+def _secs(s: float) -> str:
+    return f"{s:,.1f} s" if s >= 0.95 else f"{s:.2f} s"
