@@ -16,7 +16,7 @@ from cnn_core import cost, share
 from cnn_core.pipeline import plan
 from cnn_core.spec import parse_spec
 
-from .harness import chromium, need_browser, streamlit_server, wait_idle
+from .harness import wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -50,36 +50,35 @@ def _cpu_rate(proc: psutil.Process, seconds: float) -> float:
     return (total() - a) / (time.perf_counter() - t0)
 
 
-def test_closing_the_tab_stops_the_computation_within_two_seconds():
-    need_browser()
+def test_closing_the_tab_stops_the_computation_within_two_seconds(fresh_server, browser):
     spec = _heavy_spec()
-    with streamlit_server() as (url, server), chromium() as browser:
-        proc = psutil.Process(server.pid)
-        warm = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-        warm.goto(url)  # TensorFlow's import and the first run happen here, not in the measurement
-        wait_idle(warm)
-        warm.context.close()
-        time.sleep(1.0)
-        idle = _cpu_rate(proc, 1.0)
+    url = fresh_server.url
+    proc = psutil.Process(fresh_server.proc.pid)
+    warm = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    warm.goto(url)  # TensorFlow's import and the first run happen here, not in the measurement
+    wait_idle(warm)
+    warm.context.close()
+    time.sleep(1.0)
+    idle = _cpu_rate(proc, 1.0)
 
-        state = share.LinkState(
-            page="stack", sample="chelsea", spec=parse_spec(spec), view={"cmap": "auto", "scale": "layer"}
-        )
-        link = share.share_url(f"{url}/layer_stack", state)
-        tabs = []
-        for _ in range(2):
-            tab = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
-            tab.goto(link)
-            tabs.append(tab)
-        deadline = time.time() + 60
-        busy = 0.0
-        while busy < 0.3 and time.time() < deadline:  # wait until the server is computing in earnest
-            busy = _cpu_rate(proc, 0.5)
-        assert busy >= 0.3, f"the heavy view never loaded the server (cpu {busy:.2f} cores)"
-        busy = max(busy, _cpu_rate(proc, 0.5))
-        for tab in tabs:
-            tab.context.close()  # the tab goes away: its websocket closes, its session ends
-        time.sleep(2.0)
-        after = _cpu_rate(proc, 1.5)
-        print(f"\nserver CPU: idle {idle:.2f}, computing {busy:.2f}, 2 s after the tabs closed {after:.2f} cores")
-        assert after < max(0.25 * busy, 0.1), f"still {after:.2f} cores busy 2 s after the tabs closed (was {busy:.2f})"
+    state = share.LinkState(
+        page="stack", sample="chelsea", spec=parse_spec(spec), view={"cmap": "auto", "scale": "layer"}
+    )
+    link = share.share_url(f"{url}/layer_stack", state)
+    tabs = []
+    for _ in range(2):
+        tab = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        tab.goto(link)
+        tabs.append(tab)
+    deadline = time.time() + 60
+    busy = 0.0
+    while busy < 0.3 and time.time() < deadline:  # wait until the server is computing in earnest
+        busy = _cpu_rate(proc, 0.5)
+    assert busy >= 0.3, f"the heavy view never loaded the server (cpu {busy:.2f} cores)"
+    busy = max(busy, _cpu_rate(proc, 0.5))
+    for tab in tabs:
+        tab.context.close()  # the tab goes away: its websocket closes, its session ends
+    time.sleep(2.0)
+    after = _cpu_rate(proc, 1.5)
+    print(f"\nserver CPU: idle {idle:.2f}, computing {busy:.2f}, 2 s after the tabs closed {after:.2f} cores")
+    assert after < max(0.25 * busy, 0.1), f"still {after:.2f} cores busy 2 s after the tabs closed (was {busy:.2f})"
