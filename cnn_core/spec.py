@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +49,7 @@ POOL_MODES = ("max", "avg")
 LAYER_TYPES = ("conv2d", "activation", "pool2d")
 
 Pair = tuple[int, int]
-Padding = Union[str, tuple[Pair, Pair]]  # "same", "valid" or ((top, bottom), (left, right))
+Padding = str | tuple[Pair, Pair]  # "same", "valid" or ((top, bottom), (left, right))
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class Pool2D:
         }
 
 
-Layer = Union[Conv2D, Activation, Pool2D]
+Layer = Conv2D | Activation | Pool2D
 
 
 @dataclass(frozen=True)

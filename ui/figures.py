@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import math
-import threading
-from collections import OrderedDict
 
 import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core import render
+
+from .compute import ContentLru
 
 # The picture is sent at most this many pixels on its longer side...
 DISPLAY_SIDE = 480
@@ -19,29 +19,7 @@ DISPLAY_SIDE = 480
 HOVER_SIDE = 512
 
 
-class _UriCache:
-    """A small thread-safe LRU of encoded pictures, keyed by content identity (stage key, channel, scale)."""
-
-    def __init__(self, max_items: int = 256) -> None:
-        self.max_items = max_items
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            v = self._items.get(key)
-            if v is not None:
-                self._items.move_to_end(key)
-            return v
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-
-
-_URIS = _UriCache()
+_URIS = ContentLru(256)  # encoded pictures, keyed by content identity (stage key, channel, scale)
 
 
 def picture_uri(

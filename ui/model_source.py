@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
-from .text import code, plain
 
 from cnn_core import backbones, model_file, model_maps
 from cnn_core.errors import ModelError
+
+from .text import code, plain
 
 P = "ym"  # widget-key prefix of the page
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"

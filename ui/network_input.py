@@ -11,11 +11,10 @@ import streamlit as st
 import cnn_core
 from cnn_core import network_link, shapes_data, tiny_vgg
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
-from cnn_core.render import COLORMAPS
+from cnn_core.render import COLORMAPS, SCALE_MODES
 
 from .canvas import MODES, drawing_canvas
 from .text import code, plain
-from cnn_core.render import SCALE_MODES
 
 P = "net"  # widget-key prefix of this page
 SOURCES = {"sample": "Generated sample", "draw": "Draw a shape", "upload": "Upload a photo", "link": "From the link"}

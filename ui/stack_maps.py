@@ -25,7 +25,6 @@ from .figures import PLOTLY_CONFIG, map_figure
 from .maps import arithmetic_lines, map_stats
 from .stack_state import FOCUS_KEY, P
 from .stack_text import channel_names, describe, shape_text
-from .text import plain
 
 THUMB_SIDE = 160
 ENLARGED_SIDE = 480

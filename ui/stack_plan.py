@@ -11,6 +11,7 @@ from cnn_core.pipeline import PlanError, StagePlan, plan
 from cnn_core.spec import Spec
 
 from .stack_text import LAYER_TITLES, shape_text
+from .text import plain
 
 
 @dataclass(frozen=True)
@@ -98,4 +99,4 @@ def shape_table(spec: Spec, sp: StackPlan) -> None:
     st.caption(f"Total: {sum(p.params for p in sp.plans):,} weights · {sum(p.madds for p in sp.plans):,} multiply-adds")
     message = error_text(sp, spec)
     if message:
-        st.error(message)
+        st.error(plain(message))

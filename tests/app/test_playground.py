@@ -253,7 +253,7 @@ def test_spec_file_round_trip():
     fresh = _app()
     fresh.file_uploader(key="pg_spec_file").set_value(("mine.json", saved.encode(), "application/json")).run()
     assert not fresh.exception
-    assert "Loaded mine.json." in [s.value for s in fresh.success]
+    assert "Loaded `mine.json`." in [s.value for s in fresh.success]
     assert fresh.radio(key="pg_color").value == "rgb"
     assert fresh.select_slider(key="pg_dilation").value == 2
     assert fresh.selectbox(key="pg_act").value == "tanh"
@@ -274,7 +274,7 @@ def test_spec_file_that_does_not_fit_points_to_the_layer_stack():
     assert len(warnings) == 1 and "doesn't fit the Playground" in warnings[0] and "Layer stack" in warnings[0]
     assert _headers(at) == before  # nothing changed
     at.file_uploader(key="pg_spec_file").set_value(("bad.json", b"{not json", "application/json")).run()
-    assert not at.exception and "bad.json can't be loaded" in at.error[0].value
+    assert not at.exception and "`bad.json` can't be loaded" in at.error[0].value
 
 
 def test_embedding_an_uploaded_photo_says_the_maps_change_first():

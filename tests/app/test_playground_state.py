@@ -242,7 +242,7 @@ def test_an_upload_survives_a_page_switch():
     _run(at.switch_page("views/layer_stack.py"))
     _run(at.switch_page("views/playground.py"))
     assert _headers(at)[0] == "**Input** · 200×300×1"
-    assert "coffee.png, uploaded earlier" in " ".join(i.value for i in at.sidebar.info)
+    assert "`coffee.png`, uploaded earlier" in " ".join(i.value for i in at.sidebar.info)
     assert [c.proto.spec for c in at.get("plotly_chart")] == maps
 
 

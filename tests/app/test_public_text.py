@@ -16,8 +16,8 @@ from ui import errors
 from ui.text import WORD_JOINER, code, plain
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAYGROUND = str(ROOT / "pages" / "playground.py")
-STACK = str(ROOT / "pages" / "layer_stack.py")
+PLAYGROUND = str(ROOT / "views" / "playground.py")
+STACK = str(ROOT / "views" / "layer_stack.py")
 
 HOSTILE = [
     "![t](https://evil.example/t.png)",

@@ -11,7 +11,6 @@ On an idle 2-core machine the yardstick is ~1 and this is a plain comparison; on
 from __future__ import annotations
 
 import math
-
 import time
 
 import numpy as np
@@ -99,7 +98,7 @@ def test_links_spec_files_and_the_command_line_meet_the_same_budget(tmp_path, mo
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a.png")
     seen = {}
 
-    def fake_write(image, spec, out, cmap, limits=True):
+    def fake_write(image, spec, out, cmap, scale, limits=True):
         seen["limits"] = limits
         cnn_core.plan(spec, image.shape, limits=limits)
 
