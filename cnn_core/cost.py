@@ -14,7 +14,8 @@ Features, per stage (counts, not seconds):
   (TensorFlow's CPU convolution works on blocks of 16 output channels, so one filter costs nearly
   what sixteen do), plus elements written and read;
 - pool2d: output pixels × window cells × channels rounded up to a multiple of 8 (every window is
-  visited in full, eight channels at a time), plus elements written and read;
+  visited in full, eight channels at a time), the same weighted by the window's longer side (large
+  windows cost more per cell), plus elements written and read;
 - activation: elements, at a rate per function (gelu's erf costs ~10× relu).
 """
 
@@ -34,22 +35,24 @@ STAGE_OVERHEAD = 0.0005
 
 # Nanoseconds per unit of each feature, measured with ``python -m benchmarks.calibrate_cost`` (fastest of
 # several rounds) on the reference machine: 2 cores (AMD EPYC), TensorFlow 2.21 on the CPU, 2026-11-25.
-# Re-run it after changing cnn_core/ops.py and paste its COEFFS here.
+# Re-run it after changing cnn_core/ops.py and paste its COEFFS here. Measured 2026-11-25 on the quiet
+# 2-core reference machine after the per-layer formulations landed. Pooling fits least well: its
+# measured/estimated ratios spread from 0.5 to 2.5, because which formulation wins changes with the window.
 COEFFS: dict[str, tuple[float, ...]] = {
     # (elements made float, pixels made grey, resize input elements, resize output pixels, output elements)
-    "input": (0.78, 20.0, 1.3, 6.0, 1.0),
+    "input": (0.415, 3.33, 0.954, 5.63, 0.837),
     # (blocked multiply-adds, output elements, input elements)
-    "conv2d": (0.0076, 0.085, 0.42),
-    # (blocked window cells, output elements, input elements)
-    "pool2d:max": (0.026, 1.0, 0.4),
-    "pool2d:avg": (0.016, 1.0, 0.4),
+    "conv2d": (0.00404, 0.0811, 0.142),
+    # (blocked window cells, output elements, input elements, blocked window cells × longer window side)
+    "pool2d:max": (0.0025, 0.254, 0.116, 0.0003),
+    "pool2d:avg": (0.00292, 0.209, 0.0831, 0.000226),
     # (elements,) per activation function
-    "activation:relu": (0.3,),
-    "activation:leaky_relu": (0.7,),
-    "activation:tanh": (0.35,),
-    "activation:sigmoid": (0.8,),
-    "activation:elu": (0.5,),
-    "activation:gelu": (2.7,),
+    "activation:relu": (0.16,),
+    "activation:leaky_relu": (0.364,),
+    "activation:tanh": (0.201,),
+    "activation:sigmoid": (0.492,),
+    "activation:elu": (0.277,),
+    "activation:gelu": (1.61,),
     "activation:linear": (0.0,),
 }
 
@@ -104,7 +107,9 @@ def layer_features(layer, in_shape: tuple[int, int, int], out_shape: tuple[int, 
         kh, kw = layer.size
         # Every window is visited in full, a block of POOL_CHANNEL_BLOCK channels at a time.
         cells = ho * wo * kh * kw * _round_up(c, POOL_CHANNEL_BLOCK)
-        return f"pool2d:{layer.mode}", (cells, n_out, n_in)
+        # Large windows cost more per cell than small ones (measured: a 64×64 window about 2.5× a 8×8's
+        # rate per cell), so the cells count once more weighted by the window's longer side.
+        return f"pool2d:{layer.mode}", (cells, n_out, n_in, cells * max(kh, kw))
     if isinstance(layer, Activation):
         return f"activation:{layer.function}", (n_in,)
     raise TypeError(f"not a layer: {layer!r}")

@@ -85,10 +85,11 @@ def test_filter_links_fit_or_say_why(model):
 
 
 def test_playground_link_holds_one_kernel_slice_the_playground_accepts(model):
-    from ui.playground_state import widgets_from_spec
+    from ui.playground_state import misfit
 
     kernel, bias = tiny_vgg.conv_filters(model, "conv_1_2")
     spec = network_link.playground_spec(kernel[:, :, :, 3], float(bias[3]), 7, pool=True)
-    values, weights, preset = widgets_from_spec(spec)
-    np.testing.assert_allclose(weights, kernel[:, :, 7, 3], atol=5e-5)
-    assert preset is None and values["pg_padding"] == "valid" and values["pg_pool_on"]
+    assert misfit(spec) is None
+    f = spec.layers[0].filters[0]
+    np.testing.assert_allclose(np.array(f.weights), kernel[:, :, 7, 3], atol=5e-5)
+    assert f.preset is None and spec.layers[0].padding == "valid" and spec.layers[2].type == "pool2d"
