@@ -51,3 +51,15 @@ def arithmetic_lines(stage: Stage) -> list[str]:
     ):
         return [f"height and width: {h.formula()}"]
     return [f"{x.axis}: {x.formula()}" for x in a]
+
+
+def display_controls(prefix: str, auto_help: str) -> tuple[str, str]:
+    """The sidebar's colour map and colour-scale mode (every mode of cnn_core.render); returns both."""
+    st.session_state.setdefault(f"{prefix}_cmap", "auto")
+    st.session_state.setdefault(f"{prefix}_scale", "layer")
+    st.sidebar.subheader("Display")
+    cmap = st.sidebar.selectbox("Colour map", render.COLORMAPS, key=f"{prefix}_cmap", help=auto_help)
+    modes = render.SCALE_MODES
+    scale = st.sidebar.radio("Colour scale", list(modes), format_func=modes.get, key=f"{prefix}_scale")
+    return cmap, scale
+

@@ -11,9 +11,9 @@ import streamlit as st
 import cnn_core
 from cnn_core import network_link, shapes_data, tiny_vgg
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
-from cnn_core.render import COLORMAPS, SCALE_MODES
 
 from .canvas import MODES, drawing_canvas
+from .maps import display_controls as display_controls_of
 from .text import code, plain
 
 P = "net"  # widget-key prefix of this page
@@ -88,17 +88,9 @@ def _digest(x: np.ndarray) -> str:
 
 def display_controls() -> tuple[str, str]:
     """The sidebar's colour map and colour scale mode."""
-    st.session_state.setdefault(f"{P}_cmap", "auto")
-    st.session_state.setdefault(f"{P}_scale", "layer")
-    st.sidebar.subheader("Display")
-    cmap = st.sidebar.selectbox(
-        "Colour map",
-        COLORMAPS,
-        key=f"{P}_cmap",
-        help="auto: blue–white–red centred on 0 for signed maps (conv outputs), magma for ReLU and pooling.",
+    return display_controls_of(
+        P, "auto: blue–white–red centred on 0 for signed maps (conv outputs), magma for ReLU and pooling."
     )
-    scale = st.sidebar.radio("Colour scale", list(SCALE_MODES), format_func=SCALE_MODES.get, key=f"{P}_scale")
-    return cmap, scale
 
 
 def drawing_now() -> bool:

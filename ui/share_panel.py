@@ -163,3 +163,14 @@ def view_state(
         view={"cmap": cmap, "scale": scale},
         from_upload=picture.sample is None,
     )
+
+
+def header(prefix: str, title: str, intro: str, link_warning: str | None) -> None:
+    """A page's title and introduction, then what its link said: a warning, or a note on what it holds."""
+    st.title(title)
+    st.markdown(intro)
+    if link_warning:
+        st.warning(link_warning)
+    if st.session_state.get(f"{prefix}_link_note"):
+        st.info(st.session_state[f"{prefix}_link_note"])
+

@@ -5,8 +5,17 @@ from dataclasses import replace
 import streamlit as st
 
 from cnn_core.errors import SpecError
-from cnn_core.render import COLORMAPS, SCALE_MODES
-from ui import compute, share_panel, stack_files, stack_layers, stack_maps, stack_plan, stack_starters, stack_state
+from ui import (
+    compute,
+    maps,
+    share_panel,
+    stack_files,
+    stack_layers,
+    stack_maps,
+    stack_plan,
+    stack_starters,
+    stack_state,
+)
 from ui.inputs import link_image_key, picture_picker, use_link_picture
 from ui.text import plain
 
@@ -21,15 +30,13 @@ if link is not None:
     use_link_picture(P, link.image, link.sample)
     if share_panel.link_note(link):
         st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
-st.title("Layer stack")
-st.markdown(
+share_panel.header(
+    P,
+    "Layer stack",
     "Stack convolutions, activations and pooling layers in any order and see what each stage makes of the "
-    "photo: one band of channel maps per stage. Click a map's name to enlarge it and read its values."
+    "photo: one band of channel maps per stage. Click a map's name to enlarge it and read its values.",
+    link_warning,
 )
-if link_warning:
-    st.warning(link_warning)
-if st.session_state.get(f"{P}_link_note"):
-    st.info(st.session_state[f"{P}_link_note"])
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 picture = picture_picker(P, default_sample="chelsea")
@@ -40,14 +47,7 @@ except SpecError as e:
     stack_starters.starting_points()
     st.stop()
 stack_layers.input_controls(spec, picture.array.shape if picture is not None else None)
-st.sidebar.subheader("Display")
-cmap = st.sidebar.selectbox(
-    "Colour map",
-    COLORMAPS,
-    key=f"{P}_cmap",
-    help="auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.",
-)
-scale_mode = st.sidebar.radio("Colour scale", list(SCALE_MODES), format_func=SCALE_MODES.get, key=f"{P}_scale")
+cmap, scale_mode = maps.display_controls(P, "auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.")
 per_band = st.sidebar.select_slider("Maps per band", [4, 6, 8, 12], value=8, key=f"{P}_per_band")
 
 # --- one plan and one call into the core: the layers that can be built run (the table names the first that can't)

@@ -41,16 +41,14 @@ if link is not None:
         if share_panel.link_note(link):
             st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 
-st.title("What a convolution does to a photo")
-st.markdown(
+share_panel.header(
+    P,
+    "What a convolution does to a photo",
     "A **kernel** slides over the image and takes a dot product at every position; an **activation** "
     "reshapes the values; **pooling** shrinks the map. Change any weight and watch every stage change. "
-    "The numbers are TensorFlow's own."
+    "The numbers are TensorFlow's own.",
+    link_warning,
 )
-if link_warning:
-    st.warning(link_warning)
-if st.session_state.get(f"{P}_link_note"):
-    st.info(st.session_state[f"{P}_link_note"])
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 # The picker's own widgets forget their value when another page is shown: give it back from the state.
