@@ -17,7 +17,13 @@ from .maps import display_controls as display_controls_of
 from .text import code, plain
 
 P = "net"  # widget-key prefix of this page
-SOURCES = {"sample": "Generated sample", "draw": "Draw a shape", "upload": "Upload a photo", "link": "From the link"}
+SOURCES = {
+    "sample": "Generated sample",
+    "draw": "Draw a shape",
+    "upload": "Upload a photo",
+    "camera": "Camera",
+    "link": "From the link",
+}
 EXPLAIN_KEY = f"{P}_explain"
 
 
@@ -146,6 +152,18 @@ def input_picker(draw_area) -> NetInput | None:
             return None
         x = tiny_vgg.prepare_input(picture)
         return NetInput(x, _digest(x), f"your photo {code(up.name)}", "image", shape, seed)
+    if source == "camera":
+        shot = st.sidebar.camera_input("Take a photo", key=f"{P}_camera")
+        if shot is None:
+            st.sidebar.info("Take a photo (the browser may first ask for permission to use the camera).")
+            return None
+        try:
+            picture = _decode_upload(shot.getvalue())
+        except cnn_core.CnnError as e:
+            st.sidebar.error(f"The camera photo can't be used: {plain(e)}")
+            return None
+        x = tiny_vgg.prepare_input(picture)
+        return NetInput(x, _digest(x), "your photo from the camera", "image", shape, seed)
     return _drawn(draw_area, shape, seed)
 
 

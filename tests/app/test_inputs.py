@@ -76,3 +76,17 @@ def test_an_empty_drawing_says_so_and_keeps_the_maps():
     # The canvas has sent nothing: a plain sentence, never an exception box, and the sample's maps stay.
     assert "Draw on the canvas" in _sidebar_text(at)
     assert "Cameraman" in _sidebar_text(at)
+
+
+def test_the_trained_network_takes_a_camera_photo_too():
+    at = AppTest.from_file(str(ROOT / "views" / "trained_network.py"), default_timeout=120)
+    at.run()
+    before = [m.value for m in at.markdown]
+    at.radio(key="net_source").set_value("camera").run()
+    assert not at.exception
+    assert "Take a photo" in " ".join(i.value for i in at.sidebar.info)
+    at.camera_input(key="net_camera").set_value(("shot.jpg", _jpeg(80, 80), "image/jpeg")).run()
+    assert not at.exception and not at.error
+    captions = " ".join(c.value for c in at.caption)
+    assert "your photo from the camera" in captions
+    assert [m.value for m in at.markdown] != before
