@@ -52,6 +52,9 @@ MEASURE_FLOOR_S = 0.004
 SHIFTED_MAX_TAPS = 25  # kernels up to 5×5 (dilated or not)
 SHIFTED_MAX_CHANNEL_PAIRS = 4  # conv: in × out channels
 SHIFTED_POOL_MAX_CHANNELS = 4
+# ...and windows of at most this many cells: a shifted max over a 24×24 window is 576 slices, whose XLA
+# compile takes seconds that no cancellation can interrupt, while eager pooling handles large windows well.
+SHIFTED_POOL_MAX_CELLS = 25
 # Up to this many (in, out) channel pairs every product is written out; beyond, one broadcast per tap.
 UNROLL_CHANNEL_PAIRS = 4
 # Two formulations "agree" when |a - b| <= RTOL * |b| + RTOL * max|b| (the benchmark's rule).
@@ -266,8 +269,10 @@ def compiled_pool(form: str, settings: PoolSettings, shapes: tuple = ()) -> Call
     return tf.function(lambda x: body(x, settings), jit_compile=True)
 
 
-def pool_candidates(channels: int) -> tuple[str, ...]:
+def pool_candidates(channels: int, window: tuple[int, int] = (1, 1)) -> tuple[str, ...]:
     """The compiled formulations worth trying for a pooling layer on ``channels`` channels (besides eager)."""
+    if window[0] * window[1] > SHIFTED_POOL_MAX_CELLS:
+        return ()
     # tf.nn.avg_pool2d under XLA spends seconds constant-folding its divisor map; max pooling under XLA
     # is no quicker than the shifted max, so trying it would only add a compile.
     return ("shifted",) if channels <= SHIFTED_POOL_MAX_CHANNELS else ()
@@ -276,12 +281,21 @@ def pool_candidates(channels: int) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- the choice
 
 
-_FORCED: list[str] = []  # set by ``forcing``; wins over the environment
+# Set by ``forcing``, per thread (each Streamlit session runs in its own thread); wins over the environment.
+_FORCED = threading.local()
+
+
+def _forced_stack() -> list[str]:
+    stack = getattr(_FORCED, "stack", None)
+    if stack is None:
+        stack = _FORCED.stack = []
+    return stack
 
 
 def forced() -> str:
     """The formulation forced by ``forcing`` or by ``CNN_CORE_FORMULATION`` ("auto" when neither)."""
-    v = _FORCED[-1] if _FORCED else os.environ.get("CNN_CORE_FORMULATION", "auto").strip().lower() or "auto"
+    stack = _forced_stack()
+    v = stack[-1] if stack else os.environ.get("CNN_CORE_FORMULATION", "auto").strip().lower() or "auto"
     return v if v in (*FORMULATIONS, "auto") else "auto"
 
 
@@ -290,11 +304,12 @@ def forcing(name: str):
     """Run every op as ``name`` ("eager", "xla", "shifted") where it has that form, for comparisons."""
     if name not in (*FORMULATIONS, "auto"):
         raise ValueError(f"unknown formulation {name!r}; choose from {', '.join(FORMULATIONS)} or auto")
-    _FORCED.append(name)
+    stack = _forced_stack()
+    stack.append(name)
     try:
         yield
     finally:
-        _FORCED.pop()
+        stack.pop()
 
 
 def agrees(got: np.ndarray, ref: np.ndarray, rtol: float = RTOL) -> bool:

@@ -195,7 +195,7 @@ def pool2d(
         candidates = {"eager": eager, "shifted": compiled("shifted")}
         if mode == "max" or padding == "valid":  # XLA would constant-fold avg_pool2d's SAME divisor for seconds
             candidates["xla"] = compiled("xla")
-        return F.CHOOSER.run(key, candidates, ("eager", *F.pool_candidates(inputs.shape[2])))
+        return F.CHOOSER.run(key, candidates, ("eager", *F.pool_candidates(inputs.shape[2], settings.size)))
 
 
 def resize_bilinear(image: np.ndarray, size: Pair) -> np.ndarray:

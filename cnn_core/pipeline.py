@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cost, ops
+from . import cost, formulations, ops
 from .errors import Cancelled, ImageError, SpecError
 from .spec import Activation, Conv2D, Layer, Pool2D, Spec, layer_kernel, parse_spec
 
@@ -376,7 +376,10 @@ def run_pipeline(
             assert x is not None
             if costs is not None and costs[p.index].seconds > BAND_SECONDS:
                 n = math.ceil(costs[p.index].seconds / BAND_SECONDS)
-                x = run_layer_in_bands(x, p, -(-p.shape[0] // n), should_stop)
+                # Bands have shapes of their own: eager ops keep a band from starting a first-use
+                # measurement and compile, which could not be stopped.
+                with formulations.forcing("eager"):
+                    x = run_layer_in_bands(x, p, -(-p.shape[0] // n), should_stop)
             else:
                 x = run_layer(x, p.layer)
         x = np.ascontiguousarray(x, dtype=np.float32)

@@ -274,6 +274,7 @@ def test_the_rule_tries_the_shifted_forms_only_on_few_channels_and_small_kernels
     assert F.conv_candidates((7, 7, 1, 1)) == ()
     assert F.pool_candidates(1) == ("shifted",)
     assert F.pool_candidates(8) == ()
+    assert F.pool_candidates(1, (5, 5)) == ("shifted",) and F.pool_candidates(1, (24, 24)) == ()
 
 
 def test_ops_moving_a_weight_reuses_the_compiled_function():

@@ -14,7 +14,7 @@ def _conv(n: int, k: int) -> dict:
 
 
 def test_compute_budget_is_refused_with_the_estimate():
-    spec = {"version": 1, "input": {"color": "grayscale", "size": [2048, 2048]}, "layers": [_conv(16, 15)] * 4}
+    spec = {"version": 1, "input": {"color": "grayscale", "size": [1024, 1024]}, "layers": [_conv(32, 15)] * 6}
     t0 = time.perf_counter()
     with pytest.raises(cnn_core.SpecError) as e:
         cnn_core.plan(spec, (10, 10))

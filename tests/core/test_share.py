@@ -378,8 +378,10 @@ HOSTILE: dict[str, object] = {
     "stride as text": {"c": packed(v1(conv_text('"edge"', ',"stride":"2"')))},
     "stack too costly to run": {
         "c": packed(
-            '{"version":1,"input":{"color":"rgb","size":[4096,4096]},"layers":['
-            + ",".join(['{"type":"conv2d","filters":[{"init":"he_normal","size":15}]}'] * 8)
+            '{"version":1,"input":{"color":"rgb","size":[1024,1024]},"layers":['
+            + ",".join(
+                ['{"type":"conv2d","filters":[' + ",".join(['{"init":"he_normal","size":15}'] * 32) + "]}"] * 8
+            )
             + "]}"
         )
     },
