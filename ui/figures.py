@@ -15,8 +15,10 @@ from .compute import ContentLru
 # The picture is sent at most this many pixels on its longer side...
 DISPLAY_SIDE = 480
 # ...and hover values for every pixel of maps up to this many pixels a side (so zooming in reads each
-# pixel); larger maps hover on a grid sampled every few pixels. 300×300 float32 is 360 kB per map.
-HOVER_SIDE = 512
+# pixel); larger maps hover on a grid sampled every few pixels. 300×300 float32 is 360 kB per map. At 512
+# a 1024² Playground sent 4.5 MB per slider step (benchmarks, 2026-11-25); 320 keeps every pixel of the
+# default 300-pixel maps and sends about 1.6 MB there.
+HOVER_SIDE = 320
 
 
 _URIS = ContentLru(256)  # encoded pictures, keyed by content identity (stage key, channel, scale)
