@@ -113,7 +113,9 @@ def test_quick_run_of_browser_and_memory(tmp_path):
     from tests.e2e.conftest import need_browser
 
     need_browser()
-    proc = _run(["--quick", "--sections", "browser,memory", "--out", str(tmp_path), "--no-plots"], timeout=280)
+    # The CPU-kind reruns are checked by the core test above; here they would only repeat core and server.
+    args = ["--quick", "--sections", "browser,memory", "--out", str(tmp_path), "--no-plots", "--cpu-kinds", "none"]
+    proc = _run(args, timeout=280)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     figs = {f["name"]: f for f in _results(tmp_path)["figures"]}
     paint = figs["slider key press → updated maps painted, playground 128²"]
