@@ -71,10 +71,22 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
     peak = [0]
     stop = threading.Event()
 
+    slow_answers: list[float] = []
+
     def watch():
+        # The test's own ten Chromium pages share the server's 2 cores, so one health answer can miss its
+        # 5 s timeout while every session computes at once (seen once in four CI runs). A server that is
+        # down or hung misses two in a row (over 10 s), and that is what fails the test; single misses are
+        # printed.
+        missed = False
         while not stop.is_set():
-            if not healthy(url):
-                health_failures.append(time.time())
+            if healthy(url):
+                missed = False
+            else:
+                slow_answers.append(time.time())
+                if missed:
+                    health_failures.append(time.time())
+                missed = True
             peak[0] = max(peak[0], _rss(ps))
             stop.wait(0.5)
 
@@ -135,7 +147,7 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
     finally:
         stop.set()
         watcher.join(5)
-    assert not health_failures, f"health check failed {len(health_failures)} times"
+    assert not health_failures, f"the server missed two health checks in a row {len(health_failures)} times"
     assert server_proc.poll() is None, "the server died"
     assert peak[0] < MEMORY_BOUND, f"server used {peak[0] / 2**30:.2f} GiB, bound {MEMORY_BOUND / 2**30:.0f} GiB"
-    print(f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB")
+    print(f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB; single slow health answers: {len(slow_answers)}")
