@@ -34,13 +34,13 @@ def test_upload_a_model_and_see_its_maps(tmp_path, server, browser):
     if choice.count():  # a choice only when there is another source (the bundled demo, ImageNet)
         choice.click()
         wait_idle(page)
-    page.locator("[data-testid=stSidebar] input[type=file]").first.set_input_files(str(hostile))
+    page.locator(".st-key-ym_model_upload input[type=file]").set_input_files(str(hostile))
     wait_idle(page)
     page.wait_for_selector("[data-testid=stAlertContentError]", timeout=60_000)
     assert "outside Keras" in page.locator("[data-testid=stAlertContentError]").first.inner_text()
     assert page.locator(BANDS).count() == 0
 
-    page.locator("[data-testid=stSidebar] input[type=file]").first.set_input_files(str(model))
+    page.locator(".st-key-ym_model_upload input[type=file]").set_input_files(str(model))
     wait_idle(page)
     # The hostile file's error stays on screen until the rerun for the new file replaces it.
     page.wait_for_function(
