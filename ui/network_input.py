@@ -142,29 +142,27 @@ def input_picker(draw_area) -> NetInput | None:
             key=f"{P}_upload",
             help=f"Up to {MAX_FILE_BYTES // 2**20} MiB. The centre square is taken and shrunk to 64×64.",
         )
-        if up is None:
-            st.sidebar.info("Upload a photo to see what the network makes of it.")
-            return None
-        try:
-            picture = _decode_upload(up.getvalue())
-        except cnn_core.CnnError as e:
-            st.sidebar.error(plain(e))
-            return None
-        x = tiny_vgg.prepare_input(picture)
-        return NetInput(x, _digest(x), f"your photo {code(up.name)}", "image", shape, seed)
+        hint = "Upload a photo to see what the network makes of it."
+        return _photo(up, hint, "", f"your photo {code(up.name)}" if up else "", shape, seed)
     if source == "camera":
         shot = st.sidebar.camera_input("Take a photo", key=f"{P}_camera")
-        if shot is None:
-            st.sidebar.info("Take a photo (the browser may first ask for permission to use the camera).")
-            return None
-        try:
-            picture = _decode_upload(shot.getvalue())
-        except cnn_core.CnnError as e:
-            st.sidebar.error(f"The camera photo can't be used: {plain(e)}")
-            return None
-        x = tiny_vgg.prepare_input(picture)
-        return NetInput(x, _digest(x), "your photo from the camera", "image", shape, seed)
+        hint = "Take a photo (the browser may first ask for permission to use the camera)."
+        return _photo(shot, hint, "The camera photo can't be used: ", "your photo from the camera", shape, seed)
     return _drawn(draw_area, shape, seed)
+
+
+def _photo(file, hint: str, failure: str, label: str, shape: str, seed: int) -> NetInput | None:
+    """An uploaded or camera photo as the network's input; a hint while there is none, one error if unreadable."""
+    if file is None:
+        st.sidebar.info(hint)
+        return None
+    try:
+        picture = _decode_upload(file.getvalue())
+    except cnn_core.CnnError as e:
+        st.sidebar.error(f"{failure}{plain(e)}")
+        return None
+    x = tiny_vgg.prepare_input(picture)
+    return NetInput(x, _digest(x), label, "image", shape, seed)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
