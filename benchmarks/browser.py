@@ -268,7 +268,7 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
     firsts: list[float] = []
     health: list[float] = []
     imports: list[float] = []
-    detail: dict = {"side": side, "changes": [], "changes_gc_frozen": []}
+    detail: dict = {"side": side, "changes": []}
     with chromium() as browser:
         for i in range(starts):
             imports.append(import_seconds())
@@ -279,25 +279,17 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
                 page.context.close()
                 server.stop()
                 continue
-            # A second server whose heavy imports are frozen out of the garbage collector, driven in turn
-            # with the first, shows what the full collections after every rerun cost.
-            other = Server(frozen_imports=True)
             try:
                 page, counter = _open_playground(browser, server, side, page)
-                page2, counter2 = _open_playground(browser, other, side)
-                pair = [("changes", page, counter), ("changes_gc_frozen", page2, counter2)]
-                for r in range(changes):
-                    for key, p, c in pair if r % 2 == 0 else pair[::-1]:
-                        detail[key].append(_one_change(p, c))
-                for p in (page, page2):
-                    if p.locator("[data-testid=stException]").count():
-                        raise RuntimeError("the page shows an exception")
+                for _ in range(changes):
+                    detail["changes"].append(_one_change(page, counter))
+                if page.locator("[data-testid=stException]").count():
+                    raise RuntimeError("the page shows an exception")
                 if profile_dir is not None:
                     detail["server_profile"] = profile_server(server, page, counter, 2 if quick else 8, profile_dir)
             finally:
                 server.stop()
-                other.stop()
-    ch, fz = detail["changes"], detail["changes_gc_frozen"]
+    ch = detail["changes"]
 
     def fig(name: str, unit: str, values: list, target: Target | None = None) -> Figure:
         return Figure(section, name, unit, [v for v in values if v is not None], target, quick=quick)
@@ -315,16 +307,6 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
         ),
         fig("  of which: that message → maps painted (browser)", "ms", [c["last_reply_to_paint_ms"] for c in ch]),
         fig("slider key press → script run finished (app idle again)", "ms", [c["key_to_idle_ms"] for c in ch]),
-        fig(
-            f"slider key press → maps painted, {side}², imports gc.freeze()d (what-if)",
-            "ms",
-            [c["key_to_paint_ms"] for c in fz],
-        ),
-        fig(
-            f"slider key press → script run finished, {side}², imports gc.freeze()d (what-if)",
-            "ms",
-            [c["key_to_idle_ms"] for c in fz],
-        ),
         fig(names[2], "MB", [c["bytes"] / 1e6 for c in ch], t_bytes),
         fig("  of which over HTTP (media files and other requests)", "MB", [c["http_bytes"] / 1e6 for c in ch]),
     ], detail

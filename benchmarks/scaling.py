@@ -156,17 +156,16 @@ def interactivity(server_detail: dict | None, scaling_detail: dict | None, gc_ms
         meds = [float(np.median(by_side[s] if s in by_side else by_side[str(s)])) for s in sides]
         shown = ", ".join(f"{s}²: {m:.0f} ms" for s, m in zip(sides, meds))
         lines.append(f"Interactivity, {page}, change rerun under AppTest ({shown}): it {_crossing(sides, meds)}.")
-    if lines and gc_ms:
+    if lines and gc_ms is not None:
         lines.append(
             f"A real server adds one more full collection per change (runner.postScriptGC, which AppTest skips): "
-            f"about {gc_ms:.0f} ms here, so it crosses {INTERACTIVE_MS / 1000:g} s at smaller sizes than above."
+            f"about {gc_ms:.0f} ms here with the app's imports frozen out of the collector's reach."
         )
     if lines:
         lines.append(
-            "What the app does beyond that: nothing special. Every slider step recomputes the changed layer and "
-            "everything after it at full size. While that runs the old maps stay on screen; a newer step makes "
-            "Streamlit abandon the run at its next Streamlit call (runner.fastReruns), but a TensorFlow op already "
-            "running finishes first. There is no cost check before running, no reduced-size preview while a "
-            "slider moves and no message that a size is too slow to be live."
+            "What the app does beyond that: every slider step recomputes the changed layer and everything after "
+            "it at full size, after a cost estimate has accepted the whole stack (cnn_core/cost.py; over about "
+            "4 s it is refused with a message naming the layer). While a run goes on the old maps stay on screen; "
+            "a newer step or a closed tab stops it between layers, and between row bands of a long layer."
         )
     return lines

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
 import streamlit as st
 
 from cnn_core import render
+from cnn_core import stats as core_stats
 from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
 
@@ -60,25 +61,25 @@ class ChannelStats:
 
 
 def channel_stats(stage: Stage) -> ChannelStats:
-    """Per-channel statistics and shrunken maps, one pass each over the whole stage (cached by the stage's key)."""
+    """Per-channel statistics and shrunken maps in one vectorised pass over the stage (cached by its key)."""
     hit = _STATS.get(stage.key) if stage.key else None
     if hit is not None:
         return hit
-    # One copy with each channel contiguous makes every reduction below a fast linear pass.
-    cf = np.ascontiguousarray(np.moveaxis(stage.maps, 2, 0))
-    m = cf.reshape(stage.shape[2], -1)
-    with np.errstate(invalid="ignore", over="ignore"):
-        mean = m.mean(axis=1, dtype=np.float64)
-    zeros = 1.0 - np.count_nonzero(m, axis=1) / m.shape[1]
-    small = tuple(np.array(render.shrink_values(ch, THUMB_SIDE), dtype=np.float32) for ch in cf)
-    stats = ChannelStats(render.stage_ranges(stage.maps), mean, zeros, small)
+    s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
+    stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
     if stage.key:
-        _STATS.put(stage.key, stats, sum(a.nbytes for a in small))
+        _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
     return stats
 
 
 def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.ColorScale | None]]:
     """The colour scale of every channel the bands show: ``render.stage_scales`` from the cached ranges."""
+    if mode == "robust":  # the percentiles, worked out once per stage and kept with its statistics
+        for s in stages:
+            stats = channel_stats(s)
+            if stats.ranges.p_lo is None and s.key:
+                full = replace(stats, ranges=stats.ranges.with_percentiles(s.maps))
+                _STATS.put(s.key, full, sum(a.nbytes for a in full.small))
     return render.stage_scales(stages, cmap, mode, [channel_stats(s).ranges for s in stages])
 
 

@@ -25,14 +25,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
-# The what-if server of the benchmarks: the same app, launched from a process that has already imported
-# TensorFlow and Plotly and moved those objects out of the garbage collector's reach with gc.freeze().
-FROZEN_LAUNCH = (
-    "import gc, sys; import cnn_core, plotly.graph_objects, streamlit; gc.freeze(); "
-    "from streamlit.web.cli import main; sys.argv = ['streamlit'] + sys.argv[1:]; main()"
-)
-
-
 def browser_missing() -> str | None:
     """Why a browser can't be driven here, or None when Playwright and Chromium are both present."""
     try:
@@ -61,15 +53,14 @@ class Server:
     """`streamlit run app.py` on a free port, healthy when the constructor returns.
 
     ``started`` is the perf_counter time of the launch and ``healthy_after`` the seconds it took to answer
-    its health check. ``frozen_imports`` launches the what-if variant (FROZEN_LAUNCH). The output goes to a
-    log file whose tail is in the error if the server fails to start.
+    its health check. The output goes to a log file whose tail is in the error if the server fails to start.
     """
 
-    def __init__(self, timeout: float = 120, frozen_imports: bool = False) -> None:
+    def __init__(self, timeout: float = 120) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
-        head = [sys.executable, "-c", FROZEN_LAUNCH] if frozen_imports else [sys.executable, "-m", "streamlit"]
+        head = [sys.executable, "-m", "streamlit"]
         args = ["run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
                 "--browser.gatherUsageStats", "false"]  # fmt: skip
         self.started = time.perf_counter()
