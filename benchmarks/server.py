@@ -31,7 +31,7 @@ LAYER_STACK = ROOT / "views" / "layer_stack.py"
 TIMEOUT = 180
 
 STACK_LABEL = "layer stack (conv 8 filters → ReLU → pool, RGB)"
-GC_NAME = "full gc.collect() in this process, imports frozen (Streamlit runs one after every rerun)"
+GC_NAME = "full gc.collect() after a rerun (Streamlit runs one), imports frozen as the app does"
 FLOOR_NAME = "AppTest floor: a slider change on a one-slider script"
 FLOOR_SCRIPT = "import streamlit as st\nst.slider('w', -10.0, 10.0, 8.0, step=0.05, key='w')\n"
 # The stack measured on the Layer stack page: three layers (conv with 8 filters, ReLU, 2×2 max pool) on RGB.
@@ -277,7 +277,7 @@ def run(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[lis
     )
     g = interleaved({"plain": lambda: gc_seconds(False), "frozen": lambda: gc_seconds(True)}, rounds, warmup=0)
     figures.append(Figure(SECTION, GC_NAME, "ms", ms(g["frozen"]), quick=quick))
-    figures.append(Figure(SECTION, GC_NAME + ", without gc.freeze() (what-if)", "ms", ms(g["plain"]), quick=quick))
+    figures.append(Figure(SECTION, "full gc.collect() after a rerun, without gc.freeze() (what-if)", "ms", ms(g["plain"]), quick=quick))
     detail["gc_objects"] = len(gc.get_objects())
 
     n = 1 if quick else 3

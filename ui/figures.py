@@ -14,14 +14,37 @@ from .compute import ContentLru
 
 # The picture is sent at most this many pixels on its longer side...
 DISPLAY_SIDE = 480
-# ...and hover values for every pixel of maps up to this many pixels a side (so zooming in reads each
-# pixel); larger maps hover on a grid sampled every few pixels. 300×300 float32 is 360 kB per map. At 512
-# a 1024² Playground sent 4.5 MB per slider step (benchmarks, 2026-11-25); 320 keeps every pixel of the
-# default 300-pixel maps and sends about 1.6 MB there.
+# ...and hover values for every pixel of maps up to HOVER_SIDE pixels a side (so zooming in reads each
+# pixel; 300×300 float32 is 360 kB per map). A larger map hovers on a grid of at most HOVER_GRID points a
+# side, sampled every few pixels, and says so: at 1024² a 256² grid sent 1.3 MB per slider step and cost
+# the server ~2 ms of JSON and hashing per map (benchmarks, 2026-11-25); 160 sends about a third of that.
+# The inspector reads any single value exactly.
 HOVER_SIDE = 320
+HOVER_GRID = 160
+
+
+def hover_steps(h: int, w: int, hover_side: int = HOVER_SIDE, grid: int = HOVER_GRID) -> tuple[int, int]:
+    """(row step, column step) of the hover grid of an h × w map: 1 (every pixel) up to ``hover_side`` a side."""
+    if max(h, w) <= hover_side:
+        return 1, 1
+    return max(1, math.ceil(h / grid)), max(1, math.ceil(w / grid))
 
 
 _URIS = ContentLru(256)  # encoded pictures, keyed by content identity (stage key, channel, scale)
+# Maps box-averaged for display, shared by a map's figure and the inspector's clickable picture of it.
+_SHRUNK = ContentLru(64, max_bytes=64_000_000)
+
+
+def shrunk(values: np.ndarray, side: int, key: tuple | None = None) -> np.ndarray:
+    """float (height, width) values box-averaged to at most ``side`` pixels a side (``render.shrink_values``),
+    kept under ``key`` (anything that fully identifies ``values``, e.g. (stage key, channel)) when given."""
+    if key is None:
+        return render.shrink_values(values, side)
+    hit = _SHRUNK.get((key, side))
+    if hit is None:
+        hit = render.shrink_values(values, side)
+        _SHRUNK.put((key, side), hit, hit.nbytes)
+    return hit
 
 
 def picture_uri(
@@ -43,7 +66,7 @@ def picture_uri(
         if hit is not None:
             return hit
     if rgb is None:
-        png = render.indexed_png(render.shrink_values(values, display_side), scale)
+        png = render.indexed_png(shrunk(values, display_side, cache_key), scale)
     else:
         png = render.png_bytes(render.shrink_for_display(rgb() if callable(rgb) else rgb, display_side))
     uri = "data:image/png;base64," + base64.b64encode(png).decode()
@@ -72,6 +95,13 @@ class PrebuiltFigure(go.Figure):
 
     def to_dict(self) -> dict:
         return self._spec
+
+
+def _sampled_note(step_y: int, step_x: int) -> str:
+    if step_y == step_x == 1:
+        return ""
+    every = f"{step_y}" if step_y == step_x else f"{step_y}×{step_x}"
+    return f" <i>(hover every {every} px; the inspector reads any)</i>"
 
 
 def _typed(a: np.ndarray) -> dict:
@@ -103,14 +133,14 @@ def map_figure(
     The picture goes to the browser as one PNG (``rgb`` if given, else
     ``values`` coloured through ``scale``). Hovering shows the exact value at
     the pixel under the pointer: every pixel up to ``hover_side`` a side, a grid
-    sampled every few pixels on larger maps so the page stays light. ``cache_key`` (anything that fully
+    sampled every few pixels on larger maps (at most HOVER_GRID points a side; the hover says so) so the
+    page stays light. ``cache_key`` (anything that fully
     identifies ``values``/``rgb``) lets an unchanged picture skip re-encoding.
     ``align_top`` keeps the picture at the top of a box taller than it.
     """
     h, w = values.shape[:2]
     uri = picture_uri(values, scale, rgb, display_side, cache_key)
-    step_y = max(1, math.ceil(h / hover_side))
-    step_x = max(1, math.ceil(w / hover_side))
+    step_y, step_x = hover_steps(h, w, hover_side)
     sampled = values[::step_y, ::step_x].astype(np.float32)
     if sampled.ndim == 3:  # colour input: show every channel's value
         # The hover reads customdata; z only gives the invisible heatmap its grid, so one byte a cell will do.
@@ -128,7 +158,7 @@ def map_figure(
         "opacity": 0,
         "showscale": False,
         "colorscale": _colorscale(scale.cmap if scale else "gray"),
-        "hovertemplate": "row %{y}, col %{x}<br>" + values_tpl + "<extra></extra>",
+        "hovertemplate": "row %{y}, col %{x}" + _sampled_note(step_y, step_x) + "<br>" + values_tpl + "<extra></extra>",
     }
     if custom is not None:
         heat["customdata"] = custom

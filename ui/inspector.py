@@ -25,6 +25,7 @@ from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, InputDet
 from cnn_core.pipeline import Stage
 
 from . import animation
+from .figures import shrunk
 
 PICTURE_SIDE = 340  # the clickable picture's longer side on screen, in pixels
 MAX_SENT_SIDE = 480  # a larger map is shrunk to this before it is sent (shown at PICTURE_SIDE)
@@ -89,7 +90,7 @@ def _colour(stage: Stage, channel: int) -> np.ndarray:
     """The map as uint8 RGB at most MAX_SENT_SIDE a side; channel -1 is the input photo in its colours."""
     if channel < 0:
         return render.shrink_for_display(render.input_rgb(stage.maps), MAX_SENT_SIDE)
-    values = render.shrink_values(stage.maps[:, :, channel], MAX_SENT_SIDE)
+    values = shrunk(stage.maps[:, :, channel], MAX_SENT_SIDE, (stage.key, channel) if stage.key else None)
     return render.colorize(values, render.choose_scale(*render.finite_range(stage.maps[:, :, channel]), "auto"))
 
 

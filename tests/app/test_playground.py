@@ -89,6 +89,24 @@ def test_hover_values_are_the_core_values():
     np.testing.assert_array_equal(xs, np.arange(300))
 
 
+def test_large_maps_hover_a_sampled_grid_of_true_values_and_say_so():
+    """A map over 320 pixels a side hovers at most 160 points a side (bytes per slider step), each the map's
+    own value at the row and column the hover names, and the hover text says that it is sampled."""
+    from cnn_core import render
+    from ui.figures import HOVER_GRID, map_figure
+
+    values = np.random.default_rng(3).standard_normal((700, 333)).astype(np.float32)
+    fig = map_figure(values, render.scale_for(-4.0, 4.0)).to_dict()
+    shown, ys, xs = _hover_values(fig), _hover_axis(fig, "y"), _hover_axis(fig, "x")
+    assert max(shown.shape) <= HOVER_GRID
+    assert ys[0] == 0 and xs[0] == 0 and ys[-1] > 700 - 10 and xs[-1] > 333 - 10
+    np.testing.assert_array_equal(shown, values[np.ix_(ys, xs)])
+    assert "hover every 5×3 px" in fig["data"][0]["hovertemplate"]
+    small = map_figure(values[:320, :300], render.scale_for(-4.0, 4.0)).to_dict()
+    assert _hover_values(small).shape == (320, 300)
+    assert "every" not in small["data"][0]["hovertemplate"]
+
+
 def test_weight_slider_changes_the_maps():
     at = _app()
     before = _hover_values(_figures(at)[1])
