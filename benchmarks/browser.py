@@ -11,6 +11,7 @@ upload their own 2048² photo and compute at full size.
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 import tempfile
@@ -197,6 +198,7 @@ def _one_change(page, counter: Bytes) -> dict:
     page.wait_for_function("window.__paint !== null && window.__idle !== null", timeout=120_000)
     wait_idle(page)
     b = page.evaluate("window.__bench")
+    caption = page.get_by_text("Computed by TensorFlow").first.inner_text(timeout=5_000)
     key = b["keydown"][n_keys]
     paint, idle = page.evaluate("[window.__paint, window.__idle]")
     sent = next((t for t, _ in b["sent"] if t >= key), None)
@@ -208,6 +210,7 @@ def _one_change(page, counter: Bytes) -> dict:
         "key_to_request_ms": None if sent is None else sent - key,
         "request_to_last_reply_ms": None if sent is None or last is None else last - sent,
         "last_reply_to_paint_ms": None if last is None else paint - last,
+        "compute_ms": sum(float(v) for v in re.findall(r"(\d+(?:\.\d+)?) ms", caption)),
         "ws_bytes": counter.ws_bytes,
         "ws_frames": counter.ws_frames,
         "http_bytes": counter.http_bytes,
@@ -306,6 +309,7 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
             [c["request_to_last_reply_ms"] for c in ch],
         ),
         fig("  of which: that message → maps painted (browser)", "ms", [c["last_reply_to_paint_ms"] for c in ch]),
+        fig("  for scale: computing the stages (the page's own caption)", "ms", [c["compute_ms"] for c in ch]),
         fig("slider key press → script run finished (app idle again)", "ms", [c["key_to_idle_ms"] for c in ch]),
         fig(names[2], "MB", [c["bytes"] / 1e6 for c in ch], t_bytes),
         fig("  of which over HTTP (media files and other requests)", "MB", [c["http_bytes"] / 1e6 for c in ch]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import streamlit as st
 
@@ -68,6 +69,12 @@ def stop_requested():
     return should_stop
 
 
+# TensorFlow runs on these long-lived threads rather than on Streamlit's script thread, which is new for
+# every rerun: oneDNN keeps its prepared kernels per thread, and a fresh thread paid to prepare them again
+# on every slider step (2–3 ms per convolution at 1024², benchmarks/README.md).
+_COMPUTE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tf-compute")
+
+
 def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = None) -> list[cnn_core.Stage] | None:
     """Run the pipeline with the shared cache (``plans``: the page's own ``plan`` of this spec, so it isn't
     worked out twice); shows a clear error and returns None on bad settings.
@@ -76,10 +83,11 @@ def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = N
     Streamlit then starts the newer run or ends this one at the next ``st.*`` call.
     """
     try:
-        return cnn_core.run_pipeline(
-            picture.array, spec, cache=stage_cache(), image_key=picture.key, plans=plans,
+        job = _COMPUTE.submit(
+            cnn_core.run_pipeline, picture.array, spec, cache=stage_cache(), image_key=picture.key, plans=plans,
             should_stop=stop_requested(),
         )
+        return job.result()
     except cnn_core.Cancelled:
         st.empty()  # a yield point: Streamlit raises its rerun or stop here
         return None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -60,16 +62,46 @@ class ChannelStats:
         return self.ranges.hi
 
 
+# Statistics of new stages are worked out on worker threads as soon as the stages exist, so they overlap
+# the drawing of the layer editor (NumPy's reductions release the GIL); the maps wait for them.
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-stats")
+_PENDING: dict = {}
+_PENDING_LOCK = threading.Lock()
+
+
+def start_stats(stages: list[Stage]) -> None:
+    """Begin the statistics of every stage not yet cached, in the background (``channel_stats`` collects them)."""
+    for stage in stages:
+        if not stage.key or _STATS.get(stage.key) is not None:
+            continue
+        with _PENDING_LOCK:
+            if stage.key not in _PENDING:
+                _PENDING[stage.key] = _POOL.submit(_work_out, stage)
+
+
 def channel_stats(stage: Stage) -> ChannelStats:
     """Per-channel statistics and shrunken maps in one vectorised pass over the stage (cached by its key)."""
-    hit = _STATS.get(stage.key) if stage.key else None
+    if not stage.key:
+        return _work_out(stage)
+    hit = _STATS.get(stage.key)
     if hit is not None:
         return hit
-    s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
-    stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
-    if stage.key:
-        _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
-    return stats
+    with _PENDING_LOCK:
+        pending = _PENDING.get(stage.key)
+    return pending.result() if pending is not None else _work_out(stage)
+
+
+def _work_out(stage: Stage) -> ChannelStats:
+    try:
+        s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
+        stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
+        if stage.key:
+            _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
+        return stats
+    finally:
+        if stage.key:
+            with _PENDING_LOCK:
+                _PENDING.pop(stage.key, None)
 
 
 def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.ColorScale | None]]:

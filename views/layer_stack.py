@@ -55,6 +55,8 @@ stages = None
 sp = stack_plan.plan_stack(spec, picture.array.shape if picture is not None else (1, 1))
 if picture is not None:
     stages = compute.run(picture, replace(spec, layers=spec.layers[: sp.runnable]), sp.plans)
+    if stages:
+        stack_maps.start_stats(stages)
 
 # --- the stack: starting points, layers, shapes ------------------------------------------------------
 stack_starters.starting_points()
