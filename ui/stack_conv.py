@@ -16,6 +16,7 @@ from cnn_core.spec import MAX_DILATION, MAX_FILTERS, MAX_KERNEL, MAX_PAD, MAX_ST
 
 from . import stack_edits as edits
 from .kernel_canvas import kernel_canvas
+from .explain import preset_explanation
 from .number_grid import grid_edits, refused_text
 from .stack_state import P, draw, edit, pair_inputs, ss
 from .stack_text import filter_label
@@ -136,8 +137,12 @@ def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: in
             names.insert(0, f.preset)
         draw(st.selectbox, f"{k}_preset", f.preset, lid, lambda L, v: edits.set_preset(L, j, v), "Preset", names,
              format_func=lambda p: PRESETS[p].label)  # fmt: skip
-        extra = f" Applied to each of the {depth} input channels and summed." if depth > 1 else ""
-        st.caption(PRESETS[f.preset].explanation + extra)
+        if spec.input.channels == 3 and not any(isinstance(L, Conv2D) for L in spec.layers[:i]):
+            # Its input channels are still the photo's red, green and blue: the colour version of the text.
+            st.caption(preset_explanation(f.preset, 3))
+        else:
+            extra = f" Applied to each of the {depth} input channels and summed." if depth > 1 else ""
+            st.caption(PRESETS[f.preset].explanation + extra)
     elif f.init is not None:
         c1, c2 = st.columns(2)
         with c1:

@@ -259,6 +259,25 @@ def test_per_channel_kernel_edits_one_input_channel():
     assert _pictures(_bands(at)[conv])[1] != before[1]
 
 
+def test_preset_texts_speak_of_colours_only_where_the_input_is_the_colour_photo():
+    """A preset straight on the RGB photo is explained on R+G+B; a grey photo, or a layer whose inputs are
+    another convolution's maps, gets the plain text (summed over its input channels)."""
+    from cnn_core.kernels import PRESETS
+
+    at = _app()
+    first = _ids(at)[0]
+    at.button(key=f"ls_{first}_open").click()
+    _run(at)
+    captions = [c.value for c in at.caption]
+    assert PRESETS["edge"].rgb_explanation in captions
+    assert not any(c.startswith(PRESETS["edge"].explanation) for c in captions)
+    at.radio(key="ls_color").set_value("grayscale")
+    _run(at)
+    captions = [c.value for c in at.caption]
+    assert PRESETS["edge"].explanation in captions
+    assert PRESETS["edge"].rgb_explanation not in captions
+
+
 def test_random_initialiser_filter_is_seeded():
     at = _app()
     conv = _ids(at)[0]
