@@ -15,8 +15,8 @@ from cnn_core.kernels import INITIALISERS, PRESETS
 from cnn_core.spec import MAX_DILATION, MAX_FILTERS, MAX_KERNEL, MAX_PAD, MAX_STRIDE, Conv2D, Filter, Spec
 
 from . import stack_edits as edits
-from .kernel_canvas import kernel_canvas
 from .explain import preset_explanation
+from .kernel_canvas import kernel_canvas
 from .number_grid import grid_edits, refused_text
 from .stack_state import P, draw, edit, pair_inputs, ss
 from .stack_text import filter_label
