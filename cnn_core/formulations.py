@@ -129,7 +129,9 @@ def conv_nn(x, kernel, bias, s: ConvSettings):
     return y if bias is None else tf.nn.bias_add(y, bias)
 
 
-def conv_out_shape(in_shape: tuple[int, int, int], kernel_shape: tuple[int, ...], s: ConvSettings) -> tuple[int, int, int]:
+def conv_out_shape(
+    in_shape: tuple[int, int, int], kernel_shape: tuple[int, ...], s: ConvSettings
+) -> tuple[int, int, int]:
     """(out_height, out_width, filters) of a convolution of (height, width, channels) maps."""
     kh, kw, _, f = kernel_shape
     pads = explicit_pads(in_shape[:2], (kh, kw), s.strides, s.dilation, s.padding)
