@@ -8,7 +8,9 @@ layer has several formulations that compute the same values:
 - ``eager``: the ``tf.nn`` op itself, run eagerly;
 - ``xla``: the same ``tf.nn`` op inside ``tf.function(jit_compile=True)``;
 - ``shifted``: the window written out as a sum (convolution) or max/sum (pooling) over strided slices
-  of the padded input, compiled by XLA. Tried for small kernels on few channels.
+  of the padded input, compiled by XLA. Tried for small kernels on few channels;
+- ``fused``: a convolution, its activation and a pooling layer after it as one XLA call over the shifted
+  forms, returning all three maps. It saves two round trips through memory and NumPy.
 
 Measured on 2 cores (benchmarks/README.md): with oneDNN's AVX-512 kernels eager wins nearly everywhere;
 with oneDNN off (as slow as an AVX2-only cloud CPU), the shifted forms win by 5–25× for one channel.
@@ -20,7 +22,10 @@ device, checks that it gives the eager op's values, and remembers the quickest f
 and bias are tensor arguments of the compiled functions, so new weights never recompile; only a new
 input shape, kernel shape or setting traces and compiles again.
 
-``CNN_CORE_FORMULATION=eager|xla|shifted`` in the environment forces one formulation where it applies
+``Chooser.run_fused`` makes the same choice between a fused call and its layers one at a time, once the
+layers have their own choices (the pipeline runs them one at a time until then).
+
+``CNN_CORE_FORMULATION=eager|xla|shifted|fused`` in the environment forces one formulation where it applies
 (for benchmarks and comparisons); the default, ``auto``, measures.
 
 Shapes here are TensorFlow's: inputs (1, height, width, channels), kernels (kh, kw, in, out).
@@ -369,7 +374,11 @@ def forced() -> str:
 
 @contextlib.contextmanager
 def forcing(name: str):
-    """Run every op as ``name`` ("eager", "xla", "shifted") where it has that form, for comparisons."""
+    """Run every op as ``name`` ("eager", "xla", "shifted", "fused") where it has that form, for comparisons.
+
+    Forcing "fused" runs conv → activation → pool blocks as one call and every other op eagerly; forcing
+    anything else runs no fused call.
+    """
     if name not in (*FORMULATIONS, "auto"):
         raise ValueError(f"unknown formulation {name!r}; choose from {', '.join(FORMULATIONS)} or auto")
     stack = _forced_stack()
