@@ -277,6 +277,20 @@ def _compiled(fn: Callable) -> Callable:
     return tf.function(fn, jit_compile=True, autograph=False)
 
 
+def call(fn: Callable, *args):
+    """``fn(*args)`` for a compiled ``fn``, through its concrete function for these argument shapes.
+
+    The same trace and compiled code as calling ``fn``, without tf.function's argument binding and
+    trace lookup: about 0.1 ms less per call (of 1–2 ms for a 1024² layer).
+    """
+    return _concrete(fn, tuple((np.shape(a), np.asarray(a).dtype.name) for a in args))(*args)
+
+
+@lru_cache(maxsize=COMPILED_KEPT)
+def _concrete(fn: Callable, specs: tuple):
+    return fn.get_concrete_function(*(tf.TensorSpec(shape, dtype) for shape, dtype in specs))
+
+
 @lru_cache(maxsize=COMPILED_KEPT)
 def compiled_conv(form: str, settings: ConvSettings, with_bias: bool, shapes: tuple = ()) -> Callable:
     """An XLA-compiled convolution of (x, kernel[, bias]) for these settings; it retraces per shape only.

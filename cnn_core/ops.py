@@ -129,7 +129,7 @@ def conv2d(
         return _to_numpy(F.conv_nn(x4, kernel, bias if with_bias else None, settings))[0]
 
     def compiled(form):
-        return lambda: _to_numpy(F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape))(*args))[0]
+        return lambda: _to_numpy(F.call(F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape)), *args))[0]
 
     candidates = {"eager": eager, "xla": compiled("xla"), "shifted": compiled("shifted")}
     worth = ("eager", *F.conv_candidates(kernel.shape))  # the others run only when forced
@@ -166,7 +166,7 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
         return _to_numpy(F.activation_nn(inputs, function, alpha))
 
     def xla():
-        return _to_numpy(F.compiled_activation(function, float(alpha), inputs.shape)(inputs))
+        return _to_numpy(F.call(F.compiled_activation(function, float(alpha), inputs.shape), inputs))
 
     key = _activation_key(inputs.shape, function, alpha)
     with tf.device(device()):
@@ -200,7 +200,7 @@ def pool2d(
         return _to_numpy(F.pool_nn(x4, settings))[0]
 
     def compiled(form):
-        return lambda: _to_numpy(F.compiled_pool(form, settings, inputs.shape)(x4))[0]
+        return lambda: _to_numpy(F.call(F.compiled_pool(form, settings, inputs.shape), x4))[0]
 
     key = _pool_key(inputs.shape, settings)
     with tf.device(device()):
@@ -248,7 +248,7 @@ def conv_activation_pool(
 
     def fused():
         fn = F.compiled_conv_activation_pool(conv_s, with_bias, function, pool_s, (inputs.shape, kernel.shape))
-        maps = [_to_numpy(t)[0] for t in fn(*args)]
+        maps = [_to_numpy(t)[0] for t in F.call(fn, *args)]
         return (maps[0], maps[0], maps[1]) if function == "linear" else tuple(maps)
 
     def layers():
