@@ -439,7 +439,9 @@ class Chooser:
 
     def __init__(self) -> None:
         self._choices: dict[tuple, Choice] = {}
-        self._lock = threading.Lock()  # one measurement at a time; compiling concurrently only wastes CPU
+        # One measurement at a time; compiling concurrently only wastes CPU. Reentrant: measuring a fused
+        # block runs its layers, whose own keys may (rarely: one was just forgotten) need measuring too.
+        self._lock = threading.RLock()
 
     def choices(self) -> dict[tuple, Choice]:
         return dict(self._choices)

@@ -204,6 +204,29 @@ def test_a_quicker_fused_form_is_chosen_and_remembered(monkeypatch):
     assert calls == {"fused": seen["fused"] + 1, "layers": seen["layers"]}  # no second measurement
 
 
+def test_measuring_a_block_may_measure_one_of_its_layers_too(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(F, "FUSED_MEASURE_FLOOR_S", 0.0)
+    monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
+    chooser = F.Chooser()
+
+    def layers():  # its own key not chosen yet: it measures, inside the block's measurement
+        return chooser.run(("layer",), {"eager": lambda: _maps(1.0)})
+
+    done = []
+    worker = threading.Thread(
+        target=lambda: done.append(
+            chooser.run_fused(("b",), lambda: _maps(1.0), layers, lambda: _maps(1.0), lambda: 1.0, True)
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=10)  # microseconds of work; a deadlock never ends
+    assert done, "the block's measurement waited forever on its own lock"
+    assert {("b",), ("layer",)} <= set(chooser.choices())
+
+
 def test_forcing_runs_the_fused_form_or_the_layers(monkeypatch):
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
     chooser = F.Chooser()
