@@ -129,7 +129,11 @@ def conv2d(
         return _to_numpy(F.conv_nn(x4, kernel, bias if with_bias else None, settings))[0]
 
     def compiled(form):
-        return lambda: _to_numpy(F.call(F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape)), *args))[0]
+        def run():
+            fn = F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape))
+            return _to_numpy(F.call(fn, *args))[0]
+
+        return run
 
     candidates = {"eager": eager, "xla": compiled("xla"), "shifted": compiled("shifted")}
     worth = ("eager", *F.conv_candidates(kernel.shape))  # the others run only when forced

@@ -427,10 +427,9 @@ def _finish(p: StagePlan, maps: np.ndarray, seconds: float, cache, key: str | No
 def _fused_block(plans: list[StagePlan], i: int, x, lookup, banded) -> tuple[np.ndarray, ...] | None:
     """The maps of stages i, i+1, i+2 from one fused call, or None where they run one at a time.
 
-    Only a Conv2D → Activation → Pool2D run of layers, none of them in the cache (a hit means the stages
-    before it come from the cache too, or only the later ones need computing) and none long enough to run
-    in bands (a fused call could not stop between bands). ``ops.conv_activation_pool`` decides whether
-    fusing is quicker for these shapes.
+    Only for a Conv2D → Activation → Pool2D run of layers none of which is in the cache (a cached later
+    stage is taken from the cache, not recomputed) and none long enough to run in bands (a fused call
+    could not stop between bands). ``ops.conv_activation_pool`` decides whether fusing is quicker here.
     """
     if i + 2 >= len(plans) or x is None:
         return None
