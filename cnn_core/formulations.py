@@ -8,7 +8,9 @@ layer has several formulations that compute the same values:
 - ``eager``: the ``tf.nn`` op itself, run eagerly;
 - ``xla``: the same ``tf.nn`` op inside ``tf.function(jit_compile=True)``;
 - ``shifted``: the window written out as a sum (convolution) or max/sum (pooling) over strided slices
-  of the padded input, compiled by XLA. Tried for small kernels on few channels.
+  of the padded input, compiled by XLA. Tried for small kernels on few channels;
+- ``fused``: a convolution, its activation and a pooling layer after it as one XLA call over the shifted
+  forms, returning all three maps. It saves two round trips through memory and NumPy.
 
 Measured on 2 cores (benchmarks/README.md): with oneDNN's AVX-512 kernels eager wins nearly everywhere;
 with oneDNN off (as slow as an AVX2-only cloud CPU), the shifted forms win by 5–25× for one channel.
@@ -20,7 +22,10 @@ device, checks that it gives the eager op's values, and remembers the quickest f
 and bias are tensor arguments of the compiled functions, so new weights never recompile; only a new
 input shape, kernel shape or setting traces and compiles again.
 
-``CNN_CORE_FORMULATION=eager|xla|shifted`` in the environment forces one formulation where it applies
+``Chooser.run_fused`` makes the same choice between a fused call and its layers one at a time, once the
+layers have their own choices (the pipeline runs them one at a time until then).
+
+``CNN_CORE_FORMULATION=eager|xla|shifted|fused`` in the environment forces one formulation where it applies
 (for benchmarks and comparisons); the default, ``auto``, measures.
 
 Shapes here are TensorFlow's: inputs (1, height, width, channels), kernels (kh, kw, in, out).
@@ -44,6 +49,9 @@ Pads = tuple[Pair, Pair]
 
 # A first call quicker than this is not worth measuring: compiling costs far more than it could save.
 MEASURE_FLOOR_S = 0.004
+# Layers that take less than this together (their own first-use timings) are not worth compiling as one
+# call (see Chooser.run_fused): on 2 cores fusing saved 0.1–0.2 ms below it, for a compile of about 0.1 s.
+FUSED_MEASURE_FLOOR_S = 0.001
 # Which compiled forms are worth a compile at first use is a rule measured on 2 cores with oneDNN's
 # AVX-512 kernels, limited to AVX2 and switched off (benchmarks/README.md): the shifted forms win on
 # one or a few channels, by up to 30× where oneDNN is off, and lose 2–6× on 8 channels everywhere;
@@ -55,11 +63,15 @@ SHIFTED_POOL_MAX_CHANNELS = 4
 # ...and windows of at most this many cells: a shifted max over a 24×24 window is 576 slices, whose XLA
 # compile takes seconds that no cancellation can interrupt, while eager pooling handles large windows well.
 SHIFTED_POOL_MAX_CELLS = 25
+# conv → activation → pool is compiled as one call for kernels of at most this many weights (kh·kw·in·out):
+# on 2 cores its compile took 0.11–0.26 s up to here (3×3 on 4 channel pairs, 5×5 on two), and 0.3–0.53 s
+# for 5×5 on four pairs.
+FUSED_MAX_PRODUCTS = 50
 # Up to this many (in, out) channel pairs every product is written out; beyond, one broadcast per tap.
 UNROLL_CHANNEL_PAIRS = 4
 # Two formulations "agree" when |a - b| <= RTOL * |b| + RTOL * max|b| (the benchmark's rule).
 RTOL = 1e-5
-FORMULATIONS = ("eager", "xla", "shifted")
+FORMULATIONS = ("eager", "xla", "shifted", "fused")
 
 
 def same_pads(size: int, window: int, stride: int, dilation: int = 1) -> Pair:
@@ -120,6 +132,16 @@ def conv_nn(x, kernel, bias, s: ConvSettings):
         dilations=[1, s.dilation[0], s.dilation[1], 1],
     )
     return y if bias is None else tf.nn.bias_add(y, bias)
+
+
+def conv_out_shape(
+    in_shape: tuple[int, int, int], kernel_shape: tuple[int, ...], s: ConvSettings
+) -> tuple[int, int, int]:
+    """(out_height, out_width, filters) of a convolution of (height, width, channels) maps."""
+    kh, kw, _, f = kernel_shape
+    pads = explicit_pads(in_shape[:2], (kh, kw), s.strides, s.dilation, s.padding)
+    ho, wo = (_out_size(in_shape[a], pads[a], (kh, kw)[a], s.strides[a], s.dilation[a]) for a in (0, 1))
+    return ho, wo, f
 
 
 def conv_candidates(kernel_shape: tuple[int, ...]) -> tuple[str, ...]:
@@ -245,6 +267,30 @@ def pool_shifted(x, s: PoolSettings):
 COMPILED_KEPT = 128
 
 
+def _compiled(fn: Callable) -> Callable:
+    """``fn`` traced without AutoGraph and compiled by XLA.
+
+    These bodies are plain Python over shapes known when tracing, with no tensor-dependent control flow,
+    so AutoGraph has nothing to convert; converting them anyway took 0.2–0.6 s per trace on 2 cores,
+    several times XLA's own compile (0.03–0.13 s).
+    """
+    return tf.function(fn, jit_compile=True, autograph=False)
+
+
+def call(fn: Callable, *args):
+    """``fn(*args)`` for a compiled ``fn``, through its concrete function for these argument shapes.
+
+    The same trace and compiled code as calling ``fn``, without tf.function's argument binding and
+    trace lookup: about 0.1 ms less per call (of 1–2 ms for a 1024² layer).
+    """
+    return _concrete(fn, tuple((np.shape(a), np.asarray(a).dtype.name) for a in args))(*args)
+
+
+@lru_cache(maxsize=COMPILED_KEPT)
+def _concrete(fn: Callable, specs: tuple):
+    return fn.get_concrete_function(*(tf.TensorSpec(shape, dtype) for shape, dtype in specs))
+
+
 @lru_cache(maxsize=COMPILED_KEPT)
 def compiled_conv(form: str, settings: ConvSettings, with_bias: bool, shapes: tuple = ()) -> Callable:
     """An XLA-compiled convolution of (x, kernel[, bias]) for these settings; it retraces per shape only.
@@ -254,19 +300,60 @@ def compiled_conv(form: str, settings: ConvSettings, with_bias: bool, shapes: tu
     """
     body = conv_nn if form == "xla" else conv_shifted
     if with_bias:
-        return tf.function(lambda x, k, b: body(x, k, b, settings), jit_compile=True)
-    return tf.function(lambda x, k: body(x, k, None, settings), jit_compile=True)
+        return _compiled(lambda x, k, b: body(x, k, b, settings))
+    return _compiled(lambda x, k: body(x, k, None, settings))
 
 
 @lru_cache(maxsize=64)
 def compiled_activation(function: str, alpha: float, shapes: tuple = ()) -> Callable:
-    return tf.function(lambda x: activation_nn(x, function, alpha), jit_compile=True)
+    return _compiled(lambda x: activation_nn(x, function, alpha))
 
 
 @lru_cache(maxsize=COMPILED_KEPT)
 def compiled_pool(form: str, settings: PoolSettings, shapes: tuple = ()) -> Callable:
     body = pool_nn if form == "xla" else pool_shifted
-    return tf.function(lambda x: body(x, settings), jit_compile=True)
+    return _compiled(lambda x: body(x, settings))
+
+
+# --------------------------------------------------------------------------- conv → activation → pool fused
+
+
+def conv_activation_pool_shifted(x, kernel, bias, alpha, conv: ConvSettings, function: str, pool: PoolSettings):
+    """Convolution, activation and pooling in one graph: (conv, activation, pool), or (conv, pool) for "linear".
+
+    The shifted forms of convolution and pooling, so that XLA fuses the three into a few loops over the
+    image instead of three calls that each write their whole map to memory and read it back. ``alpha``
+    (leaky_relu's slope) is a tensor like the weights, so moving its slider never recompiles; it is
+    applied as TensorFlow's kernel does, ``x if x > 0 else alpha * x``.
+    """
+    c = conv_shifted(x, kernel, bias, conv)
+    if function == "linear":
+        return c, pool_shifted(c, pool)
+    a = tf.where(c > 0, c, c * alpha) if function == "leaky_relu" else activation_nn(c, function, 0.0)
+    return c, a, pool_shifted(a, pool)
+
+
+@lru_cache(maxsize=COMPILED_KEPT)
+def compiled_conv_activation_pool(
+    conv: ConvSettings, with_bias: bool, function: str, pool: PoolSettings, shapes: tuple = ()
+) -> Callable:
+    """An XLA-compiled conv → activation → pool of (x, kernel[, bias], alpha); it retraces per shape only."""
+    if with_bias:
+        return _compiled(lambda x, k, b, alpha: conv_activation_pool_shifted(x, k, b, alpha, conv, function, pool))
+    return _compiled(lambda x, k, alpha: conv_activation_pool_shifted(x, k, None, alpha, conv, function, pool))
+
+
+def fused_candidates(kernel_shape: tuple[int, ...], pool_window: Pair) -> tuple[str, ...]:
+    """("fused",) where conv with this (kh, kw, in, out) kernel → activation → this pooling window is worth
+    compiling as one call.
+
+    Only where the shifted conv and the shifted pool are candidates on their own (few channels, small
+    windows), and at most FUSED_MAX_PRODUCTS weights, which keeps the graph, and so its compile, small.
+    """
+    kh, kw, c, f = kernel_shape
+    if kh * kw * c * f <= FUSED_MAX_PRODUCTS and conv_candidates(kernel_shape) and pool_candidates(f, pool_window):
+        return ("fused",)
+    return ()
 
 
 def pool_candidates(channels: int, window: tuple[int, int] = (1, 1)) -> tuple[str, ...]:
@@ -301,7 +388,11 @@ def forced() -> str:
 
 @contextlib.contextmanager
 def forcing(name: str):
-    """Run every op as ``name`` ("eager", "xla", "shifted") where it has that form, for comparisons."""
+    """Run every op as ``name`` ("eager", "xla", "shifted", "fused") where it has that form, for comparisons.
+
+    Forcing "fused" runs conv → activation → pool blocks as one call and every other op eagerly; forcing
+    anything else runs no fused call.
+    """
     if name not in (*FORMULATIONS, "auto"):
         raise ValueError(f"unknown formulation {name!r}; choose from {', '.join(FORMULATIONS)} or auto")
     stack = _forced_stack()
@@ -312,8 +403,14 @@ def forcing(name: str):
         stack.pop()
 
 
-def agrees(got: np.ndarray, ref: np.ndarray, rtol: float = RTOL) -> bool:
-    """True when every value is within ``rtol * |ref| + rtol * max|ref|`` (NaN only where ref has NaN)."""
+def agrees(got, ref, rtol: float = RTOL) -> bool:
+    """True when every value is within ``rtol * |ref| + rtol * max|ref|`` (NaN only where ref has NaN).
+
+    ``got`` and ``ref`` are arrays, or tuples of arrays compared one by one (the stages of a fused call),
+    each against its own largest magnitude.
+    """
+    if isinstance(ref, tuple):
+        return isinstance(got, tuple) and len(got) == len(ref) and all(agrees(g, r, rtol) for g, r in zip(got, ref))
     if got.shape != ref.shape:
         return False
     fin = np.isfinite(ref)
@@ -342,10 +439,22 @@ class Chooser:
 
     def __init__(self) -> None:
         self._choices: dict[tuple, Choice] = {}
-        self._lock = threading.Lock()  # one measurement at a time; compiling concurrently only wastes CPU
+        # One measurement at a time; compiling concurrently only wastes CPU. Reentrant: measuring a fused
+        # block runs its layers, whose own keys may (rarely: one was just forgotten) need measuring too.
+        self._lock = threading.RLock()
 
     def choices(self) -> dict[tuple, Choice]:
         return dict(self._choices)
+
+    def seconds_of(self, keys: list[tuple]) -> float | None:
+        """The summed first-use timings of the formulations chosen for ``keys``; None if one is not chosen yet."""
+        total = 0.0
+        for key in keys:
+            choice = self._choices.get(key)
+            if choice is None or choice.name not in choice.seconds:
+                return None
+            total += choice.seconds[choice.name]
+        return total
 
     def clear(self) -> None:
         with self._lock:
@@ -373,10 +482,77 @@ class Chooser:
             if choice is not None:
                 return candidates[choice.name]()
             result, choice = self._measure(candidates)
-            if len(self._choices) >= self.MAX_REMEMBERED:
-                self._choices.pop(next(iter(self._choices)))
-            self._choices[key] = choice
+            self._remember(key, choice)
             return result
+
+    def run_fused(
+        self,
+        key: tuple,
+        fused: Callable[[], tuple],
+        layers: Callable[[], tuple],
+        reference: Callable[[], tuple],
+        layers_seconds: Callable[[], float | None],
+        worth: bool,
+    ):
+        """The result of ``fused`` where fusing is the choice for ``key``; None where running the layers one at
+        a time is (the caller then runs them, with whatever it does between layers).
+
+        ``fused`` computes several layers in one compiled call and returns every layer's maps; ``layers``
+        computes the same maps one op at a time, each op as chosen for its own key. Those keys are measured
+        first, when the layers run one at a time: ``layers_seconds`` gives the sum of their chosen
+        formulations' timings, or None while one is not measured yet (then None is returned and nothing is
+        remembered). Once it is known, the first call compiles ``fused``, checks every map against
+        ``reference()`` (the eager ops), times ``fused`` and ``layers`` in turn (best of 3 each, side by
+        side so that the machine's load hits both alike) and remembers the quicker, "fused" or "layers".
+        Layers quicker than FUSED_MEASURE_FLOOR_S together are not worth a compile, and ``worth`` False
+        (the rule leaves fusing out here) never measures.
+
+        Forcing "fused" runs ``fused``; forcing any other formulation returns None, so the layers run one
+        at a time, each forced.
+        """
+        want = forced()
+        if want == "fused":
+            return fused()
+        if want != "auto" or not worth:
+            return None
+        choice = self._choices.get(key)
+        if choice is not None:
+            return fused() if choice.name == "fused" else None
+        known = layers_seconds()
+        if known is None:
+            return None
+        with self._lock:
+            choice = self._choices.get(key)
+            if choice is not None:
+                return fused() if choice.name == "fused" else None
+            result, choice = self._measure_fused(fused, layers, reference, known)
+            self._remember(key, choice)
+            return result
+
+    @staticmethod
+    def _measure_fused(fused: Callable, layers: Callable, reference: Callable, known: float):
+        if known < FUSED_MEASURE_FLOOR_S:
+            return None, Choice("layers", {"layers": known}, {})
+        try:
+            t0 = time.perf_counter()
+            got = fused()  # traces and compiles
+            compile_s = time.perf_counter() - t0
+        except Exception as e:  # an unsupported combination: never fail the layers over a candidate
+            return None, Choice("layers", {"layers": known}, {"fused": f"{type(e).__name__}: {e}"[:200]})
+        if not agrees(got, reference()):
+            return None, Choice("layers", {"layers": known}, {"fused": "values differ from the eager ops"})
+        fused()  # the first calls after a compile are slower (allocations); this one is not timed
+        t_layers = t_fused = float("inf")
+        for _ in range(3):
+            t_layers = min(t_layers, _best_of(layers, 1))
+            t_fused = min(t_fused, _best_of(fused, 1))
+        seconds = {"layers": t_layers, "fused": t_fused, "fused compile": compile_s}
+        return got, Choice("fused" if t_fused < t_layers else "layers", seconds, {})
+
+    def _remember(self, key: tuple, choice: Choice) -> None:
+        if len(self._choices) >= self.MAX_REMEMBERED:
+            self._choices.pop(next(iter(self._choices)))
+        self._choices[key] = choice
 
     @staticmethod
     def _measure(candidates: dict[str, Callable[[], np.ndarray]]) -> tuple[np.ndarray, Choice]:

@@ -129,13 +129,29 @@ def conv2d(
         return _to_numpy(F.conv_nn(x4, kernel, bias if with_bias else None, settings))[0]
 
     def compiled(form):
-        return lambda: _to_numpy(F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape))(*args))[0]
+        def run():
+            fn = F.compiled_conv(form, settings, with_bias, (inputs.shape, kernel.shape))
+            return _to_numpy(F.call(fn, *args))[0]
+
+        return run
 
     candidates = {"eager": eager, "xla": compiled("xla"), "shifted": compiled("shifted")}
     worth = ("eager", *F.conv_candidates(kernel.shape))  # the others run only when forced
-    key = ("conv2d", inputs.shape, kernel.shape, settings, with_bias, device())
     with tf.device(device()):
-        return F.CHOOSER.run(key, candidates, worth)
+        return F.CHOOSER.run(_conv_key(inputs.shape, kernel.shape, settings, with_bias), candidates, worth)
+
+
+# The keys the chooser remembers each op's formulation by: shapes, settings and device.
+def _conv_key(shape, kernel_shape, settings: F.ConvSettings, with_bias: bool) -> tuple:
+    return ("conv2d", tuple(shape), tuple(kernel_shape), settings, with_bias, device())
+
+
+def _activation_key(shape, function: str, alpha: float) -> tuple:
+    return ("activation", tuple(shape), function, float(alpha), device())
+
+
+def _pool_key(shape, settings: F.PoolSettings) -> tuple:
+    return ("pool2d", tuple(shape), settings, device())
 
 
 def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -> np.ndarray:
@@ -154,9 +170,9 @@ def activation(inputs: np.ndarray, function: str = "relu", alpha: float = 0.2) -
         return _to_numpy(F.activation_nn(inputs, function, alpha))
 
     def xla():
-        return _to_numpy(F.compiled_activation(function, float(alpha), inputs.shape)(inputs))
+        return _to_numpy(F.call(F.compiled_activation(function, float(alpha), inputs.shape), inputs))
 
-    key = ("activation", inputs.shape, function, float(alpha), device())
+    key = _activation_key(inputs.shape, function, alpha)
     with tf.device(device()):
         return F.CHOOSER.run(key, {"eager": eager, "xla": xla}, ("eager", *F.ACTIVATION_CANDIDATES))
 
@@ -188,14 +204,77 @@ def pool2d(
         return _to_numpy(F.pool_nn(x4, settings))[0]
 
     def compiled(form):
-        return lambda: _to_numpy(F.compiled_pool(form, settings, inputs.shape)(x4))[0]
+        return lambda: _to_numpy(F.call(F.compiled_pool(form, settings, inputs.shape), x4))[0]
 
-    key = ("pool2d", inputs.shape, settings, device())
+    key = _pool_key(inputs.shape, settings)
     with tf.device(device()):
         candidates = {"eager": eager, "shifted": compiled("shifted")}
         if mode == "max" or padding == "valid":  # XLA would constant-fold avg_pool2d's SAME divisor for seconds
             candidates["xla"] = compiled("xla")
         return F.CHOOSER.run(key, candidates, ("eager", *F.pool_candidates(inputs.shape[2], settings.size)))
+
+
+def conv_activation_pool(
+    inputs: np.ndarray,
+    kernel: np.ndarray,
+    strides: Pair = (1, 1),
+    padding="same",
+    dilation_rate: Pair = (1, 1),
+    bias: np.ndarray | None = None,
+    function: str = "relu",
+    alpha: float = 0.2,
+    mode: str = "max",
+    pool_size: Pair = (2, 2),
+    pool_strides: Pair = (2, 2),
+    pool_padding: str = "valid",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``conv2d`` → ``activation`` → ``pool2d`` in one XLA-compiled call, where that is quicker than three.
+
+    The arguments are those of the three ops (``function`` may be "linear"). Fusing is tried for few
+    channels and small windows only (``formulations.fused_candidates``), once the three ops have been
+    measured one at a time for these shapes; the choice is remembered per shapes, settings and device.
+    Weights, bias and ``alpha`` are arguments of the compiled call, so new values never recompile.
+
+    Returns:
+        (conv, activation, pool) maps, float32 (out_height, out_width, filters) and (pool_height,
+        pool_width, filters), each equal to the separate op's to 1e-5 (for "linear" the activation is
+        the conv array itself, as ``activation`` returns it); or None where the layers should run one at
+        a time: fusing is not quicker here, not measured yet, or another formulation is forced.
+    """
+    if function != "linear" and function not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {function!r}")
+    conv_s = F.ConvSettings(_pair(strides), _padding(padding), _pair(dilation_rate))
+    pool_s = F.PoolSettings(mode, _pair(pool_size), _pair(pool_strides), pool_padding.lower())
+    with_bias = bias is not None and bool(np.any(bias))
+    x4 = inputs[None]
+    a = np.asarray(alpha, np.float32)  # an array, not a Python float: a new slope must not retrace
+    args = (x4, kernel, bias, a) if with_bias else (x4, kernel, a)
+
+    def fused():
+        fn = F.compiled_conv_activation_pool(conv_s, with_bias, function, pool_s, (inputs.shape, kernel.shape))
+        maps = [_to_numpy(t)[0] for t in F.call(fn, *args)]
+        return (maps[0], maps[0], maps[1]) if function == "linear" else tuple(maps)
+
+    def layers():
+        c = conv2d(inputs, kernel, strides, padding, dilation_rate, bias)
+        act = activation(c, function, alpha)
+        return c, act, pool2d(act, mode, pool_size, pool_strides, pool_padding)
+
+    def reference():
+        with F.forcing("eager"):
+            return layers()
+
+    def layers_seconds():
+        out = F.conv_out_shape(inputs.shape, kernel.shape, conv_s)
+        keys = [_conv_key(inputs.shape, kernel.shape, conv_s, with_bias), _pool_key(out, pool_s)]
+        if function != "linear":
+            keys.append(_activation_key(out, function, alpha))
+        return F.CHOOSER.seconds_of(keys)
+
+    key = ("conv_activation_pool", inputs.shape, kernel.shape, conv_s, with_bias, function, pool_s, device())
+    worth = bool(F.fused_candidates(kernel.shape, pool_s.size))
+    with tf.device(device()):
+        return F.CHOOSER.run_fused(key, fused, layers, reference, layers_seconds, worth)
 
 
 def resize_bilinear(image: np.ndarray, size: Pair) -> np.ndarray:

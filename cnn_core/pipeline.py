@@ -81,6 +81,8 @@ class Stage:
         plan: the stage's shape arithmetic, weight and cost counts.
         seconds: time spent computing it (0 when it came from the cache).
         cached: whether it came from the cache.
+        fused: whether it was computed in one compiled call with its neighbours (conv → activation →
+            pool); that call's whole time is the first of those stages' ``seconds``, the others have 0.
     """
 
     name: str
@@ -90,6 +92,7 @@ class Stage:
     cached: bool = False
     device: str = field(default_factory=ops.device_label)
     key: str = ""  # identifies the image and settings up to this stage ("" when run without a cache)
+    fused: bool = False
 
     @property
     def index(self) -> int:
@@ -353,28 +356,52 @@ def run_pipeline(
     if plans is None:
         plans = plan(spec, image.shape, limits=limits)
     costs = cost.stage_costs(plans, image.shape) if should_stop is not None else None
-    key_parts: list[str] = []
+    keys: list[str | None] = [None] * len(plans)
     if cache is not None:
-        key_parts = [image_key or image_digest(image), spec.to_dict()["input"].__repr__()]
+        parts = [image_key or image_digest(image), spec.to_dict()["input"].__repr__()]
+        for p in plans:
+            if p.layer is not None:
+                parts.append(repr(p.layer.to_dict()))
+            keys[p.index] = "|".join(parts)
+    looked: dict[int, np.ndarray | None] = {}
+
+    def lookup(i: int) -> np.ndarray | None:
+        """Stage i from the cache, asked once per run (so hits and misses count each stage once)."""
+        if i not in looked:
+            looked[i] = cache.get(keys[i]) if keys[i] is not None else None
+        return looked[i]
+
+    def banded(i: int) -> bool:
+        return costs is not None and costs[i].seconds > BAND_SECONDS
+
     stages: list[Stage] = []
     x: np.ndarray | None = None
-    for p in plans:
-        if cache is not None and p.layer is not None:
-            key_parts.append(repr(p.layer.to_dict()))
-        key = "|".join(key_parts) if cache is not None else None
-        hit = cache.get(key) if key is not None else None
+    i = 0
+    while i < len(plans):
+        p = plans[i]
+        hit = lookup(i)
         if hit is not None:
             x = hit
-            stages.append(Stage(p.name, x, p, 0.0, True, key=cache.digest(key)))
+            stages.append(Stage(p.name, x, p, 0.0, True, key=cache.digest(keys[i])))
+            i += 1
             continue
         if should_stop is not None and should_stop():
             raise Cancelled(f"stopped before stage {p.index} ({p.name})", "run")
         t0 = time.perf_counter()
+        block = _fused_block(plans, i, x, lookup, banded)
+        if block is not None:
+            seconds = time.perf_counter() - t0
+            for k, maps in enumerate(block):
+                # The block's time goes to its first stage; the others took no time of their own.
+                stages.append(_finish(plans[i + k], maps, seconds if k == 0 else 0.0, cache, keys[i + k], True))
+            x = stages[-1].maps
+            i += len(block)
+            continue
         if p.layer is None:
             x = prepare_input(image, spec)
         else:
             assert x is not None
-            if costs is not None and costs[p.index].seconds > BAND_SECONDS:
+            if banded(i):
                 n = math.ceil(costs[p.index].seconds / BAND_SECONDS)
                 # Bands have shapes of their own: eager ops keep a band from starting a first-use
                 # measurement and compile, which could not be stopped.
@@ -382,13 +409,49 @@ def run_pipeline(
                     x = run_layer_in_bands(x, p, -(-p.shape[0] // n), should_stop)
             else:
                 x = run_layer(x, p.layer)
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        x.flags.writeable = False
-        seconds = time.perf_counter() - t0
-        if key is not None:
-            cache.put(key, x)
-        stages.append(Stage(p.name, x, p, seconds, False, key=cache.digest(key) if key is not None else ""))
+        stages.append(_finish(p, x, time.perf_counter() - t0, cache, keys[i], False))
+        x = stages[-1].maps
+        i += 1
     return stages
+
+
+def _finish(p: StagePlan, maps: np.ndarray, seconds: float, cache, key: str | None, fused: bool) -> Stage:
+    """A computed stage: its maps made contiguous float32 and read-only, and put in the cache."""
+    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    maps.flags.writeable = False
+    if key is not None:
+        cache.put(key, maps)
+    return Stage(p.name, maps, p, seconds, False, key=cache.digest(key) if key is not None else "", fused=fused)
+
+
+def _fused_block(plans: list[StagePlan], i: int, x, lookup, banded) -> tuple[np.ndarray, ...] | None:
+    """The maps of stages i, i+1, i+2 from one fused call, or None where they run one at a time.
+
+    Only for a Conv2D → Activation → Pool2D run of layers none of which is in the cache (a cached later
+    stage is taken from the cache, not recomputed) and none long enough to run in bands (a fused call
+    could not stop between bands). ``ops.conv_activation_pool`` decides whether fusing is quicker here.
+    """
+    if i + 2 >= len(plans) or x is None:
+        return None
+    conv, act, pool = (plans[i + k].layer for k in range(3))
+    if not (isinstance(conv, Conv2D) and isinstance(act, Activation) and isinstance(pool, Pool2D)):
+        return None
+    if any(banded(i + k) for k in range(3)) or lookup(i + 1) is not None or lookup(i + 2) is not None:
+        return None
+    return ops.conv_activation_pool(
+        x,
+        layer_kernel(conv, x.shape[2]),
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        np.array(conv.bias, dtype=np.float32),
+        act.function,
+        act.alpha,
+        pool.mode,
+        pool.size,
+        pool.stride,
+        pool.padding,
+    )
 
 
 # A layer estimated to take longer than this runs in bands of output rows, each about this long,
