@@ -99,6 +99,28 @@ def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = N
         return None
 
 
+def timing_text(stages: list[cnn_core.Stage], label, digits: int = 1) -> str:
+    """Each stage's compute time for the page's caption, e.g. "convolution 2.1 ms · activation cached".
+
+    A conv → activation → pool block computed in one fused call is named once with the call's time.
+    ``label`` gives a stage's name in the caption.
+    """
+    parts, i = [], 0
+    while i < len(stages):
+        s = stages[i]
+        if s.cached:
+            parts.append(f"{label(s)} cached")
+        elif s.fused and s.name == "conv2d" and i + 2 < len(stages):
+            names = " + ".join(label(x) for x in stages[i : i + 3])
+            parts.append(f"{names} {s.seconds * 1000:.{digits}f} ms (one fused call)")
+            i += 3
+            continue
+        else:
+            parts.append(f"{label(s)} {s.seconds * 1000:.{digits}f} ms")
+        i += 1
+    return " · ".join(parts)
+
+
 class ContentLru:
     """A small thread-safe LRU keyed by content (e.g. stage key, channel, scale), bounded in entries and,
     when ``max_bytes`` is given, in the bytes its callers say each value takes. Shared by every session."""

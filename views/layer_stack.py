@@ -78,7 +78,7 @@ if picture is None:
     st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
 elif stages:
     stack_maps.maps_area(stages, stack_state.layer_ids(spec), spec, cmap, scale_mode, per_band)
-    ms = " · ".join(f"{s.index} {'cached' if s.cached else f'{s.seconds * 1000:.0f} ms'}" for s in stages)
+    ms = compute.timing_text(stages, lambda s: str(s.index), digits=0)
     st.caption(f"Computed by TensorFlow on {stages[0].device} · per stage: {ms}")
     link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
     share_panel.share_and_export(P, share_panel.view_state("stack", picture, spec, cmap, scale_mode, link_image), picture, stages)

@@ -108,7 +108,7 @@ def playground(picture, resize_note: str) -> None:
         return
     st.divider()
     view.stage_notes(stages)
-    ms = " · ".join(f"{x.title.lower()} {'cached' if x.cached else f'{x.seconds * 1000:.1f} ms'}" for x in stages)
+    ms = compute.timing_text(stages, lambda x: x.title.lower())
     st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
     inspector.inspector(stages, P)
     link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None

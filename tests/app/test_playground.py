@@ -310,3 +310,21 @@ def test_embedding_an_uploaded_photo_says_the_maps_change_first():
         f"its maps will be smaller: the copy is at most 128×85 pixels, so the input becomes 128×85 instead of {w}×{h}"
         in captions
     )
+
+
+def test_timing_caption_names_a_fused_block_once():
+    """A conv → activation → pool block computed in one fused call is timed once, not as 0 ms stages."""
+    from dataclasses import replace
+
+    import cnn_core
+    from ui.compute import timing_text
+
+    image = cnn_core.load_image(ROOT / "assets" / "camera.png")
+    stages = cnn_core.run_pipeline(image, cnn_core.default_spec())
+    stages = [stages[0], replace(stages[1], fused=True, seconds=0.0042), replace(stages[2], fused=True, seconds=0.0),
+              replace(stages[3], fused=True, seconds=0.0)]  # fmt: skip
+    stages[0] = replace(stages[0], cached=True)
+    text = timing_text(stages, lambda s: s.title.lower())
+    assert text == "input cached · convolution + activation + pooling 4.2 ms (one fused call)"
+    plain = timing_text([replace(s, fused=False) for s in stages], lambda s: s.title.lower())
+    assert plain == "input cached · convolution 4.2 ms · activation 0.0 ms · pooling 0.0 ms"
