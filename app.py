@@ -12,6 +12,11 @@ pages = [
     st.Page("views/trained_network.py", title="Trained network", icon=":material/neurology:", url_path="trained_network"),
     st.Page("views/your_model.py", title="Your model", icon=":material/upload_file:", url_path="your_model"),
 ]
+# Every page uses the width the wide layout offers, with the same margins (Streamlit's default leaves 5rem a side).
+st.html(
+    "<style>.block-container { padding-left: 2rem; padding-right: 2rem; padding-top: 2rem; }"
+    "@media (max-width: 640px) { .block-container { padding: 3.5rem 0.75rem 1rem 0.75rem; } }</style>"
+)
 try:
     st.navigation(pages).run()
 except Exception as e:  # anything a page did not expect: an apology and a logged reference, no traceback

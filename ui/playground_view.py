@@ -21,7 +21,6 @@ MAP_HEIGHT = 245
 # shrink (their colour bars give way to the min/max line under each map).
 _CSS = f"""
 <style>
-.block-container {{ padding-left: 2rem; padding-right: 2rem; padding-top: 2rem; }}
 [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{
   position: sticky; top: 3.75rem; align-self: flex-start; z-index: 3;
   background: var(--background-color, #fff);
@@ -33,7 +32,6 @@ _CSS = f"""
   min-width: 0 !important; width: auto !important; flex: 1 1 0 !important;
 }}
 @media (max-width: 640px) {{
-  .block-container {{ padding-left: 0.75rem; padding-right: 0.75rem; padding-top: 3.5rem; }}
   h1 {{ font-size: 1.6rem !important; padding-top: 0 !important; }}
   [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{ order: -1; top: 3.75rem; padding-bottom: 0.25rem; }}
   .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]),
