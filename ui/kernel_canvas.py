@@ -79,6 +79,9 @@ def kernel_canvas(
     )
     paint_col, heat_col = st.columns([3, 2])
     with paint_col:
+        # The canvas's undo / redo / clear card appears above its top-right corner on hover: this line
+        # leaves it room, so it no longer covers the controls above.
+        st.caption(f"Draw ({size[0]}×{size[1]} grid):")
         result = _canvas(key, size, ink, brush)
     if current is not None:
         with heat_col:
@@ -86,8 +89,7 @@ def kernel_canvas(
             st.image(heat_map(w), caption=f"The kernel in use: blue < 0 < red, largest |w| = {np.abs(w).max():.3g}")
     st.caption(
         "Red ink adds weight, blue ink takes it away, and the eraser paints zero. Each weight is the "
-        "average ink in its cell of the grid, times *Full ink*; the small toolbar on the canvas undoes, redoes "
-        "or clears."
+        "average ink in its cell of the grid, times *Full ink*. Hover the grid for undo, redo and clear."
     )
     rgba = result.image_data
     if rgba is None:
