@@ -69,10 +69,12 @@ def stop_requested():
     return should_stop
 
 
-# TensorFlow runs on these long-lived threads rather than on Streamlit's script thread, which is new for
+# TensorFlow runs on long-lived threads rather than on Streamlit's script thread, which is new for
 # every rerun: an op on a thread that has never run it is slower (TensorFlow's oneDNN kernels keep
 # per-thread state). Measured at 1024² under AppTest: convolution 13 → 9 ms, ReLU 3 → 1 ms per slider step.
-_COMPUTE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tf-compute")
+# An idle thread is reused before a new one starts, so one visitor keeps using the same thread; up to four
+# runs go at once, and a fifth waits for one of them to finish.
+_COMPUTE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tf-compute")
 
 
 def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = None) -> list[cnn_core.Stage] | None:

@@ -328,3 +328,33 @@ def test_timing_caption_names_a_fused_block_once():
     assert text == "input cached · convolution + activation + pooling 4.2 ms (one fused call)"
     plain = timing_text([replace(s, fused=False) for s in stages], lambda s: s.title.lower())
     assert plain == "input cached · convolution 4.2 ms · activation 0.0 ms · pooling 0.0 ms"
+
+
+def test_the_pipeline_runs_on_a_reused_compute_thread(monkeypatch):
+    """Each rerun's script thread is new; the TensorFlow work goes to a long-lived thread, the same one
+    for consecutive runs, and the stages come back to the page."""
+    import threading
+    from types import SimpleNamespace
+
+    import cnn_core
+    from cnn_core import pipeline
+    from ui import compute
+
+    seen = []
+    real = cnn_core.run_pipeline
+
+    def spy(*args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cnn_core, "run_pipeline", spy)
+    image = cnn_core.load_image(ROOT / "assets" / "camera.png")
+    picture = SimpleNamespace(array=image, key=pipeline.image_digest(image))
+    runs = []
+    for _ in range(3):
+        t = threading.Thread(target=lambda: runs.append(compute.run(picture, cnn_core.default_spec())))
+        t.start()
+        t.join()
+    assert len(seen) == 3 and all(name.startswith("tf-compute") for name in seen)
+    assert len(set(seen)) == 1
+    assert all(r is not None and len(r) == 4 for r in runs)
