@@ -17,8 +17,8 @@ with oneDNN off (as slow as an AVX2-only cloud CPU), the shifted forms win by 5�
 Average pooling is never XLA-compiled as ``tf.nn.avg_pool2d``: XLA constant-folds its SAME divisor map
 for seconds.
 
-``Chooser.run`` times each formulation once on the first call for a new set of shapes and settings on a
-device, checks that it gives the eager op's values, and remembers the quickest for the process. Weights
+``Chooser.run`` (chooser.py) times each formulation once on the first call for a new set of shapes and
+settings on a device, checks that it gives the eager op's values, and remembers the quickest for the process. Weights
 and bias are tensor arguments of the compiled functions, so new weights never recompile; only a new
 input shape, kernel shape or setting traces and compiles again.
 
@@ -33,10 +33,6 @@ Shapes here are TensorFlow's: inputs (1, height, width, channels), kernels (kh, 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,14 +40,22 @@ from functools import lru_cache
 import numpy as np
 import tensorflow as tf  # imported quietly by cnn_core.ops, which the package loads first
 
+# The choice between these formulations has its own module (chooser.py); these names of it are also
+# reachable here, as formulations.X. Its thresholds are not: set them on chooser itself.
+from .chooser import (  # noqa: F401
+    CHOOSER,
+    FORMULATIONS,
+    RTOL,
+    Choice,
+    Chooser,
+    agrees,
+    forced,
+    forcing,
+)
+
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]
 
-# A first call quicker than this is not worth measuring: compiling costs far more than it could save.
-MEASURE_FLOOR_S = 0.004
-# Layers that take less than this together (their own first-use timings) are not worth compiling as one
-# call (see Chooser.run_fused): on 2 cores fusing saved 0.1–0.2 ms below it, for a compile of about 0.1 s.
-FUSED_MEASURE_FLOOR_S = 0.001
 # Which compiled forms are worth a compile at first use is a rule measured on 2 cores with oneDNN's
 # AVX-512 kernels, limited to AVX2 and switched off (benchmarks/README.md): the shifted forms win on
 # one or a few channels, by up to 30× where oneDNN is off, and lose 2–6× on 8 channels everywhere;
@@ -69,9 +73,6 @@ SHIFTED_POOL_MAX_CELLS = 25
 FUSED_MAX_PRODUCTS = 50
 # Up to this many (in, out) channel pairs every product is written out; beyond, one broadcast per tap.
 UNROLL_CHANNEL_PAIRS = 4
-# Two formulations "agree" when |a - b| <= RTOL * |b| + RTOL * max|b| (the benchmark's rule).
-RTOL = 1e-5
-FORMULATIONS = ("eager", "xla", "shifted", "fused")
 
 
 def same_pads(size: int, window: int, stride: int, dilation: int = 1) -> Pair:
@@ -363,235 +364,3 @@ def pool_candidates(channels: int, window: tuple[int, int] = (1, 1)) -> tuple[st
     # tf.nn.avg_pool2d under XLA spends seconds constant-folding its divisor map; max pooling under XLA
     # is no quicker than the shifted max, so trying it would only add a compile.
     return ("shifted",) if channels <= SHIFTED_POOL_MAX_CHANNELS else ()
-
-
-# --------------------------------------------------------------------------- the choice
-
-
-# Set by ``forcing``, per thread (each Streamlit session runs in its own thread); wins over the environment.
-_FORCED = threading.local()
-
-
-def _forced_stack() -> list[str]:
-    stack = getattr(_FORCED, "stack", None)
-    if stack is None:
-        stack = _FORCED.stack = []
-    return stack
-
-
-def forced() -> str:
-    """The formulation forced by ``forcing`` or by ``CNN_CORE_FORMULATION`` ("auto" when neither)."""
-    stack = _forced_stack()
-    v = stack[-1] if stack else os.environ.get("CNN_CORE_FORMULATION", "auto").strip().lower() or "auto"
-    return v if v in (*FORMULATIONS, "auto") else "auto"
-
-
-@contextlib.contextmanager
-def forcing(name: str):
-    """Run every op as ``name`` ("eager", "xla", "shifted", "fused") where it has that form, for comparisons.
-
-    Forcing "fused" runs conv → activation → pool blocks as one call and every other op eagerly; forcing
-    anything else runs no fused call.
-    """
-    if name not in (*FORMULATIONS, "auto"):
-        raise ValueError(f"unknown formulation {name!r}; choose from {', '.join(FORMULATIONS)} or auto")
-    stack = _forced_stack()
-    stack.append(name)
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
-def agrees(got, ref, rtol: float = RTOL) -> bool:
-    """True when every value is within ``rtol * |ref| + rtol * max|ref|`` (NaN only where ref has NaN).
-
-    ``got`` and ``ref`` are arrays, or tuples of arrays compared one by one (the stages of a fused call),
-    each against its own largest magnitude.
-    """
-    if isinstance(ref, tuple):
-        return isinstance(got, tuple) and len(got) == len(ref) and all(agrees(g, r, rtol) for g, r in zip(got, ref))
-    if got.shape != ref.shape:
-        return False
-    fin = np.isfinite(ref)
-    if not np.array_equal(fin, np.isfinite(got)) or not np.array_equal(got[~fin], ref[~fin]):
-        return False
-    if not fin.any():
-        return True
-    r = ref[fin].astype(np.float64)
-    scale = float(np.max(np.abs(r))) or 1.0
-    return bool(np.all(np.abs(got[fin] - r) <= rtol * np.abs(r) + rtol * scale))
-
-
-@dataclass
-class Choice:
-    """What was chosen for one key, and the seconds each formulation took when measured."""
-
-    name: str
-    seconds: dict[str, float]
-    rejected: dict[str, str]
-
-
-class Chooser:
-    """Remembers, per (operation, shapes, settings, device), which formulation is quickest."""
-
-    MAX_REMEMBERED = 4096  # choices are small; the oldest go first past this many
-
-    def __init__(self) -> None:
-        self._choices: dict[tuple, Choice] = {}
-        # One measurement at a time; compiling concurrently only wastes CPU. Reentrant: measuring a fused
-        # block runs its layers, whose own keys may (rarely: one was just forgotten) need measuring too.
-        self._lock = threading.RLock()
-
-    def choices(self) -> dict[tuple, Choice]:
-        return dict(self._choices)
-
-    def seconds_of(self, keys: list[tuple]) -> float | None:
-        """The summed first-use timings of the formulations chosen for ``keys``; None if one is not chosen yet."""
-        total = 0.0
-        for key in keys:
-            choice = self._choices.get(key)
-            if choice is None or choice.name not in choice.seconds:
-                return None
-            total += choice.seconds[choice.name]
-        return total
-
-    def clear(self) -> None:
-        with self._lock:
-            self._choices.clear()
-
-    def run(
-        self, key: tuple, candidates: dict[str, Callable[[], np.ndarray]], worth: tuple[str, ...] | None = None
-    ) -> np.ndarray:
-        """The result of the remembered formulation for ``key``, measuring them the first time.
-
-        ``candidates`` maps names to zero-argument functions returning NumPy arrays; "eager" must be one.
-        ``worth`` names those measured (default: all); the others run only when forced. Only formulations
-        that give the eager values (``agrees``) can be chosen.
-        """
-        want = forced()
-        if want != "auto":
-            return candidates.get(want, candidates["eager"])()
-        if worth is not None:
-            candidates = {k: v for k, v in candidates.items() if k in worth}
-        choice = self._choices.get(key)
-        if choice is not None:
-            return candidates[choice.name]()
-        with self._lock:
-            choice = self._choices.get(key)
-            if choice is not None:
-                return candidates[choice.name]()
-            result, choice = self._measure(candidates)
-            self._remember(key, choice)
-            return result
-
-    def run_fused(
-        self,
-        key: tuple,
-        fused: Callable[[], tuple],
-        layers: Callable[[], tuple],
-        reference: Callable[[], tuple],
-        layers_seconds: Callable[[], float | None],
-        worth: bool,
-    ):
-        """The result of ``fused`` where fusing is the choice for ``key``; None where running the layers one at
-        a time is (the caller then runs them, with whatever it does between layers).
-
-        ``fused`` computes several layers in one compiled call and returns every layer's maps; ``layers``
-        computes the same maps one op at a time, each op as chosen for its own key. Those keys are measured
-        first, when the layers run one at a time: ``layers_seconds`` gives the sum of their chosen
-        formulations' timings, or None while one is not measured yet (then None is returned and nothing is
-        remembered). Once it is known, the first call compiles ``fused``, checks every map against
-        ``reference()`` (the eager ops), times ``fused`` and ``layers`` in turn (best of 3 each, side by
-        side so that the machine's load hits both alike) and remembers the quicker, "fused" or "layers".
-        Layers quicker than FUSED_MEASURE_FLOOR_S together are not worth a compile, and ``worth`` False
-        (the rule leaves fusing out here) never measures.
-
-        Forcing "fused" runs ``fused``; forcing any other formulation returns None, so the layers run one
-        at a time, each forced.
-        """
-        want = forced()
-        if want == "fused":
-            return fused()
-        if want != "auto" or not worth:
-            return None
-        choice = self._choices.get(key)
-        if choice is not None:
-            return fused() if choice.name == "fused" else None
-        known = layers_seconds()
-        if known is None:
-            return None
-        with self._lock:
-            choice = self._choices.get(key)
-            if choice is not None:
-                return fused() if choice.name == "fused" else None
-            result, choice = self._measure_fused(fused, layers, reference, known)
-            self._remember(key, choice)
-            return result
-
-    @staticmethod
-    def _measure_fused(fused: Callable, layers: Callable, reference: Callable, known: float):
-        if known < FUSED_MEASURE_FLOOR_S:
-            return None, Choice("layers", {"layers": known}, {})
-        try:
-            t0 = time.perf_counter()
-            got = fused()  # traces and compiles
-            compile_s = time.perf_counter() - t0
-        except Exception as e:  # an unsupported combination: never fail the layers over a candidate
-            return None, Choice("layers", {"layers": known}, {"fused": f"{type(e).__name__}: {e}"[:200]})
-        if not agrees(got, reference()):
-            return None, Choice("layers", {"layers": known}, {"fused": "values differ from the eager ops"})
-        fused()  # the first calls after a compile are slower (allocations); this one is not timed
-        t_layers = t_fused = float("inf")
-        for _ in range(3):
-            t_layers = min(t_layers, _best_of(layers, 1))
-            t_fused = min(t_fused, _best_of(fused, 1))
-        seconds = {"layers": t_layers, "fused": t_fused, "fused compile": compile_s}
-        return got, Choice("fused" if t_fused < t_layers else "layers", seconds, {})
-
-    def _remember(self, key: tuple, choice: Choice) -> None:
-        if len(self._choices) >= self.MAX_REMEMBERED:
-            self._choices.pop(next(iter(self._choices)))
-        self._choices[key] = choice
-
-    @staticmethod
-    def _measure(candidates: dict[str, Callable[[], np.ndarray]]) -> tuple[np.ndarray, Choice]:
-        eager = candidates["eager"]
-        ref = eager()  # the first call may include one-off set-up (kernel selection, allocation)
-        # Best of 3: under load a 0.2 ms op can take 4 ms once or twice, and a wrong "slow" verdict costs
-        # a compile (0.1–0.5 s, seconds under load) on a page that was fast already.
-        seconds = {"eager": _best_of(eager, 3)}
-        if seconds["eager"] < MEASURE_FLOOR_S or len(candidates) == 1:
-            return ref, Choice("eager", seconds, {})
-        rejected: dict[str, str] = {}
-        for name, fn in candidates.items():
-            if name == "eager":
-                continue
-            try:
-                t0 = time.perf_counter()
-                got = fn()  # traces and compiles
-                compile_s = time.perf_counter() - t0
-            except Exception as e:  # an unsupported combination: never fail the layer over a candidate
-                rejected[name] = f"{type(e).__name__}: {e}"[:200]
-                continue
-            if not agrees(got, ref):
-                rejected[name] = "values differ from the eager op"
-                continue
-            seconds[name] = _best_of(fn, 2)
-            seconds[f"{name} compile"] = compile_s
-        timed = {k: v for k, v in seconds.items() if not k.endswith(" compile")}
-        best = min(timed, key=timed.get)
-        return ref, Choice(best, seconds, rejected)
-
-
-def _best_of(fn: Callable, n: int) -> float:
-    """The quickest of ``n`` timed calls, in seconds (the minimum is the least disturbed by other load)."""
-    best = float("inf")
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-CHOOSER = Chooser()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cnn_core import chooser as C
 from cnn_core import formulations as F
 from cnn_core import ops
 from tests.core.np_reference import np_activation, np_conv2d, np_pool2d
@@ -168,7 +169,7 @@ def _const(value, shape=(2, 2)):
 
 
 def test_the_chooser_measures_once_and_never_picks_a_formulation_that_disagrees(monkeypatch):
-    monkeypatch.setattr(F, "MEASURE_FLOOR_S", 0.0)  # measure even quick calls
+    monkeypatch.setattr(C, "MEASURE_FLOOR_S", 0.0)  # measure even quick calls
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
     calls = {"eager": 0, "wrong": 0}
 
@@ -192,7 +193,7 @@ def test_the_chooser_measures_once_and_never_picks_a_formulation_that_disagrees(
 
 
 def test_the_chooser_keeps_a_candidate_that_raises_out_of_the_choice(monkeypatch):
-    monkeypatch.setattr(F, "MEASURE_FLOOR_S", 0.0)
+    monkeypatch.setattr(C, "MEASURE_FLOOR_S", 0.0)
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
 
     def broken():
@@ -225,7 +226,7 @@ def test_the_environment_forces_a_formulation(monkeypatch):
 
 def test_ops_give_the_same_values_whichever_formulation_is_chosen(monkeypatch):
     """The public ops through the chooser, with measurement forced on, against the NumPy reference."""
-    monkeypatch.setattr(F, "MEASURE_FLOOR_S", 0.0)
+    monkeypatch.setattr(C, "MEASURE_FLOOR_S", 0.0)
     monkeypatch.setattr(F, "CHOOSER", F.Chooser())
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
     rng = np.random.default_rng(11)
@@ -254,7 +255,7 @@ def test_forcing_wins_over_the_environment_and_is_undone(monkeypatch):
 
 
 def test_only_the_formulations_worth_trying_are_measured_but_any_can_be_forced(monkeypatch):
-    monkeypatch.setattr(F, "MEASURE_FLOOR_S", 0.0)
+    monkeypatch.setattr(C, "MEASURE_FLOOR_S", 0.0)
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
 
     def never():

@@ -16,6 +16,7 @@ import pytest
 
 import cnn_core
 from cnn_core import StageCache, ops, pipeline
+from cnn_core import chooser as C
 from cnn_core import formulations as F
 from cnn_core.errors import Cancelled
 from tests.core.np_reference import assert_stages_match, np_activation, np_conv2d, np_pool2d
@@ -162,7 +163,7 @@ def test_quick_layers_and_the_rule_keep_fusing_from_compiling(monkeypatch):
         raise AssertionError("compiled although not worth it")
 
     chooser = F.Chooser()
-    quick = F.FUSED_MEASURE_FLOOR_S / 2
+    quick = C.FUSED_MEASURE_FLOOR_S / 2
     assert chooser.run_fused(("b",), never, never, never, lambda: quick, True) is None
     assert chooser.choices()[("b",)].name == "layers"
     assert chooser.run_fused(("b",), never, never, never, lambda: quick, True) is None  # remembered
@@ -171,7 +172,7 @@ def test_quick_layers_and_the_rule_keep_fusing_from_compiling(monkeypatch):
 
 
 def test_a_fused_form_that_disagrees_is_never_chosen(monkeypatch):
-    monkeypatch.setattr(F, "FUSED_MEASURE_FLOOR_S", 0.0)
+    monkeypatch.setattr(C, "FUSED_MEASURE_FLOOR_S", 0.0)
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
     wrong = (np.ones((2, 2), np.float32), np.ones((2, 2), np.float32), np.full((2, 2), 1.01, np.float32))
     chooser = F.Chooser()
@@ -182,7 +183,7 @@ def test_a_fused_form_that_disagrees_is_never_chosen(monkeypatch):
 
 
 def test_a_quicker_fused_form_is_chosen_and_remembered(monkeypatch):
-    monkeypatch.setattr(F, "FUSED_MEASURE_FLOOR_S", 0.0)
+    monkeypatch.setattr(C, "FUSED_MEASURE_FLOOR_S", 0.0)
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
     calls = {"fused": 0, "layers": 0}
 
@@ -207,7 +208,7 @@ def test_a_quicker_fused_form_is_chosen_and_remembered(monkeypatch):
 def test_measuring_a_block_may_measure_one_of_its_layers_too(monkeypatch):
     import threading
 
-    monkeypatch.setattr(F, "FUSED_MEASURE_FLOOR_S", 0.0)
+    monkeypatch.setattr(C, "FUSED_MEASURE_FLOOR_S", 0.0)
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
     chooser = F.Chooser()
 
@@ -337,7 +338,7 @@ def _count_fused_calls(monkeypatch) -> list:
 
 
 def test_forcing_eager_runs_no_fused_call_where_auto_would(monkeypatch):
-    monkeypatch.setattr(F, "FUSED_MEASURE_FLOOR_S", 0.0)  # every block is worth measuring
+    monkeypatch.setattr(C, "FUSED_MEASURE_FLOOR_S", 0.0)  # every block is worth measuring
     monkeypatch.delenv("CNN_CORE_FORMULATION", raising=False)
     monkeypatch.setattr(F, "CHOOSER", F.Chooser())
     calls = _count_fused_calls(monkeypatch)
