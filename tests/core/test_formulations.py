@@ -14,38 +14,17 @@ from cnn_core import chooser as C
 from cnn_core import formulations as F
 from cnn_core import ops
 from tests.core.np_reference import np_activation, np_conv2d, np_pool2d
+from tests.core.random_specs import PADDING_FORMS, close_to_tf, random_conv
 
 tf = ops.tf
-
-
-def _close_to_tf(got, ref, what: str) -> None:
-    got, ref = np.asarray(got), np.asarray(ref)
-    assert got.shape == ref.shape, f"{what}: shape {got.shape}, tf.nn gives {ref.shape}"
-    scale = float(np.max(np.abs(ref))) or 1.0
-    err = np.abs(got.astype(np.float64) - ref)
-    assert np.all(err <= 1e-5 * np.abs(ref) + 1e-5 * scale), f"{what}: worst error {err.max():.3g} (scale {scale:.3g})"
 
 
 def _random_conv(seed: int):
     """A seeded random conv layer and input: channels, kernel, stride, dilation and padding form vary."""
     rng = np.random.default_rng(seed)
-    c, f = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
-    strides = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-    dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-    form = ["same", "valid", "int", "pairs"][seed % 4]
-    padding = {
-        "same": "same",
-        "valid": "valid",
-        "int": int(rng.integers(0, 3)),
-        "pairs": tuple((int(rng.integers(0, 3)), int(rng.integers(0, 4))) for _ in range(2)),
-    }[form]
-    h = int(rng.integers(dilation[0] * (kh - 1) + 1, 17))
-    w = int(rng.integers(dilation[1] * (kw - 1) + 1, 17))
-    x = rng.standard_normal((h, w, c)).astype(np.float32)
-    kernel = rng.uniform(-1, 1, (kh, kw, c, f)).astype(np.float32)
-    bias = rng.uniform(-1, 1, f).astype(np.float32) if seed % 3 == 0 else None
-    return x, kernel, strides, padding, dilation, bias
+    channels = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    return random_conv(rng, channels, PADDING_FORMS[seed % 4], max_kernel=4, max_stride=3, min_extra=1, max_side=17,
+                       bias_scale=1.0 if seed % 3 == 0 else None)  # fmt: skip
 
 
 CONV_SEEDS = range(16)  # four of each padding form
@@ -67,7 +46,7 @@ def test_conv_formulation_matches_tf_nn(form, seed):
         args = (x[None], kernel) if bias is None else (x[None], kernel, bias)
         got = F.compiled_conv(form, settings, bias is not None)(*args)
     what = f"{form} conv, seed {seed}: {x.shape} * {kernel.shape}, stride {strides}, pad {padding}, dil {dilation}"
-    _close_to_tf(got, ref, what)
+    close_to_tf(got, ref, what)
     exact = np_conv2d(x, kernel, strides, padding, dilation, bias)
     assert np.allclose(np.asarray(got)[0], exact, rtol=1e-4, atol=1e-4), what
 
@@ -79,7 +58,7 @@ def test_shifted_conv_with_many_channel_pairs_uses_the_broadcast_form_and_matche
     assert 4 * 5 > F.UNROLL_CHANNEL_PAIRS
     settings = F.ConvSettings((2, 1), "same", (1, 2))
     got = F.compiled_conv("shifted", settings, False)(x[None], kernel)
-    _close_to_tf(got, F.conv_nn(x[None], kernel, None, settings), "broadcast shifted conv")
+    close_to_tf(got, F.conv_nn(x[None], kernel, None, settings), "broadcast shifted conv")
 
 
 def test_new_weights_never_retrace_a_compiled_convolution():
@@ -91,7 +70,7 @@ def test_new_weights_never_retrace_a_compiled_convolution():
     for i in range(4):
         k = rng.uniform(-1, 1, (3, 3, 1, 2)).astype(np.float32)
         b = np.array([i, -i], np.float32)
-        _close_to_tf(fn(x, k, b), F.conv_nn(x, k, b, settings), f"weights #{i}")
+        close_to_tf(fn(x, k, b), F.conv_nn(x, k, b, settings), f"weights #{i}")
     assert fn.experimental_get_tracing_count() - before <= 1  # at most the first call traces
     fn(np.zeros((1, 7, 5, 1), np.float32), k, b)  # a new shape does
     assert fn.experimental_get_tracing_count() - before == 2
@@ -125,7 +104,7 @@ def test_pool_formulation_matches_tf_nn(form, seed):
     ref = tf_pool(x[None], list(s.size), list(s.strides), s.padding.upper())
     got = F.pool_nn(x[None], s) if form == "eager" else F.compiled_pool(form, s)(x[None])
     what = f"{form} {s.mode} pool, seed {seed}: {x.shape}, window {s.size}, stride {s.strides}, {s.padding}"
-    _close_to_tf(got, ref, what)
+    close_to_tf(got, ref, what)
     exact = np_pool2d(x, s.mode, s.size, s.strides, s.padding)
     assert np.allclose(np.asarray(got)[0], exact, rtol=1e-5, atol=1e-5), what
 
@@ -143,14 +122,14 @@ def test_shifted_max_pool_never_picks_the_padding():
     s = F.PoolSettings("max", (2, 2), (2, 2), "same")
     got = np.asarray(F.compiled_pool("shifted", s)(x))
     assert got.max() < 0
-    _close_to_tf(got, tf.nn.max_pool2d(x, 2, 2, "SAME"), "max pool over negatives")
+    close_to_tf(got, tf.nn.max_pool2d(x, 2, 2, "SAME"), "max pool over negatives")
 
 
 @pytest.mark.parametrize("function", ["relu", "leaky_relu", "tanh", "sigmoid", "elu", "gelu"])
 def test_compiled_activation_matches_tf_nn(function):
     x = np.random.default_rng(5).standard_normal((6, 7, 2)).astype(np.float32) * 3
     ref = F.activation_nn(x, function, 0.3)
-    _close_to_tf(F.compiled_activation(function, 0.3)(x), ref, function)
+    close_to_tf(F.compiled_activation(function, 0.3)(x), ref, function)
     assert np.allclose(np.asarray(ref), np_activation(x, function, 0.3), rtol=1e-5, atol=1e-6)
 
 

@@ -20,41 +20,20 @@ from cnn_core import chooser as C
 from cnn_core import formulations as F
 from cnn_core.errors import Cancelled
 from tests.core.np_reference import assert_stages_match, np_activation, np_conv2d, np_pool2d
+from tests.core.random_specs import PADDING_FORMS, close_to_tf, random_conv
 
 tf = ops.tf
 ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid", "elu", "gelu", "linear"]
 
 
-def _close_to_tf(got, ref, what: str) -> None:
-    got, ref = np.asarray(got), np.asarray(ref)
-    assert got.shape == ref.shape, f"{what}: shape {got.shape}, tf.nn gives {ref.shape}"
-    scale = float(np.max(np.abs(ref))) or 1.0
-    err = np.abs(got.astype(np.float64) - ref)
-    assert np.all(err <= 1e-5 * np.abs(ref) + 1e-5 * scale), f"{what}: worst error {err.max():.3g} (scale {scale:.3g})"
-
-
 def _random_block(seed: int) -> dict:
     """A seeded conv → activation → pool block and its input, within the fused rule's few channels."""
     rng = np.random.default_rng(500 + seed)
-    c, f = [(1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1)][seed % 6]
-    kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    strides = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-    dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
-    form = ["same", "valid", "int", "pairs"][seed % 4]
-    padding = {
-        "same": "same",
-        "valid": "valid",
-        "int": int(rng.integers(0, 3)),
-        "pairs": (
-            (int(rng.integers(0, 3)), int(rng.integers(0, 4))),
-            (int(rng.integers(0, 4)), int(rng.integers(0, 3))),
-        ),
-    }[form]
-    h = int(rng.integers(dilation[0] * (kh - 1) + 4, 18))
-    w = int(rng.integers(dilation[1] * (kw - 1) + 4, 18))
-    x = rng.standard_normal((h, w, c)).astype(np.float32)
-    kernel = rng.uniform(-1, 1, (kh, kw, c, f)).astype(np.float32)
-    bias = rng.uniform(-0.5, 0.5, f).astype(np.float32) if seed % 3 == 0 else None
+    channels = [(1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1)][seed % 6]
+    x, kernel, strides, padding, dilation, bias = random_conv(
+        rng, channels, PADDING_FORMS[seed % 4], max_kernel=3, max_stride=2, min_extra=4, max_side=18,
+        bias_scale=0.5 if seed % 3 == 0 else None,
+    )  # fmt: skip
     conv_s = F.ConvSettings(strides, ops._padding(padding), dilation)
     ho, wo, _ = F.conv_out_shape(x.shape, kernel.shape, conv_s)
     size = (int(rng.integers(1, min(3, ho) + 1)), int(rng.integers(1, min(3, wo) + 1)))  # fits with "valid"
@@ -97,7 +76,7 @@ def test_fused_block_matches_tf_nn_and_numpy_at_every_stage(seed):
     tf_pool = tf.nn.max_pool2d if pool.mode == "max" else tf.nn.avg_pool2d
     ref = [conv, act, tf_pool(act, list(pool.size), list(pool.strides), pool.padding.upper())]
     for name, g, r in zip(("conv", "activation", "pool"), got, ref):
-        _close_to_tf(g, np.asarray(r)[0], f"{name}, {what}")
+        close_to_tf(g, np.asarray(r)[0], f"{name}, {what}")
     exact_conv = np_conv2d(x, kernel, b["strides"], b["padding"], b["dilation"], bias)
     exact_act = np_activation(exact_conv, fn, b["alpha"])
     exact = [exact_conv, exact_act, np_pool2d(exact_act, pool.mode, pool.size, pool.strides, pool.padding)]
