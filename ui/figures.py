@@ -18,7 +18,7 @@ DISPLAY_SIDE = 480
 # pixel; 300×300 float32 is 360 kB per map). A larger map hovers on a grid of at most HOVER_GRID points a
 # side, sampled every few pixels, and says so: at 1024² a 256² grid sent 1.3 MB per slider step and cost
 # the server ~2 ms of JSON and hashing per map (benchmarks, 2026-11-25); 160 sends about a third of that.
-# The inspector reads any single value exactly.
+# On the Playground and the Layer stack the inspector reads any single value exactly.
 HOVER_SIDE = 320
 HOVER_GRID = 160
 
@@ -101,7 +101,7 @@ def _sampled_note(step_y: int, step_x: int) -> str:
     if step_y == step_x == 1:
         return ""
     every = f"{step_y}" if step_y == step_x else f"{step_y}×{step_x}"
-    return f" <i>(hover every {every} px; the inspector reads any)</i>"
+    return f" <i>(hover every {every} px)</i>"
 
 
 def _typed(a: np.ndarray) -> dict:
