@@ -56,10 +56,6 @@ class NetView:
     image: bytes | None = None
 
 
-class _Refused(Exception):
-    pass
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -80,12 +76,9 @@ def encode_view(view: NetView) -> dict[str, str]:
 def decode_view(params: Mapping[str, Any]) -> tuple[NetView | None, str | None]:
     """(view, None) for a good link, (None, None) for an empty query or another page's, (None, warning) for a
     bad one. Never raises."""
-    try:
-        return _decode(params), None
-    except _Refused as e:
-        reason = str(e)
-    except Exception:  # a link must never break the page
-        reason = "it could not be read"
+    view, reason = share.read_safely(_decode, params)
+    if reason is None:
+        return view, None
     return None, f"This link could not be used: {reason}. Showing a generated sample instead."
 
 
@@ -94,40 +87,40 @@ def _decode(params: Mapping[str, Any]) -> NetView | None:
     for key, value in params.items():
         if isinstance(value, (list, tuple)):
             if len(value) != 1:
-                raise _Refused(f"its part {key} is given {len(value)} times")
+                raise share.LinkRefused(f"its part {key} is given {len(value)} times")
             value = value[0]
         q[key] = value
     if not q or q.get("p") != PAGE:
         return None
     for key, value in q.items():
         if key not in _LIMITS:
-            raise _Refused(f"it has a part this page does not know; the parts are {', '.join(_LIMITS)}")
+            raise share.LinkRefused(f"it has a part this page does not know; the parts are {', '.join(_LIMITS)}")
         if not isinstance(value, str) or len(value) > _LIMITS[key]:
-            raise _Refused(f"its part {key} is too long (at most {_LIMITS[key]:,} characters)")
+            raise share.LinkRefused(f"its part {key} is too long (at most {_LIMITS[key]:,} characters)")
     source = q.get("in", "sample")
     if source not in SOURCES:
-        raise _Refused(f"its input must be one of {', '.join(SOURCES)}")
+        raise share.LinkRefused(f"its input must be one of {', '.join(SOURCES)}")
     shape = q.get("cls", NetView.shape)
     if shape not in CLASSES:
-        raise _Refused(f"it names a shape this network doesn't know; the shapes are {', '.join(CLASSES)}")
+        raise share.LinkRefused(f"it names a shape this network doesn't know; the shapes are {', '.join(CLASSES)}")
     seed_text = q.get("seed", "0")
     if not seed_text.isdigit() or int(seed_text) > MAX_SEED:
-        raise _Refused(f"its seed must be a whole number from 0 to {MAX_SEED}")
+        raise share.LinkRefused(f"its seed must be a whole number from 0 to {MAX_SEED}")
     explain = q.get("k", "pred")
     if explain != "pred" and explain not in CLASSES:
-        raise _Refused(f"the class to explain must be pred or one of {', '.join(CLASSES)}")
+        raise share.LinkRefused(f"the class to explain must be pred or one of {', '.join(CLASSES)}")
     cmap, _, scale = q.get("v", "auto.layer").partition(".")
     if cmap not in COLORMAPS or scale not in share.SCALE_MODES:
-        raise _Refused(f"its colour settings are not valid; colour maps are {', '.join(COLORMAPS)}")
+        raise share.LinkRefused(f"its colour settings are not valid; colour maps are {', '.join(COLORMAPS)}")
     image = None
     if source == "image":
         text = q.get("img")
         if not text or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-            raise _Refused("its picture is missing or not valid base64url text")
+            raise share.LinkRefused("its picture is missing or not valid base64url text")
         image = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         picture = decode_image(image, max_pixels=share.MAX_IMAGE_PIXELS)  # raises ImageError on anything odd
         if max(picture.shape[:2]) > 128:
-            raise _Refused("its picture is larger than 128 pixels a side")
+            raise share.LinkRefused("its picture is larger than 128 pixels a side")
     return NetView(source, shape, int(seed_text), explain, cmap, scale, image)
 
 

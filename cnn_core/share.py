@@ -19,7 +19,7 @@ import base64
 import io
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -79,7 +79,7 @@ class LinkState:
     at: tuple[int, int, int, int] | None = None
 
 
-class _Refused(Exception):
+class LinkRefused(Exception):
     """A link that cannot be used; the message is the reason, for the one warning."""
 
 
@@ -194,13 +194,19 @@ def decode_state(params: Mapping[str, str | list[str]]) -> tuple[LinkState, str 
         for anything malformed, oversized, from another spec version or
         hostile. Never raises.
     """
+    state, reason = read_safely(_decode, params)
+    return (state, None) if reason is None else (LinkState(), _warning(reason))
+
+
+def read_safely(decode: Callable[[Mapping[str, Any]], Any], params: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """``(decode(params), None)``, or ``(None, why)`` when the link is refused: the ``LinkRefused`` message,
+    or a general reason for anything else. Never raises: a link must never break a page."""
     try:
-        return _decode(params), None
-    except _Refused as e:
-        reason = str(e)
-    except Exception:  # a link must never break the page
-        reason = "it could not be read"
-    return LinkState(), _warning(reason)
+        return decode(params), None
+    except LinkRefused as e:
+        return None, str(e)
+    except Exception:
+        return None, "it could not be read"
 
 
 def _warning(reason: str) -> str:
@@ -213,7 +219,7 @@ def _decode(params: Any) -> LinkState:
         return LinkState()
     page = q.get("p", "playground")
     if page not in PAGES:
-        raise _Refused(f"it names a page this app does not have; the pages are {', '.join(PAGES)}")
+        raise LinkRefused(f"it names a page this app does not have; the pages are {', '.join(PAGES)}")
     view = _view(q.get("v"))
     from_upload = _flag(q.get("u"))
     spec = _spec(q["c"]) if "c" in q else default_spec()
@@ -223,7 +229,7 @@ def _decode(params: Any) -> LinkState:
         image, image_shape = _image(q["img"])
     sample = q.get("s")
     if sample is not None and sample not in SAMPLES:
-        raise _Refused(f"it names a sample this app does not have; the samples are {', '.join(SAMPLES)}")
+        raise LinkRefused(f"it names a sample this app does not have; the samples are {', '.join(SAMPLES)}")
     if image is None:
         sample = sample or LinkState.sample
         image_shape = _sample_shape(sample)
@@ -234,34 +240,34 @@ def _decode(params: Any) -> LinkState:
 
 def _at(text: str, plans) -> tuple[int, int, int, int]:
     if not _AT.fullmatch(text):
-        raise _Refused("its part at must be four whole numbers: stage.row.column.channel")
+        raise LinkRefused("its part at must be four whole numbers: stage.row.column.channel")
     stage, row, col, channel = (int(v) for v in text.split("."))
     if stage >= len(plans):
-        raise _Refused(f"it points at stage {stage}, but its layers make stages 0 to {len(plans) - 1}")
+        raise LinkRefused(f"it points at stage {stage}, but its layers make stages 0 to {len(plans) - 1}")
     h, w, c = plans[stage].shape
     if row >= h or col >= w or channel >= c:
-        raise _Refused(f"it points at a value outside stage {stage}'s {h}×{w}×{c} maps")
+        raise LinkRefused(f"it points at a value outside stage {stage}'s {h}×{w}×{c} maps")
     return (stage, row, col, channel)
 
 
 def _plain(params: Any) -> dict[str, str]:
     """One string per known key, each within its length limit."""
     if not isinstance(params, Mapping):
-        raise _Refused("its query is not a set of named parts")
+        raise LinkRefused("its query is not a set of named parts")
     if len(params) > len(_LIMITS):
-        raise _Refused(f"it has {len(params)} parts; a link has at most {len(_LIMITS)}")
+        raise LinkRefused(f"it has {len(params)} parts; a link has at most {len(_LIMITS)}")
     out = {}
     for key, value in params.items():
         if not isinstance(key, str) or key not in _LIMITS:
-            raise _Refused(f"it has a part this app does not know; the parts are {', '.join(_LIMITS)}")
+            raise LinkRefused(f"it has a part this app does not know; the parts are {', '.join(_LIMITS)}")
         if isinstance(value, (list, tuple)):
             if len(value) != 1:
-                raise _Refused(f"its part {key} is given {len(value)} times; give it once")
+                raise LinkRefused(f"its part {key} is given {len(value)} times; give it once")
             value = value[0]
         if not isinstance(value, str):
-            raise _Refused(f"its part {key} is not text")
+            raise LinkRefused(f"its part {key} is not text")
         if len(value) > _LIMITS[key]:
-            raise _Refused(f"its part {key} is {len(value):,} characters long; the limit is {_LIMITS[key]:,}")
+            raise LinkRefused(f"its part {key} is {len(value):,} characters long; the limit is {_LIMITS[key]:,}")
         out[key] = value
     return out
 
@@ -271,7 +277,7 @@ def _view(text: str | None) -> dict:
         return _default_view()
     values = text.split(".")
     if len(values) != len(VIEW_DEFAULTS) or any(v not in VIEW_CHOICES[k] for k, v in zip(VIEW_DEFAULTS, values)):
-        raise _Refused(
+        raise LinkRefused(
             f"its display settings are not valid; colour maps are {', '.join(COLORMAPS)} "
             f"and scales are {', '.join(SCALE_MODES)}"
         )
@@ -282,13 +288,13 @@ def _flag(text: str | None) -> bool:
     if text is None:
         return False
     if text != "1":
-        raise _Refused("its part u must be 1 when present")
+        raise LinkRefused("its part u must be 1 when present")
     return True
 
 
 def _unb64(text: str, key: str) -> bytes:
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise _Refused(f"its part {key} is not valid base64url text; the link may have been cut off or altered")
+        raise LinkRefused(f"its part {key} is not valid base64url text; the link may have been cut off or altered")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -298,30 +304,30 @@ def _spec(text: str) -> Spec:
     try:
         out = d.decompress(raw, MAX_JSON_BYTES)
     except zlib.error:
-        raise _Refused("its layer settings could not be unpacked; the link may have been cut off or altered") from None
+        raise LinkRefused("its layer settings could not be unpacked; the link may have been cut off or altered") from None
     if not d.eof:
         if len(out) >= MAX_JSON_BYTES:
-            raise _Refused(f"its layer settings unpack to more than {MAX_JSON_BYTES // 1024} KB")
-        raise _Refused("its layer settings end too early; the link may have been cut off")
+            raise LinkRefused(f"its layer settings unpack to more than {MAX_JSON_BYTES // 1024} KB")
+        raise LinkRefused("its layer settings end too early; the link may have been cut off")
     if d.unused_data:
-        raise _Refused("its layer settings have extra data after the end")
+        raise LinkRefused("its layer settings have extra data after the end")
     try:
         return parse_spec(out.decode("utf-8"))
     except UnicodeDecodeError:
-        raise _Refused("its layer settings are not text") from None
+        raise LinkRefused("its layer settings are not text") from None
     except CnnError as e:
-        raise _Refused(f"its layer settings are not valid ({e})") from None
+        raise LinkRefused(f"its layer settings are not valid ({e})") from None
 
 
 def _image(text: str) -> tuple[bytes, tuple[int, ...]]:
     data = _unb64(text, "img")
     if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
-        raise _Refused("its embedded picture is not a PNG or JPEG file")
+        raise LinkRefused("its embedded picture is not a PNG or JPEG file")
     try:
         arr = decode_image(data, max_pixels=MAX_IMAGE_PIXELS)
     except CnnError:
         side = int(MAX_IMAGE_PIXELS**0.5)
-        raise _Refused(f"its embedded picture is not a readable PNG or JPEG of at most {side}×{side} pixels") from None
+        raise LinkRefused(f"its embedded picture is not a readable PNG or JPEG of at most {side}×{side} pixels") from None
     return data, arr.shape
 
 
@@ -338,7 +344,7 @@ def _check_cost(spec: Spec, image_shape: tuple[int, ...]) -> list:
     try:
         return plan(spec, image_shape)
     except CnnError as e:
-        raise _Refused(f"its layers cannot run on this picture ({e})") from None
+        raise LinkRefused(f"its layers cannot run on this picture ({e})") from None
 
 
 # Characters a warning keeps; anything else from a link (markup, control or direction

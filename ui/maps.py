@@ -8,6 +8,7 @@ import streamlit as st
 from cnn_core import render
 from cnn_core.pipeline import Stage
 
+from .compute import ContentLru
 from .explain import percent_text
 from .figures import PLOTLY_CONFIG, map_figure
 
@@ -30,7 +31,20 @@ def draw_map(stage: Stage, channel: int | None, scale: render.ColorScale | None,
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, theme=None)
 
 
-def map_stats(values: np.ndarray) -> str:
+_STATS_TEXT = ContentLru(256)  # map_stats lines by content identity: an unchanged stage isn't summed again
+
+
+def map_stats(values: np.ndarray, key: tuple | None = None) -> str:
+    """The map's min, max, mean and share of zeros in one line; ``key`` (e.g. (stage key, channel)) keeps it."""
+    hit = _STATS_TEXT.get(key) if key else None
+    if hit is None:
+        hit = _stats_line(values)
+        if key:
+            _STATS_TEXT.put(key, hit)
+    return hit
+
+
+def _stats_line(values: np.ndarray) -> str:
     lo, hi = render.finite_range(values)
     zero = percent_text(int(np.count_nonzero(values == 0)), values.size)
     bad = int(values.size - np.count_nonzero(np.isfinite(values)))

@@ -76,7 +76,7 @@ def start_stats(stages: list[Stage]) -> None:
             continue
         with _PENDING_LOCK:
             if stage.key not in _PENDING:
-                _PENDING[stage.key] = _POOL.submit(_work_out, stage)
+                _PENDING[stage.key] = _POOL.submit(_in_background, stage)
 
 
 def channel_stats(stage: Stage) -> ChannelStats:
@@ -91,17 +91,20 @@ def channel_stats(stage: Stage) -> ChannelStats:
     return pending.result() if pending is not None else _work_out(stage)
 
 
-def _work_out(stage: Stage) -> ChannelStats:
+def _in_background(stage: Stage) -> ChannelStats:
     try:
-        s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
-        stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
-        if stage.key:
-            _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
-        return stats
+        return _work_out(stage)
     finally:
-        if stage.key:
-            with _PENDING_LOCK:
-                _PENDING.pop(stage.key, None)
+        with _PENDING_LOCK:
+            _PENDING.pop(stage.key, None)
+
+
+def _work_out(stage: Stage) -> ChannelStats:
+    s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
+    stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
+    if stage.key:
+        _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
+    return stats
 
 
 def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.ColorScale | None]]:
@@ -308,7 +311,7 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
                     st.caption(f"Colours: {render.range_text(scale)}")
                 else:
                     st.caption("An input channel: grey from 0 (black) to 1 (white).")
-                st.caption(map_stats(values))
+                st.caption(map_stats(values, (stage.key, c) if stage.key else None))
             st.caption(explain.caption(stage, stages[i - 1] if i else None))
             for line in arithmetic_lines(stage):
                 st.caption(f"Output size, {line}")

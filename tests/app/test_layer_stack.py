@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -753,3 +754,25 @@ def test_a_rerun_plans_the_stack_once(monkeypatch):
     at.button(key="ls_add_activation").click()
     _run(at)
     assert len(calls) == 1
+
+
+def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
+    """start_stats works a new stage's statistics out on a worker thread; channel_stats then hands back that
+    result (the cnn_core.stats values), and nothing is left pending."""
+    import cnn_core
+    from cnn_core import stats as core_stats
+    from ui import stack_maps
+
+    image = cnn_core.load_image(ROOT / "assets" / "camera.png")
+    stages = cnn_core.run_pipeline(image, cnn_core.default_spec(), cache=cnn_core.StageCache(max_bytes=50_000_000))
+    fresh = [replace(s, key=f"{s.key}-background-test") for s in stages]  # keys no earlier test has cached
+    stack_maps.start_stats(fresh)
+    for s in fresh:
+        got = stack_maps.channel_stats(s)
+        want = core_stats.channel_stats(s.maps, stack_maps.THUMB_SIDE)
+        np.testing.assert_array_equal(got.lo, want.lo)
+        np.testing.assert_array_equal(got.hi, want.hi)
+        np.testing.assert_array_equal(got.mean, want.mean)
+        np.testing.assert_array_equal(got.small[0], want.small[0])
+        assert stack_maps.channel_stats(s) is got  # kept under the stage's key
+    assert not any(s.key in stack_maps._PENDING for s in fresh)

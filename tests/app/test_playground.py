@@ -358,3 +358,14 @@ def test_the_pipeline_runs_on_a_reused_compute_thread(monkeypatch):
     assert len(seen) == 3 and all(name.startswith("tf-compute") for name in seen)
     assert len(set(seen)) == 1
     assert all(r is not None and len(r) == 4 for r in runs)
+
+
+def test_map_stats_line_is_the_maps_numbers_and_is_kept_by_key():
+    from ui.maps import map_stats
+
+    values = np.array([[0.0, -2.0], [4.0, 2.0]], dtype=np.float32)
+    line = map_stats(values, ("stats-test", 0))
+    assert line == "min -2 · max 4 · mean 1 · zeros 25%"
+    # The same key is the same content: the line comes back without summing anything again.
+    assert map_stats(np.zeros((2, 2), np.float32), ("stats-test", 0)) == line
+    assert map_stats(np.zeros((2, 2), np.float32)) == "min 0 · max 0 · mean 0 · zeros 100%"
