@@ -27,7 +27,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import model_cli
+from . import model_cli, units_cli
 from .errors import CnnError
 
 USAGE_ERROR = 2
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_explain_parser(sub)
     model_cli.register(sub)
+    units_cli.register(sub)
     args = parser.parse_args(argv)
     try:
         return getattr(args, "handler", _run)(args)

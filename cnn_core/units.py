@@ -603,6 +603,7 @@ def scan(
     Raises:
         ModelError: the model was refused or the layer has no maps. CnnError: no pictures, or a bad setting.
     """
+    import logging
     import time
 
     from . import model_file, model_maps
@@ -633,9 +634,15 @@ def scan(
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         records = [{"i": k, "name": it.name, "path": it.path, "data": it.data} for k, it in enumerate(items)]
-        ds = ray.data.from_items(records, override_num_blocks=max(1, math.ceil(len(items) / batch_size)))
+        # Batches no bigger than a fair share, so every actor gets work even from a small folder.
+        batch = min(batch_size, max(1, math.ceil(len(items) / workers)))
+        ds = ray.data.from_items(records, override_num_blocks=math.ceil(len(items) / batch))
         threads = max(1, (os.cpu_count() or 1) // workers)
+        env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
+        if address:  # a cluster's nodes get this package from here; the pictures must be on shared storage
+            env["py_modules"] = [str(Path(__file__).resolve().parent)]
         ds = ds.map_batches(
             _Scanner,
             fn_constructor_kwargs={
@@ -645,11 +652,11 @@ def scan(
                 "value_range": value_range,
                 "threads": threads,
             },
-            batch_size=batch_size,
+            batch_size=batch,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=1,
-            runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}},
+            runtime_env=env,
         )
         best = TopK(channels, top)
         bad = list(skipped)

@@ -318,3 +318,39 @@ def test_a_layer_of_unknown_geometry_counts_as_seeing_its_whole_input():
         ],
     )
     assert units._receptive_field_box(model, "c", 1, 1, (8, 8)) == (0, 0, 7, 7)
+
+
+@pytest.mark.slow
+def test_the_command_line_writes_units_json_and_counts_skipped_pictures(local_ray, tmp_path, capsys):
+    from cnn_core.__main__ import main
+
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input((12, 12, 3)), keras.layers.Conv2D(3, 3, name="c")], name="cli")
+    model.save(tmp_path / "cli.keras")
+    root = _folder(tmp_path, (12, 12), 5, seed=6)
+    args = ["units", str(tmp_path / "cli.keras"), "--images", str(root), "--layer", "c", "--top", "2"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--workers", "1"]) == 0
+    out = capsys.readouterr()
+    assert "5 pictures scanned" in out.out and "1 skipped" in out.out
+    assert "broken.png: skipped" in out.err and "6/6 pictures" in out.err
+    doc = json.loads((tmp_path / "out" / "units.json").read_text())
+    _compare(
+        units.ScanResult(
+            "c",
+            [
+                [
+                    units.Hit(**{**h, "box": tuple(h["box"])})
+                    for h in [{k: v for k, v in x.items() if k != "crop"} for x in c["top"]]
+                ]
+                for c in doc["channels"]
+            ],
+            5,
+            [],
+            (12, 12, 3),
+            (10, 10, 3),
+            "0-1",
+        ),
+        _brute_force(model, model.get_layer("c").output, root, 1 / 255, 2),
+    )
+    assert main(["units", str(tmp_path / "cli.keras"), "--images", str(root), "--layer", "nope"]) == 1
+    assert "error: layer: no layer at 'nope'" in capsys.readouterr().err

@@ -103,3 +103,19 @@ def test_it_stops_when_asked(tiny):
     with pytest.raises(Cancelled):
         visualise.visualise(tiny, "conv_1_1", 0, steps=100, should_stop=stop)
     assert len(calls) == 4
+
+
+def test_the_command_line_writes_the_picture(tmp_path, capsys):
+    from cnn_core.__main__ import main
+
+    out = tmp_path / "vis" / "c1.png"
+    args = ["visualise", str(tiny_vgg.MODEL_PATH), "--layer", "conv_1_1", "--channel", "2", "--steps", "5"]
+    assert main([*args, "--out", str(out), "--seed", "4"]) == 0
+    png = np.asarray(Image.open(out))
+    want = visualise.visualise(tiny_vgg.load_model(), "conv_1_1", 2, steps=5, seed=4)
+    np.testing.assert_array_equal(png, want.image)
+    assert "conv_1_1 channel 2: mean activation" in capsys.readouterr().out
+    assert (
+        main(["visualise", str(tiny_vgg.MODEL_PATH), "--layer", "conv_1_1", "--channel", "99", "--out", str(out)]) == 1
+    )
+    assert "error: channel: conv_1_1 has channels 0 to 9, got 99" in capsys.readouterr().err
