@@ -81,6 +81,7 @@ def _upload() -> LoadedModel | None:
         st.error(f"{code(up.name)} was refused: {plain(e.detail)}.")
         return None
     st.session_state[f"{P}_model_memo"] = (up.file_id, loaded)
+    st.session_state[f"{P}_model_bytes"] = (up.name, data)  # for the unit pages' scans (ui/unit_page.py)
     return loaded
 
 
@@ -100,12 +101,14 @@ def model_picker() -> LoadedModel | None:
         )
     if source == DEMO:
         data = DEMO_PATH.read_bytes()
+        st.session_state[f"{P}_model_bytes"] = (DEMO_PATH.name, data)  # for the unit pages' scans
         try:
             return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)")
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
             return None
     if source == IMAGENET:
+        st.session_state.pop(f"{P}_model_bytes", None)  # built in code: no file for a unit page to scan
         name = st.sidebar.selectbox("Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get,
                                     key=f"{P}_backbone")
         try:
@@ -113,4 +116,5 @@ def model_picker() -> LoadedModel | None:
         except Exception as e:  # a failed download: say so, the rest of the page still works
             st.error(f"The {name} weights could not be downloaded ({type(e).__name__}). Upload a model instead.")
             return None
+    st.session_state.pop(f"{P}_model_bytes", None)  # until an upload is accepted
     return _upload()
