@@ -229,7 +229,7 @@ def picture_source(u: Unit):
     from cnn_core import unit_sources
 
     choices = (["Generated shapes"] if u.kind == TINY else []) + ["Bundled samples", "A ZIP of pictures"]
-    choice = st.radio("Pictures", choices, horizontal=True, key=f"{P}_source")
+    choice = st.radio("Pictures", choices, horizontal=True, key=f"{P}_scan_source")
     if choice == "Generated shapes":
         n = SHAPES_PER_CLASS * 6
         return f"shapes-{n}", None, [], f"{n} generated shapes (seed 0)"
