@@ -103,7 +103,7 @@ def neighbours(u: Unit) -> None:
         if 0 <= j < len(paths):
             other = paths[j]
             ch = min(u.channel, int(other.shape[2]) - 1)
-            links.append(f"[{arrow}: {other.path}:{ch}]({unit_href(other.path, ch, u.kind)})")
+            links.append(f"[{arrow}: {plain(other.path)}:{ch}]({unit_href(other.path, ch, u.kind)})")
     st.markdown(" · ".join(links))
 
 
@@ -142,7 +142,9 @@ def weights(u: Unit) -> None:
     st.markdown("##### Weights")
     w = unit_cam.unit_weights(u.model, u.layer.path, u.channel)
     if w is None:
-        st.caption(f"{u.layer.path} ({u.layer.cls}) has no weights of its own, and no convolution makes it directly.")
+        st.caption(
+            f"{plain(u.layer.path)} ({u.layer.cls}) has no weights of its own, and no convolution makes it directly."
+        )
         return
     from .network_pictures import kernel_grid
 
@@ -150,8 +152,8 @@ def weights(u: Unit) -> None:
     st.image(png, width=min(640, 60 * w.kernel.shape[2]))
     bias = f" · bias {w.bias:.4g}" if w.bias is not None else ""
     st.caption(
-        f"{w.layer}, filter {u.channel}: one {w.kernel.shape[0]}×{w.kernel.shape[1]} kernel per input channel "
-        f"({w.kernel.shape[2]}), blue {scale.vmin:.3g} … red {scale.vmax:.3g}{bias}. {w.note}"
+        f"{plain(w.layer)}, filter {u.channel}: one {w.kernel.shape[0]}×{w.kernel.shape[1]} kernel per input channel "
+        f"({w.kernel.shape[2]}), blue {scale.vmin:.3g} … red {scale.vmax:.3g}{bias}. {plain(w.note)}"
     )
 
 
@@ -184,7 +186,7 @@ def on_photo(u: Unit, batch: np.ndarray, photo_key: str) -> None:
         st.image(_overlay(batch[0], cam.heat, u.info), width=320)
         st.caption(
             f"Where in the photo this unit's mean activation comes from: the gradient of it with respect to the "
-            f"maps of {cam.read}, averaged per map, weighs those maps (ReLU of the sum, resized to the input)."
+            f"maps of {plain(cam.read)}, averaged per map, weighs those maps (ReLU of the sum, resized to the input)."
         )
 
 
@@ -253,7 +255,7 @@ def picture_source(u: Unit):
         "zip-" + hashlib.blake2b(data, digest_size=16).hexdigest(),
         items,
         skipped,
-        f"{len(items)} pictures of {up.name}",
+        f"{len(items)} pictures of {plain(up.name)}",
     )
 
 
@@ -267,7 +269,7 @@ def top_pictures(u: Unit) -> None:
     done = _scans().get(scan_key)
     if done is None:
         st.caption(
-            f"The {TOP} pictures of {label} that excite each channel of {u.layer.path} most, found by running "
+            f"The {TOP} pictures of {label} that excite each channel of {plain(u.layer.path)} most, found by running "
             "all of them through the model on Ray Data. Scanned once per server, then kept."
         )
         if not st.button("Find the top pictures", key=f"{P}_scan", icon=":material/search:"):

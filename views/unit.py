@@ -5,15 +5,16 @@ import streamlit as st
 from cnn_core import shapes_data
 from ui import unit_page
 from ui.inputs import picture_picker
+from ui.text import plain
 from ui.unit_links import TINY
 
 unit, warning = unit_page.unit_from_url()
 if unit is None:
     st.stop()
-st.title(f"Unit {unit.layer.path}:{unit.channel}")
+st.title(f"Unit {plain(unit.layer.path)}:{unit.channel}")
 st.markdown(
-    f"Channel **{unit.channel}** of **{unit.layer.path}** ({unit.layer.cls}, "
-    f"{'×'.join(str(d) for d in unit.layer.shape)}) in **{unit.label}**: the picture it responds to most, the "
+    f"Channel **{unit.channel}** of **{plain(unit.layer.path)}** ({unit.layer.cls}, "
+    f"{'×'.join(str(d) for d in unit.layer.shape)}) in **{plain(unit.label)}**: the picture it responds to most, the "
     "pictures of a collection that excite it most, its weights, and what it makes of the current photo."
 )
 if warning:
