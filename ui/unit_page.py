@@ -278,6 +278,7 @@ def top_pictures(u: Unit) -> None:
         if done is None:
             return
         _scans()[scan_key] = done
+        st.rerun()  # drawn again from the kept scan, without the button
     result, items = done
     hits = result.channels[u.channel]
     st.caption(
