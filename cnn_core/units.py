@@ -556,7 +556,12 @@ def start_ray(address: str | None = None, workers: int = 1) -> bool:
     if ray.is_initialized():
         return False
     if address:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        # A cluster's nodes get this package from here (Ray uploads it once per job); the pictures must be on
+        # storage that every node reads at the same path.
+        package = str(Path(__file__).resolve().parent)
+        ray.init(
+            address=address, runtime_env={"py_modules": [package]}, logging_level=logging.WARNING, log_to_driver=False
+        )
     else:
         ray.init(
             num_cpus=max(workers, os.cpu_count() or 1),
@@ -641,8 +646,6 @@ def scan(
         ds = ray.data.from_items(records, override_num_blocks=math.ceil(len(items) / batch))
         threads = max(1, (os.cpu_count() or 1) // workers)
         env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
-        if address:  # a cluster's nodes get this package from here; the pictures must be on shared storage
-            env["py_modules"] = [str(Path(__file__).resolve().parent)]
         ds = ds.map_batches(
             _Scanner,
             fn_constructor_kwargs={
