@@ -564,6 +564,7 @@ def start_ray(address: str | None = None, workers: int = 1) -> bool:
         )
     else:
         ray.init(
+            address="local",  # a new Ray of our own, even where `ray start` has left a cluster running
             num_cpus=max(workers, os.cpu_count() or 1),
             object_store_memory=LOCAL_OBJECT_STORE_BYTES,
             include_dashboard=False,

@@ -21,7 +21,7 @@ from tests.core import model_builders
 def local_ray():
     import ray
 
-    ray.init(num_cpus=2, object_store_memory=80 * 2**20, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, object_store_memory=80 * 2**20, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
