@@ -106,3 +106,14 @@ def test_links_round_trip():
     assert parse_unit("backbone/block1_conv1:3") == ("backbone/block1_conv1", 3)
     assert channel_links("c", 2) == "Unit pages: [1](unit?unit=c:0) [2](unit?unit=c:1)"
     assert np.all([parse_unit(unit_href(f"l{k}", k).split("=", 1)[1]) == (f"l{k}", k) for k in range(3)])
+
+
+def test_every_map_of_the_your_model_page_links_to_its_unit_of_that_model():
+    at = AppTest.from_file(str(ROOT / "views" / "your_model.py"), default_timeout=120).run()
+    assert not at.exception
+    captions = "\n".join(c.value for c in at.caption)
+    for layer in ("conv_1_1", "relu_1_1", "conv_1_2"):
+        for c in range(10):
+            assert f"[{c + 1}]({unit_href(layer, c, 'yours')})" in captions
+    # The unit page in the same visit finds the model the Your model page holds.
+    assert at.session_state["ym_model_bytes"][0] == "tiny_vgg.keras"
