@@ -55,15 +55,16 @@ class Server:
 
     ``started`` is the perf_counter time of the launch and ``healthy_after`` the seconds it took to answer
     its health check. The output goes to a log file whose tail is in the error if the server fails to start.
-    ``env`` adds environment variables for the server (e.g. ``CNN_PLAYGROUND_WORK_LOG``, see ``ui/compute.py``).
+    ``script`` is what `streamlit run` runs (``serve.py`` is the Docker image's entry). ``env`` adds
+    environment variables for the server (e.g. ``CNN_PLAYGROUND_WORK_LOG``, see ``ui/compute.py``).
     """
 
-    def __init__(self, timeout: float = 120, env: dict[str, str] | None = None) -> None:
+    def __init__(self, timeout: float = 120, env: dict[str, str] | None = None, script: str = "app.py") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
         head = [sys.executable, "-m", "streamlit"]
-        args = ["run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
+        args = ["run", script, "--server.headless", "true", "--server.port", str(self.port),
                 "--browser.gatherUsageStats", "false"]  # fmt: skip
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
