@@ -181,7 +181,8 @@ def _run(args: argparse.Namespace) -> int:
             n += 1
             if image is not None:
                 try:
-                    _write(image, spec, out if single else out / folder, args.cmap, args.scale, **lift)
+                    for line in _write(image, spec, out if single else out / folder, args.cmap, args.scale, **lift):
+                        _warn(line if single else f"{path}: {line}")
                 except CnnError as e:
                     err = f"{path}: {e}"
                 except OSError as e:
@@ -226,7 +227,8 @@ def _progress(n: int, total: int, name: str) -> None:
     sys.stderr.flush()
 
 
-def _write(image, spec, out: Path, cmap: str, scale: str, limits: bool = True) -> None:
+def _write(image, spec, out: Path, cmap: str, scale: str, limits: bool = True) -> list[str]:
+    """Every stage's .npy and PNG and summary.json; returns a warning per stage with values that overflowed."""
     import numpy as np
 
     from .export import stage_picture
@@ -237,12 +239,20 @@ def _write(image, spec, out: Path, cmap: str, scale: str, limits: bool = True) -
     scales = stage_scales(stages, cmap, scale)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"spec": spec.to_dict(), "device": stages[0].device, "stages": []}
+    overflowed = []
     for s, sc in zip(stages, scales):
+        bad = int(s.maps.size - np.count_nonzero(np.isfinite(s.maps)))
+        if bad:  # as the page says under the map
+            overflowed.append(
+                f"stage {s.index} ({s.name}): {bad:,} of {s.maps.size:,} values overflowed float32 (infinite or NaN); "
+                f"{s.index:02d}_{s.name}.npy holds them as they are and the PNG draws them at the colour scale's ends"
+            )
         stem = f"{s.index:02d}_{s.name}"
         np.save(out / f"{stem}.npy", s.maps)
         (out / f"{stem}.png").write_bytes(png_bytes(stage_picture(s, sc), compress_level=6))
         summary["stages"].append({"index": s.index, "name": s.name, "shape": list(s.maps.shape), "file": f"{stem}.npy"})
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return overflowed
 
 
 # --------------------------------------------------------------------------- explain
