@@ -167,11 +167,12 @@ def test_config_toml_uses_only_real_options_and_streamlit_reads_them():
 
 
 def test_config_toml_fits_the_upload_cap_and_keeps_protections_on():
-    from cnn_core.images import MAX_FILE_BYTES
+    from cnn_core.images import MAX_FILE_BYTES, MAX_UPLOAD_MB
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     server = config["server"]
-    assert server["maxUploadSize"] * 1024 * 1024 == MAX_FILE_BYTES  # Streamlit counts MiB
+    # Streamlit's uploader counts MB as 10**6 bytes ("File must be 50.0MB or smaller" for 50,353,427 bytes)
+    assert server["maxUploadSize"] == MAX_UPLOAD_MB and MAX_UPLOAD_MB * 10**6 == MAX_FILE_BYTES
     assert server["enableXsrfProtection"] is True and server["headless"] is True
     assert server.get("runOnSave") is False
     assert "cookieSecret" not in server  # a secret does not belong in git; see docs/DEPLOY.md
