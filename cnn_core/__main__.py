@@ -7,11 +7,11 @@ the exit code is non-zero if anything failed. Errors are one line each, never
 a traceback.
 
 Reading is bounded: a file's size is checked before it is read (at most
-images.MAX_FILE_BYTES, 50 MiB; a spec at most spec.MAX_SPEC_CHARS bytes), a FIFO,
+images.MAX_FILE_BYTES, 50 MB; a spec at most spec.MAX_SPEC_CHARS bytes), a FIFO,
 device or socket is refused with one line, and a folder's broken symbolic links
 and special files are reported as skipped. A batch holds at most
 DECODE_THREADS files' bytes being decoded and DECODE_THREADS + 2 decoded images
-(each at most 4096×4096×3 bytes, 48 MiB) at once, besides the feature maps of
+(each at most 4096×4096×3 bytes, 50.3 MB) at once, besides the feature maps of
 the one image being run (at most pipeline.MAX_STACK_BYTES unless --no-limits):
 ``max_batch_bytes()`` states that bound.
 """
