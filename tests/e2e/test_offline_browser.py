@@ -46,6 +46,7 @@ def offline(browser):
     # data: URLs never reach the route; blob: and the like stay in the browser.
     context.route(lambda url: urlsplit(url).scheme in ("http", "https", "ws", "wss"), route)
     page = context.new_page()
+    page.set_default_timeout(120_000)  # a loaded 2-core machine redraws slowly; clicks wait for a still page
     page.outside = outside
     yield page
     context.close()
