@@ -39,6 +39,7 @@ def _visible_refusal(uploader) -> str:
 @pytest.mark.parametrize("page_path", ["/", "/your_model"])
 def test_an_oversized_file_is_refused_in_one_visible_sentence(server, browser, big, page_path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(120_000)  # a loaded 2-core machine redraws slowly
     page.goto(server.url + page_path)
     wait_idle(page)
     sidebar = page.locator("[data-testid=stSidebar]")
@@ -59,6 +60,7 @@ def test_where_the_browser_counts_mebibytes_the_app_refuses_in_the_same_unit(ser
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script("Object.defineProperty(navigator, 'platform', {get: () => 'Win32'})")
     page = context.new_page()
+    page.set_default_timeout(120_000)
     page.goto(server.url)
     wait_idle(page)
     sidebar = page.locator("[data-testid=stSidebar]")
