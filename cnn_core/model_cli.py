@@ -30,7 +30,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from . import model_file, model_maps
-    from .images import load_image
+    from .images import load_image, size_text
 
     path = Path(args.model)
     try:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         raise ModelError(f"could not be read ({e.strerror or e})", str(path)) from None
     if size > model_file.MAX_FILE_BYTES:
-        raise ModelError(f"is {size / 2**20:.0f} MB; at most {model_file.MAX_FILE_BYTES // 2**20} MB is accepted", str(path))
+        raise ModelError(f"is {size_text(size)}; at most {size_text(model_file.MAX_FILE_BYTES)} is accepted", str(path))
     data = path.read_bytes()
     try:
         model, _ = model_file.load_model(data, path.name)
