@@ -176,7 +176,9 @@ class Activations:
             return self._by_path[path]
         except KeyError:
             near = ", ".join(repr(p) for p in self.paths[1:6])
-            raise ExplainError(f"{path!r} is not a layer of this network; layers are named like {near}", "layer") from None
+            raise ExplainError(
+                f"{path!r} is not a layer of this network; layers are named like {near}", "layer"
+            ) from None
 
     def index(self, path: str) -> int:
         return self._index[self[path].path]
@@ -206,7 +208,9 @@ class Activations:
                 )
             return layer
         if len(shape) != 3:
-            raise ExplainError(f"{path!r} has output shape {shape}; only maps and flat vectors can be explained", "layer")
+            raise ExplainError(
+                f"{path!r} has output shape {shape}; only maps and flat vectors can be explained", "layer"
+            )
         h, w, c = shape
         if not (0 <= row < h and 0 <= col < w):
             raise ExplainError(

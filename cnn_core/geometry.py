@@ -120,7 +120,9 @@ def pads_of(arith: tuple[AxisArithmetic, ...]) -> Pads:
 # --------------------------------------------------------------------------- windows
 
 
-def window_cells(row: int, col: int, kernel: Pair, stride: Pair, dilation: Pair, pads: Pads) -> tuple[np.ndarray, np.ndarray]:
+def window_cells(
+    row: int, col: int, kernel: Pair, stride: Pair, dilation: Pair, pads: Pads
+) -> tuple[np.ndarray, np.ndarray]:
     """The input rows (kernel_h,) and columns (kernel_w,) the window of output (row, col) reads.
 
     Positions before 0 or past the input's end are padding.
@@ -139,7 +141,9 @@ def padding_mask(rows: np.ndarray, cols: np.ndarray, shape: Pair) -> np.ndarray:
     return ~(rin[:, None] & cin[None, :])
 
 
-def gather(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, channels, fill: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def gather(
+    x: np.ndarray, rows: np.ndarray, cols: np.ndarray, channels, fill: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Values of (height, width, channels) ``x`` under a window, ``fill`` for padding, and the padding mask.
 
     Returns:

@@ -291,7 +291,11 @@ class ConvKind(Kind):
             over = f" over all {cin} input channels" if cin > 1 else ""
         n = op.filters
         depth = f"{n} filter{'s' if n > 1 else ''} → {n} output channel{'s' if n > 1 else ''}"
-        frame = " The zeros act as black pixels, so the border can light up." if op.padding != "valid" and kh * kw > 1 else ""
+        frame = (
+            " The zeros act as black pixels, so the border can light up."
+            if op.padding != "valid" and kh * kw > 1
+            else ""
+        )
         act = f" Then {op.activation} is applied to every sum." if op.activation != "linear" else ""
         return (
             f"A {kh}×{kw} kernel slides {step} at a time{dil}; at each stop it multiplies the patch under it "

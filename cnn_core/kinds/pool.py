@@ -176,9 +176,13 @@ class PoolKind(Kind):
             with formulations.forcing("eager"):
                 out = ops.pool2d(padded[:, :, None], op.mode, op.size, op.strides, "valid")[:, :, 0].astype(np.float64)
             if op.mode == "avg":
-                out = out * (op.size[0] * op.size[1]) / np.outer(
-                    geometry.real_cells(ar[0], 0, ar[0].out), geometry.real_cells(ar[1], 0, ar[1].out)
-                ).clip(min=1)
+                out = (
+                    out
+                    * (op.size[0] * op.size[1])
+                    / np.outer(geometry.real_cells(ar[0], 0, ar[0].out), geometry.real_cells(ar[1], 0, ar[1].out)).clip(
+                        min=1
+                    )
+                )
         else:
             with formulations.forcing("eager"):
                 out = ops.pool2d(crop[:, :, None].astype(np.float32), op.mode, op.size, op.strides, "valid")
@@ -188,7 +192,9 @@ class PoolKind(Kind):
         for t, (_, _, pad) in enumerate(taps):  # a window of only padding has no value
             if pad.all():
                 out.flat[t] = np.nan
-        return Frames(crop, out, taps, ar, f"{op.mode} pooling of channel {out_channel}", op.size, op.strides, (1, 1), op.padding)
+        return Frames(
+            crop, out, taps, ar, f"{op.mode} pooling of channel {out_channel}", op.size, op.strides, (1, 1), op.padding
+        )
 
     def describe(self, op: PoolOp, in_shape, out_shape, maps=None) -> str:
         what = "keeps the largest value" if op.mode == "max" else "takes the average"
