@@ -46,6 +46,8 @@ class ReceptiveField:
         jump: (down, across): how many input pixels apart neighbouring values of this layer look
             ((0, 0) after a layer that mixes every position: Dense, global pooling).
         padding_pixels: how many of the size[0]·size[1] pixels lie outside the image (in padding).
+        reads: (top, left, bottom, right), inclusive: the first and last pixels the value really reads;
+            inside ``box``, tighter where a dilated or strided window skips the box's border rows or columns.
     """
 
     size: tuple[int, int]
@@ -53,6 +55,7 @@ class ReceptiveField:
     box: tuple[int, int, int, int] | None
     jump: tuple[int, int]
     padding_pixels: int
+    reads: tuple[int, int, int, int] | None = None
 
     @property
     def padding_share(self) -> float:
@@ -92,6 +95,9 @@ class Explanation:
         d.update(row=self.row, col=self.col, channel=self.channel, value=self.value)
         d.update(self.detail.to_dict())
         d["receptive_field"] = self.receptive_field.to_dict()
+        if self.path:  # a model's layer: also the pixels it really reads (a spec's JSON stays as it was)
+            rf = self.receptive_field
+            d["receptive_field"]["reads"] = None if rf.reads is None else list(rf.reads)
         return d
 
 
@@ -308,11 +314,6 @@ def receptive_field(acts, path, row: int, col: int, channel: int = 0) -> Recepti
         if src is not None:  # a Flatten entry looks where its source position looks
             return receptive_field(acts, layer.input, src[0], src[1], src[2])
     g = acts.field_geometry(path)
-    h, w = acts.input.shape[:2]
-    top, left = g.start[0] + row * g.jump[0], g.start[1] + col * g.jump[1]
-    bottom, right = top + g.size[0] - 1, left + g.size[1] - 1
-    box: tuple[int, int, int, int] | None = (max(top, 0), max(left, 0), min(bottom, h - 1), min(right, w - 1))
-    inside = max(box[2] - box[0] + 1, 0) * max(box[3] - box[1] + 1, 0)  # type: ignore[index]
-    if inside == 0:
-        box = None
-    return ReceptiveField(g.size, (top, left), box, g.jump, g.size[0] * g.size[1] - inside)
+    shape = tuple(acts.input.shape[:2])
+    start, box, outside = g.box(row, col, shape)
+    return ReceptiveField(g.size, start, box, g.jump, outside, g.reads(row, col, shape))

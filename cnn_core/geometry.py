@@ -184,12 +184,15 @@ def band_rows(a: AxisArithmetic, r0: int, r1: int) -> tuple[int, int, Pair]:
 class FieldGeometry:
     """The affine map from a layer's positions to input pixels, per axis (height, width).
 
-    Position o sees input pixels start + o·jump … start + o·jump + size − 1.
+    Position o sees input pixels start + o·jump … start + o·jump + size − 1; of those, exactly the ones at
+    start + o·jump + t for t in ``offsets`` (a dilated or strided window skips some; every one listed is
+    reached through some tap).
     """
 
     size: Pair
     jump: Pair
     start: Pair
+    offsets: tuple[frozenset, frozenset] = (frozenset({0}), frozenset({0}))
 
     @staticmethod
     def identity() -> FieldGeometry:
@@ -200,7 +203,11 @@ class FieldGeometry:
         r = tuple(self.size[a] + (kernel[a] - 1) * dilation[a] * self.jump[a] for a in (0, 1))
         j = tuple(self.jump[a] * stride[a] for a in (0, 1))
         s = tuple(self.start[a] - pads_before[a] * self.jump[a] for a in (0, 1))
-        return FieldGeometry(r, j, s)  # type: ignore[arg-type]
+        offsets = tuple(
+            frozenset(o + t * dilation[a] * self.jump[a] for o in self.offsets[a] for t in range(kernel[a]))
+            for a in (0, 1)
+        )
+        return FieldGeometry(r, j, s, offsets)  # type: ignore[arg-type]
 
     def merge(self, other: FieldGeometry) -> FieldGeometry:
         """The field covering both of two branches that meet (an Add or Concatenate): the union of the two."""
@@ -209,7 +216,10 @@ class FieldGeometry:
             return self if self.size[0] * self.size[1] >= other.size[0] * other.size[1] else other
         start = tuple(min(self.start[a], other.start[a]) for a in (0, 1))
         end = tuple(max(self.start[a] + self.size[a], other.start[a] + other.size[a]) for a in (0, 1))
-        return FieldGeometry(tuple(end[a] - start[a] for a in (0, 1)), self.jump, start)  # type: ignore[arg-type]
+        offsets = tuple(
+            frozenset(o + f.start[a] - start[a] for f in (self, other) for o in f.offsets[a]) for a in (0, 1)
+        )
+        return FieldGeometry(tuple(end[a] - start[a] for a in (0, 1)), self.jump, start, offsets)  # type: ignore[arg-type]
 
     def whole(self, shape: Pair) -> FieldGeometry:
         """After a layer that mixes every position of (height, width) maps (Flatten, Dense, global pooling).
@@ -218,4 +228,38 @@ class FieldGeometry:
         result has one position, so its jump is (0, 0).
         """
         size = tuple(self.size[a] + (shape[a] - 1) * self.jump[a] for a in (0, 1))
-        return FieldGeometry(size, (0, 0), self.start)  # type: ignore[arg-type]
+        offsets = tuple(
+            frozenset(o + p * self.jump[a] for o in self.offsets[a] for p in range(shape[a])) for a in (0, 1)
+        )
+        return FieldGeometry(size, (0, 0), self.start, offsets)  # type: ignore[arg-type]
+
+    def box(self, row: int, col: int, shape: Pair) -> tuple[Pair, tuple[int, int, int, int] | None, int]:
+        """For position (row, col) on a (height, width) input: the unclipped (top, left); the field clipped to
+        the input as (top, left, bottom, right), inclusive (None when it lies wholly in padding); and how many
+        of the size[0]·size[1] pixels of the field lie outside the input.
+        """
+        first = (self.start[0] + row * self.jump[0], self.start[1] + col * self.jump[1])
+        h, w = shape
+        box = (
+            max(first[0], 0),
+            max(first[1], 0),
+            min(first[0] + self.size[0], h) - 1,
+            min(first[1] + self.size[1], w) - 1,
+        )
+        inside = max(box[2] - box[0] + 1, 0) * max(box[3] - box[1] + 1, 0)
+        return first, (box if inside else None), self.size[0] * self.size[1] - inside
+
+    def reads(self, row: int, col: int, shape: Pair) -> tuple[int, int, int, int] | None:
+        """The first and last input rows and columns that position (row, col) actually reads, inclusive.
+
+        Within ``box`` but tighter where a dilated or strided window skips the clipped field's border rows or
+        columns (the support of the input gradient, for non-zero weights). None when it reads no pixel.
+        """
+        first = (self.start[0] + row * self.jump[0], self.start[1] + col * self.jump[1])
+        ends = []
+        for a in (0, 1):
+            inside = [first[a] + o for o in self.offsets[a] if 0 <= first[a] + o < shape[a]]
+            if not inside:
+                return None
+            ends.append((min(inside), max(inside)))
+        return ends[0][0], ends[1][0], ends[0][1], ends[1][1]
