@@ -263,3 +263,28 @@ class FieldGeometry:
                 return None
             ends.append((min(inside), max(inside)))
         return ends[0][0], ends[1][0], ends[0][1], ends[1][1]
+
+
+# --------------------------------------------------------------------------- a crop for the animation
+
+
+def crop_arithmetic(
+    in_shape: Pair, kernel: Pair, stride: Pair, dilation: Pair, padding, side: int = 8, most: int = 14
+) -> tuple[AxisArithmetic, AxisArithmetic]:
+    """The arithmetic of a window sliding over the top-left corner of a (height, width) input, as a whole input.
+
+    The crop is ``side`` cells a side (even, so stride 2 with "same" shows the uneven padding), grown up to
+    ``most`` to show a stride's step, never beyond the input; grown once more when the window does not fit
+    in it (valid padding, a large dilation). Its padding follows the layer's rule: "same" pads the crop as
+    TensorFlow would, explicit padding is kept, "valid" has none.
+    """
+    per_axis = (padding, padding) if isinstance(padding, str) else padding
+    out = []
+    for a in (0, 1):
+        n = max(min(in_shape[a], max(side, min(span(kernel[a], dilation[a]) + stride[a], most))), 1)
+        ar = axis_arithmetic("hw"[a], n, kernel[a], stride[a], dilation[a], per_axis[a])
+        if ar.out < 1:
+            n = min(in_shape[a], span(kernel[a], dilation[a]) - ar.pad_total)
+            ar = axis_arithmetic("hw"[a], n, kernel[a], stride[a], dilation[a], per_axis[a])
+        out.append(ar)
+    return out[0], out[1]
