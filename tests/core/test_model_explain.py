@@ -295,6 +295,23 @@ def test_a_functional_model_inside_a_sequential_pages_through_its_maps(tmp_path)
         np.testing.assert_allclose(got["base/p1"], np.asarray(base(batch))[0], rtol=1e-5, atol=1e-5)
     ex = explain_model(loaded, image, "logits", 0, 0, 2, "0-1")
     assert ex.value == pytest.approx(float(np.asarray(model(batch))[0, 2]), rel=1e-5, abs=1e-6)
+    # The command line pages through the same maps.
+    import json
+
+    from PIL import Image
+
+    from cnn_core.__main__ import main
+
+    Image.fromarray(image).save(tmp_path / "photo.png")
+    path = mb.save(model, tmp_path, "transfer_cli.keras")
+    argv = ["model-maps", str(path), str(tmp_path / "photo.png"), "--out", str(tmp_path / "out"), "--range", "0-1"]
+    assert main(argv) == 0
+    listed = json.loads((tmp_path / "out" / "layers.json").read_text())["layers"]
+    files = {x["path"]: x["file"] for x in listed if "file" in x}
+    assert set(files) == {"base", "base/c1", "base/p1"}
+    np.testing.assert_allclose(
+        np.load(tmp_path / "out" / files["base/p1"]), np.asarray(base(batch))[0], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_cli_explains_a_model_value_and_refuses_in_one_line(tmp_path, capsys):
