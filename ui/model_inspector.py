@@ -157,6 +157,28 @@ def model_inspector(acts: Activations, prefix: str, photo: np.ndarray | None = N
         st.markdown(f"The value of {code(path)} ({layer.name}) at {where}: **{ex.value:.6g}**")
         st.caption(layer.kind.describe(layer.op, layer.in_shape, layer.shape))
         _render(ex, prefix)
+        if layer.kind.window(layer.op) is not None and st.toggle("Watch the window slide", key=f"{prefix}_mi_anim"):
+            _slide(acts, layer, ex, prefix)
+
+
+def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
+    """The sliding window over the top-left corner of the layer's input; the kind computes every frame."""
+    from cnn_core import geometry
+
+    from .animation import MAX_FRAMES, build_figure
+
+    x = acts.maps(layer.input)
+    kernel, stride, dilation, padding = layer.kind.window(layer.op)
+    ar = geometry.crop_arithmetic(x.shape[:2], kernel, stride, dilation, padding)
+    page = int(st.session_state.get(f"{prefix}_insp_page", 0))
+    in_ch = min(page, x.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
+    fr = layer.kind.frames(layer.op, x[: ar[0].size, : ar[1].size, :], in_ch, ex.channel, ar)
+    st.caption(
+        f"The top-left {ar[0].size}×{ar[1].size} corner of {layer.input}, treated as a whole input: {fr.what}. "
+        "Blue squares are the taps, orange ones fall on padding; every output is TensorFlow's, on this crop."
+    )
+    fig = build_figure(fr.crop, fr.out, fr.taps[:MAX_FRAMES], ar, layer.path)
+    st.plotly_chart(fig, key=f"{prefix}_mi_anim_fig", config={"displaylogo": False}, theme=None)
 
 
 def _from_click(prefix: str, shape: tuple[int, int]) -> None:

@@ -51,6 +51,12 @@ def test_your_model_explains_a_convolution_and_a_dense_unit_and_shows_grad_cam(s
     after = page.locator("input[aria-label='Row']").first.input_value()
     assert after != before
     assert "✓ equal" in _text(page)
+    # The sliding window, its frames computed by the layer's kind.
+    page.get_by_text("Watch the window slide").first.click()
+    wait_idle(page)
+    inspector = page.locator(".st-key-ym_minspector")
+    inspector.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    assert "treated as a whole input" in inspector.inner_text()
 
 
 def test_trained_network_explains_any_layer_and_takes_grad_cam_from_a_chosen_layer(server, browser):
