@@ -70,9 +70,13 @@ def field_geometry(stages: list, stage: int) -> FieldGeometry:
     return Activations.from_stages(stages).field_geometry(str(stage))
 
 
-def receptive_field(stages: list, stage: int, row: int, col: int) -> ReceptiveField:
-    """The input pixels (row, col) of stage ``stage`` depends on, clipped to the input image."""
-    return _receptive_field(stages, stage, row, col)
+def receptive_field(stages, stage, row: int, col: int, channel: int = 0) -> ReceptiveField:
+    """The input pixels (row, col) of stage ``stage`` depends on, clipped to the input image.
+
+    ``stages`` may also be an ``Activations`` (a model's layers) and ``stage`` a layer path; ``channel`` matters
+    only for a Flatten's entries. The same as ``cnn_core.activations.receptive_field``.
+    """
+    return _receptive_field(stages, stage, row, col, channel)
 
 
 __all__ = [
