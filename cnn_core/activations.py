@@ -243,10 +243,8 @@ class Activations:
             raise ExplainError(f"{path!r} ({layer.name}) can't be explained value by value: {layer.note}", "layer")
         else:
             x, y = self.maps(layer.input), self.maps(path)
-            extra = {}
-            if layer.kind.name == "dense":
-                extra["source_shape"] = self._flattened_from(layer.input)
-            detail = layer.kind.explain(layer.op, x, y, layer.arithmetic, row, col, channel, **extra)
+            source = self._flattened_from(layer.input)
+            detail = layer.kind.explain(layer.op, x, y, layer.arithmetic, row, col, channel, source_shape=source)
         value = kinds.value_at(self.maps(path), row, col, channel)
         rf = receptive_field(self, path, row, col, channel)
         model_path = "" if path == str(i) else path

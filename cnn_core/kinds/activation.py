@@ -98,7 +98,7 @@ class ActivationKind(Kind):
     def cost(self, op: ActivationOp, in_shape, out_shape):
         return f"activation:{op.function}", (math.prod(in_shape),)
 
-    def explain(self, op: ActivationOp, x, y, arith, row, col, channel) -> ActivationDetail:
+    def explain(self, op: ActivationOp, x, y, arith, row, col, channel, source_shape=None) -> ActivationDetail:
         return worked(op.function, op.alpha, value_at(x, row, col, channel), value_at(y, row, col, channel))
 
     def describe(self, op: ActivationOp, in_shape, out_shape, maps=None) -> str:

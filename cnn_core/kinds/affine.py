@@ -50,7 +50,7 @@ class AffineKind(Kind):
     def run(self, op: AffineOp, x):
         return (x * np.asarray(op.scale, np.float32) + np.asarray(op.offset, np.float32)).astype(np.float32)
 
-    def explain(self, op: AffineOp, x, y, arith, row, col, channel) -> AffineDetail:
+    def explain(self, op: AffineOp, x, y, arith, row, col, channel, source_shape=None) -> AffineDetail:
         xv = value_at(x, row, col, channel)
         s, o = _at(op.scale, channel), _at(op.offset, channel)
         total = xv * s + o

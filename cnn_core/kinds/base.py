@@ -114,8 +114,12 @@ class Kind:
         raise NotImplementedError(f"{self.name} has no cost model")
 
     # ---- explaining
-    def explain(self, op, x: np.ndarray, y: np.ndarray, arith, row: int, col: int, channel: int):
-        """The detail of output (row, col, channel) from input maps ``x`` and output maps ``y``."""
+    def explain(self, op, x: np.ndarray, y: np.ndarray, arith, row: int, col: int, channel: int, source_shape=None):
+        """The detail of output (row, col, channel) from input maps ``x`` and output maps ``y``.
+
+        ``source_shape`` is the (height, width, channels) a flat ``x`` was flattened from, when a Flatten made
+        it (a Dense unit names each input by its place in those maps).
+        """
         raise NotImplementedError
 
     def frames(self, op, x: np.ndarray, in_channel: int, out_channel: int, arith_of_crop) -> Frames | None:

@@ -236,7 +236,7 @@ class ConvKind(Kind):
         blocked = ho * wo * kh * kw * in_shape[2] * _round_up(co, CONV_CHANNEL_BLOCK)
         return "conv2d", (blocked, math.prod(out_shape), math.prod(in_shape))
 
-    def explain(self, op: ConvOp, x, y, arith, row, col, channel) -> ConvDetail:
+    def explain(self, op: ConvOp, x, y, arith, row, col, channel, source_shape=None) -> ConvDetail:
         pads = geometry.pads_of(arith)
         rows, cols = geometry.window_cells(row, col, op.kernel_size, op.strides, op.dilation, pads)
         chans, kernel = op.taps_of(channel)

@@ -90,9 +90,6 @@ class DenseKind(Kind):
     def madds(self, op: DenseOp, in_shape, out_shape) -> int:
         return int(np.prod(in_shape)) * op.units
 
-    def field(self, g, op, arith, in_shape):
-        return g if len(in_shape) == 3 else g  # a vector input already covers its whole field
-
     def run(self, op: DenseOp, x):
         from .. import ops
 

@@ -139,7 +139,7 @@ class PoolKind(Kind):
         cells = ho * wo * kh * kw * _round_up(c, POOL_CHANNEL_BLOCK)
         return f"pool2d:{op.mode}", (cells, math.prod(out_shape), math.prod(in_shape), cells * max(kh, kw))
 
-    def explain(self, op: PoolOp, x, y, arith, row, col, channel) -> PoolDetail:
+    def explain(self, op: PoolOp, x, y, arith, row, col, channel, source_shape=None) -> PoolDetail:
         kernel, strides, _, _ = self._window(op, x.shape)
         if op.whole:
             row = col = 0

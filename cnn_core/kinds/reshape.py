@@ -61,7 +61,7 @@ class FlattenKind(Kind):
     def run(self, op, x):
         return x.reshape(-1)
 
-    def explain(self, op, x, y, arith, row, col, channel) -> CopyDetail:
+    def explain(self, op, x, y, arith, row, col, channel, source_shape=None) -> CopyDetail:
         r, c, ch = unflatten(channel, x.shape) if x.ndim == 3 else (0, 0, channel)
         v = value_at(x, r, c, ch)
         return CopyDetail(
@@ -89,7 +89,7 @@ class PadKind(Kind):
     def run(self, op: PadOp, x):
         return np.pad(x, (*op.pads, (0, 0)))
 
-    def explain(self, op: PadOp, x, y, arith, row, col, channel) -> CopyDetail:
+    def explain(self, op: PadOp, x, y, arith, row, col, channel, source_shape=None) -> CopyDetail:
         r, c = row - op.pads[0][0], col - op.pads[1][0]
         inside = 0 <= r < x.shape[0] and 0 <= c < x.shape[1]
         v = float(x[r, c, channel]) if inside else 0.0
