@@ -27,7 +27,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import model_cli, units_cli
+from . import model_cli, model_explain, units_cli
 from .errors import CnnError
 
 USAGE_ERROR = 2
@@ -264,13 +264,18 @@ def add_explain_parser(sub) -> None:
     p = sub.add_parser("explain", help="print how one value of one stage was computed, as JSON")
     p.add_argument("image", help="an image file")
     p.add_argument("--spec", help="pipeline spec JSON (default: the reference article's example)")
-    p.add_argument("--stage", type=int, required=True, help="stage number as in run_pipeline; 0 is the input")
+    p.add_argument("--stage", type=int, help="stage number as in run_pipeline; 0 is the input")
     p.add_argument("--at", type=int, nargs=2, required=True, metavar=("ROW", "COL"), help="position in that map")
     p.add_argument("--channel", type=int, default=0, help="channel of that map (default 0)")
-    p.set_defaults(handler=_explain)
+    model_explain.add_arguments(p)
+    p.set_defaults(handler=_explain, parser=p)
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.model is not None or args.layer is not None:
+        return model_explain.run(args)
+    if args.stage is None:
+        args.parser.error("--stage is required (or --model and --layer, to explain a layer of a model)")
     from .errors import SpecError
     from .explain import check_position, explain
     from .images import load_image

@@ -28,11 +28,16 @@ def register(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from . import model_file, model_maps
-    from .images import load_image, size_text
+def load_model_file(name: str):
+    """A .keras file from disk through the same checks as the Your model page (``model_file``).
 
-    path = Path(args.model)
+    Raises:
+        ModelError: naming the file, when it can't be read or is refused.
+    """
+    from . import model_file
+    from .images import size_text
+
+    path = Path(name)
     try:
         size = path.stat().st_size
     except OSError as e:
@@ -44,6 +49,14 @@ def run(args: argparse.Namespace) -> int:
         model, _ = model_file.load_model(data, path.name)
     except ModelError as e:
         raise ModelError(e.detail, str(path)) from None
+    return model
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import model_maps
+    from .images import load_image
+
+    model = load_model_file(args.model)
     image = load_image(args.image)
     info = model_maps.describe(model)
     prepared = model_maps.prepare_photo(image, info, None if args.value_range == "auto" else args.value_range)
