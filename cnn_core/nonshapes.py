@@ -147,14 +147,17 @@ def _pen_picture(rng: np.random.Generator, side: int, scribble: bool) -> np.ndar
 
 def photographed(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A clean picture as a phone might see it: sometimes uneven light, sometimes pixel noise. uint8."""
-    a = picture.astype(np.float64)
+    light, noise = rng.random(2) < 0.3
+    if not (light or noise):
+        return np.clip(np.rint(picture), 0, 255).astype(np.uint8) if picture.dtype != np.uint8 else picture
+    a = picture.astype(np.float32)
     side = a.shape[0]
-    if rng.random() < 0.3:
-        yy, xx = _grid(side)
+    if light:
+        ramp = np.linspace(-0.5, 0.5, side, dtype=np.float32)
         ang = rng.uniform(0, 2 * math.pi)
-        a = a + ((np.cos(ang) * (xx - 0.5) + np.sin(ang) * (yy - 0.5)) * rng.uniform(-60, 60))[..., None]
-    if rng.random() < 0.3:
-        a = a + rng.normal(0, rng.uniform(1, 10), a.shape)
+        a += ((math.cos(ang) * ramp[None, :] + math.sin(ang) * ramp[:, None]) * rng.uniform(-60, 60))[..., None]
+    if noise:
+        a += rng.normal(0, rng.uniform(1, 10), a.shape).astype(np.float32)
     return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 

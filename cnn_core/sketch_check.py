@@ -145,8 +145,9 @@ def _corners(name: str, rng: np.random.Generator) -> tuple[list[tuple[np.ndarray
     raise ValueError(name)
 
 
-def drawing(name: str, rng: np.random.Generator) -> np.ndarray:
-    """One hand-drawn-style shape on the 256×256 canvas: uint8 (256, 256, 3)."""
+def drawing(name: str, rng: np.random.Generator, pen: float | None = None) -> np.ndarray:
+    """One hand-drawn-style shape on the 256×256 canvas: uint8 (256, 256, 3); ``pen`` fixes the pen's
+    width in canvas pixels (otherwise 8–40, drawn from ``rng``)."""
     paper, ink = _colours(rng)
     strokes, filled = _corners(name, rng)
     turn = rng.uniform(0, 2 * math.pi)
@@ -154,7 +155,7 @@ def drawing(name: str, rng: np.random.Generator) -> np.ndarray:
     strokes = [(c @ rot, closed) for c, closed in strokes]
     allc = np.vstack([c for c, _ in strokes])
     size = rng.uniform(0.30, 0.95) * CANVAS
-    pen = rng.uniform(8, 40)
+    pen = rng.uniform(8, 40) if pen is None else float(pen)
     if not (filled or name == "cross" and len(strokes) == 2):
         pen = min(pen, size / 6)
     span = float((allc.max(0) - allc.min(0)).max())

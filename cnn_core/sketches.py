@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from . import nonshapes
+from . import framing, nonshapes
 from .shapes_data import CLASSES, NONE, SIDE, class_index
 
 CANVAS = 256
@@ -126,11 +126,11 @@ def _strokes(name: str, rng: np.random.Generator) -> tuple[list[tuple[np.ndarray
     raise ValueError(name)
 
 
-def sketch(label: int, rng: np.random.Generator, side: int = CANVAS) -> np.ndarray:
-    """One drawn-style picture of class ``label``: uint8 (side, side, 3), drawn on the 256×256 canvas and
-    resized like ``tiny_vgg.prepare_input`` when ``side`` is smaller."""
+def sketch(label: int, rng: np.random.Generator) -> np.ndarray:
+    """One drawn-style picture of class ``label`` on the canvas: uint8 (256, 256, 3); a non-shape for
+    ``NONE`` is drawn at 64×64 (it is framed the same way, and drawn four times faster)."""
     if label == NONE:
-        return nonshapes.picture(rng, side)
+        return nonshapes.picture(rng, SIDE)
     paper, ink = paper_and_ink(rng)
     strokes, filled = _strokes(CLASSES[label], rng)
     size = rng.uniform(0.25, 0.97) * CANVAS
@@ -167,13 +167,12 @@ def sketch(label: int, rng: np.random.Generator, side: int = CANVAS) -> np.ndarr
         d.line(line, fill=ink, width=pen)
         for x, y in line:  # a round pen: no notches where the path turns
             d.ellipse([x - r, y - r, x + r, y + r], fill=ink)
-    if side != CANVAS:
-        im = im.resize((side, side), Image.Resampling.BILINEAR)
     return nonshapes.photographed(np.asarray(im), rng)
 
 
 def make_dataset(n: int, seed: int, progress: Callable[[int], object] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` drawn-style pictures at 64×64 and their labels, the same for the same seed.
+    """``n`` drawn-style pictures, framed for the network as ``framing.frame`` frames every input, and their
+    labels, the same for the same seed.
 
     Returns:
         images: uint8 (n, 64, 64, 3); labels: int64 (n,), cycling through every class.
@@ -181,7 +180,7 @@ def make_dataset(n: int, seed: int, progress: Callable[[int], object] | None = N
     labels = np.arange(n, dtype=np.int64) % len(CLASSES)
     images = np.empty((n, SIDE, SIDE, 3), dtype=np.uint8)
     for i in range(n):
-        images[i] = sketch(int(labels[i]), np.random.default_rng([seed, _STREAM, i]), SIDE)
+        images[i] = framing.frame(sketch(int(labels[i]), np.random.default_rng([seed, _STREAM, i])))
         if progress is not None and ((i + 1) % 500 == 0 or i + 1 == n):
             progress(i + 1)
     return images, labels

@@ -2,7 +2,7 @@
 between its pixels and its probabilities.
 
     >>> model = load_model()                        # the network the project trained and ships
-    >>> x = prepare_input(photo)                    # float32 (64, 64, 3) in [0, 1]
+    >>> x = prepare_input(photo)                    # float32 (64, 64, 3) in [0, 1], framed like a drawing
     >>> run = forward(model, x)
     >>> run.probabilities, CLASSES[run.predicted]
     >>> cam = grad_cam(model, x, run.predicted)     # where the network looked
@@ -31,8 +31,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
+from . import framing
 from .errors import CnnError, ImageError
 from .shapes_data import CLASSES, NONE, SIDE
 
@@ -99,7 +99,8 @@ def model_card(path: str | Path = MODEL_PATH) -> dict | None:
 
 
 def prepare_input(image: np.ndarray) -> np.ndarray:
-    """Any picture as the network sees it: the centred square crop, resized to 64×64, RGB in [0, 1].
+    """Any picture as the network sees it, RGB in [0, 1] at 64×64: a drawing on plain paper cropped to its
+    ink (with a margin, made square), anything else to its centre square (``framing.frame``).
 
     Args:
         image: uint8 (height, width) grey, (height, width, 3) RGB or (height, width, 4) RGBA.
@@ -118,14 +119,7 @@ def prepare_input(image: np.ndarray) -> np.ndarray:
         a = a[..., 0]
     if a.ndim == 2:
         a = np.repeat(a[..., None], 3, axis=2)
-    h, w = a.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    im = Image.fromarray(np.ascontiguousarray(a[top : top + side, left : left + side]))
-    if side != SIDE:
-        # Pillow's bilinear resize widens its support when shrinking, so a big drawing doesn't alias.
-        im = im.resize((SIDE, SIDE), Image.Resampling.BILINEAR)
-    return np.asarray(im, dtype=np.float32) / 255.0
+    return framing.frame(a).astype(np.float32) / 255.0
 
 
 # --------------------------------------------------------------------------- the forward pass
