@@ -75,9 +75,7 @@ def frame(picture: np.ndarray) -> np.ndarray:
     h, w = a.shape[:2]
     box = ink_box(a)
     if box is None:
-        side = min(h, w)
-        top, left = (h - side) // 2, (w - side) // 2
-        crop = a[top : top + side, left : left + side]
+        return centre_square(a)
     else:
         top, left, side, _ = box
         border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]).astype(np.float64)
@@ -87,6 +85,20 @@ def frame(picture: np.ndarray) -> np.ndarray:
         y0, x0 = max(top, 0), max(left, 0)
         y1, x1 = min(top + side, h), min(left + side, w)
         crop[y0 - top : y1 - top, x0 - left : x1 - left] = a[y0:y1, x0:x1]
+    return _resized(crop)
+
+
+def centre_square(picture: np.ndarray) -> np.ndarray:
+    """uint8 (height, width, 3) → uint8 (64, 64, 3): the centre square, resized bilinearly. A picture that
+    is already the network's input (64×64, e.g. from a link) comes back unchanged."""
+    a = np.asarray(picture)
+    h, w = a.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return _resized(a[top : top + side, left : left + side])
+
+
+def _resized(crop: np.ndarray) -> np.ndarray:
     im = Image.fromarray(np.ascontiguousarray(crop))
     if im.size != (SIDE, SIDE):
         im = im.resize((SIDE, SIDE), Image.Resampling.BILINEAR)

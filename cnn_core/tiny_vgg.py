@@ -98,13 +98,15 @@ def model_card(path: str | Path = MODEL_PATH) -> dict | None:
 # --------------------------------------------------------------------------- the input
 
 
-def prepare_input(image: np.ndarray) -> np.ndarray:
+def prepare_input(image: np.ndarray, frame: bool = True) -> np.ndarray:
     """Any picture as the network sees it, RGB in [0, 1] at 64×64: a drawing on plain paper cropped to its
     ink (with a margin, made square), anything else to its centre square (``framing.frame``).
 
     Args:
         image: uint8 (height, width) grey, (height, width, 3) RGB or (height, width, 4) RGBA.
             Transparent pixels are laid over white (a drawing's empty canvas).
+        frame: False takes the centre square whatever the picture: for a picture that already is the
+            network's input (a link carries it), which framing again would enlarge.
 
     Returns:
         float32 (64, 64, 3).
@@ -119,7 +121,7 @@ def prepare_input(image: np.ndarray) -> np.ndarray:
         a = a[..., 0]
     if a.ndim == 2:
         a = np.repeat(a[..., None], 3, axis=2)
-    return framing.frame(a).astype(np.float32) / 255.0
+    return (framing.frame(a) if frame else framing.centre_square(a)).astype(np.float32) / 255.0
 
 
 # --------------------------------------------------------------------------- the forward pass

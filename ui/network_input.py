@@ -131,7 +131,8 @@ def input_picker(draw_area) -> NetInput | None:
     shape, seed = st.session_state[f"{P}_shape"], int(st.session_state[f"{P}_seed"])
     if source == "link":
         try:
-            x = tiny_vgg.prepare_input(cnn_core.decode_image(st.session_state[f"{P}_link_image"]))
+            # The link carries the network's own input: framed once already, so not framed again.
+            x = tiny_vgg.prepare_input(cnn_core.decode_image(st.session_state[f"{P}_link_image"]), frame=False)
         except cnn_core.CnnError as e:
             st.sidebar.error(f"The picture in the link can't be read. {plain(e)}")
             return None

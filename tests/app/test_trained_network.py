@@ -88,7 +88,7 @@ def test_a_link_with_a_drawn_picture_shows_that_picture():
     at = _app(params)
     assert not at.exception
     assert at.sidebar.radio(key="net_source").value == "link"
-    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(picture))
+    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(picture, frame=False))
     assert _headline(at).startswith(f"#### It's a **{shapes_data.CLASSES[run.predicted]}**")
 
 
@@ -113,7 +113,7 @@ def test_a_picture_of_no_shape_is_answered_none_or_unsure():
     params = network_link.encode_view(network_link.NetView(source="image", image=network_link.link_picture(stripes)))
     at = _app(params)
     assert not at.exception
-    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(stripes))
+    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(stripes, frame=False))
     answer = tiny_vgg.verdict(run.probabilities)
     assert not answer.sure
     head = _headline(at)

@@ -71,3 +71,12 @@ def test_prepare_input_frames_a_canvas_drawing():
     assert x.shape == (64, 64, 3) and x.dtype == np.float32
     dark = x.mean(axis=2) < 0.5
     assert 0.6 < dark.mean() < 0.8  # the square fills the frame less its margins: (1 / 1.16)² ≈ 0.74
+
+
+def test_a_link_picture_is_read_back_unchanged_without_framing_again():
+    a = _paper()
+    a[30:90, 40:100] = (31, 58, 147)
+    once = np.rint(tiny_vgg.prepare_input(a) * 255).astype(np.uint8)  # what a link carries
+    again = tiny_vgg.prepare_input(once, frame=False)
+    np.testing.assert_array_equal(np.rint(again * 255).astype(np.uint8), once)
+    assert not np.array_equal(np.rint(tiny_vgg.prepare_input(once) * 255).astype(np.uint8), once)  # framing enlarges

@@ -172,14 +172,16 @@ def _reference_grad_cam(model, x: np.ndarray, label: int) -> np.ndarray:
 def test_grad_cam_equals_a_reference(model, pictures):
     xs, labels = pictures
     for x, label in zip(xs, labels):
-        for k in {int(label), (int(label) + 1) % 6}:
+        for k in {int(label), (int(label) + 1) % 7}:
             cam = tiny_vgg.grad_cam(model, x, k)
             coarse, heat = _reference_grad_cam(model, x, k)
             np.testing.assert_allclose(cam.coarse, coarse, atol=1e-5)
             np.testing.assert_allclose(cam.heat, heat, atol=1e-5)
-    assert tiny_vgg.grad_cam(model, xs[0], int(labels[0])).heat.max() == pytest.approx(1.0)
-    with pytest.raises(CnnError, match="0 to 5"):
-        tiny_vgg.grad_cam(model, xs[0], 6)
+    # Scaled to [0, 1]: 1 at its hottest, unless nothing speaks for the class (then all zeros).
+    tops = [float(tiny_vgg.grad_cam(model, x, int(label)).heat.max()) for x, label in zip(xs, labels)]
+    assert all(t == pytest.approx(1.0) or t == 0.0 for t in tops) and max(tops) == pytest.approx(1.0)
+    with pytest.raises(CnnError, match="0 to 6"):
+        tiny_vgg.grad_cam(model, xs[0], 7)
 
 
 # --------------------------------------------------------------------------- training and accuracy
