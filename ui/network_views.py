@@ -135,8 +135,9 @@ def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
             st.markdown(f"#### Not sure: **{CLASSES[answer.label]}** or **{CLASSES[answer.runner_up]}**?")
         st.plotly_chart(probability_chart(p, run.predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
         if not answer.sure:
+            lead = "The network answers none of these" if answer.label == NONE else "The network isn't sure"
             st.info(
-                f"The network isn't sure: {answer.reason}. It learned a 'none' class from noise, scribbles, "
+                f"{lead}: {answer.reason}. It learned a 'none' class from noise, scribbles, "
                 "stripes and photo crops, and its probabilities are calibrated: of the answers it gives 80%, "
                 "about 80 in 100 are right."
             )
