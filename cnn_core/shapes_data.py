@@ -1,10 +1,11 @@
-"""A data set made by code: 64×64 RGB pictures of six simple shapes, drawn with Pillow from a seed.
+"""A data set made by code: 64×64 RGB pictures of six simple shapes and of none of them, drawn from a seed.
 
     >>> images, labels = make_dataset(600, seed=0)   # uint8 (600, 64, 64, 3), int64 (600,)
     >>> picture = sample("star", seed=7)             # uint8 (64, 64, 3)
 
 Every picture varies its shape's colour, size, position and rotation, the
-background (flat or a gradient) and the pixel noise. Picture ``i`` of a data
+background (flat or a gradient) and the pixel noise. The seventh class, ``none``, is a picture of no
+shape at all (noise, stripes, scribbles, a photo crop…; see ``nonshapes``). Picture ``i`` of a data
 set depends only on ``(seed, i)``, so any slice can be regenerated exactly,
 and the labels cycle through the classes, so every class has the same count
 (to within one). Nothing is downloaded.
@@ -20,7 +21,8 @@ from PIL import Image, ImageDraw
 
 from .errors import CnnError
 
-CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross", "ring")
+CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross", "ring", "none")
+NONE = CLASSES.index("none")  # "none of these": the answer for a picture of no shape
 SIDE = 64
 _SUPER = 4  # drawn at 4× and box-filtered down: smooth edges like a real photo's
 _MIN_CONTRAST = 90.0  # least luminance gap between the shape and its background, out of 255
@@ -108,6 +110,10 @@ def draw(label: int, rng: np.random.Generator) -> np.ndarray:
     """One picture of class ``label`` drawn with ``rng``: uint8 (64, 64, 3)."""
     if not 0 <= label < len(CLASSES):
         raise CnnError(f"Shape class {label} does not exist; labels run from 0 to {len(CLASSES) - 1}.")
+    if label == NONE:
+        from . import nonshapes  # imported late: nonshapes draws with sketches, which imports this module
+
+        return nonshapes.picture(rng, SIDE)
     bg, fg = _colours(rng)
     picture = _background(rng, bg)
     cover = _mask(label, rng)[..., None]
@@ -120,8 +126,8 @@ def make_dataset(n: int, seed: int, progress: Callable[[int], object] | None = N
     """``n`` pictures and their labels, the same for the same seed.
 
     Args:
-        n: how many pictures; the labels cycle 0, 1, …, 5, 0, 1, … so each class
-            has ``n // 6`` or one more.
+        n: how many pictures; the labels cycle 0, 1, …, 6, 0, 1, … so each class
+            has ``n // 7`` or one more.
         seed: any non-negative integer. Picture ``i`` is drawn from the random
             stream of ``(seed, i)`` alone.
         progress: if given, called with the number of pictures drawn so far, every 500 and at the end.

@@ -2,7 +2,7 @@
 between its pixels and its probabilities.
 
     >>> model = load_model()                        # the network the project trained and ships
-    >>> x = prepare_input(photo)                    # float32 (64, 64, 3) in [0, 1]
+    >>> x = prepare_input(photo)                    # float32 (64, 64, 3) in [0, 1], framed like a drawing
     >>> run = forward(model, x)
     >>> run.probabilities, CLASSES[run.predicted]
     >>> cam = grad_cam(model, x, run.predicted)     # where the network looked
@@ -11,7 +11,11 @@ The layers, each named for what it is::
 
     input 64×64×3 → conv_1_1 (10 filters 3×3, valid) → relu_1_1 → conv_1_2 → relu_1_2 → max_pool_1 (2×2)
                   → conv_2_1 → relu_2_1 → conv_2_2 → relu_2_2 → max_pool_2 → flatten (13·13·10 = 1690)
-                  → dense (6 logits) → softmax
+                  → dense (7 logits: six shapes and "none") → temperature (÷ T) → softmax
+
+The probabilities are softmax(logits / T): T is the temperature that calibrates them, fitted on held-out
+pictures after training and stored in the model as the ``temperature`` layer (a ``Rescaling`` by 1/T), so
+that "90%" means right about nine times in ten. The page's logits are the dense layer's, before ÷ T.
 
 Everything here returns NumPy arrays; no ``tf.Tensor`` leaves this module.
 """
@@ -26,10 +30,10 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image
 
+from . import framing
 from .errors import CnnError, ImageError
-from .shapes_data import CLASSES, SIDE
+from .shapes_data import CLASSES, NONE, SIDE
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"
 FILTERS = 10
@@ -38,8 +42,11 @@ GRAD_CAM_LAYER = "relu_2_2"  # the last convolution's maps, rectified: what Grad
 LAST_POOL = "max_pool_2"
 
 
-def build_model(num_classes: int = len(CLASSES)) -> keras.Model:
-    """The untrained Tiny VGG: input (64, 64, 3) floats in [0, 1] → softmax over ``num_classes``."""
+def build_model(num_classes: int = len(CLASSES), temperature: float = 1.0) -> keras.Model:
+    """The untrained Tiny VGG: input (64, 64, 3) floats in [0, 1] → softmax(logits / temperature) over
+    ``num_classes``."""
+    if not temperature > 0:
+        raise CnnError(f"The temperature must be above 0, got {temperature}.")
     inputs = keras.Input((SIDE, SIDE, 3), name="input")
     x = inputs
     for block in (1, 2):
@@ -49,6 +56,7 @@ def build_model(num_classes: int = len(CLASSES)) -> keras.Model:
         x = keras.layers.MaxPooling2D(2, name=f"max_pool_{block}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
     x = keras.layers.Dense(num_classes, name="dense")(x)
+    x = keras.layers.Rescaling(1.0 / temperature, name="temperature")(x)
     outputs = keras.layers.Softmax(name="softmax")(x)
     return keras.Model(inputs, outputs, name="tiny_vgg")
 
@@ -59,6 +67,22 @@ def load_model(path: str | Path = MODEL_PATH) -> keras.Model:
     if not path.is_file():
         raise CnnError(f"The trained model {path.name} is missing; run `python -m cnn_core.train` to make it.")
     return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def temperature(model: keras.Model) -> float:
+    """The model's temperature T (probabilities are softmax(logits / T)); 1 for a model without one."""
+    try:
+        layer = model.get_layer("temperature")
+    except ValueError:
+        return 1.0
+    return 1.0 / float(layer.scale)
+
+
+def with_temperature(model: keras.Model, t: float) -> keras.Model:
+    """The same network with temperature ``t``: a new model holding a copy of ``model``'s weights."""
+    out = build_model(model.get_layer("dense").units, t)
+    out.set_weights(model.get_weights())
+    return out
 
 
 def model_card(path: str | Path = MODEL_PATH) -> dict | None:
@@ -73,12 +97,15 @@ def model_card(path: str | Path = MODEL_PATH) -> dict | None:
 # --------------------------------------------------------------------------- the input
 
 
-def prepare_input(image: np.ndarray) -> np.ndarray:
-    """Any picture as the network sees it: the centred square crop, resized to 64×64, RGB in [0, 1].
+def prepare_input(image: np.ndarray, frame: bool = True) -> np.ndarray:
+    """Any picture as the network sees it, RGB in [0, 1] at 64×64: a drawing on plain paper cropped to its
+    ink (with a margin, made square), anything else to its centre square (``framing.frame``).
 
     Args:
         image: uint8 (height, width) grey, (height, width, 3) RGB or (height, width, 4) RGBA.
             Transparent pixels are laid over white (a drawing's empty canvas).
+        frame: False takes the centre square whatever the picture: for a picture that already is the
+            network's input (a link carries it), which framing again would enlarge.
 
     Returns:
         float32 (64, 64, 3).
@@ -93,14 +120,7 @@ def prepare_input(image: np.ndarray) -> np.ndarray:
         a = a[..., 0]
     if a.ndim == 2:
         a = np.repeat(a[..., None], 3, axis=2)
-    h, w = a.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    im = Image.fromarray(np.ascontiguousarray(a[top : top + side, left : left + side]))
-    if side != SIDE:
-        # Pillow's bilinear resize widens its support when shrinking, so a big drawing doesn't alias.
-        im = im.resize((SIDE, SIDE), Image.Resampling.BILINEAR)
-    return np.asarray(im, dtype=np.float32) / 255.0
+    return (framing.frame(a) if frame else framing.centre_square(a)).astype(np.float32) / 255.0
 
 
 # --------------------------------------------------------------------------- the forward pass
@@ -123,7 +143,8 @@ class Forward:
         layers: the input and every conv, ReLU and pooling layer's maps, in order.
         flat: float32 (1690,), the last pooled maps flattened in TensorFlow's channels-last order.
         logits: float32 (classes,), the dense layer's outputs ``flat @ W + b``.
-        probabilities: float32 (classes,), the softmax of the logits.
+        probabilities: float32 (classes,), softmax(logits / temperature), the network's own output.
+        temperature: T, the calibration (1 for a network without a temperature layer).
         predicted: the index of the largest probability.
     """
 
@@ -131,6 +152,7 @@ class Forward:
     flat: np.ndarray
     logits: np.ndarray
     probabilities: np.ndarray
+    temperature: float = 1.0
 
     @property
     def predicted(self) -> int:
@@ -185,7 +207,7 @@ def forward(model: keras.Model, x: np.ndarray) -> Forward:
         LayerMaps(layer.name, _KINDS[type(layer).__name__], maps) for layer, maps in zip(map_layers(model), outs[:-3])
     ]
     flat, logits, probs = outs[-3:]
-    return Forward(tuple(layers), flat, logits, probs)
+    return Forward(tuple(layers), flat, logits, probs, temperature(model))
 
 
 def dense_weights(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +222,46 @@ def conv_filters(model: keras.Model, name: str) -> tuple[np.ndarray, np.ndarray]
         raise CnnError(f"{name!r} is not a convolution of this network; those are {', '.join(CONV_LAYERS)}.")
     k, b = model.get_layer(name).get_weights()
     return k.astype(np.float32), b.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- the answer
+
+UNSURE_TOP = 0.6  # a top probability at or below this is not an answer
+CLOSE_GAP = 0.3  # nor is a top class less than this ahead of the second
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the network's probabilities amount to.
+
+    Attributes:
+        label: the most probable class.
+        runner_up: the second most probable class.
+        sure: False when the answer is "none", the top probability is at most ``UNSURE_TOP``, or the top two
+            are within ``CLOSE_GAP`` of each other.
+        reason: one sentence saying why it is unsure ("" when sure).
+    """
+
+    label: int
+    runner_up: int
+    sure: bool
+    reason: str
+
+
+def verdict(probabilities: np.ndarray) -> Verdict:
+    """Read calibrated probabilities (classes,) as an answer, saying when it is "none of these" or unsure."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    first, second = (int(i) for i in np.argsort(-p, kind="stable")[:2])
+    top, gap = p[first], p[first] - p[second]
+    if first == NONE:
+        reason = "it looks like none of the six shapes"
+    elif top <= UNSURE_TOP:
+        reason = f"its best guess, {CLASSES[first]}, has only {top:.0%}"
+    elif gap < CLOSE_GAP:
+        reason = f"{CLASSES[first]} ({top:.0%}) and {CLASSES[second]} ({p[second]:.0%}) are close"
+    else:
+        reason = ""
+    return Verdict(first, second, not reason, reason)
 
 
 # --------------------------------------------------------------------------- flatten, dense, softmax

@@ -25,6 +25,7 @@ SOURCES = {
     "link": "From the link",
 }
 EXPLAIN_KEY = f"{P}_explain"
+DRAW_PEN = 16  # the canvas's default pen: medium strokes read best (README, "The trained network")
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ def input_picker(draw_area) -> NetInput | None:
     shape, seed = st.session_state[f"{P}_shape"], int(st.session_state[f"{P}_seed"])
     if source == "link":
         try:
-            x = tiny_vgg.prepare_input(cnn_core.decode_image(st.session_state[f"{P}_link_image"]))
+            # The link carries the network's own input: framed once already, so not framed again.
+            x = tiny_vgg.prepare_input(cnn_core.decode_image(st.session_state[f"{P}_link_image"]), frame=False)
         except cnn_core.CnnError as e:
             st.sidebar.error(f"The picture in the link can't be read. {plain(e)}")
             return None
@@ -172,11 +174,12 @@ def _decode_upload(data: bytes) -> np.ndarray:
 
 def _drawn(area, shape: str, seed: int) -> NetInput | None:
     st.sidebar.caption(
-        "Draw on the canvas on the page. The network learned filled shapes: shape tools, or thick strokes "
-        "(a ring drawn freehand, a cross of two strokes), read best."
+        "Draw one shape on the canvas on the page: **draw it big or small, filled or outlined**, anywhere, at "
+        "any angle. A **circle** is a filled disk, a **ring** a circle's outline; a star may be a pentagram "
+        "and a cross two strokes. Anything else should come back as 'none of these'."
     )
     mode = st.sidebar.selectbox("Tool", list(MODES), format_func=MODES.get, key=f"{P}_tool")
-    width = st.sidebar.slider("Pen width", 4, 64, 32, key=f"{P}_pen")
+    width = st.sidebar.slider("Pen width", 4, 64, DRAW_PEN, key=f"{P}_pen")
     c1, c2 = st.sidebar.columns(2)
     ink = c1.color_picker("Ink", "#1f3a93", key=f"{P}_ink")
     paper = c2.color_picker("Paper", "#ffffff", key=f"{P}_paper")

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core import network_link, render, tiny_vgg
-from cnn_core.shapes_data import CLASSES
+from cnn_core.shapes_data import CLASSES, NONE
 
 from . import network_pictures as pics
 from . import unit_links
@@ -71,15 +71,22 @@ def introduction() -> str:
     score = ""
     if card:
         score = (
-            f" It scores **{card['held_out_accuracy']:.1%}** on {card['held_out_samples']:,} pictures it never saw "
-            f"(check it: `python -m cnn_core.train evaluate --seed {card['held_out_seed']} "
+            f" It scores **{card['held_out_accuracy']:.1%}** on {card['held_out_samples']:,} generated pictures it "
+            f"never saw (check it: `python -m cnn_core.train evaluate --seed {card['held_out_seed']} "
             f"--samples {card['held_out_samples']}`, or any other seed)."
         )
+        if "drawn_accuracy" in card:
+            score += (
+                f" On drawings made by separate code it reads **{card['drawn_accuracy']:.1%}** of the shapes and "
+                f"answers 'none' or 'not sure' to {card['none_share']:.0%} of non-shapes."
+            )
+    shapes = [c for c in CLASSES if c != CLASSES[NONE]]
     return (
         "A **Tiny VGG** (CNN Explainer's architecture: two blocks of conv → ReLU → conv → ReLU → max pool, then "
-        f"flatten, dense and softmax) that this project trained on generated pictures of {len(CLASSES)} shapes: "
-        f"{', '.join(CLASSES[:-1])} and {CLASSES[-1]}.{score} Pick a sample, draw a shape or upload a photo, "
-        "and follow it through every layer."
+        f"flatten, dense and softmax) that this project trained on generated and drawn-style pictures of "
+        f"{len(shapes)} shapes: {', '.join(shapes[:-1])} and {shapes[-1]} (a **circle** is a filled disk, a "
+        f"**ring** an open outline of one), and a seventh answer, **none**, for anything else.{score} Pick a "
+        "sample, draw a shape or upload a photo, and follow it through every layer."
     )
 
 
@@ -114,17 +121,26 @@ def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
     with seen_area:
         st.image(pics.crisp_png(inp.x), width=256)
         st.caption(
-            f"What the network sees: {inp.label}, 64×64. Every input is brought there the same way: the centre "
-            "square, resized bilinearly, RGB 0–1."
+            f"What the network sees: {inp.label}, 64×64. Every input is brought there the same way: a drawing on "
+            "plain paper is cropped to its ink (with a margin), anything else to its centre square; then it is "
+            "resized bilinearly, RGB 0–1."
         )
     with probs_area:
         p = run.probabilities
-        st.markdown(f"#### It's a **{CLASSES[run.predicted]}** · {p[run.predicted]:.1%}")
+        answer = tiny_vgg.verdict(p)
+        if answer.sure:
+            st.markdown(f"#### It's a **{CLASSES[run.predicted]}** · {p[run.predicted]:.1%}")
+        elif answer.label == NONE:
+            st.markdown(f"#### **None of these** shapes · {p[run.predicted]:.1%}")
+        else:
+            st.markdown(f"#### Not sure: **{CLASSES[answer.label]}** or **{CLASSES[answer.runner_up]}**?")
         st.plotly_chart(probability_chart(p, run.predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
-        if inp.view_source == "image" and inp.label.startswith("your photo"):
-            st.caption(
-                f"The network only knows {len(CLASSES)} shapes. Softmax has no 'none of these': a photo of anything "
-                "else still gets one of them, often with a confident-looking probability."
+        if not answer.sure:
+            lead = "The network answers none of these" if answer.label == NONE else "The network isn't sure"
+            st.info(
+                f"{lead}: {answer.reason}. It learned a 'none' class from noise, scribbles, "
+                "stripes and photo crops, and its probabilities are calibrated: of the answers it gives 80%, "
+                "about 80 in 100 are right."
             )
         st.caption(f"Forward pass, every map and the probabilities: {c.seconds * 1000:.0f} ms on the server.")
 

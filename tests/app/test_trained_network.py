@@ -21,7 +21,9 @@ def _app(query: dict | None = None) -> AppTest:
 
 
 def _headline(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("#### It's a"))
+    """The answer's line: "It's a …", "None of these …" or "Not sure: …"."""
+    starts = ("#### It's a", "#### **None of these**", "#### Not sure")
+    return next(m.value for m in at.markdown if m.value.startswith(starts))
 
 
 def _expected(shape: str, seed: int) -> tuple[str, float]:
@@ -87,7 +89,7 @@ def test_a_link_with_a_drawn_picture_shows_that_picture():
     at = _app(params)
     assert not at.exception
     assert at.sidebar.radio(key="net_source").value == "link"
-    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(picture))
+    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(picture, frame=False))
     assert _headline(at).startswith(f"#### It's a **{shapes_data.CLASSES[run.predicted]}**")
 
 
@@ -103,3 +105,28 @@ def test_draw_mode_without_a_drawing_asks_for_one():
     at.sidebar.radio(key="net_source").set_value("draw").run()
     assert not at.exception
     assert any("Draw a shape" in i.value for i in at.info)
+
+
+def test_a_picture_of_no_shape_is_answered_none_or_unsure():
+    stripes = np.zeros((64, 64, 3), np.uint8)
+    stripes[:, ::8] = 255
+    stripes[:, 1::8] = 255  # vertical stripes: no shape at all
+    params = network_link.encode_view(network_link.NetView(source="image", image=network_link.link_picture(stripes)))
+    at = _app(params)
+    assert not at.exception
+    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(stripes, frame=False))
+    answer = tiny_vgg.verdict(run.probabilities)
+    assert not answer.sure
+    head = _headline(at)
+    if answer.label == shapes_data.NONE:
+        assert head == f"#### **None of these** shapes · {run.probabilities[run.predicted]:.1%}"
+    else:
+        assert head.startswith("#### Not sure:")
+    assert any(i.value.startswith(("The network isn't sure", "The network answers none")) for i in at.info)
+
+
+def test_the_none_class_has_samples_and_travels_in_links():
+    at = _app({"p": "network", "in": "sample", "cls": "none", "seed": "2", "k": "none", "v": "auto.layer"})
+    assert not at.exception and not at.warning
+    assert at.sidebar.selectbox(key="net_shape").value == "none"
+    assert any("Softmax, worked out for none" in m.value and "/T" in m.value for m in at.markdown)

@@ -63,7 +63,7 @@ def test_stack_link_spec_reproduces_the_filters_map(model):
     """The Layer stack runs the network's own layers up to the filter: its last map is the network's channel."""
     x = tiny_vgg.prepare_input(shapes_data.sample("star", 2))
     picture = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
-    run = tiny_vgg.forward(model, tiny_vgg.prepare_input(picture))
+    run = tiny_vgg.forward(model, tiny_vgg.prepare_input(picture, frame=False))  # as a link's picture is read
     convs = [tiny_vgg.conv_filters(model, n) for n in tiny_vgg.CONV_LAYERS]
     for layer, name in ((0, "relu_1_1"), (1, "relu_1_2"), (2, "relu_2_1")):
         spec = network_link.stack_spec(convs, layer, 4)
