@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import tensorflow as tf  # imported quietly by cnn_core.ops, which the package loads first
 
 # The choice between these formulations has its own module (chooser.py); these names of it are also
 # reachable here, as formulations.X. Its thresholds are not: set them on chooser itself.
@@ -52,6 +51,7 @@ from .chooser import (  # noqa: F401
     forced,
     forcing,
 )
+from .ops import tf  # noqa: E402  (TensorFlow imported quietly, whichever of the two modules comes first)
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]

@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .errors import ModelError
+from .files import check_out_folder
 
 
 def register(sub) -> None:
@@ -32,19 +32,9 @@ def run(args: argparse.Namespace) -> int:
     from . import model_file, model_maps
     from .images import load_image
 
-    path = Path(args.model)
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise ModelError(f"could not be read ({e.strerror or e})", str(path)) from None
-    if size > model_file.MAX_FILE_BYTES:
-        raise ModelError(f"is {size / 2**20:.0f} MB; at most {model_file.MAX_FILE_BYTES // 2**20} MB is accepted", str(path))
-    data = path.read_bytes()
-    try:
-        model, _ = model_file.load_model(data, path.name)
-    except ModelError as e:
-        raise ModelError(e.detail, str(path)) from None
-    image = load_image(args.image)
+    check_out_folder(args.out)
+    image = load_image(args.image)  # first: a bad image path costs no model load
+    model, _ = model_file.load_model_file(args.model)
     info = model_maps.describe(model)
     prepared = model_maps.prepare_photo(image, info, None if args.value_range == "auto" else args.value_range)
     out = Path(args.out)

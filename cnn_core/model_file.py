@@ -196,6 +196,17 @@ def load_model(data: bytes, name: str = "model.keras"):
     return model, checked
 
 
+def load_model_file(path) -> tuple:
+    """``load_model`` on a file read through the bounded reader (at most MAX_FILE_BYTES); errors name the path."""
+    from .files import read_bounded
+
+    data = read_bounded(path, MAX_FILE_BYTES, "a .keras model file", ModelError)
+    try:
+        return load_model(data, os.path.basename(str(path)))
+    except ModelError as e:
+        raise ModelError(e.detail, str(path)) from None
+
+
 def _check_kind(data: bytes, name: str) -> None:
     if not data:
         raise ModelError("the file is empty (0 bytes)", "model")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -128,6 +129,14 @@ def _parser_evaluate() -> argparse.ArgumentParser:
     return p
 
 
+def check_out_file(path: str) -> None:
+    """Refuse an output path that exists and is not a regular file before minutes of training, not after."""
+    from .files import entry_problem
+
+    if os.path.lexists(path) and (problem := entry_problem(Path(path))):
+        raise CnnError(f"--out: {path} {problem}; give a new .keras file name")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -135,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             args = _parser_evaluate().parse_args(argv[1:])
             if args.seed < 0 or args.samples < 1:
                 raise CnnError("--seed must be 0 or more and --samples at least 1.")
-            accuracy, per_class = evaluate(tiny_vgg.load_model(args.model), args.seed, args.samples)
+            from .model_file import load_model_file  # a path the user gave: the bounded reader and the checks
+
+            model, _ = load_model_file(args.model)
+            accuracy, per_class = evaluate(model, args.seed, args.samples)
             for name, acc in per_class.items():
                 print(f"{name:>10}: {acc:.4f}")
             print(f"accuracy: {accuracy:.4f}")
@@ -145,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser_train().parse_args(argv)
         if args.seed < 0 or args.samples < 6 or args.epochs < 1:
             raise CnnError("--seed must be 0 or more, --samples at least 6 and --epochs at least 1.")
+        check_out_file(args.out)
         started = time.perf_counter()
         model = train(args.out, args.seed, args.samples, args.epochs)
         minutes = (time.perf_counter() - started) / 60
