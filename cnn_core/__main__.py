@@ -264,11 +264,10 @@ def add_explain_parser(sub) -> None:
 
 def _explain(args: argparse.Namespace) -> int:
     from .errors import SpecError
-    from .explain import check_position, explain
     from .images import load_image
-    from .pipeline import plan, run_pipeline
     from .spec import default_spec, parse_spec
 
+    # Both paths are read before TensorFlow is imported, so a bad one is refused at once.
     if args.spec:
         text = read_spec_text(args.spec)
         try:
@@ -278,6 +277,9 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         spec = default_spec()
     image = load_image(args.image)
+    from .explain import check_position, explain
+    from .pipeline import plan, run_pipeline
+
     row, col = args.at
     # Check the position against the plan first, so a typo costs no TensorFlow run.
     check_position([p.shape for p in plan(spec, image.shape)], args.stage, row, col, args.channel)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import shapes_data, tiny_vgg
+from . import shapes_data
 from .errors import CnnError
 
 TRAIN_SAMPLES = 30_000
@@ -30,10 +30,13 @@ LEARNING_RATE = 2e-3
 CHECK_SAMPLES = 1_200
 HELD_OUT_OFFSET = 1000  # the training run scores itself on seed + 1000
 HELD_OUT_SAMPLES = 3000
+# tiny_vgg.MODEL_PATH (a test checks they agree), named without importing Keras: a bad path is refused
+# before TensorFlow loads.
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"
 
 
 def train(
-    out: str | Path = tiny_vgg.MODEL_PATH,
+    out: str | Path | None = None,
     seed: int = 0,
     samples: int = TRAIN_SAMPLES,
     epochs: int = EPOCHS,
@@ -43,7 +46,7 @@ def train(
     """Train a fresh Tiny VGG and save it to ``out`` (a ``.keras`` file); returns the Keras model.
 
     Args:
-        out: where to write the model.
+        out: where to write the model (default ``tiny_vgg.MODEL_PATH``).
         seed: seeds the weights, the shuffling and the training pictures (the check set uses ``seed + 1``).
         samples: how many training pictures to draw.
         epochs: passes over them.
@@ -53,6 +56,9 @@ def train(
     import keras
     import tensorflow as tf
 
+    from . import tiny_vgg
+
+    out = tiny_vgg.MODEL_PATH if out is None else out
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     t0 = time.perf_counter()
@@ -115,7 +121,7 @@ def _parser_train() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seeds weights, shuffling and pictures (default 0)")
     p.add_argument("--samples", type=int, default=TRAIN_SAMPLES, help=f"training pictures (default {TRAIN_SAMPLES})")
     p.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over them (default {EPOCHS})")
-    p.add_argument("--out", default=str(tiny_vgg.MODEL_PATH), help="the .keras file to write")
+    p.add_argument("--out", default=str(DEFAULT_MODEL), help="the .keras file to write")
     return p
 
 
@@ -125,7 +131,7 @@ def _parser_evaluate() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, required=True, help="the pictures' seed (any non-negative integer)")
     p.add_argument("--samples", type=int, default=3000, help="how many pictures (default 3000)")
-    p.add_argument("--model", default=str(tiny_vgg.MODEL_PATH), help="the .keras file to score")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="the .keras file to score")
     return p
 
 
