@@ -10,7 +10,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.drawing import picture_from_drawing
-from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
+from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, read_file
 from cnn_core.samples import SAMPLES, sample_path
 
 from .text import code, plain
@@ -41,7 +41,7 @@ def _digest(data: bytes) -> str:
 
 @st.cache_resource(max_entries=len(SAMPLES), show_spinner=False)
 def load_sample(name: str) -> Picture:
-    data = sample_path(name).read_bytes()
+    data = read_file(sample_path(name), MAX_FILE_BYTES)  # the one bounded reader
     arr, key = _decode(_digest(data), False, data)
     return Picture(arr, key, SAMPLES.get(name, name), name)
 

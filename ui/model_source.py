@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnn_core import backbones, model_file, model_maps
 from cnn_core.errors import ModelError
+from cnn_core.files import read_bounded
 
 from .text import code, plain
 
@@ -99,8 +100,8 @@ def model_picker() -> LoadedModel | None:
             f"downloaded; this server can't reach {backbones.WEIGHTS_HOST}."
         )
     if source == DEMO:
-        data = DEMO_PATH.read_bytes()
         try:
+            data = read_bounded(DEMO_PATH, model_file.MAX_FILE_BYTES, "a .keras model file", ModelError)
             return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)")
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
