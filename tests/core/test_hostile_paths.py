@@ -28,6 +28,18 @@ MAX_RSS_MB = 200
 GOOD_IMAGE = str(REPO / "assets" / "camera.png")
 GOOD_MODEL = str(REPO / "assets" / "tiny_vgg.keras")
 
+# Runs ``python -m MODULE ARGS`` and then prints the process's own peak resident memory (VmHWM, in KiB).
+# Not ru_maxrss: a forked child's starts at its parent's size (pytest's, with TensorFlow loaded).
+WRAPPER = """
+import runpy, sys
+module, sys.argv = sys.argv[1], sys.argv[1:]
+try:
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+finally:
+    peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    print("VmHWM", peak.split()[1], flush=True)
+"""
+
 # What each kind of hostile path must be called in the one error line.
 SAID = {
     "zero": "is a device",
@@ -52,8 +64,8 @@ SAID_TRAIN_OUT = {"zero": "is a device", "fifo": "is a FIFO (named pipe)", "fold
 
 def _slots(spec: str, out: str) -> list[tuple[str, list[str], dict[str, str]]]:
     """(name, argv with {p} for the hostile path, what each kind must be called)."""
-    run = [sys.executable, "-m", "cnn_core"]
-    train = [sys.executable, "-m", "cnn_core.train"]
+    run = [sys.executable, "-c", WRAPPER, "cnn_core"]
+    train = [sys.executable, "-c", WRAPPER, "cnn_core.train"]
     folder_images = {**SAID, "folder": "no image files found"}  # a folder is read as a folder of images
     spec_said = {**SAID, "sparse": "is 2,048 MiB; at most"}
     return [
@@ -107,30 +119,15 @@ def _run_case(argv: list[str]) -> tuple[int | None, str, float, float]:
     """(exit code or None if killed at the timeout, stderr, seconds, peak RSS in MB) of one process."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "CUDA_VISIBLE_DEVICES": ""}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
-    )
-    # Read stderr in the parent without blocking the child; wait4 gives this child's own peak memory.
-    os.set_blocking(proc.stderr.fileno(), False)
-    err = b""
-    rc = None
-    while True:
-        chunk = proc.stderr.read()
-        if chunk:
-            err += chunk
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            rc = os.waitstatus_to_exitcode(status)
-            break
-        if time.perf_counter() - t0 > CASE_TIMEOUT_S:
-            proc.kill()
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.02)
-    proc.returncode = rc if rc is not None else -9  # reaped here; keep Popen from waiting again
-    err += proc.stderr.read() or b""
-    proc.stderr.close()
-    return rc, err.decode("utf-8", "replace"), time.perf_counter() - t0, usage.ru_maxrss / 1024
+    try:
+        proc = subprocess.run(
+            argv, cwd=REPO, stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=CASE_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired as e:
+        return None, (e.stderr or b"").decode("utf-8", "replace"), time.perf_counter() - t0, 0.0
+    peak = [line.split()[1] for line in proc.stdout.decode().splitlines() if line.startswith("VmHWM ")]
+    assert peak, f"no memory figure from {argv}"
+    return proc.returncode, proc.stderr.decode("utf-8", "replace"), time.perf_counter() - t0, int(peak[-1]) / 1024
 
 
 def _cases():
