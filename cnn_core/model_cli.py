@@ -25,7 +25,15 @@ def register(sub) -> None:
         "--range", dest="value_range", choices=["auto", "0-1", "0-255", "-1-1"], default="auto",
         help="pixel values fed to the model (auto: 0-255 when it starts with a Rescaling layer, else 0-1)",
     )
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=_run_reporting_keras_failures)
+
+
+def _run_reporting_keras_failures(args: argparse.Namespace) -> int:
+    """``run``, with anything Keras or TensorFlow raises while computing said in one clean sentence."""
+    from .model_file import keras_failures
+
+    with keras_failures("computing the model's maps"):
+        return run(args)
 
 
 def run(args: argparse.Namespace) -> int:

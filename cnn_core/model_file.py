@@ -34,7 +34,7 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from .errors import ModelError
+from .errors import CnnError, ModelError
 from .model_maps import MAX_FREE_SIDE, MAX_TENSOR_VALUES
 
 # --------------------------------------------------------------------------- the caps (the page states them)
@@ -640,21 +640,48 @@ def time_limit(seconds: float, what: str):
         sys.setprofile(previous)
 
 
+@contextmanager
+def keras_failures(what: str):
+    """Turn what Keras or TensorFlow raises in this block (a shape it can't compute, an op that fails) into a
+    ModelError of one clean sentence; the project's own errors pass through unchanged."""
+    try:
+        yield
+    except CnnError:
+        raise
+    except Exception as e:  # only Keras's and TensorFlow's own failures are reworded; anything else goes on
+        tf = sys.modules.get("tensorflow")  # loaded by then if TensorFlow raised it; never imported here
+        op_error = (tf.errors.OpError,) if tf is not None else ()
+        if not isinstance(e, (ValueError, TypeError, KeyError, IndexError, RuntimeError, *op_error)):
+            raise
+        gc.collect()
+        raise ModelError(f"{what} failed: {keras_reason(e)}", "model") from None
+
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _REPR = re.compile(r"<(\w+) name=([^,>]+)[^>]*>")
 _OBJECT_AT = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
+_RAISED = re.compile(r"^(\w+(?:Error|Exception)): (.*)$")
+_CALLED = re.compile(r"^Exception encountered when calling (\w+)\.call\(\)\.\s*(.*)$")
+_NODE = re.compile(r"\s*for '\{\{node [^']*'")
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[^\s'\"():,]+){2,}")
 
 
 def keras_reason(e: BaseException, limit: int = 160) -> str:
-    """What Keras said, as one clean clause: no ANSI colours, no file paths, no object reprs, no traceback,
-    cut at a word (with "…") when long."""
-    text = _ANSI.sub("", str(e))
-    # Keras's "in user code:" messages quote a traceback; the reason is in the last line.
+    """What Keras said, as one clean clause: no ANSI colours, file paths, tracebacks, graph node names or
+    object reprs, cut at a word (with "…") when long."""
+    text = _ANSI.sub("", str(e)).split("Arguments received by")[0]
     lines = [x.strip() for x in text.splitlines() if x.strip()]
-    if any(x.startswith(("File ", "in user code")) for x in lines):
-        lines = [x for x in lines if not x.startswith(("File ", "in user code", "Traceback", "^"))][-1:]
+    # A message that quotes a traceback ("in user code: File ...") has its reason after the last "XError: ".
+    raised = [i for i, x in enumerate(lines) if _RAISED.match(x)]
+    if raised:
+        i = raised[-1]
+        lines = [_RAISED.match(lines[i]).group(2), *lines[i + 1 :]]
+    lines = [x for x in lines if not x.startswith(("File ", "in user code", "Traceback", "raise "))]
     text = " ".join(lines)
+    called = _CALLED.match(text)
+    if called:
+        text = f"the {called.group(1)} layer: {called.group(2)}"
+    text = _NODE.sub("", text)
     text = _REPR.sub(lambda m: f"the {m.group(1)} layer {m.group(2).strip()!r}", text)
     text = _OBJECT_AT.sub("an object", text)
     text = _PATH.sub("a file", text)
@@ -662,8 +689,7 @@ def keras_reason(e: BaseException, limit: int = 160) -> str:
     if not text:
         return type(e).__name__
     if len(text) > limit:
-        cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:(")
-        text = cut + "…"
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:(") + "…"
     return text
 
 

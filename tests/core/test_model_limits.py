@@ -176,12 +176,21 @@ def test_the_time_limit_leaves_no_hook_behind():
         (
             "\x1b[1mException encountered when calling Conv2D.call().\x1b[0m Could not broadcast "
             "<Conv2D name=c1, built=True> input",
-            "Exception encountered when calling Conv2D.call(). Could not broadcast the Conv2D layer 'c1' input",
+            "the Conv2D layer: Could not broadcast the Conv2D layer 'c1' input",
         ),
         (
             'in user code:\n\n    File "/srv/app/cnn_core/model_maps.py", line 427, in page  *\n        return f(x)\n\n'
             "    ValueError: Input 0 of layer 'norm' is incompatible with the layer",
-            "ValueError: Input 0 of layer 'norm' is incompatible with the layer",
+            "Input 0 of layer 'norm' is incompatible with the layer",
+        ),
+        (  # what TensorFlow said about issue 28's Normalization model, verbatim
+            'in user code:\n\n    File "/work/cnn_core/model_maps.py", line 427, in graph  *\n        return [t]\n'
+            "    ValueError: Exception encountered when calling Normalization.call().\n    \n    \x1b[1mDimensions "
+            "must be equal, but are 32 and 64 for '{{node functional_2_1/norm_1/Sub}} = Sub[T=DT_FLOAT](x, "
+            "functional_2_1/norm_1/Sub/y)' with input shapes: [1,32,32,3], [1,64,64,1].\x1b[0m\n    \n"
+            "    Arguments received by Normalization.call():\n      • inputs=tf.Tensor(shape=(1, 32, 32, 3))\n",
+            "the Normalization layer: Dimensions must be equal, but are 32 and 64 with input shapes: [1,32,32,3], "
+            "[1,64,64,1]",
         ),
         ("cannot open /root/.keras/models/model.keras: no such file", "cannot open a file: no such file"),
     ],
@@ -235,3 +244,17 @@ def test_a_failed_load_frees_what_it_took(monkeypatch):
         model_file.load_model(data)
     gc.collect()
     assert seen and seen[0]() is None
+
+
+def test_model_maps_says_a_failing_forward_pass_in_one_clean_line(tmp_path, capsys):
+    from cnn_core.__main__ import main
+
+    # Accepted (a 64×64 build config is small), but its 64×64 mean can't broadcast over the 32×32 input.
+    path = tmp_path / "norm.keras"
+    path.write_bytes(mb.keras_zip(mb.normalization_config(64, side=32)))
+    rc = main(["model-maps", str(path), str(REPO / "assets" / "camera.png"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1, err
+    assert err[0].startswith("error: ") and "unexpected" not in err[0], err
+    for internal in ("/", "\x1b", "<", "File "):
+        assert internal not in err[0].replace(str(path), ""), err[0]
