@@ -10,13 +10,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn_core import render, tiny_vgg
+from cnn_core import gradients, render, tiny_vgg
+from cnn_core.errors import CnnError
 from cnn_core.shapes_data import CLASSES
 
 from . import network_pictures as pics
 from .figures import PLOTLY_CONFIG, map_figure
 from .network_input import EXPLAIN_KEY, NetInput, P
 from .network_views import explained_class, model, probability_chart
+from .text import plain
 
 # --------------------------------------------------------------------------- flatten
 
@@ -181,11 +183,16 @@ def dense_section(run: tiny_vgg.Forward) -> int:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _grad_cam(key: str, label: int, _x: np.ndarray) -> tiny_vgg.GradCam:
-    return tiny_vgg.grad_cam(model(), _x, label)
+    # In a separate process with oneDNN off: gradients with oneDNN on can crash the process (cnn_core.gradients).
+    return gradients.grad_cam(_x, label)
 
 
 def grad_cam_section(inp: NetInput, label: int) -> None:
-    cam = _grad_cam(inp.key, label, inp.x)
+    try:
+        cam = _grad_cam(inp.key, label, inp.x)
+    except CnnError as e:
+        st.warning(plain(e.detail))
+        return
     st.markdown(
         f"Where the network looked for **{CLASSES[label]}**: Grad-CAM takes the last convolution's maps "
         f"(relu_2_2, 26×26×10), weighs each map k by αₖ, the average gradient of {CLASSES[label]}'s logit with "
