@@ -591,6 +591,12 @@ def memory_estimate(weight_values: int, tensors: list[tuple[int, list]]) -> int:
     return 4 * (LOAD_COPIES * weight_values + 3 * largest)
 
 
+def resident_bytes(checked: CheckedModel) -> int:
+    """What a loaded model keeps in memory: its weights and its largest declared tensor, float32."""
+    largest = max((v for v, _ in declared_tensors(checked.config)), default=0)
+    return 4 * (checked.weight_values + largest)
+
+
 def _check_memory(weight_values: int, tensors: list[tuple[int, list]]) -> None:
     big = max(tensors, default=(0, []))
     if big[0] > MAX_TENSOR_VALUES:
