@@ -164,6 +164,8 @@ def test_a_hostile_path_ends_in_one_sentence(slot, kind, hostile, tmp_path, meas
     assert len(lines) == 1 and lines[0].startswith("error: "), f"{name} with {kind}: {err[-800:]}"
     assert said[kind] in lines[0], f"{name} with {kind}: {lines[0]}"
     assert "Traceback" not in err and "unexpected" not in lines[0]
+    if "--spec" in name and kind in ("zero", "fifo", "folder"):
+        assert "give a spec JSON file" in lines[0] and "image" not in lines[0], lines[0]
     assert mb <= MAX_RSS_MB, f"{name} with {kind} peaked at {mb:.0f} MB"
 
 
@@ -171,3 +173,16 @@ def test_the_train_default_is_the_tiny_vgg_path():
     from cnn_core import tiny_vgg, train
 
     assert train.DEFAULT_MODEL == tiny_vgg.MODEL_PATH
+
+
+def test_a_link_loop_in_a_folder_is_called_a_loop_not_a_broken_link(tmp_path):
+    from cnn_core.__main__ import _collect
+
+    os.symlink("loop.png", tmp_path / "loop.png")
+    os.symlink(tmp_path / "gone.png", tmp_path / "dangling.png")
+    files, skipped = _collect([str(tmp_path)])
+    assert files == []
+    assert [line.split(": skipped: ")[1][:28] for line in skipped] == [
+        "a broken symbolic link (to '",
+        "a symbolic link loop (follow",
+    ]
