@@ -6,18 +6,19 @@ on the 2-core AVX-512 machine, 4 runs of 100 random models each (``tests/core/gr
 crashed within 30–100 models, while with oneDNN off 200 of 200 ran. The forward passes, which the rest
 of the app runs and whose speed the compute budget is measured on, keep oneDNN.
 
-So every gradient-based view (Grad-CAM) runs here: in one worker process started on first use (spawned,
-so it imports TensorFlow afresh with ``TF_ENABLE_ONEDNN_OPTS=0``), which ends after IDLE_SECONDS without
-work. If it dies, the caller gets a CnnError saying so, and the next call starts a new worker.
+So every gradient-based view (Grad-CAM) runs here: in one worker process started on first use (a fresh
+``python -m cnn_core.gradients``, so it imports TensorFlow with ``TF_ENABLE_ONEDNN_OPTS=0``), which ends
+after IDLE_SECONDS without work. If it dies, the caller gets a CnnError saying so, and the next call starts a new worker.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import select
+import subprocess
+import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -28,17 +29,12 @@ ONEDNN_FOR_GRADIENTS = "0"  # TF_ENABLE_ONEDNN_OPTS in the gradient worker
 IDLE_SECONDS = 300.0  # the worker (a TensorFlow process, about 600 MB) ends after this long unused
 CALL_TIMEOUT_S = 120.0
 
+# One request at a time: the worker is a plain process (``python -m cnn_core.gradients``) that reads pickled
+# (function, arguments) from its stdin and writes pickled results to its stdout. Not multiprocessing: its
+# spawn would re-run the parent's main module, which under Streamlit is the page script itself.
 _LOCK = threading.Lock()
-_POOL: ProcessPoolExecutor | None = None
+_PROC: subprocess.Popen | None = None
 _IDLE: threading.Timer | None = None
-
-
-def _start_worker() -> None:
-    """The worker's first act, before anything imports TensorFlow there."""
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = ONEDNN_FOR_GRADIENTS
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
 _MODELS: dict[str, object] = {}  # in the worker: loaded models by path
 
 
@@ -51,12 +47,38 @@ def _grad_cam_job(model_path: str, x: np.ndarray, label: int):
     return tiny_vgg.grad_cam(model, x, label)
 
 
-def _pool() -> ProcessPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        ctx = multiprocessing.get_context("spawn")
-        _POOL = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_start_worker)
-    return _POOL
+def _worker() -> subprocess.Popen:
+    global _PROC
+    if _PROC is None or _PROC.poll() is not None:
+        root = str(Path(__file__).resolve().parents[1])
+        env = {
+            **os.environ,
+            "TF_ENABLE_ONEDNN_OPTS": ONEDNN_FOR_GRADIENTS,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
+        }
+        _PROC = subprocess.Popen(
+            [sys.executable, "-m", "cnn_core.gradients"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=root,
+        )
+    return _PROC
+
+
+def shutdown() -> None:
+    """End the worker now (it starts again on the next call)."""
+    global _PROC
+    with _LOCK:
+        proc, _PROC = _PROC, None
+    _end(proc)
+
+
+def _end(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def _stop_when_idle() -> None:
@@ -68,36 +90,75 @@ def _stop_when_idle() -> None:
     _IDLE.start()
 
 
-def shutdown() -> None:
-    """End the worker now (it starts again on the next call)."""
-    global _POOL
-    with _LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+def _read(stream, n: int, deadline: float) -> bytes:
+    import time
+
+    data = b""
+    while len(data) < n:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(stream.fileno(), n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
 
 
 def submit(fn, *args):
     """``fn(*args)`` in the gradient worker; its result. ``fn`` must be importable by name.
 
     Raises:
-        CnnError: the worker died (the server is fine; the next call starts a new one) or took too long.
+        CnnError: the worker died (the server is fine; the next call starts a new one), took too long, or
+            ``fn`` raised a CnnError there.
     """
+    import time
+
+    global _PROC
     with _LOCK:
-        future = _pool().submit(fn, *args)
+        proc = _worker()
         _stop_when_idle()
-    try:
-        return future.result(timeout=CALL_TIMEOUT_S)
-    except BrokenProcessPool:
-        shutdown()
-        raise CnnError(
-            "The gradient computation stopped unexpectedly (its separate process crashed); the rest of the app "
-            "is unaffected. Try again.",
-            "gradients",
-        ) from None
-    except TimeoutError:
-        shutdown()
-        raise CnnError(f"The gradient computation took longer than {CALL_TIMEOUT_S:g} s and was stopped.") from None
+        try:
+            request = pickle.dumps((fn, args))
+            proc.stdin.write(len(request).to_bytes(8, "big") + request)
+            proc.stdin.flush()
+            deadline = time.monotonic() + CALL_TIMEOUT_S
+            size = int.from_bytes(_read(proc.stdout, 8, deadline), "big")
+            ok, value = pickle.loads(_read(proc.stdout, size, deadline))
+        except (EOFError, BrokenPipeError, OSError):
+            _PROC = None
+            _end(proc)
+            raise CnnError(
+                "The gradient computation stopped unexpectedly (its separate process crashed); the rest of the "
+                "app is unaffected. Try again.",
+                "gradients",
+            ) from None
+        except TimeoutError:
+            _PROC = None
+            _end(proc)
+            raise CnnError(f"The gradient computation took longer than {CALL_TIMEOUT_S:g} s and was stopped.") from None
+    if not ok:
+        raise CnnError(value)
+    return value
+
+
+def _serve() -> None:
+    """The worker's loop: requests from stdin, results to stdout (which nothing else may write to)."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed by TensorFlow goes to stderr, not into the results
+    inp = sys.stdin.buffer
+    while True:
+        header = inp.read(8)
+        if len(header) < 8:
+            return
+        fn, args = pickle.loads(inp.read(int.from_bytes(header, "big")))
+        try:
+            result = (True, fn(*args))
+        except CnnError as e:  # the caller's own error, said there
+            result = (False, str(e))
+        data = pickle.dumps(result)
+        out.write(len(data).to_bytes(8, "big") + data)
+        out.flush()
 
 
 def grad_cam(x: np.ndarray, label: int, model_path: str | Path | None = None):
@@ -115,3 +176,7 @@ def grad_cam(x: np.ndarray, label: int, model_path: str | Path | None = None):
 
         model_path = DEFAULT_MODEL
     return submit(_grad_cam_job, str(model_path), np.asarray(x, dtype=np.float32), int(label))
+
+
+if __name__ == "__main__":
+    _serve()
