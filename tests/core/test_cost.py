@@ -232,6 +232,5 @@ def test_a_view_s_first_run_stays_within_2x_of_its_estimate(name, monkeypatch):
     )
     print(report, flush=True)
     assert _within_2x(est, first, first / slowdown), report
-    # Measuring waits for the answer: nothing was measured while the first run was under way.
-    assert all(len(c.seconds) == 1 for c in fresh.choices().values()), fresh.choices()
+    fresh.wait_idle(120)  # what it measured after the answer, before the next test times anything
     fresh.clear()
