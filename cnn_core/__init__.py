@@ -7,6 +7,8 @@
 
 import importlib
 import importlib.util
+import sys
+import types
 
 # Where each public name lives. They are imported on first use, so that ``python -m cnn_core`` can refuse a
 # bad path in a moment, before TensorFlow (seconds, hundreds of MB) is imported.
@@ -29,6 +31,19 @@ _EXPORTS = {
     "spec": ("Activation", "Conv2D", "InputSpec", "Pool2D", "Spec", "default_spec", "layer_kernel", "parse_spec"),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+class _Package(types.ModuleType):
+    """Keeps ``cnn_core.explain`` the function once the ``cnn_core.explain`` module is imported, as it was
+    when this file imported everything eagerly (importing a submodule binds its name on the package)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _HOME and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
