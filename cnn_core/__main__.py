@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from collections import Counter, deque
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from . import model_cli, model_explain, units_cli
 from .errors import CnnError
+from .files import check_out_folder, read_bounded
 
 USAGE_ERROR = 2
 DECODE_THREADS = 2
@@ -84,6 +84,7 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
     Files named on the command line are all kept (reading them reports any problem); in a folder,
     entries with an image extension that are broken links or not regular files are skipped.
     """
+    from .files import entry_problem
     from .images import EXTENSIONS
 
     files: list[Path] = []
@@ -95,12 +96,11 @@ def _collect(paths: list[str]) -> tuple[list[Path], list[str]]:
         for f in sorted(p.iterdir()):
             if f.suffix.lower().lstrip(".") not in EXTENSIONS:
                 continue
-            if f.is_symlink() and not f.exists():
-                skipped.append(f"{f}: skipped: a broken symbolic link (to {os.readlink(f)!r}, which does not exist)")
-            elif f.is_file():
+            problem = entry_problem(f)
+            if problem is None:
                 files.append(f)
             else:
-                skipped.append(f"{f}: skipped: {'a folder' if f.is_dir() else 'not a regular file'}")
+                skipped.append(f"{f}: skipped: {problem.removeprefix('is ')}")
     return files, skipped
 
 
@@ -117,21 +117,24 @@ def max_batch_bytes() -> int:
     return DECODE_THREADS * (MAX_FILE_BYTES + decoded) + (DECODE_THREADS + 2) * decoded
 
 
+def read_spec_text(path: str) -> str:
+    """A spec file's text through the bounded reader; SpecError naming the file for anything else."""
+    from .errors import SpecError
+    from .spec import MAX_SPEC_CHARS
+
+    try:
+        return read_bounded(path, MAX_SPEC_CHARS, "a spec JSON file", SpecError).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("could not be read (it is not UTF-8 text)", path) from None
+
+
 def _run(args: argparse.Namespace) -> int:
     from .errors import SpecError
     from .render import check_view
 
     check_view(args.cmap, args.scale)
-    if args.spec:
-        from .images import read_file
-        from .spec import MAX_SPEC_CHARS
-
-        try:
-            text = read_file(args.spec, MAX_SPEC_CHARS).decode("utf-8")
-        except CnnError as e:
-            raise SpecError(e.detail, args.spec) from None
-        except UnicodeDecodeError:
-            raise SpecError("could not be read (it is not UTF-8 text)", args.spec) from None
+    text = read_spec_text(args.spec) if args.spec else ""
+    check_out_folder(args.out)
     files, skipped = _collect(args.images)
     for line in skipped:
         _warn(line)
@@ -277,16 +280,12 @@ def _explain(args: argparse.Namespace) -> int:
     if args.stage is None:
         args.parser.error("--stage is required (or --model and --layer, to explain a layer of a model)")
     from .errors import SpecError
-    from .explain import check_position, explain
     from .images import load_image
-    from .pipeline import plan, run_pipeline
     from .spec import default_spec, parse_spec
 
+    # Both paths are read before TensorFlow is imported, so a bad one is refused at once.
     if args.spec:
-        try:
-            text = Path(args.spec).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise SpecError(f"could not be read ({getattr(e, 'strerror', None) or e})", args.spec) from None
+        text = read_spec_text(args.spec)
         try:
             spec = parse_spec(text)
         except SpecError as e:
@@ -294,6 +293,9 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         spec = default_spec()
     image = load_image(args.image)
+    from .explain import check_position, explain
+    from .pipeline import plan, run_pipeline
+
     row, col = args.at
     # Check the position against the plan first, so a typo costs no TensorFlow run.
     check_position([p.shape for p in plan(spec, image.shape)], args.stage, row, col, args.channel)

@@ -1,8 +1,13 @@
 """Choosing the quickest formulation of an operation, once per shape, and remembering it for the process.
 
-``Chooser.run`` times each formulation once on the first call for a new set of shapes and settings on a
-device (best of a few calls), checks that it gives the eager op's values (``agrees``), and remembers
-the quickest. ``Chooser.run_fused`` makes the same choice between a fused conv → activation → pool call
+``Chooser.run`` times each formulation once for a new set of shapes and settings on a device (best of a
+few calls), checks that it gives the eager op's values (``agrees``), and remembers the quickest.
+
+The process's chooser (``CHOOSER``) never measures while a visitor waits: a new shape runs the eager op
+once, which is what the compute budget's estimate describes, and the measuring and compiling (several
+times the op's own time) happen on one background thread after the answer, once nothing has asked for an
+op for QUIET_S. Until then the shape keeps running eagerly. So the budget holds on a view's first run as
+on later ones. A ``Chooser()`` made without ``background=True`` measures inline, as tests need. ``Chooser.run_fused`` makes the same choice between a fused conv → activation → pool call
 and its layers run one at a time. ``forcing`` (per thread) or ``CNN_CORE_FORMULATION`` in the
 environment forces one formulation, for benchmarks and comparisons. The formulations themselves are in
 ``formulations.py``.
@@ -24,6 +29,10 @@ MEASURE_FLOOR_S = 0.004
 # Layers that take less than this together (their own first-use timings) are not worth compiling as one
 # call (see Chooser.run_fused): on 2 cores fusing saved 0.1–0.2 ms below it, for a compile of about 0.1 s.
 FUSED_MEASURE_FLOOR_S = 0.001
+# The background measurer starts only after this long without a foreground op (the answer is out), and
+# holds at most MAX_PENDING shapes waiting (each keeps its input alive until measured).
+QUIET_S = 0.5
+MAX_PENDING = 2
 # Two formulations "agree" when |a - b| <= RTOL * |b| + RTOL * max|b| (the benchmark's rule).
 RTOL = 1e-5
 FORMULATIONS = ("eager", "xla", "shifted", "fused")
@@ -98,11 +107,18 @@ class Chooser:
 
     MAX_REMEMBERED = 4096  # choices are small; the oldest go first past this many
 
-    def __init__(self) -> None:
+    def __init__(self, background: bool = False) -> None:
         self._choices: dict[tuple, Choice] = {}
         # One measurement at a time; compiling concurrently only wastes CPU. Reentrant: measuring a fused
         # block runs its layers, whose own keys may (rarely: one was just forgotten) need measuring too.
         self._lock = threading.RLock()
+        self.background = background
+        self._pending: dict[tuple, Callable[[], tuple]] = {}  # key -> measure(), in arrival order
+        self._cond = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._busy = False
+        self._active = 0  # foreground ops running now
+        self._last_foreground = 0.0
 
     def choices(self) -> dict[tuple, Choice]:
         return dict(self._choices)
@@ -118,8 +134,86 @@ class Chooser:
         return total
 
     def clear(self) -> None:
-        with self._lock:
+        with self._lock, self._cond:
             self._choices.clear()
+            self._pending.clear()
+
+    def pending(self) -> list[tuple]:
+        """The keys waiting for (or in) a background measurement."""
+        with self._cond:
+            return list(self._pending)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until no background measurement is waiting or running; True if so within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.05))
+        return True
+
+    def _first_use(self, key: tuple, candidates: dict[str, Callable[[], np.ndarray]]) -> np.ndarray:
+        """Background mode's first call for ``key``: the eager op once, timed; measure later if worth it."""
+        t0 = time.perf_counter()
+        result = candidates["eager"]()
+        took = time.perf_counter() - t0
+        if len(candidates) == 1 or took < MEASURE_FLOOR_S:
+            self._remember(key, Choice("eager", {"eager": took}, {}))
+        else:
+            self._schedule(key, lambda: (None, self._measure(candidates)[1]))
+        return result
+
+    def _schedule(self, key: tuple, measure: Callable[[], tuple]) -> None:
+        with self._cond:
+            if key in self._pending or len(self._pending) >= MAX_PENDING:
+                return  # already queued, or full: a later call for this key asks again
+            self._pending[key] = measure
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._measure_later, name="chooser-measure", daemon=True)
+                self._worker.start()
+            self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def _in_foreground(self):
+        """Marks an op a visitor waits for: the background measurer waits until none runs, and QUIET_S more."""
+        with self._cond:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._last_foreground = time.monotonic()
+
+    def _measure_later(self) -> None:
+        """The background thread: once the foreground has been quiet for QUIET_S, measure each waiting key."""
+        while True:
+            with self._cond:
+                while not self._pending:
+                    if not self._cond.wait(timeout=30.0):
+                        self._worker = None  # idle for long: end; the next _schedule starts another
+                        return
+                quiet = time.monotonic() - self._last_foreground
+                if self._active or quiet < QUIET_S:
+                    self._cond.wait(QUIET_S - quiet if not self._active and quiet < QUIET_S else QUIET_S)
+                    continue
+                key = next(iter(self._pending))
+                measure = self._pending[key]
+                self._busy = True
+            try:
+                if key not in self._choices:
+                    with self._lock:
+                        _, choice = measure()
+                    self._remember(key, choice)
+            except Exception as e:  # a candidate that fails here must not end the thread; eager stays
+                self._remember(key, Choice("eager", {}, {"measuring": f"{type(e).__name__}: {e}"[:200]}))
+            finally:
+                with self._cond:
+                    self._pending.pop(key, None)
+                    self._busy = False
+                    self._cond.notify_all()
 
     def run(
         self, key: tuple, candidates: dict[str, Callable[[], np.ndarray]], worth: tuple[str, ...] | None = None
@@ -130,11 +224,24 @@ class Chooser:
         ``worth`` names those measured (default: all); the others run only when forced. Only formulations
         that give the eager values (``agrees``) can be chosen.
         """
+        if self.background:
+            with self._in_foreground():
+                return self._run(key, candidates, worth)
+        return self._run(key, candidates, worth)
+
+    def _run(self, key, candidates, worth):
         want = forced()
         if want != "auto":
             return candidates.get(want, candidates["eager"])()
         if worth is not None:
             candidates = {k: v for k, v in candidates.items() if k in worth}
+        if self.background:
+            choice = self._choices.get(key)
+            if choice is not None:
+                return candidates[choice.name]()
+            if key in self._pending:
+                return candidates["eager"]()
+            return self._first_use(key, candidates)
         choice = self._choices.get(key)
         if choice is not None:
             return candidates[choice.name]()
@@ -173,9 +280,15 @@ class Chooser:
         """
         want = forced()
         if want == "fused":
+            if self.background:
+                with self._in_foreground():
+                    return fused()
             return fused()
         if want != "auto" or not worth:
             return None
+        if self.background:
+            with self._in_foreground():
+                return self._run_fused_background(key, fused, layers, reference, layers_seconds)
         choice = self._choices.get(key)
         if choice is not None:
             return fused() if choice.name == "fused" else None
@@ -189,6 +302,19 @@ class Chooser:
             result, choice = self._measure_fused(fused, layers, reference, known)
             self._remember(key, choice)
             return result
+
+    def _run_fused_background(self, key, fused, layers, reference, layers_seconds):
+        choice = self._choices.get(key)
+        if choice is not None:
+            return fused() if choice.name == "fused" else None
+        known = layers_seconds()
+        if known is None or key in self._pending:
+            return None
+        if known < FUSED_MEASURE_FLOOR_S:
+            self._remember(key, Choice("layers", {"layers": known}, {}))
+        else:  # measured after the answer; the layers run one at a time now
+            self._schedule(key, lambda: self._measure_fused(fused, layers, reference, known))
+        return None
 
     @staticmethod
     def _measure_fused(fused: Callable, layers: Callable, reference: Callable, known: float):
@@ -255,4 +381,4 @@ def _best_of(fn: Callable, n: int) -> float:
     return best
 
 
-CHOOSER = Chooser()
+CHOOSER = Chooser(background=True)

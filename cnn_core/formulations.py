@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import tensorflow as tf  # imported quietly by cnn_core.ops, which the package loads first
 
 from . import geometry
 
@@ -55,6 +54,7 @@ from .chooser import (  # noqa: F401
     forcing,
 )
 from .geometry import same_pads  # noqa: F401  (TensorFlow's SAME padding; its home is geometry)
+from .ops import tf  # noqa: E402  (TensorFlow imported quietly, whichever of the two modules comes first)
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]

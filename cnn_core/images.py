@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-import os
 import re
-import stat
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
+from .files import read_bounded, size_text, too_big  # noqa: F401  (size_text: the one unit, shown by the pages)
 
 # The largest image the app works on. Bigger ones are refused, or shrunk when asked.
 MAX_PIXELS = 4096 * 4096
@@ -119,66 +118,12 @@ def load_image(path: str | Path, **kwargs) -> np.ndarray:
 
 
 def read_file(path: str | Path, max_bytes: int) -> bytes:
-    """A regular file's bytes, refusing anything larger than ``max_bytes`` before reading it.
-
-    The file is opened without blocking and checked on the open descriptor, so a FIFO (which would wait
-    for a writer forever), a device such as /dev/zero (which never ends) or a folder is refused at once,
-    and no more than ``max_bytes`` + 1 bytes are ever read, even from a file that grows meanwhile.
-
-    Raises:
-        ImageError: naming the path, for a missing, unreadable, non-regular or oversized file.
-    """
-    name = str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as e:
-        if os.path.islink(path) and not os.path.exists(path):
-            raise ImageError(f"is a broken symbolic link (to {os.readlink(path)!r}, which does not exist)", name) from None
-        raise ImageError(f"could not be read ({e.strerror or e})", name) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ImageError(f"is {_kind(info.st_mode)}, not a regular file; give an image file", name)
-        if info.st_size > max_bytes:
-            raise ImageError(_too_big(info.st_size, max_bytes), name)
-        chunks, got = [], 0
-        while got <= max_bytes:
-            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - got))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
-        if got > max_bytes:
-            raise ImageError(_too_big(got, max_bytes, "at least "), name)
-        return b"".join(chunks)
-    except OSError as e:
-        raise ImageError(f"could not be read ({e.strerror or e})", name) from None
-    finally:
-        os.close(fd)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
+    """An image file's bytes through the one bounded reader (``files.read_bounded``); raises ImageError."""
+    return read_bounded(path, max_bytes, "an image file", ImageError)
 
 
 def _too_big(nbytes: int, limit: int = MAX_FILE_BYTES, prefix: str = "") -> str:
-    return f"is {prefix}{size_text(nbytes)}; at most {size_text(limit)} is accepted"
-
-
-def size_text(nbytes: int) -> str:
-    """A size in the upload cap's unit, MB of 10**6 bytes ("50 MB", "50.4 MB"); under 1 MB in bytes ("65,536 bytes")."""
-    if nbytes < 10**6:
-        return f"{nbytes:,} bytes"
-    mb = nbytes / 10**6
-    return f"{mb:,.0f} MB" if mb == int(mb) or mb >= 100 else f"{mb:,.1f} MB"
+    return too_big(nbytes, limit, prefix)
 
 
 def _bomb_message(count: str, nbytes: int, max_pixels: int) -> str:

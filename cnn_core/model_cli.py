@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .errors import ModelError
+from .files import check_out_folder
 
 
 def register(sub) -> None:
@@ -25,7 +25,15 @@ def register(sub) -> None:
         "--range", dest="value_range", choices=["auto", "0-1", "0-255", "-1-1"], default="auto",
         help="pixel values fed to the model (auto: 0-255 when it starts with a Rescaling layer, else 0-1)",
     )
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=_run_reporting_keras_failures)
+
+
+def _run_reporting_keras_failures(args: argparse.Namespace) -> int:
+    """``run``, with anything Keras or TensorFlow raises while computing said in one clean sentence."""
+    from .model_file import keras_failures
+
+    with keras_failures("computing the model's maps"):
+        return run(args)
 
 
 def load_model_file(name: str):
@@ -35,20 +43,8 @@ def load_model_file(name: str):
         ModelError: naming the file, when it can't be read or is refused.
     """
     from . import model_file
-    from .images import size_text
 
-    path = Path(name)
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise ModelError(f"could not be read ({e.strerror or e})", str(path)) from None
-    if size > model_file.MAX_FILE_BYTES:
-        raise ModelError(f"is {size_text(size)}; at most {size_text(model_file.MAX_FILE_BYTES)} is accepted", str(path))
-    data = path.read_bytes()
-    try:
-        model, _ = model_file.load_model(data, path.name)
-    except ModelError as e:
-        raise ModelError(e.detail, str(path)) from None
+    model, _ = model_file.load_model_file(name)
     return model
 
 
@@ -56,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from . import model_maps
     from .images import load_image
 
+    check_out_folder(args.out)
+    image = load_image(args.image)  # first: a bad image path costs no model load
     model = load_model_file(args.model)
-    image = load_image(args.image)
     info = model_maps.describe(model)
     prepared = model_maps.prepare_photo(image, info, None if args.value_range == "auto" else args.value_range)
     out = Path(args.out)

@@ -21,17 +21,22 @@ and then loads it with ``safe_mode=True, compile=False``. Every refusal is a
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import math
 import os
+import re
+import sys
 import tempfile
+import time
 import zipfile
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
-from .errors import ModelError
+from .errors import CnnError, ModelError
 from .images import MAX_FILE_BYTES, size_text
-from .model_maps import MAX_TENSOR_VALUES
+from .model_maps import MAX_FREE_SIDE, MAX_TENSOR_VALUES
 
 # --------------------------------------------------------------------------- the caps (the page states them)
 
@@ -43,6 +48,15 @@ MAX_LAYERS = 1000  # nested layers included
 MAX_WEIGHT_VALUES = 50_000_000  # 200 MB of float32, declared by the config or by the weights file
 MAX_SIDE = 2048  # a fixed input height or width
 MAX_INPUT_CHANNELS = 4
+# Keras builds a Sequential by rebuilding it after every layer it adds, so its build time grows with the
+# square of its length (200 layers took 40 s on 2 loaded cores); a functional model builds in one pass.
+MAX_SEQUENTIAL_LAYERS = 120
+MAX_DEPTH = 400  # the longest chain of layers from input to output (Keras recurses along it)
+MAX_BUILD_SECONDS = 8.0  # each of the two builds (counting weights, then loading) may take this long
+# What a loaded model may take: its weights as Keras loads them (LOAD_COPIES copies of each number at the
+# peak: the unpacked archive, the HDF5 read, the variables) plus its largest declared tensors.
+MAX_MODEL_BYTES = 768 * 1024 * 1024
+LOAD_COPIES = 5  # measured: loading 49 M zero weights (196 MB) grew the process by 959 MB
 
 ENTRIES = ("config.json", "metadata.json", "model.weights.h5")
 
@@ -122,6 +136,10 @@ def caps_text() -> list[str]:
         "lookup or text layers, custom objects or modules outside Keras",
         f"at most {MAX_WEIGHT_VALUES / 1e6:.0f} million weights, as declared by the architecture and by the weights file",
         f"one image input, height and width up to {MAX_SIDE} (or free), 1 to {MAX_INPUT_CHANNELS} channels",
+        f"at most {MAX_DEPTH} layers in a row and {MAX_SEQUENTIAL_LAYERS} in one Sequential; each build may take "
+        f"{MAX_BUILD_SECONDS:g} s",
+        f"at most {MAX_MODEL_BYTES // 2**20:,} MB of memory, estimated before Keras builds anything from the weights "
+        "file and every tensor shape the config declares (build configurations and inner input shapes included)",
         "loaded with Keras's safe mode on and without compiling",
         f"before a forward pass runs, no tensor in it may hold more than {MAX_TENSOR_VALUES / 1e6:.0f} million values",
     ]
@@ -154,9 +172,14 @@ def check_model_bytes(data: bytes, name: str = "model.keras") -> CheckedModel:
     if counts["layers"] > MAX_LAYERS:
         raise ModelError(f"the model has {counts['layers']:,} layers; at most {MAX_LAYERS:,} are accepted", "model")
     _check_top(config)
-    _check_declared_weights(config)
+    _check_structure(config)
+    # Everything below the config that sizes memory is known before Keras builds anything: the weights
+    # file's headers and every shape the config declares.
     weights = _read_bounded(zf, "model.weights.h5", MAX_UNCOMPRESSED_BYTES) if "model.weights.h5" in zf.namelist() else b""
     values = _check_weights_file(weights) if weights else 0
+    _check_memory(values, declared_tensors(config))
+    declared = _check_declared_weights(config)
+    _check_memory(max(values, declared), declared_tensors(config))
     version = meta.get("keras_version", "") if isinstance(meta, dict) else ""
     # Keras gets exactly what was checked: the parsed config (as JSON again), the metadata and the weights.
     buf = io.BytesIO()
@@ -185,15 +208,34 @@ def load_model(data: bytes, name: str = "model.keras"):
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as f:
             f.write(checked.archive)
+        # Keras reads the file; the bytes in memory (up to 256 MB of weights) would only double the peak.
+        checked = replace(checked, archive=b"")
         try:
-            model = keras.saving.load_model(path, safe_mode=True, compile=False)
+            with time_limit(MAX_BUILD_SECONDS, "loading the model"):
+                model = keras.saving.load_model(path, safe_mode=True, compile=False)
         except MemoryError:
+            gc.collect()  # a refused model frees what it took
             raise ModelError("the model is too large to load on this server", "model") from None
+        except ModelError:
+            gc.collect()
+            raise
         except Exception as e:  # a file that passed the checks but that Keras can't build
-            raise ModelError(f"Keras could not load it ({_short(e)})", "model") from None
+            gc.collect()
+            raise ModelError(f"Keras could not load it: {keras_reason(e)}", "model") from None
     if len(model.inputs) != 1:
         raise ModelError(f"the model has {len(model.inputs)} inputs; only models with one image input can be shown", "model")
     return model, checked
+
+
+def load_model_file(path) -> tuple:
+    """``load_model`` on a file read through the bounded reader (at most MAX_FILE_BYTES); errors name the path."""
+    from .files import read_bounded
+
+    data = read_bounded(path, MAX_FILE_BYTES, "a .keras model file", ModelError)
+    try:
+        return load_model(data, os.path.basename(str(path)))
+    except ModelError as e:
+        raise ModelError(e.detail, str(path)) from None
 
 
 def _check_kind(data: bytes, name: str) -> None:
@@ -374,7 +416,7 @@ def _declared_input_shape(config: dict) -> list | None:
     return None
 
 
-def _check_declared_weights(config: dict) -> None:
+def _check_declared_weights(config: dict) -> int:
     """Let Keras build the architecture with every variable left unallocated, and cap their total size.
 
     Everything named in the config has passed the allow-list, so only built-in Keras code runs here.
@@ -386,7 +428,7 @@ def _check_declared_weights(config: dict) -> None:
 
     pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
     try:
-        with StatelessScope(initialize_variables=False):
+        with time_limit(MAX_BUILD_SECONDS, "building the architecture"), StatelessScope(initialize_variables=False):
             # A copy: deserialising consumes parts of the dict it is given.
             model = keras.saving.deserialize_keras_object(json.loads(json.dumps(config)), safe_mode=True)
             total = sum(math.prod(int(d) for d in v.shape) for v in model.weights)
@@ -394,14 +436,267 @@ def _check_declared_weights(config: dict) -> None:
         raise
     except MemoryError:
         raise ModelError("the architecture is too large to build on this server", "model") from None
+    except RecursionError:
+        raise ModelError(
+            "the model nests or chains its layers too deeply for Keras to build it here; "
+            f"at most {MAX_DEPTH} layers in a row are accepted",
+            "model",
+        ) from None
     except Exception as e:
-        raise ModelError(f"Keras can't build the architecture in config.json ({_short(e)})", "model") from None
+        raise ModelError(f"Keras can't build the architecture in config.json: {keras_reason(e)}", "model") from None
     finally:
         global_state.set_global_attribute("uninitialized_variables", pending)
+        model = None
+        gc.collect()
     if total > MAX_WEIGHT_VALUES:
         raise ModelError(
             f"the architecture declares {total:,} weights; at most {MAX_WEIGHT_VALUES:,} are accepted", "model"
         )
+    return total
+
+
+# --------------------------------------------------------------------------- structure, memory and time
+
+
+def _model_configs(node, depth: int = 0):
+    """Every Sequential or functional model config in ``node``, the top one first, nested ones after."""
+    if depth > MAX_JSON_DEPTH:
+        return
+    if isinstance(node, dict):
+        if node.get("class_name") in _MODELS and isinstance(node.get("config"), dict):
+            yield node
+        for v in node.values():
+            yield from _model_configs(v, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _model_configs(v, depth + 1)
+
+
+def _history(node, found: list, depth: int = 0) -> list:
+    """The names of the layers whose outputs ``node`` (a layer's inbound_nodes) reads."""
+    if depth > MAX_JSON_DEPTH:
+        return found
+    if isinstance(node, dict):
+        if node.get("class_name") == "__keras_tensor__":
+            hist = (node.get("config") or {}).get("keras_history")
+            if isinstance(hist, list) and hist and isinstance(hist[0], str):
+                found.append(hist[0])
+        for v in node.values():
+            _history(v, found, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            _history(v, found, depth + 1)
+    return found
+
+
+def model_depth(config: dict) -> int:
+    """The longest chain of layers from the input to the output, nested models counted by their own depth.
+
+    Read from config.json alone: a Sequential's layers follow one another; a functional model's layers
+    name the layers they read (``inbound_nodes``), which gives the longest path through its graph.
+    """
+    inner = config.get("config", {})
+    layers = [x for x in inner.get("layers", []) if isinstance(x, dict)]
+
+    def own(layer: dict) -> int:
+        if layer.get("class_name") in _MODELS:
+            return model_depth(layer)
+        return 0 if layer.get("class_name") == "InputLayer" else 1
+
+    if config.get("class_name") == "Sequential":
+        return sum(own(x) for x in layers)
+    depth: dict[str, int] = {}
+    names = {str(x.get("name") or (x.get("config") or {}).get("name", i)): x for i, x in enumerate(layers)}
+    for start in names:  # iterative depth-first search, so a deep chain can't exhaust Python's stack
+        stack = [(start, False)]
+        visiting: set[str] = set()
+        while stack:
+            name, done = stack.pop()
+            if name in depth:
+                continue
+            parents = [p for p in _history(names[name].get("inbound_nodes", []), []) if p in names]
+            if done:
+                depth[name] = own(names[name]) + max((depth.get(p, 0) for p in parents), default=0)
+                visiting.discard(name)
+                continue
+            if name in visiting:  # a cycle, which Keras would refuse; count it once
+                continue
+            visiting.add(name)
+            stack.append((name, True))
+            stack.extend((p, False) for p in parents if p not in depth)
+    return max(depth.values(), default=0)
+
+
+def _check_structure(config: dict) -> None:
+    """Refuse, from config.json alone, shapes of model that Keras takes minutes or all its stack to build."""
+    for m in _model_configs(config):
+        if m.get("class_name") == "Sequential":
+            n = sum(1 for x in m["config"].get("layers", []) if isinstance(x, dict) and x.get("class_name") != "InputLayer")
+            if n > MAX_SEQUENTIAL_LAYERS:
+                raise ModelError(
+                    f"a Sequential model in it has {n:,} layers; at most {MAX_SEQUENTIAL_LAYERS} are accepted in one "
+                    "Sequential (Keras rebuilds it after every layer, so a long one takes minutes). Save it as a "
+                    "functional model (keras.Model(inputs, outputs)) instead",
+                    "model",
+                )
+    depth = model_depth(config)
+    if depth > MAX_DEPTH:
+        raise ModelError(f"the model chains {depth:,} layers in a row; at most {MAX_DEPTH} are accepted", "model")
+
+
+_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "build_input_shape", "input_shape", "shape")
+
+
+def _is_shape(v) -> bool:
+    return isinstance(v, list) and 0 < len(v) <= 8 and all(d is None or (isinstance(d, int) and d >= 0) for d in v)
+
+
+def _shape_values(shape: list) -> int:
+    """Values in one example of ``shape``: the batch counts 1, a free side MAX_FREE_SIDE, a free channel 1."""
+    dims = [1 if d is None and (i == 0 or i == len(shape) - 1) else MAX_FREE_SIDE if d is None else d
+            for i, d in enumerate(shape)]
+    return math.prod(dims)
+
+
+def declared_tensors(config, depth: int = 0, found: list | None = None) -> list[tuple[int, list]]:
+    """Every tensor shape config.json declares, as (values, shape): build configs, input layers, inner
+    models' input shapes and the symbolic tensors between layers. Keras allocates what these say when it
+    builds (a Normalization layer's mean and variance take the shape of its build input), so they size the
+    memory a model takes whatever its own input is.
+    """
+    found = [] if found is None else found
+    if depth > MAX_JSON_DEPTH:
+        return found
+    if isinstance(config, dict):
+        for k, v in config.items():
+            if k in _SHAPE_KEYS and _is_shape(v):
+                found.append((_shape_values(v), v))
+            elif k in _SHAPE_KEYS and isinstance(v, list) and v and all(_is_shape(x) for x in v):
+                found.extend((_shape_values(x), x) for x in v)  # a layer with several inputs
+            elif k in _SHAPE_KEYS and isinstance(v, dict):  # several named inputs
+                found.extend((_shape_values(x), x) for x in v.values() if _is_shape(x))
+            else:
+                declared_tensors(v, depth + 1, found)
+    elif isinstance(config, list):
+        for v in config:
+            declared_tensors(v, depth + 1, found)
+    return found
+
+
+def memory_estimate(weight_values: int, tensors: list[tuple[int, list]]) -> int:
+    """Bytes a model will take when loaded and run: its weights as Keras loads them (LOAD_COPIES copies at
+    the peak) plus three times its largest declared tensor (a layer's input, its output and a state or
+    workspace the size of its input, as a Normalization layer's mean and variance are), all float32."""
+    largest = max((v for v, _ in tensors), default=0)
+    return 4 * (LOAD_COPIES * weight_values + 3 * largest)
+
+
+def resident_bytes(checked: CheckedModel) -> int:
+    """What a loaded model keeps in memory: its weights and its largest declared tensor, float32."""
+    largest = max((v for v, _ in declared_tensors(checked.config)), default=0)
+    return 4 * (checked.weight_values + largest)
+
+
+def _check_memory(weight_values: int, tensors: list[tuple[int, list]]) -> None:
+    big = max(tensors, default=(0, []))
+    if big[0] > MAX_TENSOR_VALUES:
+        raise ModelError(
+            f"its config declares a tensor of shape {_shape_text(big[1])} ({big[0]:,} values); at most "
+            f"{MAX_TENSOR_VALUES:,} are accepted in one tensor",
+            "model",
+        )
+    need = memory_estimate(weight_values, tensors)
+    if need > MAX_MODEL_BYTES:
+        raise ModelError(
+            f"it would take about {need / 2**20:,.0f} MB of memory to load and run (its weights and its largest "
+            f"declared tensors); at most {MAX_MODEL_BYTES // 2**20:,} MB is accepted",
+            "model",
+        )
+
+
+class _TooLong(BaseException):
+    """Raised inside Keras when a build passes its time limit (a BaseException, so no ``except Exception`` in
+    Keras swallows it)."""
+
+
+@contextmanager
+def time_limit(seconds: float, what: str):
+    """Stop the Python code run in this block (in this thread) once it has taken ``seconds``.
+
+    A profile hook checks the clock at each Python function call, which Keras's builders make thousands of
+    a second; past the limit it raises, and the block ends in a ModelError. Native code in a single call
+    is not interrupted.
+    """
+    deadline = time.perf_counter() + seconds
+    previous = sys.getprofile()
+
+    def check(frame, event, arg):
+        if event == "call" and time.perf_counter() > deadline:
+            sys.setprofile(None)
+            raise _TooLong
+
+    sys.setprofile(check)
+    try:
+        yield
+    except _TooLong:
+        raise ModelError(
+            f"{what} took longer than {seconds:g} s, the limit on this server; a smaller model will load", "model"
+        ) from None
+    finally:
+        sys.setprofile(previous)
+
+
+@contextmanager
+def keras_failures(what: str):
+    """Turn what Keras or TensorFlow raises in this block (a shape it can't compute, an op that fails) into a
+    ModelError of one clean sentence; the project's own errors pass through unchanged."""
+    try:
+        yield
+    except CnnError:
+        raise
+    except Exception as e:  # only Keras's and TensorFlow's own failures are reworded; anything else goes on
+        tf = sys.modules.get("tensorflow")  # loaded by then if TensorFlow raised it; never imported here
+        op_error = (tf.errors.OpError,) if tf is not None else ()
+        if not isinstance(e, (ValueError, TypeError, KeyError, IndexError, RuntimeError, *op_error)):
+            raise
+        gc.collect()
+        raise ModelError(f"{what} failed: {keras_reason(e)}", "model") from None
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_REPR = re.compile(r"<(\w+) name=([^,>]+)[^>]*>")
+_OBJECT_AT = re.compile(r"<[^<>]* at 0x[0-9a-f]+>")
+_RAISED = re.compile(r"^(\w+(?:Error|Exception)): (.*)$")
+_CALLED = re.compile(r"^Exception encountered when calling (\w+)\.call\(\)\.\s*(.*)$")
+_NODE = re.compile(r"\s*for '\{\{node [^']*'")
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[^\s'\"():,]+){2,}")
+
+
+def keras_reason(e: BaseException, limit: int = 160) -> str:
+    """What Keras said, as one clean clause: no ANSI colours, file paths, tracebacks, graph node names or
+    object reprs, cut at a word (with "…") when long."""
+    text = _ANSI.sub("", str(e)).split("Arguments received by")[0]
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
+    # A message that quotes a traceback ("in user code: File ...") has its reason after the last "XError: ".
+    raised = [i for i, x in enumerate(lines) if _RAISED.match(x)]
+    if raised:
+        i = raised[-1]
+        lines = [_RAISED.match(lines[i]).group(2), *lines[i + 1 :]]
+    lines = [x for x in lines if not x.startswith(("File ", "in user code", "Traceback", "raise "))]
+    text = " ".join(lines)
+    called = _CALLED.match(text)
+    if called:
+        text = f"the {called.group(1)} layer: {called.group(2)}"
+    text = _NODE.sub("", text)
+    text = _REPR.sub(lambda m: f"the {m.group(1)} layer {m.group(2).strip()!r}", text)
+    text = _OBJECT_AT.sub("an object", text)
+    text = _PATH.sub("a file", text)
+    text = " ".join(text.split()).rstrip(".")
+    if not text:
+        return type(e).__name__
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:(") + "…"
+    return text
 
 
 def _without_compile_config(node):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import framing, shapes_data, sketches, tiny_vgg
+from . import framing, shapes_data, sketches
 from .errors import CnnError
 
 TRAIN_SAMPLES = 24_000  # a third generated like shapes_data, two thirds drawn like sketches
@@ -59,10 +60,13 @@ def augment(images, labels, seed):
     x = tf.where(swap, tf.transpose(x, [0, 2, 1, 3]), x)
     order = tf.argsort(tf.random.stateless_uniform([3], seed=s + 3))
     return tf.gather(x, order, axis=3), labels
+# tiny_vgg.MODEL_PATH (a test checks they agree), named without importing Keras: a bad path is refused
+# before TensorFlow loads.
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"
 
 
 def train(
-    out: str | Path = tiny_vgg.MODEL_PATH,
+    out: str | Path | None = None,
     seed: int = 0,
     samples: int = TRAIN_SAMPLES,
     epochs: int = EPOCHS,
@@ -72,7 +76,7 @@ def train(
     """Train a fresh Tiny VGG, calibrate its temperature, and save it to ``out`` (a ``.keras`` file).
 
     Args:
-        out: where to write the model.
+        out: where to write the model (default ``tiny_vgg.MODEL_PATH``).
         seed: seeds the weights, the shuffling, the augmentation and the training pictures (the check set,
             which also fits the temperature, uses ``seed + 1``).
         samples: how many training pictures to draw.
@@ -86,6 +90,9 @@ def train(
     import keras
     import tensorflow as tf
 
+    from . import tiny_vgg
+
+    out = tiny_vgg.MODEL_PATH if out is None else out
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     t0 = time.perf_counter()
@@ -186,6 +193,8 @@ def per_class(predicted: np.ndarray, labels: np.ndarray) -> dict[str, float]:
 
 def evaluate(model, seed: int, samples: int) -> tuple[float, dict[str, float]]:
     """Accuracy of ``model`` on ``samples`` fresh generated pictures from ``seed``: overall and per class."""
+    from . import tiny_vgg
+
     images, labels = shapes_data.make_dataset(samples, seed)
     predicted = probabilities_of(model, np.stack([tiny_vgg.prepare_input(p) for p in images])).argmax(axis=1)
     return float((predicted == labels).mean()), per_class(predicted, labels)
@@ -196,7 +205,7 @@ def _parser_train() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seeds weights, shuffling and pictures (default 0)")
     p.add_argument("--samples", type=int, default=TRAIN_SAMPLES, help=f"training pictures (default {TRAIN_SAMPLES})")
     p.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over them (default {EPOCHS})")
-    p.add_argument("--out", default=str(tiny_vgg.MODEL_PATH), help="the .keras file to write")
+    p.add_argument("--out", default=str(DEFAULT_MODEL), help="the .keras file to write")
     return p
 
 
@@ -212,13 +221,15 @@ def _parser_evaluate() -> argparse.ArgumentParser:
         default=DRAWN_SAMPLES,
         help=f"how many drawn-style shapes, and as many non-shapes, from sketch_check (default {DRAWN_SAMPLES})",
     )
-    p.add_argument("--model", default=str(tiny_vgg.MODEL_PATH), help="the .keras file to score")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="the .keras file to score")
     return p
 
 
 def report(model, seed: int, samples: int, drawn: int) -> dict:
     """Every figure ``evaluate`` prints, as a dict: generated accuracy and per class, drawn-style accuracy
     and per class, the share of non-shapes answered none or unsure, and the calibration error over all."""
+    from . import tiny_vgg
+
     images, labels = shapes_data.make_dataset(samples, seed)
     probs = probabilities_of(model, np.stack([tiny_vgg.prepare_input(p) for p in images]))
     predicted = probs.argmax(axis=1)
@@ -244,6 +255,14 @@ def report(model, seed: int, samples: int, drawn: int) -> dict:
     return out
 
 
+def check_out_file(path: str) -> None:
+    """Refuse an output path that exists and is not a regular file before minutes of training, not after."""
+    from .files import entry_problem
+
+    if os.path.lexists(path) and (problem := entry_problem(Path(path))):
+        raise CnnError(f"--out: {path} {problem}; give a new .keras file name")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -251,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
             args = _parser_evaluate().parse_args(argv[1:])
             if args.seed < 0 or args.samples < 1 or args.drawn < 0:
                 raise CnnError("--seed must be 0 or more, --samples at least 1 and --drawn 0 or more.")
-            r = report(tiny_vgg.load_model(args.model), args.seed, args.samples, args.drawn)
+            from .model_file import load_model_file  # a path the user gave: the bounded reader and the checks
+
+            model, _ = load_model_file(args.model)
+            r = report(model, args.seed, args.samples, args.drawn)
             print(f"generated pictures (seed {args.seed}, {args.samples}): {r['accuracy']:.4f}")
             for name, acc in r["per_class"].items():
                 print(f"  {name:>10}: {acc:.4f}")
@@ -274,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser_train().parse_args(argv)
         if args.seed < 0 or args.samples < 14 or args.epochs < 1:
             raise CnnError("--seed must be 0 or more, --samples at least 14 and --epochs at least 1.")
+        check_out_file(args.out)
+        from . import tiny_vgg  # after the path checks: they need no TensorFlow
+
         started = time.perf_counter()
         model = train(args.out, args.seed, args.samples, args.epochs)
         minutes = (time.perf_counter() - started) / 60

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import itertools
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -18,8 +19,38 @@ import cnn_core
 from .errors import show_unexpected
 from .text import plain
 
+# One memory budget for everything this server process keeps between reruns, for every session together
+# (README, "Memory"). Each cache below has a share of it; ``cache_caps`` lists them and a test checks that
+# they add up to no more than the budget. TensorFlow's own ~0.7 GB, one view's working memory and the
+# gradient worker (a separate process, cnn_core.gradients) come on top.
+PROCESS_CACHE_BYTES = 1_400_000_000
 # Feature maps kept across reruns and sessions, keyed by image content and settings.
-STAGE_CACHE_BYTES = 768_000_000
+STAGE_CACHE_BYTES = 384_000_000
+MODEL_CACHE_BYTES = 384_000_000  # loaded models (Your model), by their weights and largest declared tensor
+PICTURE_CACHE_ENTRIES = 4  # decoded photos, each at most 4096 × 4096 × 3 bytes
+URI_CACHE_BYTES = 48_000_000  # encoded map pictures (ui/figures.py)
+SHRUNK_CACHE_BYTES = 48_000_000  # shrunk maps for hover (ui/figures.py)
+THUMB_CACHE_BYTES = 32_000_000  # band thumbnails (ui/stack_maps.py)
+SUMMARY_CACHE_BYTES = 48_000_000  # band statistics (ui/stack_maps.py)
+STATS_TEXT_CACHE_BYTES = 1_000_000  # statistics lines (ui/maps.py)
+MODEL_PAGE_CACHE_BYTES = 3 * 64 * 2**20  # pages of a model's maps (ui/model_views.py: 3 pages of ≤ 64 MiB)
+
+
+def cache_caps() -> dict[str, int]:
+    """Every process cache's cap in bytes, by name; together at most PROCESS_CACHE_BYTES."""
+    from cnn_core.images import MAX_PIXELS
+
+    return {
+        "stage maps": STAGE_CACHE_BYTES,
+        "loaded models": MODEL_CACHE_BYTES,
+        "decoded photos": PICTURE_CACHE_ENTRIES * MAX_PIXELS * 3,
+        "map pictures": URI_CACHE_BYTES,
+        "shrunk maps": SHRUNK_CACHE_BYTES,
+        "thumbnails": THUMB_CACHE_BYTES,
+        "band statistics": SUMMARY_CACHE_BYTES,
+        "statistics lines": STATS_TEXT_CACHE_BYTES,
+        "model map pages": MODEL_PAGE_CACHE_BYTES,
+    }
 
 
 @st.cache_resource(show_spinner=False)
@@ -161,6 +192,14 @@ def timing_text(stages: list[cnn_core.Stage], label, digits: int = 1) -> str:
     return " · ".join(parts)
 
 
+def _size_of(value) -> int:
+    if isinstance(value, (str, bytes, bytearray)):
+        return len(value)
+    if hasattr(value, "nbytes"):
+        return int(value.nbytes)
+    return sys.getsizeof(value)
+
+
 class ContentLru:
     """A small thread-safe LRU keyed by content (e.g. stage key, channel, scale), bounded in entries and,
     when ``max_bytes`` is given, in the bytes its callers say each value takes. Shared by every session."""
@@ -181,8 +220,13 @@ class ContentLru:
                 self._items.move_to_end(key)
             return v
 
-    def put(self, key, value, nbytes: int = 0) -> None:
-        """Store ``value``, dropping the least recently used entries beyond the bounds."""
+    def put(self, key, value, nbytes: int | None = None) -> None:
+        """Store ``value``, dropping the least recently used entries beyond the bounds.
+
+        ``nbytes`` is what the value takes; by default its length for text and bytes, ``nbytes`` for an array,
+        and ``sys.getsizeof`` otherwise."""
+        if nbytes is None:
+            nbytes = _size_of(value)
         with self._lock:
             if key in self._items:
                 self._bytes -= self._sizes.pop(key)

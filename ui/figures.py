@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from cnn_core import render
 
-from .compute import ContentLru
+from .compute import SHRUNK_CACHE_BYTES, URI_CACHE_BYTES, ContentLru
 
 # The picture is sent at most this many pixels on its longer side...
 DISPLAY_SIDE = 480
@@ -30,9 +30,10 @@ def hover_steps(h: int, w: int, hover_side: int = HOVER_SIDE, grid: int = HOVER_
     return max(1, math.ceil(h / grid)), max(1, math.ceil(w / grid))
 
 
-_URIS = ContentLru(256)  # encoded pictures, keyed by content identity (stage key, channel, scale)
+# Encoded pictures, keyed by content identity (stage key, channel, scale).
+_URIS = ContentLru(256, max_bytes=URI_CACHE_BYTES)
 # Maps box-averaged for display, shared by a map's figure and the inspector's clickable picture of it.
-_SHRUNK = ContentLru(64, max_bytes=64_000_000)
+_SHRUNK = ContentLru(64, max_bytes=SHRUNK_CACHE_BYTES)
 
 
 def shrunk(values: np.ndarray, side: int, key: tuple | None = None) -> np.ndarray:

@@ -10,9 +10,10 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.drawing import picture_from_drawing
-from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, size_text
+from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, read_file, size_text
 from cnn_core.samples import SAMPLES, sample_path
 
+from .compute import PICTURE_CACHE_ENTRIES
 from .text import code, plain
 
 
@@ -27,7 +28,7 @@ class Picture:
     from_link: bool = False  # the small copy of a photo that a shared link carried
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=PICTURE_CACHE_ENTRIES, show_spinner=False)
 def _decode(digest: str, downscale: bool, _data: bytes) -> tuple[np.ndarray, str]:
     # Keyed by the file's hash (the bytes themselves are not hashed again); the array is shared, read-only.
     arr = cnn_core.decode_image(_data, downscale=downscale)
@@ -41,7 +42,7 @@ def _digest(data: bytes) -> str:
 
 @st.cache_resource(max_entries=len(SAMPLES), show_spinner=False)
 def load_sample(name: str) -> Picture:
-    data = sample_path(name).read_bytes()
+    data = read_file(sample_path(name), MAX_FILE_BYTES)  # the one bounded reader
     arr, key = _decode(_digest(data), False, data)
     return Picture(arr, key, SAMPLES.get(name, name), name)
 

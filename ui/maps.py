@@ -8,7 +8,7 @@ import streamlit as st
 from cnn_core import render
 from cnn_core.pipeline import Stage
 
-from .compute import ContentLru
+from .compute import STATS_TEXT_CACHE_BYTES, ContentLru
 from .explain import percent_text
 from .figures import PLOTLY_CONFIG, map_figure
 
@@ -31,7 +31,8 @@ def draw_map(stage: Stage, channel: int | None, scale: render.ColorScale | None,
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, theme=None)
 
 
-_STATS_TEXT = ContentLru(256)  # map_stats lines by content identity: an unchanged stage isn't summed again
+# map_stats lines by content identity: an unchanged stage isn't summed again.
+_STATS_TEXT = ContentLru(256, max_bytes=STATS_TEXT_CACHE_BYTES)
 
 
 def map_stats(values: np.ndarray, key: tuple | None = None) -> str:

@@ -15,8 +15,10 @@ import streamlit as st
 
 from cnn_core import backbones, model_file, model_maps
 from cnn_core.errors import ModelError
+from cnn_core.files import read_bounded
 from cnn_core.images import size_text
 
+from .compute import MODEL_CACHE_BYTES, ContentLru
 from .text import code, plain
 
 P = "ym"  # widget-key prefix of the page
@@ -40,10 +42,22 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@st.cache_resource(max_entries=4, show_spinner="Checking and loading the model…")
+# Loaded models count against the process's memory budget by their weights and largest declared tensor
+# (model_file.resident_bytes); the least recently used go first. One larger than the whole share is used
+# but not kept.
+_MODELS = ContentLru(4, max_bytes=MODEL_CACHE_BYTES)
+
+
 def _load(digest: str, name: str, _data: bytes, label: str = "") -> LoadedModel:
-    model, _ = model_file.load_model(_data, name)
-    return LoadedModel(digest, label or name, model_maps.describe(model), model_maps.MapComputer(model))
+    key = (digest, name, label)
+    hit = _MODELS.get(key)
+    if hit is not None:
+        return hit
+    with st.spinner("Checking and loading the model…"):
+        model, checked = model_file.load_model(_data, name)
+        loaded = LoadedModel(digest, label or name, model_maps.describe(model), model_maps.MapComputer(model))
+    _MODELS.put(key, loaded, model_file.resident_bytes(checked))
+    return loaded
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -101,9 +115,9 @@ def model_picker() -> LoadedModel | None:
             f"downloaded; this server can't reach {backbones.WEIGHTS_HOST}."
         )
     if source == DEMO:
-        data = DEMO_PATH.read_bytes()
-        st.session_state[f"{P}_model_bytes"] = (DEMO_PATH.name, data)  # for the unit pages' scans
         try:
+            data = read_bounded(DEMO_PATH, model_file.MAX_FILE_BYTES, "a .keras model file", ModelError)
+            st.session_state[f"{P}_model_bytes"] = (DEMO_PATH.name, data)  # for the unit pages' scans
             return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)")
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")

@@ -10,13 +10,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn_core import render, tiny_vgg
+from cnn_core import gradients, render, tiny_vgg
+from cnn_core.errors import CnnError
 from cnn_core.shapes_data import CLASSES
 
 from . import network_pictures as pics
 from .figures import PLOTLY_CONFIG, map_figure
 from .network_input import EXPLAIN_KEY, NetInput, P
 from .network_views import explained_class, model, probability_chart
+from .text import plain
 
 # --------------------------------------------------------------------------- flatten
 
@@ -190,7 +192,8 @@ def dense_section(run: tiny_vgg.Forward) -> int:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _grad_cam(key: str, label: int, layer: str, _x: np.ndarray) -> tiny_vgg.GradCam:
-    return tiny_vgg.grad_cam(model(), _x, label, layer)
+    # In a separate process with oneDNN off: gradients with oneDNN on can crash the process (cnn_core.gradients).
+    return gradients.grad_cam(_x, label, layer)
 
 
 def grad_cam_section(inp: NetInput, label: int) -> None:
@@ -201,7 +204,11 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
         "Layer whose maps are weighed", layers, key=f"{P}_cam_layer",
         help="Grad-CAM's usual choice is the last convolution after its ReLU (the default).",
     )  # fmt: skip
-    cam = _grad_cam(inp.key, label, layer, inp.x)
+    try:
+        cam = _grad_cam(inp.key, label, layer, inp.x)
+    except CnnError as e:
+        st.warning(plain(e.detail))
+        return
     h, w = cam.coarse.shape
     st.markdown(
         f"Where the network looked for **{CLASSES[label]}**: Grad-CAM takes {layer}'s maps "

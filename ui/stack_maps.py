@@ -23,7 +23,7 @@ from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
 
 from . import explain, inspector
-from .compute import ContentLru
+from .compute import SUMMARY_CACHE_BYTES, THUMB_CACHE_BYTES, ContentLru
 from .figures import PLOTLY_CONFIG, map_figure
 from .maps import arithmetic_lines, map_stats
 from .stack_state import FOCUS_KEY, P
@@ -35,8 +35,7 @@ PHOTO = -1  # the channel number that stands for the input photo in its own colo
 
 
 # Per-stage statistics and shrunken maps (about 100 KB per channel), shared by every session.
-SUMMARY_CACHE_BYTES = 64_000_000
-_THUMBS = ContentLru(1024)
+_THUMBS = ContentLru(1024, max_bytes=THUMB_CACHE_BYTES)
 _STATS = ContentLru(256, max_bytes=SUMMARY_CACHE_BYTES)
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.errors import SpecError
-from cnn_core.spec import Spec, parse_spec
+from cnn_core.files import read_bounded
+from cnn_core.spec import MAX_SPEC_CHARS, Spec, parse_spec
 
 from .stack_state import SPEC_KEY, STARTER_KEY, P, load_spec, ss
 
@@ -47,7 +48,7 @@ def load_starter(name: str) -> Spec:
     """A starting point from assets/stacks, parsed like any uploaded spec."""
     if name not in STARTERS:
         raise SpecError(f"{name!r} is not a starting point; use one of {', '.join(STARTERS)}", "starter")
-    return parse_spec((STACKS / f"{name}.json").read_text(encoding="utf-8"))
+    return parse_spec(read_bounded(STACKS / f"{name}.json", MAX_SPEC_CHARS, "a spec JSON file", SpecError).decode())
 
 
 def init_state() -> None:

@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECK = """
 import importlib, pkgutil, sys
 import cnn_core
+assert 'tensorflow' not in sys.modules, 'import cnn_core is lazy: the command line checks paths first'
+import cnn_core.pipeline
 assert 'tensorflow' in sys.modules, 'the check must load the real core'
 assert 'streamlit' not in sys.modules, 'import cnn_core pulled in streamlit'
 for m in pkgutil.iter_modules(cnn_core.__path__):

@@ -158,8 +158,8 @@ def test_batch_writes_a_folder_per_good_image_and_reports_the_bad_one(runs):
     "name, words",
     [
         ("bad_spec", ["bad.json", "not valid JSON"]),
-        ("missing_spec", ["no_such_spec.json", "could not be read"]),
-        ("missing_image", ["no_such_image.png", "could not be read"]),
+        ("missing_spec", ["no_such_spec.json", "does not exist"]),
+        ("missing_image", ["no_such_image.png", "does not exist"]),
         ("corrupt_image", ["broken.png", "truncated"]),
     ],
 )

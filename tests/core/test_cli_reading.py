@@ -93,7 +93,7 @@ def test_every_problem_is_one_line_and_the_good_photo_runs(batch):
         assert any(f"huge{i}.png: is 1,074 MB; at most 50 MB is accepted" in e for e in errors), errors
     assert len([e for e in errors if "noise" in e]) == 3
     assert any("dangling.png: skipped: a broken symbolic link" in w and "gone.png" in w for w in warnings), warnings
-    assert any("pipe.png: skipped: not a regular file" in w for w in warnings), warnings
+    assert any("pipe.png: skipped: a FIFO (named pipe)" in w for w in warnings), warnings
     assert "Traceback" not in proc.stderr
 
 

@@ -1,0 +1,88 @@
+"""Every cache the server keeps between reruns has a share of one stated process budget, and a session of
+300 distinct changes stays inside it (byte accounting of the caches, checked against tracemalloc)."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import cnn_core
+from cnn_core import model_maps
+from cnn_core.render import png_bytes
+from ui import compute, figures, maps, model_source, model_views, stack_maps
+
+
+def test_the_caches_shares_add_up_to_no_more_than_the_budget():
+    caps = compute.cache_caps()
+    assert sum(caps.values()) <= compute.PROCESS_CACHE_BYTES, caps
+    # The shares are the caches' own bounds, not a second copy that could drift.
+    assert figures._URIS.max_bytes == caps["map pictures"]
+    assert figures._SHRUNK.max_bytes == caps["shrunk maps"]
+    assert stack_maps._THUMBS.max_bytes == caps["thumbnails"]
+    assert stack_maps._STATS.max_bytes == caps["band statistics"]
+    assert maps._STATS_TEXT.max_bytes == caps["statistics lines"]
+    assert model_source._MODELS.max_bytes == caps["loaded models"]
+    assert model_views.PAGE_CACHE_ENTRIES * model_maps.PAGE_BYTES == caps["model map pages"]
+    assert compute.stage_cache().max_bytes == caps["stage maps"]
+
+
+def test_a_content_lru_counts_what_it_holds_by_default():
+    lru = compute.ContentLru(100, max_bytes=1000)
+    lru.put("a", "x" * 600)
+    lru.put("b", np.zeros(100, np.float32))  # 400 bytes: 1000 in all
+    assert lru.get("a") is not None
+    lru.put("c", b"y" * 10)  # over: the least recently used ("b") goes
+    assert lru.get("b") is None and lru.get("a") is not None and lru.get("c") is not None
+
+
+@pytest.mark.slow
+def test_a_300_change_session_stays_inside_the_budget():
+    # 300 distinct values of one weight on a 512² photo: each change makes three new stages (about 2.6 MB)
+    # and a picture of each, about 0.8 GB in all, over twice the stage cache's share. The caches must evict.
+    cache = compute.cnn_core.StageCache(max_bytes=compute.STAGE_CACHE_BYTES)
+    pictures = compute.ContentLru(256, max_bytes=compute.URI_CACHE_BYTES)
+    rng = np.random.default_rng(5)
+    image = (rng.random((512, 512)) * 255).astype(np.uint8)
+    key = cnn_core.pipeline.image_digest(image)
+    kernel = [[-1.0, -1.0, -1.0], [-1.0, 8.0, -1.0], [-1.0, -1.0, -1.0]]
+    cnn_core.run_pipeline(image, _spec(kernel), cache=cache, image_key=key)  # TensorFlow's own start-up first
+    tracemalloc.start()
+    try:
+        base, _ = tracemalloc.get_traced_memory()
+        held_most = 0
+        for i in range(300):
+            kernel[1][1] = 8.0 + i / 100
+            stages = cnn_core.run_pipeline(image, _spec(kernel), cache=cache, image_key=key)
+            for s in stages[1:]:
+                picture = png_bytes(np.repeat(_grey(s.maps[..., 0])[..., None], 3, axis=2))
+                pictures.put((s.key, 0), picture)
+            del stages
+            assert cache.nbytes <= compute.STAGE_CACHE_BYTES
+            held_most = max(held_most, cache.nbytes + pictures._bytes)
+        now, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    share = compute.STAGE_CACHE_BYTES + compute.URI_CACHE_BYTES
+    assert held_most <= share
+    assert held_most > 0.8 * compute.STAGE_CACHE_BYTES  # the session did fill the cache: a real test of eviction
+    # What Python and NumPy hold at the end (the caches and anything leaked beside them) is within the share.
+    assert now - base <= share * 1.05, (now - base) / 1e6
+
+
+def _spec(kernel) -> dict:
+    return {
+        "version": 1,
+        "input": {"color": "grayscale", "size": [512, 512]},
+        "layers": [
+            {"type": "conv2d", "filters": [kernel], "padding": "same"},
+            {"type": "activation", "function": "relu"},
+            {"type": "pool2d", "mode": "max", "size": 2, "stride": 2},
+        ],
+    }
+
+
+def _grey(a: np.ndarray) -> np.ndarray:
+    lo, hi = float(a.min()), float(a.max())
+    return np.zeros(a.shape, np.uint8) if hi <= lo else ((a - lo) / (hi - lo) * 255).astype(np.uint8)
