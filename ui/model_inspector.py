@@ -217,7 +217,7 @@ def _field(acts: Activations, ex: Explanation, photo: np.ndarray | None) -> None
 
 
 def grad_cam_panel(
-    computer, acts: Activations, batch: np.ndarray, prefix: str, names=None, cache_key: str = ""
+    computer, acts: Activations, batch: np.ndarray, prefix: str, names=None, cache_key: str = "", source=None
 ) -> None:
     """Grad-CAM for the layer and output unit the visitor picks (default: the last convolution, the top unit).
 
@@ -228,6 +228,9 @@ def grad_cam_panel(
         prefix: the page's widget-key prefix.
         names: class names, when known.
         cache_key: identifies the model and photo, for the cache.
+        source: (file name, bytes) of the model's ``.keras`` file. Given, the gradients run in the separate
+            gradient process (``cnn_core.gradients``: with oneDNN on they can crash the process that runs them);
+            a model built in code (an ImageNet backbone) has no file and is taken here.
     """
     ss = st.session_state
     with st.container(border=True, key=f"{prefix}_gradcam"):
@@ -248,7 +251,7 @@ def grad_cam_panel(
             ss[f"{prefix}_gc_unit"] = int(np.argmax(out))
         unit = st.selectbox("Output unit (class)", list(range(n)), key=f"{prefix}_gc_unit", format_func=label)
         try:
-            cam = _cam(cache_key, layer, int(unit), computer, batch)
+            cam = _cam(cache_key, layer, int(unit), computer, batch, source)
         except CnnError as e:
             st.error(f"Grad-CAM can't be shown here: {plain(e.detail)}.")
             return
@@ -272,8 +275,13 @@ def _output(key: str, _computer, _batch: np.ndarray) -> np.ndarray:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Computing Grad-CAM…")
-def _cam(key: str, layer: str, unit: int, _computer, _batch: np.ndarray):
-    return gradcam.grad_cam(_computer, _batch, layer, unit)
+def _cam(key: str, layer: str, unit: int, _computer, _batch: np.ndarray, _source=None):
+    if _source is None:
+        return gradcam.grad_cam(_computer, _batch, layer, unit)
+    from cnn_core import gradients
+
+    name, data = _source
+    return gradients.model_grad_cam(key.split("-")[0], name, data, _batch, layer, unit)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

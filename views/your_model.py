@@ -62,4 +62,7 @@ model_views.output_panel(loaded, info, prepared, photo_key)
 st.subheader("Inside the network")
 acts = model_inspector.activations(f"{loaded.key}-{photo_key}", loaded.computer, prepared.batch)
 model_inspector.model_inspector(acts, P, picture.array)
-model_inspector.grad_cam_panel(loaded.computer, acts, prepared.batch, P, loaded.class_names, f"{loaded.key}-{photo_key}")
+model_inspector.grad_cam_panel(
+    loaded.computer, acts, prepared.batch, P, loaded.class_names, f"{loaded.key}-{photo_key}",
+    source=st.session_state.get(f"{P}_model_bytes"),
+)
