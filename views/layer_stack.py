@@ -27,8 +27,9 @@ if link is not None:
     stack_state.load_spec(link.spec)
     st.session_state[f"{P}_cmap"] = link.view["cmap"]
     st.session_state[f"{P}_scale"] = link.view["scale"]
-    use_link_picture(P, link.image, link.sample)
-    if share_panel.link_note(link):
+    if not share_panel.keeps_photo(P, link):
+        use_link_picture(P, link.image, link.sample)
+    if share_panel.link_note(link) and not share_panel.keeps_photo(P, link):
         st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 share_panel.header(
     P,

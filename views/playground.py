@@ -32,13 +32,15 @@ if link is not None:
     else:
         state["cmap"] = link.view["cmap"]
         state["scale"] = link.view["scale"] if link.view["scale"] in pgs.SCALE_CHOICES else "layer"
-        if link.image is not None:
+        if share_panel.keeps_photo(P, link):
+            pass  # Back or Forward over an edit made on an upload: the upload stays
+        elif link.image is not None:
             st.session_state[link_image_key(P)] = link.image
             state["source"] = LINK_SOURCE
         else:
             state["source"], state["sample"] = "Sample", link.sample
         st.session_state[f"{P}_source"], st.session_state[f"{P}_sample"] = state["source"], state["sample"]
-        if share_panel.link_note(link):
+        if share_panel.link_note(link) and not share_panel.keeps_photo(P, link):
             st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 
 share_panel.header(
