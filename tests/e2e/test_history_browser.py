@@ -71,15 +71,15 @@ def test_layer_stack_edits_undo_and_leaving_takes_one_press(server, browser):
     _maps(page)
     page.locator("[data-testid=stSidebarNav] a").nth(1).click()
     _settle(page)
-    page.wait_for_function(f"document.querySelectorAll(\"{BANDS}\").length === 4", timeout=60_000)
+    page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 4', timeout=60_000)
     for n in (5, 6, 7):
         page.locator(".st-key-ls_add_pool2d button").first.click()
         _settle(page)
-        page.wait_for_function(f"document.querySelectorAll(\"{BANDS}\").length === {n}", timeout=60_000)
+        page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === {n}', timeout=60_000)
     for n in (6, 5, 4):  # each Back undoes one edit
         page.go_back()
         _settle(page)
-        page.wait_for_function(f"document.querySelectorAll(\"{BANDS}\").length === {n}", timeout=60_000)
+        page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === {n}', timeout=60_000)
         assert "/layer_stack" in page.url
     page.go_back()  # one more press leaves the page
     _settle(page)
@@ -87,5 +87,5 @@ def test_layer_stack_edits_undo_and_leaving_takes_one_press(server, browser):
     assert len(_maps(page)) >= 4
     page.go_forward()
     _settle(page)
-    page.wait_for_function(f"document.querySelectorAll(\"{BANDS}\").length === 4", timeout=60_000)
+    page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 4', timeout=60_000)
     assert page.locator("[data-testid=stException]").count() == 0
