@@ -10,7 +10,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.drawing import picture_from_drawing
-from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
+from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, image_size
 from cnn_core.samples import SAMPLES, sample_path
 
 from .text import code, plain
@@ -92,7 +92,8 @@ def _on_upload(prefix: str) -> None:
 
 def _uploader(prefix: str):
     return st.sidebar.file_uploader(
-        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB)",
+        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB and "
+        f"{cnn_core.MAX_PIXELS / 1e6:.1f} megapixels; a larger photo can be downscaled to fit)",
         # No type= filter: Streamlit would answer a file with another extension with an exception,
         # while our decoder reads the bytes whatever the name and explains what it can't read.
         key=f"{prefix}_upload",
@@ -152,7 +153,8 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
     """Sidebar controls to pick the input: a sample, an upload, the camera or a drawing. None if unusable.
 
     The upload box is always in view; dropping a file on it switches to it. When a shared link carried a
-    small photo (stored under ``link_image_key``), that is one more choice. Errors are shown here.
+    small photo (stored under ``link_image_key``), that is one more choice. Errors are shown here, and a
+    refused upload leaves the last good picture (or the sample) in use, so the page keeps its maps.
     """
     pic = _pick(prefix, default_sample)
     if pic is not None:
@@ -199,16 +201,25 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
     try:
         pic = _session_upload(prefix, up, allowed)
     except cnn_core.ImageError as e:
+        # The page keeps working on the last good picture; only the sidebar says what went wrong.
+        last = _last_good(prefix, default_sample)
+        still = f" Still showing {plain(last.label)}."
         if "downscale" in e.detail and not allowed:
-            st.sidebar.warning(f"{code(up.name)} {plain(e.detail)}")
+            st.sidebar.warning(f"{code(up.name)} {plain(e.detail)}{still}")
             st.sidebar.button(
-                "Downscale it to fit", key=f"{prefix}_downscale",
+                "Downscale it to fit",
+                key=f"{prefix}_downscale",
+                help="Decodes it at half its height and width (a quarter or less if need be): about a second.",
                 on_click=lambda: st.session_state.update({f"{prefix}_allow_downscale": up.file_id}),
             )
         else:
-            st.sidebar.error(f"{code(up.name)} {plain(e.detail)}")
-        return None
+            st.sidebar.error(f"{code(up.name)} {plain(e.detail)}{still}")
+        return last
     if allowed:
         h, w = pic.array.shape[:2]
-        st.sidebar.caption(f"Shrunk to {w}×{h} pixels to fit the limit of {cnn_core.MAX_PIXELS:,}.")
+        original = image_size(up.getvalue())
+        was = f"from {original[0]}×{original[1]} " if original else ""
+        st.sidebar.caption(
+            f"Downscaled {was}to {h}×{w} pixels (height×width) to fit the limit of {cnn_core.MAX_PIXELS:,} pixels."
+        )
     return pic

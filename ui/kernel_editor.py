@@ -137,7 +137,7 @@ def kernel_editor(channels: int) -> None:
     if name is not None:
         st.caption(explain.preset_explanation(name, channels))
     else:
-        st.caption(f"Edited by hand (started from {PRESETS[pgs.started_from()].label}).")
+        st.caption(f"{pgs.origin()[0].upper()}{pgs.origin()[1:]}. Pick a preset to start again from it.")
     editors = list(pgs.EDITORS) if k <= pgs.SLIDER_MAX else [e for e in pgs.EDITORS if e != "Sliders"]
     if pgs.state()["editor"] not in editors:
         pgs.state()["editor"] = "Canvas"

@@ -8,12 +8,12 @@ sentence and remembered for that upload so it isn't checked again on every rerun
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
 
-from cnn_core import backbones, model_file, model_maps
+from cnn_core import backbones, model_file, model_maps, shapes_data
 from cnn_core.errors import ModelError
 
 from .text import code, plain
@@ -40,9 +40,10 @@ def _digest(data: bytes) -> str:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Checking and loading the model…")
-def _load(digest: str, name: str, _data: bytes, label: str = "") -> LoadedModel:
-    model, _ = model_file.load_model(_data, name)
-    return LoadedModel(digest, label or name, model_maps.describe(model), model_maps.MapComputer(model))
+def _load(digest: str, name: str, _data: bytes, label: str = "", names: tuple[str, ...] | None = None) -> LoadedModel:
+    model, checked = model_file.load_model(_data, name)
+    names = names or checked.class_names
+    return LoadedModel(digest, label or name, model_maps.describe(model), model_maps.MapComputer(model), None, names)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -65,8 +66,27 @@ def _upload() -> LoadedModel | None:
         key=f"{P}_model_upload",
         help="Save it with model.save('name.keras'). It is checked before Keras opens it; see the limits below.",
     )
+    labels = st.sidebar.file_uploader(
+        "Class names (optional: a labels.txt, one name a line)",
+        key=f"{P}_labels_upload",
+        help="Used when the model's metadata.json has no 'classes' or 'labels' list.",
+    )
     if up is None:
         return None
+    loaded = _checked_upload(up)
+    if loaded is not None and labels is not None:
+        try:
+            names = model_file.class_names_from(labels.getvalue().decode("utf-8"))
+        except UnicodeDecodeError:
+            names = None
+        if names is None:
+            st.sidebar.warning(f"{code(labels.name)} holds no class names (UTF-8 text, one a line); not used.")
+        else:
+            loaded = replace(loaded, class_names=names)
+    return loaded
+
+
+def _checked_upload(up) -> LoadedModel | None:
     memo = st.session_state.get(f"{P}_model_memo")
     if memo and memo[0] == up.file_id:
         if isinstance(memo[1], str):
@@ -101,7 +121,7 @@ def model_picker() -> LoadedModel | None:
     if source == DEMO:
         data = DEMO_PATH.read_bytes()
         try:
-            return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)")
+            return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)", tuple(shapes_data.CLASSES))
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
             return None

@@ -141,13 +141,13 @@ def embed_note(shape: tuple[int, ...], spec: cnn_core.Spec) -> str:
         return "Your photo is small enough to travel in the link as it is."
     if spec.input.size is None:
         return (
-            f"With a copy in the link, its maps will be smaller: the copy is at most {ew}×{eh} pixels, so the "
-            f"input becomes {ew}×{eh} instead of {w}×{h} (width×height) and every map shrinks with it."
+            f"With a copy in the link, its maps will be smaller: the copy is at most {eh}×{ew} pixels, so the "
+            f"input becomes {eh}×{ew} instead of {h}×{w} (height×width) and every map shrinks with it."
         )
     sh, sw = spec.input.size
     return (
-        f"With a copy in the link, its maps keep their sizes (the input is resized to {sw}×{sh}), but they are "
-        f"computed from a copy of at most {ew}×{eh} pixels, so they look blurrier than yours."
+        f"With a copy in the link, its maps keep their sizes (the input is resized to {sh}×{sw}), but they are "
+        f"computed from a copy of at most {eh}×{ew} pixels (height×width), so they look blurrier than yours."
     )
 
 
