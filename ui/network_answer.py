@@ -17,6 +17,7 @@ from . import network_pictures as pics
 from .figures import PLOTLY_CONFIG, map_figure
 from .network_input import EXPLAIN_KEY, NetInput, P
 from .network_views import explained_class, model, probability_chart
+from .worked_numbers import fixed, sum_decimals
 
 # --------------------------------------------------------------------------- flatten
 
@@ -129,12 +130,14 @@ def dense_section(run: tiny_vgg.Forward) -> int:
         hide_index=True,
     )
     k = label
+    # Enough decimals that the terms shown add up to the denominator shown (not "1 / 1 = 99.99%").
+    dec = sum_decimals([(e.tolist(), float(e.sum()))])
     left, right = st.columns([3, 2], gap="large")
     left.markdown(
         f"**Softmax, worked out for {CLASSES[k]}:** pᵢ = exp(zᵢ) / Σⱼ exp(zⱼ). Subtracting the largest logit "
         f"({z.max():.3f}) from every zⱼ first changes nothing but keeps exp from overflowing:  \n"
-        f"p({CLASSES[k]}) = exp({z[k]:.3f} − {z.max():.3f}) / ({' + '.join(f'{v:.4g}' for v in e)})  \n"
-        f"= {e[k]:.4g} / {e.sum():.4g} = **{soft[k]:.2%}**"
+        f"p({CLASSES[k]}) = exp({z[k]:.3f} − {z.max():.3f}) / ({' + '.join(fixed(v, dec) for v in e)})  \n"
+        f"= {fixed(e[k], dec)} / {fixed(e.sum(), dec)} = **{fixed(100 * soft[k], max(2, dec - 2))}%**"
     )
     with right:
         st.plotly_chart(
