@@ -84,9 +84,9 @@ SOURCES = ("Sample", "Upload", "Camera", "Drawing")
 DRAW_SIDE = 256  # the input canvas, in pixels
 
 
-def _on_upload(prefix: str) -> None:
+def _on_upload(prefix: str, key: str | None = None) -> None:
     # A file just dropped on the always-visible uploader is what the person wants to see.
-    if st.session_state.get(f"{prefix}_upload") is not None:
+    if st.session_state.get(key or f"{prefix}_upload") is not None:
         st.session_state[f"{prefix}_source"] = "Upload"
 
 
@@ -162,9 +162,48 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
     return pic
 
 
+# On a phone the sidebar hides behind its » button: the page shows this picker instead (on wider screens the
+# sidebar's is in view, and this one is hidden).
+_PHONE_CSS = """<style>
+[class*="st-key-{p}_phone_input"] {{ display: none; }}
+@media (max-width: 640px) {{ [class*="st-key-{p}_phone_input"] {{ display: block; }} }}
+</style>"""
+
+
+def _from_phone_sample(prefix: str) -> None:
+    st.session_state[f"{prefix}_source"] = "Sample"
+    st.session_state[f"{prefix}_sample"] = st.session_state[f"{prefix}_phone_sample"]
+
+
+def phone_picker(prefix: str, default_sample: str = "camera") -> None:
+    """The input picker in the page itself, shown only on narrow screens: a sample or an upload."""
+    st.html(_PHONE_CSS.format(p=prefix))
+    with st.container(key=f"{prefix}_phone_input", border=True):
+        names = list(SAMPLES)
+        current = st.session_state.get(f"{prefix}_sample")
+        st.session_state[f"{prefix}_phone_sample"] = current if current in names else default_sample
+        c1, c2 = st.columns(2)
+        c1.selectbox(
+            "Sample photo",
+            names,
+            format_func=SAMPLES.get,
+            key=f"{prefix}_phone_sample",
+            on_change=_from_phone_sample,
+            args=(prefix,),
+        )
+        c2.file_uploader(
+            "Or upload one",
+            key=f"{prefix}_phone_upload",
+            on_change=_on_upload,
+            args=(prefix, f"{prefix}_phone_upload"),
+            help=f"{', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB and {cnn_core.MAX_PIXELS / 1e6:.1f} "
+            "megapixels. The camera and drawing are in the sidebar (» at the top left).",
+        )
+
+
 def _pick(prefix: str, default_sample: str) -> Picture | None:
     st.sidebar.subheader("Input image")
-    up = _uploader(prefix)
+    up = _uploader(prefix) or st.session_state.get(f"{prefix}_phone_upload")
     link_image = st.session_state.get(link_image_key(prefix))
     choices = list(SOURCES) + ([LINK_SOURCE] if link_image else [])
     if st.session_state.get(f"{prefix}_source") not in choices:

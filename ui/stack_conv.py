@@ -170,8 +170,8 @@ def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: in
 
 def _channel_name(spec: Spec, i: int, c: int) -> str:
     if edits.sees_photo(spec, i) and spec.input.color == "rgb":
-        return f"{c + 1} · {('red', 'green', 'blue')[c]}"
-    return f"{c + 1}"
+        return f"{c} · {('red', 'green', 'blue')[c]}"
+    return f"{c}"
 
 
 def _depth_choice(lid: str, j: int, w: np.ndarray, depth: int, n: int) -> None:

@@ -16,7 +16,7 @@ from ui import (
     stack_starters,
     stack_state,
 )
-from ui.inputs import link_image_key, picture_picker, use_link_picture
+from ui.inputs import link_image_key, phone_picker, picture_picker, use_link_picture
 from ui.text import plain
 
 P = stack_state.P
@@ -38,6 +38,8 @@ share_panel.header(
     "photo: one band of channel maps per stage. Click a map's name to enlarge it and read its values.",
     link_warning,
 )
+
+phone_picker(P, default_sample="chelsea")
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 picture = picture_picker(P, default_sample="chelsea")

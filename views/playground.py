@@ -14,7 +14,7 @@ from ui import compute, inspector, share_panel
 from ui import playground_controls as controls
 from ui import playground_state as pgs
 from ui import playground_view as view
-from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
+from ui.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker
 from ui.text import plain
 
 P = pgs.P
@@ -51,6 +51,8 @@ share_panel.header(
     "The numbers are TensorFlow's own.",
     link_warning,
 )
+
+phone_picker(P)
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 # The picker's own widgets forget their value when another page is shown: give it back from the state.
