@@ -41,3 +41,17 @@ def signed(text: str) -> str:
 def written_sum(terms: Sequence[float], total: float, decimals: int) -> str:
     """ "a + (−b) + c = total", every number with ``decimals`` decimals."""
     return " + ".join(signed(fixed(t, decimals)) for t in terms) + f" = {fixed(total, decimals)}"
+
+
+def factor_decimals(
+    factors: Sequence[tuple[float, float]], products: Sequence[float], decimals: int, most: int = MOST
+) -> int:
+    """The fewest decimals (from ``decimals``) for the factors x and w of each product so that x × w, as shown,
+    rounds to the product as shown (the multiplications check out by hand too)."""
+    for d in range(decimals, most + 1):
+        if all(
+            Decimal(fixed(float(Decimal(fixed(x, d)) * Decimal(fixed(w, d))), decimals)) == Decimal(fixed(p, decimals))
+            for (x, w), p in zip(factors, products)
+        ):
+            return d
+    return most

@@ -107,6 +107,9 @@ def playground(picture, resize_note: str) -> None:
             if stages is not None:
                 view.maps_block(stages, [sc[0] for sc in render.stage_scales(stages, s["cmap"], s["scale"])], resize_note)
     with ctrl_col:
+        at = view.clicked(stages) if stages is not None else None
+        if at is not None:  # a click on a map: its worked sum beside the maps, above the controls
+            view.worked_panel(stages, at)
         controls.layer_controls(channels)
     if stages is None:
         return

@@ -74,3 +74,14 @@ def test_shown_products_add_up_to_the_shown_total_for_random_kernels_and_positio
     assert abs(float(Decimal(wn.fixed(d.total, dec))) - float(stages[1].maps[where[0], where[1], 0])) <= max(
         1e-5 * (np.abs(products).sum() + abs(bias)), 0.5 * 10.0**-dec + 1e-6
     )
+
+
+def test_shown_factors_multiply_to_the_shown_product():
+    factors = [(132 / 255, 8.0), (0.5037, -1.0), (1 / 3, 1 / 9)]
+    products = [x * w for x, w in factors]
+    dec = 4
+    fd = wn.factor_decimals(factors, products, dec)
+    assert fd > dec  # 0.5176 × 8 = 4.1408 would not round to 4.1412
+    for (x, w), p in zip(factors, products):
+        shown = Decimal(wn.fixed(x, fd)) * Decimal(wn.fixed(w, fd))
+        assert Decimal(wn.fixed(float(shown), dec)) == Decimal(wn.fixed(p, dec))
