@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from benchmarks.stats import Figure  # noqa: E402
 
-SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain", "network")
+SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain", "network", "units")
 # How a machine with AVX-512 also shows the slow-TensorFlow case: each is set in a fresh Python before
 # TensorFlow is imported (oneDNN reads them once, at start-up).
 CPU_KINDS = {
@@ -40,7 +40,7 @@ CPU_KINDS = {
     "onednn-off": ("oneDNN off", {"TF_ENABLE_ONEDNN_OPTS": "0"}),
 }
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
-REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3, "explain": 10, "network": 10}
+REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3, "explain": 10, "network": 10, "units": 1}
 
 
 def _log(msg: str) -> None:
@@ -222,6 +222,10 @@ def _run_section(name: str, args, repeats: int, out: Path):
         from benchmarks import network
 
         return network.run(args.quick, repeats)
+    if name == "units":
+        from benchmarks import units
+
+        return units.run(args.quick, repeats)
     raise ValueError(name)
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.drawing import picture_from_drawing
-from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, image_size
+from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, image_size, size_text
 from cnn_core.samples import SAMPLES, sample_path
 
 from .text import code, plain
@@ -92,7 +92,7 @@ def _on_upload(prefix: str, key: str | None = None) -> None:
 
 def _uploader(prefix: str):
     return st.sidebar.file_uploader(
-        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB and "
+        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {size_text(MAX_FILE_BYTES)} and "
         f"{cnn_core.MAX_PIXELS / 1e6:.1f} megapixels; a larger photo can be downscaled to fit)",
         # No type= filter: Streamlit would answer a file with another extension with an exception,
         # while our decoder reads the bytes whatever the name and explains what it can't read.
@@ -196,7 +196,7 @@ def phone_picker(prefix: str, default_sample: str = "camera") -> None:
             key=f"{prefix}_phone_upload",
             on_change=_on_upload,
             args=(prefix, f"{prefix}_phone_upload"),
-            help=f"{', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB and {cnn_core.MAX_PIXELS / 1e6:.1f} "
+            help=f"{', '.join(EXTENSIONS)}; up to {size_text(MAX_FILE_BYTES)} and {cnn_core.MAX_PIXELS / 1e6:.1f} "
             "megapixels. The camera and drawing are in the sidebar (» at the top left).",
         )
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnn_core import backbones, model_file, model_maps, shapes_data
 from cnn_core.errors import ModelError
+from cnn_core.images import size_text
 
 from .text import code, plain
 
@@ -61,7 +62,7 @@ def _backbone(name: str) -> LoadedModel:
 
 def _upload() -> LoadedModel | None:
     up = st.sidebar.file_uploader(
-        f"Your model (.keras, up to {model_file.MAX_FILE_BYTES // 2**20} MB)",
+        f"Your model (.keras, up to {size_text(model_file.MAX_FILE_BYTES)})",
         # No type= filter: a wrong file gets our one-sentence reason instead of Streamlit's generic refusal.
         key=f"{P}_model_upload",
         help="Save it with model.save('name.keras'). It is checked before Keras opens it; see the limits below.",
@@ -101,6 +102,7 @@ def _checked_upload(up) -> LoadedModel | None:
         st.error(f"{code(up.name)} was refused: {plain(e.detail)}.")
         return None
     st.session_state[f"{P}_model_memo"] = (up.file_id, loaded)
+    st.session_state[f"{P}_model_bytes"] = (up.name, data)  # for the unit pages' scans (ui/unit_page.py)
     return loaded
 
 
@@ -120,12 +122,14 @@ def model_picker() -> LoadedModel | None:
         )
     if source == DEMO:
         data = DEMO_PATH.read_bytes()
+        st.session_state[f"{P}_model_bytes"] = (DEMO_PATH.name, data)  # for the unit pages' scans
         try:
             return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)", tuple(shapes_data.CLASSES))
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
             return None
     if source == IMAGENET:
+        st.session_state.pop(f"{P}_model_bytes", None)  # built in code: no file for a unit page to scan
         name = st.sidebar.selectbox("Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get,
                                     key=f"{P}_backbone")
         try:
@@ -133,4 +137,5 @@ def model_picker() -> LoadedModel | None:
         except Exception as e:  # a failed download: say so, the rest of the page still works
             st.error(f"The {name} weights could not be downloaded ({type(e).__name__}). Upload a model instead.")
             return None
+    st.session_state.pop(f"{P}_model_bytes", None)  # until an upload is accepted
     return _upload()

@@ -20,6 +20,7 @@ from .figures import PLOTLY_CONFIG, map_figure
 from .model_source import LoadedModel, P
 from .stack_maps import legend_strip
 from .text import plain
+from .unit_links import YOURS, unit_href
 
 THUMB_SIDE = 150
 CHANNELS_PER_ROW = 8
@@ -157,6 +158,7 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
             chosen = st.selectbox(f"Channels (of {c})", labels, key=pkey)
         start = labels.index(chosen) * per_page
     channels = list(range(start, min(start + per_page, c)))
+    linked = f"{P}_model_bytes" in st.session_state  # a unit page can scan this model (not an ImageNet backbone)
     for row in range(0, len(channels), CHANNELS_PER_ROW):
         cols = st.columns(CHANNELS_PER_ROW, gap="small")
         for slot, ch in enumerate(channels[row : row + CHANNELS_PER_ROW]):
@@ -164,7 +166,8 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
                 v = maps[:, :, ch]
                 own = render.scale_for(*render.finite_range(v), cmap) if per_map else scale
                 st.image(_thumb(v, own), width="stretch")
-                st.caption(f"{ch} · {float(v.min()):.3g} … {float(v.max()):.3g}")
+                name = f"[{ch}]({unit_href(layer.path, ch, YOURS)})" if linked else f"{ch}"
+                st.caption(f"{name} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
 
 def enlarge(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared, photo_key: str,

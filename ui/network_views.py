@@ -16,6 +16,7 @@ from cnn_core import network_link, render, tiny_vgg
 from cnn_core.shapes_data import CLASSES
 
 from . import network_pictures as pics
+from . import unit_links
 from .figures import PLOTLY_CONFIG, map_figure
 from .network_input import EXPLAIN_KEY, NetInput, P
 
@@ -147,6 +148,8 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
                 st.image(pics.legend_png(s[0].cmap), width="stretch")
                 st.caption("each map its own range" if mode == "map" else _range(s[0]))
         st.image(b.png, width="stretch" if len(b.labels) > 6 else "content")
+        if i > 0:
+            st.markdown(f":small[{unit_links.channel_links(layer.name, ch)}]")
     st.markdown("##### Enlarge one map")
     names = [f"{i} · {m.name} ({m.maps.shape[0]}×{m.maps.shape[1]})" for i, m in enumerate(layers)]
     left, right = st.columns([1, 2], gap="large")

@@ -172,7 +172,7 @@ def filter_preview(stages: list[Stage], i: int, j: int) -> None:
     stage = stages[i + 1]
     s = channel_stats(stage)
     scale = render.scale_for(float(s.lo[j]), float(s.hi[j]), "auto")
-    st.caption(f"Filter {j + 1}'s output")
+    st.caption(f"Filter {j}'s output")
     st.image(thumbnail(stage, j, scale), width="stretch")
     st.caption(f"{s.lo[j]:.3g} … {s.hi[j]:.3g}  \nmean {s.mean[j]:.3g}  \nzeros {s.zeros[j]:.0%}")
 

@@ -1,0 +1,45 @@
+"""One unit (a channel of a layer): what it looks for across many pictures and what it does to a photo."""
+
+import streamlit as st
+
+from cnn_core import shapes_data
+from ui import unit_page
+from ui.inputs import picture_picker
+from ui.text import plain
+from ui.unit_links import TINY
+
+unit, warning = unit_page.unit_from_url()
+if unit is None:
+    st.stop()
+st.title(f"Unit {plain(unit.layer.path)}:{unit.channel}")
+st.markdown(
+    f"Channel **{unit.channel}** of **{plain(unit.layer.path)}** ({unit.layer.cls}, "
+    f"{'×'.join(str(d) for d in unit.layer.shape)}) in **{plain(unit.label)}**: the picture it responds to most, the "
+    "pictures of a collection that excite it most, its weights, and what it makes of the current photo."
+)
+if warning:
+    st.warning(warning)
+unit_page.neighbours(unit)
+
+# --- sidebar: the current photo ------------------------------------------------------------------
+if unit.kind == TINY:
+    st.sidebar.subheader("Photo")
+    shape = st.sidebar.selectbox("Generated sample", shapes_data.CLASSES, index=4, key="unit_shape")
+    seed = st.sidebar.number_input("Sample number", 0, 9999, 0, key="unit_seed")
+    photo, photo_key = shapes_data.sample(shape, seed), f"shape-{shape}-{seed}"
+else:
+    picture = picture_picker("unit", default_sample="chelsea")
+    photo, photo_key = (picture.array, picture.key) if picture is not None else (None, "")
+
+vis_col, weights_col = st.columns(2, gap="large")
+with vis_col:
+    unit_page.feature_visualisation(unit)
+with weights_col:
+    unit_page.weights(unit)
+
+if photo is not None:
+    batch = unit_page.photo_batch(unit, photo)
+    if batch is not None:
+        unit_page.on_photo(unit, batch, photo_key)
+
+unit_page.top_pictures(unit)
