@@ -91,7 +91,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool =
             else " Shrink it before uploading."
         )
         raise ImageError(
-            f"is {h}×{w} pixels (height×width) = {pixels:,}, over the limit of {max_pixels:,}.{advice}", "image"
+            f"is {h}×{w} (height×width) = {pixels:,} pixels, over the limit of {max_pixels:,}.{advice}", "image"
         )
     try:
         if pixels > max_pixels and im.format in ("JPEG", "MPO"):

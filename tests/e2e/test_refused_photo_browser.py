@@ -45,7 +45,7 @@ def test_a_20_megapixel_photo_keeps_the_page_and_downscales_with_its_true_size(s
     _sidebar_has(page, "over the limit")
     wait_idle(page)
     text = page.locator("[data-testid=stSidebar]").inner_text()
-    assert "4000×5000 pixels (height×width) = 20,000,000" in text and "Still showing" in text
+    assert "4000×5000 (height×width) = 20,000,000 pixels" in text and "Still showing" in text
     # The main area still has the last good picture's maps and the kernel editor.
     assert _maps(page) == before
     assert page.get_by_role("slider", name="w[1,1]").count() == 1
