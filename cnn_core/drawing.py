@@ -133,3 +133,143 @@ def picture_from_drawing(rgba: np.ndarray) -> np.ndarray:
     if np.all(out == 255):
         raise ImageError("the drawing is empty: draw something on the canvas first", "drawing")
     return out
+
+
+# --- starting from a kernel: the canvas shows the kernel in use, and a stroke changes only what it touches ---
+
+
+def _ink_colour(t: float) -> str:
+    """A cell's fill for signed ink ``t`` in [−1, 1]: red or blue, with |t| as its opacity."""
+    a = min(abs(float(t)), 1.0)
+    return f"rgba(255,0,0,{a:.4f})" if t >= 0 else f"rgba(0,0,255,{a:.4f})"
+
+
+def kernel_drawing(weights: np.ndarray, canvas: tuple[int, int], strength: float) -> dict:
+    """A canvas drawing (Fabric.js JSON) of ``weights``: each cell filled with its weight's ink.
+
+    Args:
+        weights: float (kh, kw), the kernel in use.
+        canvas: (height, width) of the canvas in pixels.
+        strength: the weight of full ink; a weight beyond ±strength is drawn at full ink.
+
+    Returns:
+        ``{"objects": [...]}``, one borderless rectangle per non-zero weight, on the cell grid of
+        :func:`area_average`. What a canvas renders from it is only a picture of the kernel: the weights
+        a later stroke leaves alone are kept exactly (see :func:`edit_kernel`).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    kh, kw = w.shape
+    h, wd = canvas
+    s = abs(float(strength)) or 1.0
+    objects = []
+    for i in range(kh):
+        for j in range(kw):
+            if w[i, j] == 0:
+                continue
+            x0, x1 = j * wd / kw, (j + 1) * wd / kw
+            y0, y1 = i * h / kh, (i + 1) * h / kh
+            objects.append(
+                {
+                    "type": "Rect",
+                    "left": x0,
+                    "top": y0,
+                    "width": x1 - x0,
+                    "height": y1 - y0,
+                    "originX": "left",
+                    "originY": "top",
+                    "fill": _ink_colour(w[i, j] / s),
+                    "stroke": None,
+                    "strokeWidth": 0,
+                    "selectable": False,
+                    "evented": False,
+                }
+            )
+    return {"objects": objects}
+
+
+def _points(path: list) -> list[tuple[float, float]]:
+    # Every coordinate pair of the path's commands (end and control points): a polyline that follows it.
+    pts = []
+    for cmd in path or []:
+        nums = [float(v) for v in cmd[1:] if isinstance(v, (int, float))]
+        pts.extend(zip(nums[0::2], nums[1::2]))
+    return pts
+
+
+def stroke_mask(objects: list[dict], canvas: tuple[int, int]) -> np.ndarray:
+    """The canvas pixels the drawing's strokes (its ``Path`` objects) pass over.
+
+    Args:
+        objects: the ``objects`` of a canvas's Fabric.js JSON.
+        canvas: (height, width) in pixels.
+
+    Returns:
+        bool (height, width).
+    """
+    from PIL import Image, ImageDraw
+
+    h, w = canvas
+    im = Image.new("1", (w, h), 0)
+    d = ImageDraw.Draw(im)
+    for obj in objects or []:
+        if str(obj.get("type", "")).lower() != "path":
+            continue
+        pts = _points(obj.get("path"))
+        width = max(1, round(float(obj.get("strokeWidth") or 1)))
+        if len(pts) == 1:
+            pts = pts * 2
+        if pts:
+            d.line(pts, fill=1, width=width, joint="curve")
+            r = width / 2
+            for x, y in (pts[0], pts[-1]):
+                d.ellipse([x - r, y - r, x + r, y + r], fill=1)
+    return np.asarray(im, dtype=bool)
+
+
+def edit_kernel(
+    current: np.ndarray,
+    rgba: np.ndarray,
+    objects: list[dict],
+    *,
+    strength: float = 1.0,
+    normalise: str = "none",
+) -> np.ndarray | None:
+    """The kernel after strokes on a canvas that started as :func:`kernel_drawing` of ``current``.
+
+    A weight whose cell a stroke passes over takes the drawing's value (the rule at the top of this module);
+    every other weight keeps its value exactly, however the canvas rendered it. Then the normalisation.
+
+    Args:
+        current: float (kh, kw), the kernel the canvas started from.
+        rgba: uint8 (height, width, 4), the canvas's pixels now.
+        objects: the canvas's Fabric.js objects now (the starting rectangles and the strokes).
+        strength, normalise: as for :func:`kernel_from_drawing`.
+
+    Returns:
+        float64 (kh, kw), or None when no stroke touches the canvas yet.
+
+    Raises:
+        ImageError: as :func:`kernel_from_drawing` ("sum1" on weights that sum to 0, and so on).
+    """
+    cur = np.asarray(current, dtype=np.float64)
+    size = cur.shape
+    ink = signed_ink(rgba)
+    touched = area_average(stroke_mask(objects, ink.shape).astype(np.float64), size) > 0
+    if not touched.any():
+        return None
+    drawn = area_average(ink, size) * float(strength)
+    w = np.where(touched, drawn, cur)
+    if normalise not in NORMALISATIONS:
+        raise ImageError(f"normalisation must be one of {', '.join(NORMALISATIONS)}, got {normalise!r}", "drawing")
+    if normalise == "sum1":
+        total = w.sum()
+        if abs(total) < MIN_NET_INK:
+            raise ImageError(
+                "the weights sum to 0 after the stroke, so they can't be scaled to sum to 1; "
+                "add ink of one sign or choose another normalisation",
+                "drawing",
+            )
+        w = w / total
+    elif normalise == "zero_mean":
+        w = w - w.mean()
+    return w

@@ -125,6 +125,7 @@ class CheckedModel:
     weight_values: int
     keras_version: str
     archive: bytes = b""  # the archive Keras loads: the checked entries only, rebuilt
+    class_names: tuple[str, ...] | None = None  # metadata.json's "classes" or "labels", when it has them
 
 
 def caps_text() -> list[str]:
@@ -188,7 +189,26 @@ def check_model_bytes(data: bytes, name: str = "model.keras") -> CheckedModel:
         out.writestr("config.json", json.dumps(config))
         if weights:
             out.writestr("model.weights.h5", weights)
-    return CheckedModel(config, counts["layers"], values, str(version)[:20], buf.getvalue())
+    names = class_names_from(meta.get("classes", meta.get("labels")) if isinstance(meta, dict) else None)
+    return CheckedModel(config, counts["layers"], values, str(version)[:20], buf.getvalue(), names)
+
+
+MAX_CLASS_NAMES = 100_000
+MAX_CLASS_NAME_CHARS = 200
+
+
+def class_names_from(value) -> tuple[str, ...] | None:
+    """Class names from a list of strings (metadata's ``classes``/``labels``) or the text of a ``labels.txt``
+    (one name a line); None when there are none or they are not names (each is cut to 200 characters)."""
+    if isinstance(value, str):
+        value = [line.strip() for line in value.splitlines()]
+        while value and not value[-1]:
+            value.pop()
+    if not isinstance(value, list) or not value or len(value) > MAX_CLASS_NAMES:
+        return None
+    if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return None
+    return tuple(str(v)[:MAX_CLASS_NAME_CHARS] for v in value)
 
 
 def load_model(data: bytes, name: str = "model.keras"):

@@ -10,7 +10,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.drawing import picture_from_drawing
-from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, read_file, size_text
+from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, image_size, read_file, size_text
 from cnn_core.samples import SAMPLES, sample_path
 
 from .compute import PICTURE_CACHE_ENTRIES
@@ -85,15 +85,16 @@ SOURCES = ("Sample", "Upload", "Camera", "Drawing")
 DRAW_SIDE = 256  # the input canvas, in pixels
 
 
-def _on_upload(prefix: str) -> None:
+def _on_upload(prefix: str, key: str | None = None) -> None:
     # A file just dropped on the always-visible uploader is what the person wants to see.
-    if st.session_state.get(f"{prefix}_upload") is not None:
+    if st.session_state.get(key or f"{prefix}_upload") is not None:
         st.session_state[f"{prefix}_source"] = "Upload"
 
 
 def _uploader(prefix: str):
     return st.sidebar.file_uploader(
-        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {size_text(MAX_FILE_BYTES)})",
+        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {size_text(MAX_FILE_BYTES)} and "
+        f"{cnn_core.MAX_PIXELS / 1e6:.1f} megapixels; a larger photo can be downscaled to fit)",
         # No type= filter: Streamlit would answer a file with another extension with an exception,
         # while our decoder reads the bytes whatever the name and explains what it can't read.
         key=f"{prefix}_upload",
@@ -153,7 +154,8 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
     """Sidebar controls to pick the input: a sample, an upload, the camera or a drawing. None if unusable.
 
     The upload box is always in view; dropping a file on it switches to it. When a shared link carried a
-    small photo (stored under ``link_image_key``), that is one more choice. Errors are shown here.
+    small photo (stored under ``link_image_key``), that is one more choice. Errors are shown here, and a
+    refused upload leaves the last good picture (or the sample) in use, so the page keeps its maps.
     """
     pic = _pick(prefix, default_sample)
     if pic is not None:
@@ -161,9 +163,48 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
     return pic
 
 
+# On a phone the sidebar hides behind its » button: the page shows this picker instead (on wider screens the
+# sidebar's is in view, and this one is hidden).
+_PHONE_CSS = """<style>
+[class*="st-key-{p}_phone_input"] {{ display: none; }}
+@media (max-width: 640px) {{ [class*="st-key-{p}_phone_input"] {{ display: block; }} }}
+</style>"""
+
+
+def _from_phone_sample(prefix: str) -> None:
+    st.session_state[f"{prefix}_source"] = "Sample"
+    st.session_state[f"{prefix}_sample"] = st.session_state[f"{prefix}_phone_sample"]
+
+
+def phone_picker(prefix: str, default_sample: str = "camera") -> None:
+    """The input picker in the page itself, shown only on narrow screens: a sample or an upload."""
+    st.html(_PHONE_CSS.format(p=prefix))
+    with st.container(key=f"{prefix}_phone_input", border=True):
+        names = list(SAMPLES)
+        current = st.session_state.get(f"{prefix}_sample")
+        st.session_state[f"{prefix}_phone_sample"] = current if current in names else default_sample
+        c1, c2 = st.columns(2)
+        c1.selectbox(
+            "Sample photo",
+            names,
+            format_func=SAMPLES.get,
+            key=f"{prefix}_phone_sample",
+            on_change=_from_phone_sample,
+            args=(prefix,),
+        )
+        c2.file_uploader(
+            "Or upload one",
+            key=f"{prefix}_phone_upload",
+            on_change=_on_upload,
+            args=(prefix, f"{prefix}_phone_upload"),
+            help=f"{', '.join(EXTENSIONS)}; up to {size_text(MAX_FILE_BYTES)} and {cnn_core.MAX_PIXELS / 1e6:.1f} "
+            "megapixels. The camera and drawing are in the sidebar (» at the top left).",
+        )
+
+
 def _pick(prefix: str, default_sample: str) -> Picture | None:
     st.sidebar.subheader("Input image")
-    up = _uploader(prefix)
+    up = _uploader(prefix) or st.session_state.get(f"{prefix}_phone_upload")
     link_image = st.session_state.get(link_image_key(prefix))
     choices = list(SOURCES) + ([LINK_SOURCE] if link_image else [])
     if st.session_state.get(f"{prefix}_source") not in choices:
@@ -200,16 +241,25 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
     try:
         pic = _session_upload(prefix, up, allowed)
     except cnn_core.ImageError as e:
+        # The page keeps working on the last good picture; only the sidebar says what went wrong.
+        last = _last_good(prefix, default_sample)
+        still = f" Still showing {plain(last.label)}."
         if "downscale" in e.detail and not allowed:
-            st.sidebar.warning(f"{code(up.name)} {plain(e.detail)}")
+            st.sidebar.warning(f"{code(up.name)} {plain(e.detail)}{still}")
             st.sidebar.button(
-                "Downscale it to fit", key=f"{prefix}_downscale",
+                "Downscale it to fit",
+                key=f"{prefix}_downscale",
+                help="Decodes it at half its height and width (a quarter or less if need be): about a second.",
                 on_click=lambda: st.session_state.update({f"{prefix}_allow_downscale": up.file_id}),
             )
         else:
-            st.sidebar.error(f"{code(up.name)} {plain(e.detail)}")
-        return None
+            st.sidebar.error(f"{code(up.name)} {plain(e.detail)}{still}")
+        return last
     if allowed:
         h, w = pic.array.shape[:2]
-        st.sidebar.caption(f"Shrunk to {w}×{h} pixels to fit the limit of {cnn_core.MAX_PIXELS:,}.")
+        original = image_size(up.getvalue())
+        was = f"from {original[0]}×{original[1]} " if original else ""
+        st.sidebar.caption(
+            f"Downscaled {was}to {h}×{w} pixels (height×width) to fit the limit of {cnn_core.MAX_PIXELS:,} pixels."
+        )
     return pic

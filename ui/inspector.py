@@ -24,7 +24,7 @@ from cnn_core import render, share
 from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, InputDetail, PoolDetail
 from cnn_core.pipeline import Stage
 
-from . import animation
+from . import animation, worked_numbers
 from .figures import shrunk
 
 PICTURE_SIDE = 340  # the clickable picture's longer side on screen, in pixels
@@ -376,6 +376,10 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
         f"Input channel **{page}**: each cell shows *input × weight = product*; beige striped cells are zero padding."
     )
     rows, cols = d.rows[:, 0].tolist(), d.cols[0].tolist()
+    partial = d.partial_sums
+    dec = worked_numbers.sum_decimals(
+        [(d.products[:, :, page].ravel().tolist(), float(partial[page])), ([*partial.tolist(), d.bias], d.total)]
+    )
     cells, classes = [], []
     for i in range(kh):
         line, kl = [], []
@@ -385,18 +389,16 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
                 line.append(f"pad 0 × {_f(wt)}<br>= 0")
                 kl.append("pad")
             else:
-                line.append(f"{_f(x)} × {_f(wt)}<br>= {_f(p)}")
+                line.append(f"{_f(x)} × {_f(wt)}<br>= {worked_numbers.fixed(p, dec)}")
                 kl.append("pos" if p > 0 else "neg" if p < 0 else "")
         cells.append(line)
         classes.append(kl)
     st.html(_CSS + _grid(cells, classes, rows, cols))
-    partial = d.partial_sums
     if n <= 16:
-        terms = " + ".join(f"{_f(v)}" if v >= 0 else f"({_f(v)})" for v in partial)
         channels = (
-            f"Σ over channels: {terms} = {_f(float(partial.sum()))}"
+            f"Σ over channels: {worked_numbers.written_sum(partial.tolist(), float(partial.sum()), dec)}"
             if n > 1
-            else (f"Σ of the products: {_f(float(partial.sum()))}")
+            else (f"Σ of the products: {worked_numbers.fixed(float(partial.sum()), dec)}")
         )
     else:
         top = np.argsort(-np.abs(partial))[:5]
@@ -408,8 +410,10 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
     ok = abs(d.total - ex.value) <= 1e-5 * max(1.0, float(np.abs(d.products).sum()) + abs(d.bias))
     st.html(
         '<div class="insp-sum">'
-        f"Channel {page}'s partial sum: {_f(float(partial[page]))}<br>{html.escape(channels)}<br>"
-        f"+ bias {_f(d.bias)} = <b>{d.total:.6g}</b><br>"
+        f"Channel {page}'s products: "
+        f"{html.escape(worked_numbers.written_sum(d.products[:, :, page].ravel().tolist(), float(partial[page]), dec))}"
+        f"<br>{html.escape(channels)}<br>"
+        f"+ bias {worked_numbers.fixed(d.bias, dec)} = <b>{worked_numbers.fixed(d.total, dec)}</b><br>"
         f"the map holds <b>{ex.value:.6g}</b> {'✓ equal' if ok else '✗ differs'}"
         " (to float32 rounding)</div>"
     )

@@ -70,11 +70,15 @@ def kernel_canvas(
     ink = c1.radio("Ink", list(INKS), horizontal=True, key=f"{key}_ink")
     brush = c2.slider("Brush", 2, 60, 18, key=f"{key}_brush", help="Brush width in canvas pixels")
     c3, c4 = st.columns([3, 2])
+    if current is not None and f"{key}_strength" not in st.session_state:
+        # Full ink starts at the kernel's largest weight (in half steps), so the canvas shows every weight.
+        top = float(np.abs(current).max()) if np.size(current) else 0.0
+        st.session_state[f"{key}_strength"] = float(min(max(np.ceil(top * 2) / 2, 0.5), 100.0))
     norm = c3.selectbox(
         "Normalise", list(drawing.NORMALISATIONS), format_func=drawing.NORMALISATIONS.get, key=f"{key}_norm"
     )
     strength = c4.number_input(
-        "Full ink =", -100.0, 100.0, 1.0, step=0.5, key=f"{key}_strength",
+        "Full ink =", -100.0, 100.0, step=0.5, key=f"{key}_strength",
         help="The weight of a cell filled with positive ink (before normalisation)",
     )
     paint_col, heat_col = st.columns([3, 2])
@@ -82,7 +86,8 @@ def kernel_canvas(
         # The canvas's undo / redo / clear card appears above its top-right corner on hover: this line
         # leaves it room, so it no longer covers the controls above.
         st.caption(f"Draw ({size[0]}×{size[1]} grid):")
-        result = _canvas(key, size, ink, brush)
+        start = None if current is None else np.asarray(current, dtype=np.float64)
+        result = _canvas(key, size, ink, brush, start, strength)
     if current is not None:
         with heat_col:
             w = np.asarray(current, dtype=np.float64)
@@ -90,14 +95,24 @@ def kernel_canvas(
     st.caption(
         "Red ink adds weight, blue ink takes it away, and the eraser paints zero. Each weight is the "
         "average ink in its cell of the grid, times *Full ink*. Hover the grid for undo, redo and clear."
+        + (
+            " The canvas starts as the kernel in use (weights beyond Full ink at full ink); a stroke changes "
+            "only the cells it passes over, the others keep their exact values."
+            if current is not None
+            else ""
+        )
     )
     rgba = result.image_data
     if rgba is None:
         return
-    _apply(key, size, rgba, norm, strength, set_weights, rerun)
+    objects = (result.json_data or {}).get("objects") or []
+    _apply(key, size, rgba, objects, start, norm, strength, set_weights, rerun)
 
 
-def _canvas(key: str, size: tuple[int, int], ink: str, brush: int):
+def _canvas(key: str, size: tuple[int, int], ink: str, brush: int, start: np.ndarray | None, strength: float):
+    # Keyed by the kernel it starts from: a new kernel (a stroke applied, a preset picked) redraws the canvas.
+    tag = "" if start is None else "_" + hashlib.blake2b(start.tobytes(), digest_size=6).hexdigest()
+    drawing_json = None if start is None else drawing.kernel_drawing(start, (CANVAS_SIDE, CANVAS_SIDE), strength)
     return st_canvas(
         stroke_width=int(brush),
         stroke_color=INKS[ink],
@@ -105,28 +120,34 @@ def _canvas(key: str, size: tuple[int, int], ink: str, brush: int):
         height=CANVAS_SIDE,
         width=CANVAS_SIDE,
         drawing_mode="freedraw",
+        initial_drawing=drawing_json,
         return_image_data=True,
-        key=f"{key}_canvas_{size[0]}x{size[1]}",
+        key=f"{key}_canvas_{size[0]}x{size[1]}{tag}",
     )
 
 
-def _apply(key, size, rgba, norm, strength, set_weights, rerun) -> None:
+def _apply(key, size, rgba, objects, start, norm, strength, set_weights, rerun) -> None:
     # Only a drawing (or a way of reading it) not applied yet changes the kernel.
     digest = hashlib.blake2b(np.ascontiguousarray(rgba).data, digest_size=16).hexdigest()
     stamp = (digest, tuple(size), norm, float(strength))
     memo = f"{key}_canvas_applied"
     if st.session_state.get(memo) == stamp:
         return
-    if not np.any(drawing.signed_ink(rgba) != 0):
+    if start is None and not np.any(drawing.signed_ink(rgba) != 0):
         # A fresh or cleared canvas: keep the kernel as it is and say nothing.
         st.session_state[memo] = stamp
         return
     try:
-        weights = drawing.kernel_from_drawing(rgba, size, strength=strength, normalise=norm)
+        if start is None:
+            weights = drawing.kernel_from_drawing(rgba, size, strength=strength, normalise=norm)
+        else:
+            weights = drawing.edit_kernel(start, rgba, objects, strength=strength, normalise=norm)
     except cnn_core.CnnError as e:
         st.warning(f"The drawing was not applied: {e.detail}.")
         return
     st.session_state[memo] = stamp
+    if weights is None:  # no stroke yet: the canvas only shows the kernel
+        return
     set_weights(weights)
     if rerun:
         st.rerun()

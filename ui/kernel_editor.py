@@ -33,9 +33,17 @@ def slider_range(weights: np.ndarray) -> float:
     return SLIDER_RANGES[-1]
 
 
+EDITED = "__edited__"  # the preset box's entry while the kernel is edited, so picking its preset is a change
+
+
 def _on_preset() -> None:
     name = st.session_state[f"{P}_preset"]
-    pgs.set_kernel(PRESETS[name].array(), name)
+    if name in PRESETS:
+        pgs.set_kernel(PRESETS[name].array(), name)
+
+
+def _preset_label(name: str) -> str:
+    return "Edited by hand (pick a preset to reset)" if name == EDITED else PRESETS[name].label
 
 
 def _on_size() -> None:
@@ -68,9 +76,9 @@ def _sliders(w: np.ndarray) -> None:
                     f"w[{i},{j}]",
                     -r,
                     r,
-                    step=r / 200,
+                    step=r / 1000,  # 0.01 on ±10: a preset's 0.04 sits on a step, so a step right and back keeps it
                     key=key,
-                    format="%.3g",
+                    format="%.4g",
                     on_change=_on_slider,
                     args=(i, j),
                     label_visibility="collapsed" if k > 5 else "visible",
@@ -108,11 +116,13 @@ def kernel_editor(channels: int) -> None:
     w = pgs.kernel_weights()
     k = w.shape[0]
     c1, c2 = st.columns([3, 2])
-    st.session_state[f"{P}_preset"] = pgs.started_from()
+    name = pgs.kernel_preset()
+    # An edited kernel shows as its own entry: picking the preset it started from is then a change, and resets it.
+    st.session_state[f"{P}_preset"] = name if name is not None else EDITED
     c1.selectbox(
         "Start from a preset",
-        list(PRESETS),
-        format_func=lambda n: PRESETS[n].label,
+        list(PRESETS) + ([EDITED] if name is None else []),
+        format_func=_preset_label,
         key=f"{P}_preset",
         on_change=_on_preset,
     )
@@ -124,11 +134,10 @@ def kernel_editor(channels: int) -> None:
         on_change=_on_size,
         format_func=lambda n: f"{n}×{n}",
     )
-    name = pgs.kernel_preset()
     if name is not None:
         st.caption(explain.preset_explanation(name, channels))
     else:
-        st.caption(f"Edited by hand (started from {PRESETS[pgs.started_from()].label}).")
+        st.caption(f"{pgs.origin()[0].upper()}{pgs.origin()[1:]}. Pick a preset to start again from it.")
     editors = list(pgs.EDITORS) if k <= pgs.SLIDER_MAX else [e for e in pgs.EDITORS if e != "Sliders"]
     if pgs.state()["editor"] not in editors:
         pgs.state()["editor"] = "Canvas"

@@ -8,12 +8,12 @@ sentence and remembered for that upload so it isn't checked again on every rerun
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
 
-from cnn_core import backbones, model_file, model_maps
+from cnn_core import backbones, model_file, model_maps, shapes_data
 from cnn_core.errors import ModelError
 from cnn_core.files import read_bounded
 from cnn_core.images import size_text
@@ -48,14 +48,17 @@ def _digest(data: bytes) -> str:
 _MODELS = ContentLru(4, max_bytes=MODEL_CACHE_BYTES)
 
 
-def _load(digest: str, name: str, _data: bytes, label: str = "") -> LoadedModel:
-    key = (digest, name, label)
+def _load(digest: str, name: str, _data: bytes, label: str = "", names: tuple[str, ...] | None = None) -> LoadedModel:
+    key = (digest, name, label, names)
     hit = _MODELS.get(key)
     if hit is not None:
         return hit
     with st.spinner("Checking and loading the model…"):
         model, checked = model_file.load_model(_data, name)
-        loaded = LoadedModel(digest, label or name, model_maps.describe(model), model_maps.MapComputer(model))
+        names = names or checked.class_names
+        loaded = LoadedModel(
+            digest, label or name, model_maps.describe(model), model_maps.MapComputer(model), None, names
+        )
     _MODELS.put(key, loaded, model_file.resident_bytes(checked))
     return loaded
 
@@ -80,8 +83,27 @@ def _upload() -> LoadedModel | None:
         key=f"{P}_model_upload",
         help="Save it with model.save('name.keras'). It is checked before Keras opens it; see the limits below.",
     )
+    labels = st.sidebar.file_uploader(
+        "Class names (optional: a labels.txt, one name a line)",
+        key=f"{P}_labels_upload",
+        help="Used when the model's metadata.json has no 'classes' or 'labels' list.",
+    )
     if up is None:
         return None
+    loaded = _checked_upload(up)
+    if loaded is not None and labels is not None:
+        try:
+            names = model_file.class_names_from(labels.getvalue().decode("utf-8"))
+        except UnicodeDecodeError:
+            names = None
+        if names is None:
+            st.sidebar.warning(f"{code(labels.name)} holds no class names (UTF-8 text, one a line); not used.")
+        else:
+            loaded = replace(loaded, class_names=names)
+    return loaded
+
+
+def _checked_upload(up) -> LoadedModel | None:
     memo = st.session_state.get(f"{P}_model_memo")
     if memo and memo[0] == up.file_id:
         if isinstance(memo[1], str):
@@ -118,7 +140,7 @@ def model_picker() -> LoadedModel | None:
         try:
             data = read_bounded(DEMO_PATH, model_file.MAX_FILE_BYTES, "a .keras model file", ModelError)
             st.session_state[f"{P}_model_bytes"] = (DEMO_PATH.name, data)  # for the unit pages' scans
-            return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)")
+            return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)", tuple(shapes_data.CLASSES))
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
             return None

@@ -150,7 +150,7 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
     start = 0
     if c > per_page:
         n = math.ceil(c / per_page)
-        labels = [f"{k * per_page + 1}–{min((k + 1) * per_page, c)}" for k in range(n)]
+        labels = [f"{k * per_page}–{min((k + 1) * per_page, c) - 1}" for k in range(n)]
         pkey = f"{P}_ch_{layer.file_stem}"
         if st.session_state.get(pkey) not in labels:
             st.session_state[pkey] = labels[0]
@@ -166,7 +166,7 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
                 v = maps[:, :, ch]
                 own = render.scale_for(*render.finite_range(v), cmap) if per_map else scale
                 st.image(_thumb(v, own), width="stretch")
-                name = f"[{ch + 1}]({unit_href(layer.path, ch, YOURS)})" if linked else f"{ch + 1}"
+                name = f"[{ch}]({unit_href(layer.path, ch, YOURS)})" if linked else f"{ch}"
                 st.caption(f"{name} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
 
@@ -195,6 +195,10 @@ def enlarge(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_map
         st.plotly_chart(map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
 
 
+def _unnamed(i: int) -> str:
+    return f"class {i} (no names in the model)"
+
+
 def output_panel(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared, photo_key: str) -> None:
     """The final output: probabilities when it comes out of a softmax, plain values otherwise."""
     try:
@@ -204,7 +208,7 @@ def output_panel(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: mode
         return
     top = model_maps.top_outputs(out, 10)
     names = loaded.class_names
-    label = (lambda i: f"{i}: {names[i]}") if names and len(names) == out.size else (lambda i: f"class {i}")
+    label = (lambda i: f"{i}: {names[i]}") if names and len(names) == out.size else _unnamed
     if info.softmax:
         st.markdown(f"The last layer applies **softmax**, so these are probabilities (they add up to "
                     f"{float(out.sum()):.3f}). The {len(top)} most likely of {out.size}:")

@@ -19,6 +19,7 @@ from .figures import PLOTLY_CONFIG, map_figure
 from .network_input import EXPLAIN_KEY, NetInput, P
 from .network_views import explained_class, model, probability_chart
 from .text import plain
+from .worked_numbers import fixed, sum_decimals
 
 # --------------------------------------------------------------------------- flatten
 
@@ -34,7 +35,7 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
     idx = np.arange(run.flat.size)
     rows, rest = np.divmod(idx, w * c)
     cols, chans = np.divmod(rest, c)
-    custom = np.stack([rows, cols, chans + 1], axis=1)
+    custom = np.stack([rows, cols, chans], axis=1)  # every index counts from 0
     scale = render.choose_scale(float(run.flat.min()), float(run.flat.max()), "magma")
     strip = "data:image/png;base64," + base64.b64encode(pics.value_strip_png(run.flat, scale)).decode()
     # The strip is a picture; an invisible heatmap over it answers the hover with each entry's origin.
@@ -77,7 +78,7 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
         i = st.number_input("Pick an entry", 0, run.flat.size - 1, 0, key=f"{P}_flat_index")
         row, col, ch = tiny_vgg.flat_position(int(i), pooled.shape)
         st.markdown(
-            f"Entry **{i}** = {run.flat[i]:.4f} comes from **channel {ch + 1}, row {row}, column {col}** of "
+            f"Entry **{i}** = {run.flat[i]:.4f} comes from **channel {ch}, row {row}, column {col}** of "
             f"max_pool_2: ({row} · {w} + {col}) · {c} + {ch} = {i}."
         )
     with right:
@@ -87,7 +88,7 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
         rgb[row, col] = (0, 200, 255)
         st.image(
             pics._png(np.kron(rgb, np.ones((12, 12, 1), np.uint8))),
-            caption=f"max_pool_2, channel {ch + 1}; the picked entry in cyan",
+            caption=f"max_pool_2, channel {ch}; the picked entry in cyan",
             width=156,
         )
 
@@ -138,14 +139,16 @@ def dense_section(run: tiny_vgg.Forward) -> int:
         hide_index=True,
     )
     k = label
+    # Enough decimals that the terms shown add up to the denominator shown (not "1 / 1 = 99.99%").
+    dec = sum_decimals([(e.tolist(), float(e.sum()))])
     left, right = st.columns([3, 2], gap="large")
     left.markdown(
         f"**Softmax, worked out for {CLASSES[k]}:** pᵢ = exp(zᵢ/T) / Σⱼ exp(zⱼ/T). T = {t:.3f} is the network's "
         "**temperature**: fitted after training on pictures it never saw, so that its probabilities are honest "
         "(of the answers given with 80%, about 80 in 100 are right). Subtracting the largest zⱼ/T "
         f"({zt.max():.3f}) first changes nothing but keeps exp from overflowing:  \n"
-        f"p({CLASSES[k]}) = exp({zt[k]:.3f} − {zt.max():.3f}) / ({' + '.join(f'{v:.4g}' for v in e)})  \n"
-        f"= {e[k]:.4g} / {e.sum():.4g} = **{run.probabilities[k]:.2%}**"
+        f"p({CLASSES[k]}) = exp({zt[k]:.3f} − {zt.max():.3f}) / ({' + '.join(fixed(v, dec) for v in e)})  \n"
+        f"= {fixed(e[k], dec)} / {fixed(e.sum(), dec)} = **{fixed(100 * e[k] / e.sum(), max(2, dec - 2))}%**"
     )
     with right:
         st.plotly_chart(
@@ -160,7 +163,7 @@ def dense_section(run: tiny_vgg.Forward) -> int:
             [
                 {
                     "flatten index": t.index,
-                    "channel": t.channel + 1,
+                    "channel": t.channel,
                     "row": t.row,
                     "col": t.col,
                     "activation": t.activation,
@@ -230,7 +233,7 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
     with weights_tab:
         fig = go.Figure(
             go.Bar(
-                x=[str(k + 1) for k in range(len(cam.weights))],
+                x=[str(k) for k in range(len(cam.weights))],
                 y=cam.weights,
                 marker_color=["#b2182b" if v > 0 else "#2166ac" for v in cam.weights],
                 hovertemplate="map %{x}: αₖ = %{y:.4g}<extra></extra>",

@@ -12,6 +12,7 @@ import cnn_core
 from cnn_core import network_link, shapes_data, tiny_vgg
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, size_text
 
+from . import history
 from .canvas import MODES, drawing_canvas
 from .maps import display_controls as display_controls_of
 from .text import code, plain
@@ -41,12 +42,10 @@ class NetInput:
 
 
 def read_link() -> str | None:
-    """Apply the page's URL once per session; returns a warning for a link that can't be used."""
-    flag = f"{P}_link_read"
-    if st.session_state.get(flag):
+    """Apply the page's URL when opened from a link or by Back and Forward; a warning for a link that can't be used."""
+    params = history.to_apply(P)
+    if params is None:
         return None
-    st.session_state[flag] = True
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
     view, warning = network_link.decode_view(params)
     if view is None:
         return warning
@@ -75,9 +74,7 @@ def sync_url(inp: NetInput, cmap: str, scale: str) -> None:
         scale=scale,
         image=image,
     )
-    params = network_link.encode_view(view)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
+    history.write(P, network_link.encode_view(view))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

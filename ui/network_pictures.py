@@ -85,7 +85,7 @@ def band(layer: LayerMaps, scales: list[render.ColorScale], cell: int = CELL) ->
     for k in range(maps.shape[2]):
         tiles.append(_fit(render.colorize(maps[:, :, k], scales[k]), cell))
         shown.append(scales[k])
-        labels.append("RGB"[k] if layer.kind == "input" else str(k + 1))
+        labels.append("RGB"[k] if layer.kind == "input" else str(k))
     return Band(_png(_row(tiles)), tuple(shown), tuple(labels))
 
 

@@ -231,18 +231,18 @@ def filters_section(inp: NetInput) -> None:
         png, scale = pics.kernel_grid(kernel, cell=12)
         st.image(png, width=160 if kernel.shape[2] == 3 else 520)
         st.caption(
-            f"rows: filters 1–10 · columns: input channels 1–{kernel.shape[2]} "
+            f"rows: filters 0–{kernel.shape[3] - 1} · columns: input channels 0–{kernel.shape[2] - 1} "
             f"({'red, green, blue' if kernel.shape[2] == 3 else 'the previous layer' + chr(39) + 's maps'}) · "
             f"weights from {scale.vmin:.3g} (blue) to {scale.vmax:.3g} (red)"
         )
     with right:
         c1, c2 = st.columns(2)
-        f = c1.number_input("Filter", 1, kernel.shape[3], 1, key=f"{P}_ffilter") - 1
-        ch_names = ["red", "green", "blue"] if kernel.shape[2] == 3 else [str(k + 1) for k in range(kernel.shape[2])]
+        f = c1.number_input("Filter", 0, kernel.shape[3] - 1, 0, key=f"{P}_ffilter")
+        ch_names = ["red", "green", "blue"] if kernel.shape[2] == 3 else [str(k) for k in range(kernel.shape[2])]
         ch = c2.selectbox(
             "Input channel", range(kernel.shape[2]), format_func=ch_names.__getitem__, key=f"{P}_fch_{layer}"
         )
-        st.markdown(f"**Filter {f + 1} of {names[layer]}, input channel {ch_names[ch]}** · bias {bias[f]:.4f}")
+        st.markdown(f"**Filter {f} of {names[layer]}, input channel {ch_names[ch]}** · bias {bias[f]:.4f}")
         w = kernel[:, :, ch, f]
         st.dataframe(pd.DataFrame(w, columns=["col 0", "col 1", "col 2"]).style.format("{:.4f}"), hide_index=True)
         (pg_url, pg_why), (stack_url, stack_why) = _filter_links(

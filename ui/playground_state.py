@@ -116,14 +116,19 @@ def kernel_version() -> int:
     return state()["kernel"]["version"]
 
 
+LOADED = ""  # the "preset" of weights a link or spec file brought: where they started is not known
+
+
 def started_from() -> str:
-    return state()["kernel"]["preset"]
+    """The preset the kernel started from, or LOADED for weights that came from a link or a spec file."""
+    name = state()["kernel"]["preset"]
+    return name if name in PRESETS else LOADED
 
 
 def kernel_preset() -> str | None:
     """The preset the kernel is exactly equal to (as the spec stores it, float32), or None."""
     w = kernel_weights()
-    for name in dict.fromkeys([started_from(), *PRESETS]):
+    for name in dict.fromkeys([n for n in (started_from(),) if n in PRESETS] + list(PRESETS)):
         p = PRESETS[name].array()
         if p.shape == w.shape and np.array_equal(w.astype(np.float32), p):
             return name
@@ -137,7 +142,14 @@ def kernel_title() -> str:
     name = kernel_preset()
     if name is not None:
         return f"{PRESETS[name].label} · {k}×{k}"
-    return f"edited by hand, started from {PRESETS[started_from()].label} · {k}×{k}"
+    return f"{origin()} · {k}×{k}"
+
+
+def origin() -> str:
+    """Where a kernel that equals no preset came from, said without guessing."""
+    if started_from() == LOADED:
+        return "custom weights from a link or a spec file"
+    return f"edited by hand, started from {PRESETS[started_from()].label}"
 
 
 def resized_kernel(weights: np.ndarray, k: int) -> np.ndarray:
@@ -188,11 +200,11 @@ def input_size(s: dict[str, Any], shape: tuple[int, ...]) -> list[int] | None:
 
 
 def resize_note(shape: tuple[int, ...], size: list[int] | None) -> str:
-    """'Resized from W×H to w×h pixels', or that the photo is used at its own size."""
+    """'Resized from H×W to h×w pixels (height×width)', or that the photo is used at its own size."""
     h, w = shape[:2]
     if size is None or tuple(size) == (h, w):
-        return f"Used at its own size, {w}×{h} pixels (width×height)."
-    note = f"Resized from {w}×{h} to {size[1]}×{size[0]} pixels (width×height)"
+        return f"Used at its own size, {h}×{w} pixels (height×width)."
+    note = f"Resized from {h}×{w} to {size[0]}×{size[1]} pixels (height×width)"
     if abs(size[1] / size[0] - w / h) > 0.02 * (w / h):
         note += "; stretched, as its proportions differ"
     return note + "."
@@ -324,7 +336,7 @@ def load_spec(spec: Spec) -> str | None:
     if f.preset is not None:
         set_kernel(PRESETS[f.preset].array(), f.preset)
     else:
-        set_kernel(np.array(f.weights, dtype=np.float64))
+        set_kernel(np.array(f.weights, dtype=np.float64), LOADED)
     return None
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+import cnn_core
 from cnn_core import render
+from cnn_core.explain import ActivationDetail, ConvDetail, PoolDetail
 from cnn_core.pipeline import Stage
 
-from . import explain, maps
+from . import explain, inspector, maps, worked_numbers
 from .figures import PLOTLY_CONFIG, map_figure
 from .kernel_editor import GRID_CONTAINER
+from .map_clicks import map_clicks
 from .playground_state import P
 
 MAPS_CONTAINER = f"{P}_maps"
@@ -90,3 +93,81 @@ def stage_notes(stages: list[Stage]) -> None:
             st.caption(f"{stage.title}. {explain.caption(stage, stages[i - 1] if i else None)}")
             for line in maps.arithmetic_lines(stage):
                 st.caption(f"Output size, {line}")
+
+
+# --------------------------------------------------------------------------- click where you look
+
+CLICK_KEY = f"{P}_clicked"  # (stage, row, col) of the map value last clicked, or None when closed
+
+
+def clicked(stages: list[Stage]) -> tuple[int, int, int] | None:
+    """The map value whose worked sum is open: the newest click on one of the maps, kept until closed."""
+    click = map_clicks(f"{P}_map_clicks", MAPS_CONTAINER)
+    if click is not None and 0 <= click[0] < len(stages):
+        st.session_state[CLICK_KEY] = click
+        # The full inspector further down opens on the same value.
+        st.session_state[inspector.at_key(P)] = (*click, 0)
+    at = st.session_state.get(CLICK_KEY)
+    if at is None or at[0] >= len(stages):
+        return None
+    h, w = stages[at[0]].shape[:2]
+    return (at[0], min(max(at[1], 0), h - 1), min(max(at[2], 0), w - 1))
+
+
+def _close() -> None:
+    st.session_state[CLICK_KEY] = None
+
+
+def worked_panel(stages: list[Stage], at: tuple[int, int, int]) -> None:
+    """How the clicked value was made, as text beside the maps: the sum, then the part of the photo it sees."""
+    k, row, col = at
+    ex = cnn_core.explain(stages, k, row, col, 0)
+    with st.container(border=True, key=f"{P}_worked"):
+        top, close = st.columns([5, 1], vertical_alignment="center")
+        top.markdown(f"**{stages[k].title}**, row {row}, column {col}: the map holds **{ex.value:.6g}**")
+        close.button("Close", key=f"{P}_worked_close", on_click=_close, type="tertiary", icon=":material/close:")
+        st.code(worked_text(ex), language=None, wrap_lines=True)
+        rf = ex.receptive_field
+        if k and rf.box is not None:
+            t, left, b, r = rf.box
+            pad = f"; {rf.padding_pixels} of its pixels are padding" if rf.padding_pixels else ""
+            st.caption(
+                f"It sees a {rf.size[0]}×{rf.size[1]} patch of the input: rows {t}–{b}, columns {left}–{r}{pad}. "
+                "Every product in a grid, the patch on the photo and the sliding window: *Inside the operation*, "
+                "below, opened at this value."
+            )
+
+
+def worked_text(ex) -> str:
+    """The clicked value's arithmetic as plain text, with numbers that add up as shown."""
+    d = ex.detail
+    if isinstance(d, ConvDetail):
+        kh, kw, n = d.products.shape
+        terms = d.products.ravel().tolist()
+        if len(terms) <= 49:
+            dec = worked_numbers.sum_decimals([(terms + [d.bias], d.total)])
+            factors = list(zip(d.inputs.ravel().tolist(), d.weights.ravel().tolist()))
+            fd = worked_numbers.factor_decimals(factors, terms, dec)
+            fx = worked_numbers.fixed
+            lines = [
+                f"{'pad 0' if d.padding[i, j] else fx(d.inputs[i, j, c], fd)} × {fx(d.weights[i, j, c], fd)}"
+                f" = {fx(d.products[i, j, c], dec)}"
+                for c in range(n)
+                for i in range(kh)
+                for j in range(kw)
+            ]
+            total = worked_numbers.written_sum(terms + [d.bias], d.total, dec)
+            return "input × weight = product\n" + "\n".join(lines) + "\nproducts + bias: " + total
+        partial = d.partial_sums.tolist()
+        dec = worked_numbers.sum_decimals([(partial + [d.bias], d.total)])
+        return f"{len(terms):,} products; each input channel's sum, then the bias:\n" + worked_numbers.written_sum(
+            partial + [d.bias], d.total, dec
+        )
+    if isinstance(d, ActivationDetail):
+        return f"{d.function}: {d.formula}\n{d.worked}"
+    if isinstance(d, PoolDetail):
+        values = ", ".join(f"{c.value:.6g}" for c in d.window if not c.padding)
+        if d.mode == "max":
+            return f"the largest of the window ({values}) = {ex.value:.6g}"
+        return f"the mean of the {d.count} real cells ({values}) = {d.sum:.6g} / {d.count} = {ex.value:.6g}"
+    return f"an input pixel: its level / 255 = {ex.value:.6g}"

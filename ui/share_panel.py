@@ -8,23 +8,19 @@ import cnn_core
 from cnn_core import export, share
 from cnn_core.pipeline import Stage
 
-from . import inspector
+from . import history, inspector
 from .inputs import Picture
 from .text import plain
 
 
 def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | None]:
-    """The state in the page's URL, read once per session; (None, None) when there is none.
+    """The state in the page's URL when the page should take it (ui/history.py says when: an opened link,
+    or Back and Forward); (None, None) otherwise.
 
     A link for another page, or one that can't be used, comes back as (None, warning).
     """
-    flag = f"{prefix}_link_read"
-    if st.session_state.get(flag):
-        return None, None
-    st.session_state[flag] = True
-    # Every value of every key, so a repeated parameter is noticed rather than silently last-wins.
-    params = {k: st.query_params.get_all(k) for k in st.query_params}
-    if not params:
+    params = history.to_apply(prefix)
+    if params is None:
         return None, None
     state, warning = share.decode_state(params)
     if warning:
@@ -33,6 +29,12 @@ def read_link(prefix: str, page: str) -> tuple[share.LinkState | None, str | Non
         return None, None
     inspector.remember_link(prefix, state)
     return state, None
+
+
+def keeps_photo(prefix: str, state: share.LinkState) -> bool:
+    """Back or Forward to an entry made from an upload keeps the photo on screen (the entry names only a
+    stand-in sample); an opened link shows the stand-in."""
+    return state.from_upload and history.came_back(prefix)
 
 
 def link_note(state: share.LinkState) -> str | None:
@@ -47,11 +49,10 @@ def link_note(state: share.LinkState) -> str | None:
     return None
 
 
-def sync_url(state: share.LinkState) -> dict[str, str]:
-    """Keep the address bar equal to the view, so copying it shares exactly this."""
+def sync_url(prefix: str, state: share.LinkState) -> dict[str, str]:
+    """Keep the address bar equal to the view, so copying it shares exactly this (and Back undoes an edit)."""
     params = share.encode_state(state)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
+    history.write(prefix, params)
     return params
 
 
@@ -77,7 +78,7 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
                     image=data,
                     from_upload=data is None,
                 )
-        params = sync_url(inspector.with_position(prefix, state))
+        params = sync_url(prefix, inspector.with_position(prefix, state))
         problem = share.link_problem(params)
         if problem:
             st.warning(problem + " Download the spec JSON below instead.")
@@ -140,13 +141,13 @@ def embed_note(shape: tuple[int, ...], spec: cnn_core.Spec) -> str:
         return "Your photo is small enough to travel in the link as it is."
     if spec.input.size is None:
         return (
-            f"With a copy in the link, its maps will be smaller: the copy is at most {ew}×{eh} pixels, so the "
-            f"input becomes {ew}×{eh} instead of {w}×{h} (width×height) and every map shrinks with it."
+            f"With a copy in the link, its maps will be smaller: the copy is at most {eh}×{ew} pixels, so the "
+            f"input becomes {eh}×{ew} instead of {h}×{w} (height×width) and every map shrinks with it."
         )
     sh, sw = spec.input.size
     return (
-        f"With a copy in the link, its maps keep their sizes (the input is resized to {sw}×{sh}), but they are "
-        f"computed from a copy of at most {ew}×{eh} pixels, so they look blurrier than yours."
+        f"With a copy in the link, its maps keep their sizes (the input is resized to {sh}×{sw}), but they are "
+        f"computed from a copy of at most {eh}×{ew} pixels (height×width), so they look blurrier than yours."
     )
 
 

@@ -105,7 +105,7 @@ def _filters(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     with c1:
         j = st.selectbox("Filter to edit", list(range(n)), key=sel,
-                         format_func=lambda q: f"{q + 1} · {filter_label(layer.filters[q])}")  # fmt: skip
+                         format_func=lambda q: f"{q} · {filter_label(layer.filters[q])}")  # fmt: skip
     with c2, st.container(horizontal=True, gap="small"):
         for name, icon, why, disabled, change in (
             ("fadd", "add", "Add a random filter at the end", n >= MAX_FILTERS, lambda L: edits.add_filter(L, seed)),
@@ -170,8 +170,8 @@ def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: in
 
 def _channel_name(spec: Spec, i: int, c: int) -> str:
     if edits.sees_photo(spec, i) and spec.input.color == "rgb":
-        return f"{c + 1} · {('red', 'green', 'blue')[c]}"
-    return f"{c + 1}"
+        return f"{c} · {('red', 'green', 'blue')[c]}"
+    return f"{c}"
 
 
 def _depth_choice(lid: str, j: int, w: np.ndarray, depth: int, n: int) -> None:

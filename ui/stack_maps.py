@@ -171,7 +171,7 @@ def filter_preview(stages: list[Stage], i: int, j: int) -> None:
     stage = stages[i + 1]
     s = channel_stats(stage)
     scale = render.scale_for(float(s.lo[j]), float(s.hi[j]), "auto")
-    st.caption(f"Filter {j + 1}'s output")
+    st.caption(f"Filter {j}'s output")
     st.image(thumbnail(stage, j, scale), width="stretch")
     st.caption(f"{s.lo[j]:.3g} … {s.hi[j]:.3g}  \nmean {s.mean[j]:.3g}  \nzeros {s.zeros[j]:.0%}")
 
@@ -198,6 +198,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     focus = st.session_state.get(FOCUS_KEY)
     if focus and focus[0] not in sids:
         focus = st.session_state[FOCUS_KEY] = None
+    st.html(_PHONE_CSS)
     for i, stage in enumerate(stages):
         sid = sids[i]
         channels = shown_channels(i, stage, cmap)
@@ -206,6 +207,20 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
             _band_grid(sid, stage, channels[start : start + per_band], stats[i], scales[i], names[i], per_band)
             if focus and focus[0] == sid:
                 _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
+
+
+# Streamlit stacks columns on a phone, which made every channel map full width (the default stack: about 20
+# screens at 390×844). There a band keeps its row of small tiles, four to a line; a tile's name enlarges it.
+_PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [class*="st-key-ls_tiles_"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; gap: 0.35rem; }
+  [class*="st-key-ls_tiles_"] [data-testid="stColumn"] {
+    min-width: 0 !important; width: calc(25% - 0.3rem) !important; flex: 0 0 calc(25% - 0.3rem) !important;
+  }
+  [class*="st-key-ls_tiles_"] [data-testid="stCaptionContainer"] { display: none; }
+  [class*="st-key-ls_tiles_"] button p { font-size: 0.75rem; }
+}
+</style>"""
 
 
 def _band_header(
@@ -228,7 +243,7 @@ def _band_header(
     pages = math.ceil(count / per_band)
     if pages <= 1:
         return 0
-    labels = [f"{p * per_band + 1}–{min((p + 1) * per_band, count)}" for p in range(pages)]
+    labels = [f"{p * per_band}–{min((p + 1) * per_band, count) - 1}" for p in range(pages)]
     pkey = f"{P}_page_{sid}"
     if st.session_state.get(pkey) not in labels:
         st.session_state[pkey] = labels[0]
@@ -240,11 +255,11 @@ def _band_header(
 def _band_grid(
     sid: str, stage: Stage, channels: list[int], stats: ChannelStats, scales: list, names: list[str], per_band: int
 ) -> None:
-    cols = st.columns(per_band, gap="small")
+    cols = st.container(key=f"{P}_tiles_{sid}").columns(per_band, gap="small")
     for slot, c in enumerate(channels):
         with cols[slot]:
             st.image(thumbnail(stage, c, None if c == PHOTO else scales[c]), width="stretch")
-            label = "photo" if c == PHOTO else f"{c + 1} · {names[c] if c < len(names) else ''}"
+            label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
             st.button(
                 label,
                 key=f"{P}_zoom_{sid}_{c}",
@@ -288,7 +303,7 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
                     "Map",
                     channels,
                     key=f"{P}_zoom_channel",
-                    format_func=lambda k: "photo" if k == PHOTO else f"{k + 1} · {names[i][k]}",
+                    format_func=lambda k: "photo" if k == PHOTO else f"{k} · {names[i][k]}",
                     on_change=lambda: _focus(sid, st.session_state[f"{P}_zoom_channel"]),
                 )
             if c == PHOTO:

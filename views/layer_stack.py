@@ -16,7 +16,7 @@ from ui import (
     stack_starters,
     stack_state,
 )
-from ui.inputs import link_image_key, picture_picker, use_link_picture
+from ui.inputs import link_image_key, phone_picker, picture_picker, use_link_picture
 from ui.text import plain
 
 P = stack_state.P
@@ -27,8 +27,9 @@ if link is not None:
     stack_state.load_spec(link.spec)
     st.session_state[f"{P}_cmap"] = link.view["cmap"]
     st.session_state[f"{P}_scale"] = link.view["scale"]
-    use_link_picture(P, link.image, link.sample)
-    if share_panel.link_note(link):
+    if not share_panel.keeps_photo(P, link):
+        use_link_picture(P, link.image, link.sample)
+    if share_panel.link_note(link) and not share_panel.keeps_photo(P, link):
         st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 share_panel.header(
     P,
@@ -37,6 +38,8 @@ share_panel.header(
     "photo: one band of channel maps per stage. Click a map's name to enlarge it and read its values.",
     link_warning,
 )
+
+phone_picker(P, default_sample="chelsea")
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 picture = picture_picker(P, default_sample="chelsea")

@@ -14,7 +14,7 @@ from ui import compute, inspector, share_panel
 from ui import playground_controls as controls
 from ui import playground_state as pgs
 from ui import playground_view as view
-from ui.inputs import LINK_SOURCE, link_image_key, picture_picker
+from ui.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker
 from ui.text import plain
 
 P = pgs.P
@@ -32,13 +32,15 @@ if link is not None:
     else:
         state["cmap"] = link.view["cmap"]
         state["scale"] = link.view["scale"] if link.view["scale"] in pgs.SCALE_CHOICES else "layer"
-        if link.image is not None:
+        if share_panel.keeps_photo(P, link):
+            pass  # Back or Forward over an edit made on an upload: the upload stays
+        elif link.image is not None:
             st.session_state[link_image_key(P)] = link.image
             state["source"] = LINK_SOURCE
         else:
             state["source"], state["sample"] = "Sample", link.sample
         st.session_state[f"{P}_source"], st.session_state[f"{P}_sample"] = state["source"], state["sample"]
-        if share_panel.link_note(link):
+        if share_panel.link_note(link) and not share_panel.keeps_photo(P, link):
             st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
 
 share_panel.header(
@@ -49,6 +51,8 @@ share_panel.header(
     "The numbers are TensorFlow's own.",
     link_warning,
 )
+
+phone_picker(P)
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 # The picker's own widgets forget their value when another page is shown: give it back from the state.
@@ -103,6 +107,9 @@ def playground(picture, resize_note: str) -> None:
             if stages is not None:
                 view.maps_block(stages, [sc[0] for sc in render.stage_scales(stages, s["cmap"], s["scale"])], resize_note)
     with ctrl_col:
+        at = view.clicked(stages) if stages is not None else None
+        if at is not None:  # a click on a map: its worked sum beside the maps, above the controls
+            view.worked_panel(stages, at)
         controls.layer_controls(channels)
     if stages is None:
         return

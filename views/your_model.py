@@ -6,7 +6,7 @@ from cnn_core import model_maps
 from cnn_core.errors import CnnError
 from cnn_core.render import COLORMAPS
 from ui import model_inspector, model_views
-from ui.inputs import picture_picker
+from ui.inputs import phone_picker, picture_picker
 from ui.model_source import P, model_picker
 from ui.text import plain
 
@@ -15,6 +15,8 @@ st.markdown(
     "Upload a CNN saved with `model.save('name.keras')` and see what every layer makes of a photo: each layer "
     "whose output is image-shaped (height × width × channels), layers inside nested models included."
 )
+
+phone_picker(P, default_sample="chelsea")
 
 # --- sidebar: the model, the photo, the display ------------------------------------------------------
 loaded = model_picker()

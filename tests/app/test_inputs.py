@@ -56,7 +56,7 @@ def test_the_camera_path_with_a_fixed_photo():
     at.camera_input(key="pg_camera").set_value(("shot.jpg", _jpeg(40, 60), "image/jpeg")).run()
     assert not at.exception
     # The camera photo is what runs: its 60×40 size is resized keeping the shape (longer side 300).
-    assert "Resized from 60×40 to 300×200" in _sidebar_text(at)
+    assert "Resized from 40×60 to 200×300" in _sidebar_text(at)
     assert not at.error
 
 

@@ -143,7 +143,7 @@ def test_first_screen_is_the_article_stack():
     # At most 8 maps per band: 12 channels get a pager, and only 8 pictures (plus the legend) are drawn.
     conv_band = _bands(at)[_ids(at)[0]]
     assert len(_pictures(conv_band)) == 1 + 8
-    assert at.radio(key=f"ls_page_{_ids(at)[0]}").options == ["1–8", "9–12"]
+    assert at.radio(key=f"ls_page_{_ids(at)[0]}").options == ["0–7", "8–11"]
 
 
 @pytest.mark.parametrize("name", list(STARTER_SHAPES))
@@ -250,7 +250,7 @@ def test_per_channel_kernel_edits_one_input_channel():
     f = _spec(at).layers[0].filters[0]
     assert f.depth == 3
     assert _pictures(_bands(at)[conv]) == before  # the same weights on every channel: the same map
-    assert at.selectbox(key=f"ls_{conv}_ch").options == ["1 · red", "2 · green", "3 · blue"]
+    assert at.selectbox(key=f"ls_{conv}_ch").options == ["0 · red", "1 · green", "2 · blue"]
     at.selectbox(key=f"ls_{conv}_ch").set_value(2)
     _run(at)
     at.slider(key=f"ls_{conv}_f0_c2_w1_1").set_value(0.0)

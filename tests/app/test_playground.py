@@ -242,12 +242,12 @@ def test_default_size_keeps_the_photo_shape_and_says_so():
     assert heads[0] == "**Input** · 200×300×1"  # longer side 300, proportions kept: 300 × 300/451 = 199.6
     assert heads[3] == "**→ Pooling** · 100×150×1"
     captions = " ".join(c.value for c in at.caption)
-    assert "Resized from 451×300 to 300×200 pixels (width×height)." in captions
+    assert "Resized from 300×451 to 200×300 pixels (height×width)." in captions
     at.radio(key="pg_size_mode").set_value("exact").run()
     at.number_input(key="pg_h").set_value(100).run()
     at.number_input(key="pg_w").set_value(100).run()
     assert _headers(at)[0] == "**Input** · 100×100×1"
-    assert "Resized from 451×300 to 100×100 pixels (width×height); stretched" in " ".join(c.value for c in at.caption)
+    assert "Resized from 300×451 to 100×100 pixels (height×width); stretched" in " ".join(c.value for c in at.caption)
 
 
 def _spec_json(at: AppTest) -> str:
@@ -307,7 +307,7 @@ def test_embedding_an_uploaded_photo_says_the_maps_change_first():
     assert _headers(at)[0] == f"**Input** · {h}×{w}×1"
     captions = " ".join(c.value for c in at.caption)
     assert (
-        f"its maps will be smaller: the copy is at most 128×85 pixels, so the input becomes 128×85 instead of {w}×{h}"
+        f"its maps will be smaller: the copy is at most 85×128 pixels, so the input becomes 85×128 instead of {h}×{w}"
         in captions
     )
 

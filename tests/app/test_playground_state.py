@@ -132,7 +132,9 @@ def test_bug2_settings_survive_a_bad_upload():
     at.radio(key="pg_source").set_value("Upload").run()
     at.file_uploader(key="pg_upload").set_value(("notes.txt", b"not a picture at all", "text/plain")).run()
     assert not at.exception
-    assert at.sidebar.error and not _headers(at)
+    # Issue 21: the refusal is said in the sidebar, and the page keeps its last good picture and its maps.
+    assert at.sidebar.error and "Still showing" in at.sidebar.error[0].value
+    assert _headers(at)[0] == "**Input** · 300×300×3"
     good = (ROOT / "assets" / "coffee.png").read_bytes()
     at.file_uploader(key="pg_upload").set_value(("coffee.png", good, "image/png")).run()
     assert not at.exception
@@ -260,5 +262,5 @@ def test_an_800x533_upload_keeps_its_shape():
     at.file_uploader(key="pg_upload").set_value(("wide.png", buf.getvalue(), "image/png")).run()
     assert not at.exception
     assert _headers(at)[0] == "**Input** · 200×300×1"  # 533 × 300/800 = 199.9
-    assert "Resized from 800×533 to 300×200 pixels (width×height)." in [c.value for c in at.caption]
+    assert "Resized from 533×800 to 200×300 pixels (height×width)." in [c.value for c in at.caption]
     assert _link(at).spec.input.size == (200, 300)

@@ -63,7 +63,7 @@ def test_flatten_entry_names_its_channel_row_and_column():
     at = _app()
     at.number_input(key="net_flat_index").set_value(137).run()
     row, col, ch = tiny_vgg.flat_position(137, (13, 13, 10))
-    assert any(f"channel {ch + 1}, row {row}, column {col}" in m.value for m in at.markdown)
+    assert any(f"channel {ch}, row {row}, column {col}" in m.value for m in at.markdown)
 
 
 def test_explained_class_changes_the_worked_softmax():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnn_core import ImageError
+from cnn_core import ImageError, drawing
 from cnn_core.drawing import (
     area_average,
     kernel_from_drawing,
@@ -130,3 +130,55 @@ def test_picture_from_drawing_composites_over_white():
     assert p[2, 2].tolist() == [127, 127, 127]
     with pytest.raises(ImageError, match="empty"):
         picture_from_drawing(_blank(4, 4))
+
+
+# --- a canvas that starts from the kernel in use -----------------------------------------------------------
+
+
+def test_kernel_drawing_fills_each_nonzero_cell_with_its_ink():
+    w = np.array([[-1.0, 0.0], [2.0, 8.0]])
+    objs = drawing.kernel_drawing(w, (100, 60), strength=4.0)["objects"]
+    assert len(objs) == 3  # the zero weight is left blank
+    by_place = {(o["top"], o["left"]): o for o in objs}
+    assert by_place[(0.0, 0.0)]["fill"] == "rgba(0,0,255,0.2500)"
+    assert by_place[(50.0, 0.0)]["fill"] == "rgba(255,0,0,0.5000)"
+    assert by_place[(50.0, 30.0)]["fill"] == "rgba(255,0,0,1.0000)"  # beyond full ink: drawn at full ink
+    assert all(o["width"] == 30.0 and o["height"] == 50.0 and o["strokeWidth"] == 0 for o in objs)
+
+
+def _path(points, width):
+    cmds = [["M", *points[0]]] + [["L", *p] for p in points[1:]]
+    return {"type": "Path", "path": cmds, "strokeWidth": width}
+
+
+def test_stroke_mask_covers_the_stroke_and_nothing_else():
+    m = drawing.stroke_mask([_path([(10, 10), (30, 10)], 4), {"type": "Rect"}], (40, 50))
+    assert m.shape == (40, 50)
+    assert m[10, 10:31].all() and m[9:12, 20].all()
+    assert not m[20:, :].any() and not m[:, 35:].any()
+
+
+def test_a_stroke_changes_only_the_cells_it_passes_over():
+    rng = np.random.default_rng(7)
+    current = rng.normal(size=(3, 3))
+    side = 90
+    # The canvas as a browser would render it: some ink everywhere (a kernel picture), then a red stroke in cell (2, 1).
+    rgba = np.zeros((side, side, 4), np.uint8)
+    rgba[:, :, 2], rgba[:, :, 3] = 255, 40
+    rgba[70:75, 35:55] = (255, 0, 0, 255)
+    objs = [{"type": "Rect"}, _path([(37, 72), (52, 72)], 4)]
+    new = drawing.edit_kernel(current, rgba, objs, strength=2.0)
+    changed = new != current
+    assert changed[2, 1] and changed.sum() == 1
+    # The touched cell gets the rule's value: the mean signed ink in its cell times the strength.
+    ink = drawing.signed_ink(rgba)[60:90, 30:60]
+    assert new[2, 1] == pytest.approx(ink.mean() * 2.0)
+
+
+def test_no_stroke_yet_changes_nothing_and_normalisation_applies_after_the_merge():
+    current = np.array([[1.0, 2.0], [3.0, 4.0]])
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    assert drawing.edit_kernel(current, rgba, [{"type": "Rect"}]) is None
+    rgba[0:10, 0:10] = (255, 255, 255, 255)  # the eraser over cell (0, 0)
+    new = drawing.edit_kernel(current, rgba, [_path([(2, 2), (8, 8)], 3)], normalise="sum1")
+    np.testing.assert_allclose(new, np.array([[0.0, 2.0], [3.0, 4.0]]) / 9.0)

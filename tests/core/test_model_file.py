@@ -324,3 +324,26 @@ def test_backbone_wrappers_build_without_weights():
     ours = model.get_layer("to_minus1_1")(pixels).numpy()
     want = keras.applications.mobilenet_v2.preprocess_input(pixels.copy())
     np.testing.assert_allclose(ours, want, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- class names
+
+
+def test_class_names_come_from_the_metadata_when_it_has_them(saved, tmp_path):
+    path = saved["seq"]
+    with zipfile.ZipFile(path) as z:
+        meta = json.loads(z.read("metadata.json"))
+    plain = model_file.check_model_bytes(path.read_bytes())
+    assert plain.class_names is None
+    for key in ("classes", "labels"):
+        named = mb.replace_entry(
+            path, tmp_path / f"{key}.keras", "metadata.json", json.dumps({**meta, key: ["cat", "dog", 3]}).encode()
+        )
+        assert model_file.check_model_bytes(named.read_bytes()).class_names == ("cat", "dog", "3")
+
+
+def test_labels_text_and_what_is_not_a_list_of_names():
+    assert model_file.class_names_from("cat\n dog \n\n") == ("cat", "dog")
+    assert model_file.class_names_from(["a" * 500])[0] == "a" * 200
+    for bad in (None, "", [], {"0": "cat"}, [["nested"]], [True, False], "\n\n"):
+        assert model_file.class_names_from(bad) is None

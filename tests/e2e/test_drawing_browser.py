@@ -72,7 +72,7 @@ def test_the_upload_box_is_on_the_first_screen_and_its_photo_gives_maps(server, 
     page.locator("[data-testid=stSidebar] input[type=file]").first.set_input_files(str(photo))
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stSidebar] *')].some("
-        "e => e.childElementCount === 0 && e.innerText && e.innerText.includes('Resized from 150×90'))",
+        "e => e.childElementCount === 0 && e.innerText && e.innerText.includes('Resized from 90×150'))",
         timeout=60_000,
     )
     wait_idle(page)

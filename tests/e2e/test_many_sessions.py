@@ -108,7 +108,7 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
             page.locator("[data-testid=stSidebar] input[type=file]").first.set_input_files(str(tmp_path / f"visitor{i}.png"))
         for i, page in enumerate(pages):
             page.wait_for_selector(f"text=visitor{i}.png", timeout=60_000)
-        # ...and moves the centre weight by a different amount: 8 − 0.05·(i+1).
+        # ...and moves the centre weight by a different amount: 8 − 0.01·(i+1) (the sliders step by 0.01).
         for i, page in enumerate(pages):
             wait_idle(page)
             thumb = page.get_by_role("slider", name="w[1,1]")
@@ -116,7 +116,7 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
             for _ in range(i + 1):
                 page.keyboard.press("ArrowLeft")
         for i, page in enumerate(pages):
-            centre = round(8 - 0.05 * (i + 1), 2)
+            centre = round(8 - 0.01 * (i + 1), 2)
             page.wait_for_function(
                 "v => { const s = document.querySelector('input[aria-label=\"w[1,1]\"]');"
                 " return s && Math.abs(parseFloat(s.value) - v) < 1e-9; }",

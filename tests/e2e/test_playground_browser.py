@@ -48,7 +48,7 @@ def test_upload_move_slider_maps_change(page, server):
     )
     after = _conv_picture(page)
     assert after != before
-    # 20 steps of 0.05 down from the outline kernel's centre weight of 8.
-    assert page.get_by_role("slider", name="w[1,1]").input_value() == "7"
+    # 20 steps of 0.01 down from the outline kernel's centre weight of 8.
+    assert page.get_by_role("slider", name="w[1,1]").input_value() == "7.8"
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator("[data-testid=stAlertContentError]").count() == 0

@@ -31,9 +31,9 @@ def test_changed_setting_survives_in_a_new_context(server, browser):
     thumb.focus()
     for _ in range(30):
         first.keyboard.press("ArrowRight")
-    # 30 steps of 0.05 up from −1; wait until the server has seen the last one.
+    # 30 steps of 0.01 up from −1; wait until the server has seen the last one.
     first.wait_for_function(
-        "() => document.querySelector('input[aria-label=\"w[0,0]\"]').value === '0.5'", timeout=30_000
+        "() => document.querySelector('input[aria-label=\"w[0,0]\"]').value === '-0.7'", timeout=30_000
     )
     first.wait_for_function(
         "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
@@ -52,6 +52,6 @@ def test_changed_setting_survives_in_a_new_context(server, browser):
     wait_idle(second)
     assert _pictures(second) == want_pictures
     assert _hover(second, 1) == want_values
-    assert second.get_by_role("slider", name="w[0,0]").input_value() == "0.5"
+    assert second.get_by_role("slider", name="w[0,0]").input_value() == "-0.7"
     assert second.locator("[data-testid=stAlertContentWarning]").count() == 0
     assert second.locator("[data-testid=stException]").count() == 0

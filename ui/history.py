@@ -1,0 +1,103 @@
+"""Back and Forward through a page's edits: the address bar is the history of the view.
+
+Streamlit 1.67 already does half of it. Every change the script makes to ``st.query_params`` becomes a
+``history.pushState`` entry, and Back or Forward reruns the page with that entry's query (replacing, not
+pushing, whatever the rerun writes). What it leaves to the app:
+
+- reading the query again on that rerun: the pages read their link once per session, so Back changed the
+  address and then the page wrote its current state back over it;
+- telling an edit from a plain rerun: only a change of the encoded view is written, so a rerun that
+  changes nothing adds no entry;
+- the bare address a page is first shown at (``/layer_stack`` after the sidebar's link): writing the view
+  there would push a second entry for the same view and leaving the page would take two presses, so the
+  first write replaces the address instead (``history.replaceState``, which ``st.query_params`` can't do).
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import streamlit as st
+
+
+def _written_key(prefix: str) -> str:
+    return f"{prefix}_url_written"
+
+
+def _seen_key(prefix: str) -> str:
+    return f"{prefix}_url_seen"
+
+
+def query() -> dict[str, list[str]]:
+    """The address bar's query, every value of every key (a repeated key is noticed, not last-wins)."""
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def to_apply(prefix: str) -> dict[str, list[str]] | None:
+    """The query when the page should take its state from it, else None.
+
+    That is on the page's first run in a session (an opened link), and whenever the query differs from the
+    one the page last wrote: Back or Forward brought back another entry. An empty query (a page just
+    arrived at, or a plain visit) is never applied; the page keeps what it shows.
+    """
+    first = not st.session_state.get(_seen_key(prefix))
+    st.session_state[_seen_key(prefix)] = True
+    params = query()
+    if not params:
+        return None
+    if first:
+        return params
+    written = st.session_state.get(_written_key(prefix))
+    if written is not None and st.query_params.to_dict() == written:
+        return None
+    return params
+
+
+def came_back(prefix: str) -> bool:
+    """Whether the page's state was last set by Back or Forward (not by opening a link)."""
+    return bool(st.session_state.get(_written_key(prefix)))
+
+
+def write(prefix: str, params: dict[str, str]) -> None:
+    """Make the address bar hold ``params``: a new history entry for an edit, none for an unchanged view."""
+    current = st.query_params.to_dict()
+    st.session_state[_written_key(prefix)] = dict(params)
+    if current == params:
+        return
+    if not current:
+        _replace_address(params)
+        _mirror(params)
+    else:
+        st.query_params.from_dict(params)
+
+
+def _mirror(params: dict[str, str]) -> None:
+    """Let this session's ``st.query_params`` hold what the address bar now holds, without the message that
+    would make the browser push an entry. Streamlit has no public call for that; if its internals move,
+    fall back to the public one (the bare address then stays one entry behind, as before)."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        ctx = get_script_run_ctx()
+        with get_session_state().query_params() as qp:
+            qp.clear_with_no_forward_msg(preserve_embed=True)
+            for k, v in params.items():
+                qp._set_item_internal(k, v)
+        if ctx is not None:
+            ctx.query_string = urlencode(params)
+    except (ImportError, AttributeError):
+        st.query_params.from_dict(params)
+
+
+def _replace_address(params: dict[str, str]) -> None:
+    # The values are the app's own encoding (base64url, names, numbers); json.dumps quotes them for JS.
+    st.html(
+        "<script>(() => { const u = new URL(window.location.href);"
+        f" const p = {json.dumps(params)};"
+        " u.search = new URLSearchParams(p).toString();"
+        " window.history.replaceState(window.history.state, '', u.toString()); })();</script>",
+        unsafe_allow_javascript=True,
+        width="content",
+    )
