@@ -312,6 +312,28 @@ def test_receptive_field_of_branches_is_their_union_and_follows_nested_models():
     assert (b - t + 1, right - left + 1) == (12, 12)
 
 
+def test_a_shared_nested_models_second_call_has_the_your_model_pages_path_and_its_own_field():
+    from cnn_core import model_maps
+
+    inner_in = keras.Input((None, None, 1))
+    conv = _positive(keras.layers.Conv2D, filters=1, kernel_size=3, name="conv")
+    shared = keras.Model(inner_in, conv(inner_in), name="shared")
+    inp = keras.Input((12, 12, 1))
+    model = keras.Model(inp, shared(shared(inp)), name="twice")
+    assert "shared@2/conv" in [x.path for x in model_maps.describe(model).layers]
+    x = np.random.default_rng(3).uniform(0, 1, (1, 12, 12, 1)).astype(np.float32)
+    second = units.layer_model(model, "shared@2/conv")(x).numpy()
+    np.testing.assert_allclose(second, model(x).numpy(), rtol=1e-5, atol=1e-6)  # the 2nd call is the output
+    first = units.layer_model(model, "shared@1/conv")(x).numpy()
+    assert first.shape == (1, 10, 10, 1)
+    acts = units.network(model, (12, 12, 1))
+    for r, c in [(0, 0), (3, 5), (7, 7)]:
+        # Two valid 3×3 convolutions: 5×5 pixels from (r, c); the 1st call's value sees 3×3.
+        assert units.field_box(acts, "shared@2/conv", r, c) == (r, c, r + 4, c + 4)
+        assert units.field_box(acts, "shared@2/conv", r, c) == _gradient_box(model, "shared@2/conv", r, c)
+        assert units.field_box(acts, "shared@1/conv", r, c) == (r, c, r + 2, c + 2)
+
+
 def test_a_layer_of_unknown_geometry_counts_as_seeing_its_whole_input():
     model = _chain(
         (8, 8),
