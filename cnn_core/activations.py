@@ -114,6 +114,8 @@ class LayerMaps:
         arithmetic: its (height, width) AxisArithmetic, () without a window.
         note: why no kind explains it, in one sentence ("" when one does).
         maps: its maps, or None until they are asked for.
+        field: for a layer no kind explains but whose geometry is known (a Keras Cropping2D), its
+            receptive-field step, FieldGeometry -> FieldGeometry; None otherwise.
     """
 
     path: str
@@ -126,6 +128,7 @@ class LayerMaps:
     arithmetic: tuple[AxisArithmetic, ...] = ()
     note: str = ""
     maps: np.ndarray | None = None
+    field: Callable[[FieldGeometry], FieldGeometry] | None = None
 
 
 class Activations:
@@ -274,21 +277,17 @@ class Activations:
                     g = g.merge(geo(other))
                 if layer.kind is not None:
                     g = layer.kind.field(g, layer.op, layer.arithmetic, layer.in_shape)
+                elif layer.field is not None:
+                    g = layer.field(g)
                 elif tuple(layer.shape[:2]) != tuple(layer.in_shape[:2]) or len(layer.shape) != len(layer.in_shape):
-                    # A layer no kind models that changes the map's size: its positions can't be traced.
-                    g = g.whole(tuple(self.input.shape[:2])) if len(layer.shape) != 3 else _untraceable(p, layer)
+                    # A layer no kind models that changes the maps' size (Resizing, UpSampling2D): its positions
+                    # can't be traced one by one, so each of its values counts as depending on all of its input.
+                    whole = tuple(layer.in_shape[:2]) if len(layer.in_shape) == 3 else tuple(self.input.shape[:2])
+                    g = g.whole(whole)
             memo[p] = g
             return g
 
         return geo(path)
-
-
-def _untraceable(path: str, layer: LayerMaps):
-    raise ExplainError(
-        f"the receptive field can't be traced through {path!r} ({layer.name}), which changes the maps' size in a way "
-        "no kind models",
-        "layer",
-    )
 
 
 def receptive_field(acts, path, row: int, col: int, channel: int = 0) -> ReceptiveField:

@@ -137,10 +137,26 @@ def grad_cam(computer, batch: np.ndarray, layer: str, unit: int) -> GradCam:
             raise ModelError(f"unit {unit} does not exist; the output has units 0 to {n - 1}", "unit")
         score = y[0, unit]
     grads = np.asarray(tape.gradient(score, a))[0]
-    alpha = grads.mean(axis=(0, 1))
+    alpha, coarse, heat = weigh(maps, grads, batch.shape[1:3])
+    return GradCam(layer, unit, alpha, coarse, heat, score_name)
+
+
+def weigh(maps: np.ndarray, grads: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grad-CAM's weighing of maps A by the gradient of a score: αₖ = mean of ∂score/∂Aₖ, ReLU(Σₖ αₖ Aₖ).
+
+    Args:
+        maps: float32 (height, width, channels), the maps A.
+        grads: (height, width, channels), the score's gradient with respect to them.
+        size: (height, width) of the network's input, for the heat map.
+
+    Returns:
+        (alpha (channels,), coarse (height, width), heat (size) in [0, 1], bilinearly resized, all float32).
+    """
+    import tensorflow as tf
+
+    alpha = np.asarray(grads, np.float32).mean(axis=(0, 1))
     coarse = np.maximum(np.tensordot(maps, alpha, axes=([2], [0])), 0.0).astype(np.float32)
-    size = batch.shape[1:3]
-    heat = tf.image.resize(coarse[None, :, :, None], size, method="bilinear").numpy()[0, :, :, 0]
+    heat = tf.image.resize(coarse[None, :, :, None], tuple(size), method="bilinear").numpy()[0, :, :, 0]
     top = float(heat.max())
     heat = heat / top if top > 0 else np.zeros_like(heat)
-    return GradCam(layer, unit, alpha.astype(np.float32), coarse, heat.astype(np.float32), score_name)
+    return alpha.astype(np.float32), coarse, heat.astype(np.float32)

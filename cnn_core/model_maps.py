@@ -541,13 +541,24 @@ def activations(computer: MapComputer, batch: np.ndarray):
             merges[path] = e.inputs
         note = "" if kind is not None else f"no value-by-value explanation: {why}."
         layers.append(
-            LayerMaps(path, e.info.cls, kind, op, e.inputs[0] if e.inputs else INPUT_PATH, in_shape, shape, arith, note)
-        )
+            LayerMaps(
+                path, e.info.cls, kind, op, e.inputs[0] if e.inputs else INPUT_PATH, in_shape, shape, arith, note,
+                field=None if kind is not None else _crop_field(e.call.layer),
+            )
+        )  # fmt: skip
 
     def load(paths: list[str]) -> dict[str, np.ndarray]:
         return computer.compute(batch, paths)
 
     return Activations(layers, load, merges)
+
+
+def _crop_field(layer):
+    """The receptive-field step of a Keras Cropping2D (a shift by what it crops before), else None."""
+    if type(layer).__name__ != "Cropping2D" or getattr(layer, "data_format", "channels_last") != "channels_last":
+        return None
+    (top, _), (left, _) = layer.cropping
+    return lambda g: g.step((1, 1), (1, 1), (1, 1), (-int(top), -int(left)))
 
 
 def _inner_first(entries: dict) -> list:

@@ -3,7 +3,9 @@
 Grad-CAM for a unit (Selvaraju et al., 2017, with the unit's mean activation as the score): take the maps
 A that the unit's nearest convolution or pooling reads (pointwise layers such as ReLU are looked through),
 αₖ = the mean over map k of ∂score/∂Aₖ, and the heat map ReLU(Σₖ αₖ Aₖ), resized bilinearly to the input and
-scaled to [0, 1].
+scaled to [0, 1]. The weighing is ``gradcam.weigh``, the same as the class Grad-CAM's (``gradcam.grad_cam``,
+whose score is an output unit instead); layers are found by the model's ``MapComputer`` and kinds, so a path
+is the Your model page's.
 """
 
 from __future__ import annotations
@@ -42,53 +44,51 @@ class UnitCam:
     read: str
 
 
-def _producer(t):
-    op, node_index, _ = t._keras_history
-    ins = [x for x in op._inbound_nodes[node_index].input_tensors if len(x.shape) == 4]
-    return op, ins
+_THROUGH = ("activation", "affine")  # kinds that keep every value where it is (ReLU, batch norm, rescaling)
+
+
+def _layers(model, batch_shape: tuple):
+    """(MapComputer, Activations) of the model for a batch of ``batch_shape``; paths as the Your model page's."""
+    from . import model_maps
+
+    computer = model_maps.MapComputer(model)
+    return computer, model_maps.activations(computer, np.zeros((1, *batch_shape[1:]), np.float32))
+
+
+def _is_window(layer) -> bool:
+    return layer.kind is not None and layer.kind.name in ("conv2d", "pool2d") and len(layer.shape) == 3
 
 
 def unit_weights(model, path: str, channel: int) -> UnitWeights | None:
     """The kernel and bias of ``channel`` of the layer at ``path``, looking back through pointwise and pooling
     layers to the convolution that makes the channel; None when there is none (a merge, the input, ...)."""
-    from . import units
+    from . import model_maps, units
 
-    containers, layer = units._find(model, path)
-    t = layer.output
+    info = units._fixed(model_maps.describe(model))
+    _, acts = _layers(model, (1, *info.input_shape))
+    layer = acts[path]
     hops = []
-    for _ in range(50):
-        op, ins = _producer(t)
-        name = type(op).__name__
-        kernel = getattr(op, "kernel", None)
-        if name in ("Conv2D", "DepthwiseConv2D") and kernel is not None:
-            k = np.asarray(kernel.numpy() if hasattr(kernel, "numpy") else kernel, np.float32)
-            if name == "DepthwiseConv2D":
+    while layer.kind is not None and layer.input is not None:
+        if layer.kind.name == "conv2d":
+            op = layer.op
+            k, b = op.weights()
+            k = np.asarray(k, np.float32)
+            if op.depthwise:
                 mult = k.shape[3]
                 k = k[:, :, channel // mult : channel // mult + 1, channel % mult]
             else:
                 k = k[:, :, :, channel]
-            bias = getattr(op, "bias", None)
-            b = (
-                float(np.asarray(bias.numpy() if hasattr(bias, "numpy") else bias)[channel])
-                if bias is not None
-                else None
-            )
-            prefix = "/".join(path.split("/")[:-1])
-            where = f"{prefix}/{op.name}" if prefix else op.name
+            bias = float(np.asarray(b)[channel])
             note = (
                 ""
                 if not hops
-                else f"{path} has no weights; its channel {channel} is channel {channel} of {where}, through {', '.join(hops)}"
+                else f"{path} has no weights; its channel {channel} is channel {channel} of {layer.path}, through {', '.join(hops)}"
             )
-            return UnitWeights(where, k, b, note)
-        if len(ins) != 1 or name not in units._POINTWISE | {"MaxPooling2D", "AveragePooling2D"}:
+            return UnitWeights(layer.path, k, bias, note)
+        if layer.kind.name not in (*_THROUGH, "pool2d") or len(layer.shape) != 3:
             return None
-        if t is containers[-1].inputs[0]:
-            return None
-        hops.append(op.name)
-        t = ins[0]
-        if any(t is c.inputs[0] for c in containers):
-            return None
+        hops.append(layer.path)
+        layer = acts[layer.input]
     return None
 
 
@@ -97,62 +97,57 @@ def unit_grad_cam(model, path: str, channel: int, batch: np.ndarray) -> UnitCam:
 
     Args:
         model: the loaded Keras model.
-        path: an image-shaped layer's path.
+        path: an image-shaped layer's path, as ``model_maps.describe`` names it.
         channel: its channel.
         batch: float32 (1, height, width, channels), as fed (``model_maps.prepare_photo``).
     """
     import keras
     import tensorflow as tf
 
-    from . import units
-    from .model_maps import _call_input
+    from .gradcam import weigh
+    from .model_maps import INPUT_PATH
 
-    containers, layer = units._find(model, path)
-    x = tf.constant(batch)
-    for outer, inner in zip(containers, containers[1:]):
-        x = keras.Model(outer.inputs[0], _call_input(inner))(x, training=False)
-    c = containers[-1]
-    out = layer.output
-    # Look back through pointwise layers to the window (convolution or pooling) that makes the unit: A is what it reads.
-    t = out
-    while True:
-        op, ins = _producer(t)
-        if not ins or t is c.inputs[0]:
-            a_t = c.inputs[0]
+    computer, acts = _layers(model, batch.shape)
+    entries = computer.entries()
+    if path not in entries or entries[path].call.output is None or len(acts[path].shape) != 3:
+        raise CnnError(f"{path!r} is not a layer with maps (height × width × channels)", "layer")
+    e = entries[path]
+    # Look back through pointwise layers to the window (convolution or pooling) that makes the unit: A is what it
+    # reads. Stop at the edge of the nested model that holds the layer: A is then what is fed into it.
+    layer = acts[path]
+    while not _is_window(layer) and layer.kind is not None and layer.kind.name in _THROUGH:
+        if layer.input not in entries or entries[layer.input].chain != e.chain:
             break
-        if units._window(op) is not None or type(op).__name__ not in units._POINTWISE or len(ins) != 1:
-            a_t = ins[0]
-            break
-        t = ins[0]
+        layer = acts[layer.input]
+    read = layer.input or INPUT_PATH
+    inside = read in entries and entries[read].chain == e.chain and entries[read].call.output is not None
+    start = entries[read].call.output if inside else e.container.inputs[0]
+    try:
+        tail = keras.Model(start, e.call.output)
+    except ValueError:
+        raise CnnError(
+            f"{path} does not depend on {read} alone (the network also goes around it); no Grad-CAM", "layer"
+        ) from None
+    maps_a = computer.compute(batch, [read])[read]
+    a = tf.constant(maps_a[None])
     with tf.GradientTape() as tape:
-        if a_t is c.inputs[0]:
-            tape.watch(x)
-            a, maps = x, keras.Model(c.inputs[0], out)(x, training=False)
-            read = "the input" if len(containers) == 1 else f"the input of {'/'.join(path.split('/')[:-1])}"
-        else:
-            a, maps = keras.Model(c.inputs[0], [a_t, out])(x, training=False)
-            prefix = "/".join(path.split("/")[:-1])
-            read = f"{prefix}/{a_t._keras_history[0].name}" if prefix else a_t._keras_history[0].name
+        tape.watch(a)
+        maps = tail(a, training=False)
         if not 0 <= channel < maps.shape[-1]:
             raise CnnError(f"{path} has channels 0 to {maps.shape[-1] - 1}, got {channel}", "channel")
         score = tf.reduce_mean(maps[..., channel])
     grads = tape.gradient(score, a)
     if grads is None:
         raise CnnError(f"{path} does not depend on {read}; no Grad-CAM", "layer")
-    alpha = tf.reduce_mean(grads[0], axis=(0, 1))
-    coarse = tf.nn.relu(tf.tensordot(a[0], alpha, axes=[[2], [0]])).numpy().astype(np.float32)
-    h, w = batch.shape[1:3]
-    heat = tf.image.resize(coarse[None, :, :, None], (h, w), method="bilinear").numpy()[0, :, :, 0]
-    top = float(heat.max())
-    heat = heat / top if top > 0 else np.zeros_like(heat)
-    return UnitCam(heat.astype(np.float32), coarse, read)
+    _, coarse, heat = weigh(maps_a, grads.numpy()[0], batch.shape[1:3])
+    return UnitCam(heat, coarse, "the input" if read == INPUT_PATH else read)
 
 
 def unit_maps(model, path: str, batch: np.ndarray) -> np.ndarray:
     """Every channel's map of the layer at ``path`` for one prepared picture: float32 (height, width, channels)."""
-    from . import units
+    from .model_maps import MapComputer
 
-    return np.asarray(units.layer_model(model, path)(batch)[0], dtype=np.float32)
+    return MapComputer(model).compute(batch, [path])[path]
 
 
 def outlined(pixels: np.ndarray, box: tuple[int, int, int, int], side: int = 160) -> np.ndarray:

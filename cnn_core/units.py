@@ -10,8 +10,8 @@ maximum per channel and picture, with its position. The driver keeps only the to
 is bounded by the batch size and K, not by the folder. On one machine Ray is started locally; given an
 address, the same code runs on a cluster (the pictures must then be readable from every node).
 
-The receptive-field arithmetic lives in one place, ``_receptive_field_box``: a value's box in model-input
-pixels, found by walking the layer graph back from the layer to the input.
+Layer paths are the Your model page's (``model_maps.MapComputer``), and a hit's box in model-input pixels comes
+from the one receptive-field arithmetic of ``cnn_core.activations.receptive_field``.
 
 Nothing here imports Ray or TensorFlow at import time: the page imports this module to render.
 """
@@ -185,24 +185,6 @@ def _fixed(info):
 # --------------------------------------------------------------------------- the layer as a function
 
 
-def _find(model, path: str):
-    """(containers from the model inwards, the layer) for a layer path such as "backbone/conv1"."""
-    import keras
-
-    containers, layer = [model], None
-    parts = path.split("/")
-    for i, part in enumerate(parts):
-        try:
-            layer = containers[-1].get_layer(part)
-        except ValueError:
-            raise ModelError(f"no layer at {path!r}", "layer") from None
-        if i < len(parts) - 1:
-            if not isinstance(layer, keras.Model):
-                raise ModelError(f"no layer at {path!r} ({'/'.join(parts[: i + 1])} holds no layers)", "layer")
-            containers.append(layer)
-    return containers, layer
-
-
 def check_layer(info, path: str):
     """The ``LayerInfo`` of an image-shaped layer at ``path``; ModelError naming the choices otherwise."""
     for x in info.layers:
@@ -221,24 +203,25 @@ def check_layer(info, path: str):
 def layer_model(model, path: str) -> Callable:
     """A function from a batch of model inputs to the layer's maps, differentiable (``tf.Tensor`` in and out).
 
-    A nested layer ("backbone/conv1") lives in the nested model's own graph, so the outer graph is run up
-    to the nested model's input and the nested graph from there.
+    ``path`` is a layer path as ``model_maps.describe`` and the Your model page name it ("backbone/conv1",
+    "shared@2/conv"): the call is found by the model's ``MapComputer``. A layer inside a nested model lives in
+    that model's own graph, so the outer graph is run up to the nested call's input and the nested graph from
+    there (for "shared@2/conv", the input of the 2nd call of "shared").
     """
     import keras
 
-    from .model_maps import _call_input
+    from .model_maps import MapComputer
 
-    containers, layer = _find(model, path)
-    steps = []
-    for outer, inner in zip(containers, containers[1:]):
-        t = _call_input(inner)
-        if t is None:
-            raise ModelError(f"{inner.name} is called more than once; its layers can't be scanned", "layer")
-        steps.append(keras.Model(outer.inputs[0], t))
-    out = layer.output if hasattr(layer, "output") else None
-    if out is None or isinstance(out, (list, tuple)):
+    e = MapComputer(model).entries().get(path)
+    if e is None:
+        raise ModelError(f"no layer at {path!r}", "layer")
+    if e.call.output is None:
         raise ModelError(f"{path!r} has no single output", "layer")
-    steps.append(keras.Model(containers[-1].inputs[0], out))
+    steps = []
+    for depth, call in enumerate(e.chain):
+        holder = e.chain[depth - 1].layer if depth else model
+        steps.append(keras.Model(holder.inputs[0], call.inputs[0]))
+    steps.append(keras.Model(e.container.inputs[0], e.call.output))
 
     def run(x):
         for step in steps:
@@ -267,195 +250,37 @@ def batch_maxima(maps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- receptive fields
 
 
-_POINTWISE = frozenset(
-    """
-Activation ReLU LeakyReLU PReLU ELU Softmax ThresholdedReLU BatchNormalization LayerNormalization Dropout
-SpatialDropout2D GaussianNoise GaussianDropout AlphaDropout Rescaling Normalization Dense Identity Add Subtract
-Multiply Average Maximum Minimum Concatenate Masking ActivityRegularization RandomFlip RandomRotation RandomZoom
-RandomTranslation RandomContrast RandomBrightness UnitNormalization
-""".split()
-)
+def network(model, input_shape: tuple[int, int, int]):
+    """The model's layers as ``cnn_core.activations.Activations`` for pictures of ``input_shape`` (height, width,
+    channels): paths as the Your model page names them; only shapes, no maps are computed."""
+    from . import model_maps
+
+    batch = np.zeros((1, *input_shape), np.float32)
+    return model_maps.activations(model_maps.MapComputer(model), batch)
 
 
-def _pair(v) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
-
-
-def _window(layer) -> tuple | None:
-    """(kernel, stride, dilation, padding) per axis for a sliding-window layer, else None."""
-    name = type(layer).__name__
-    if name in ("Conv2D", "DepthwiseConv2D", "SeparableConv2D"):
-        return (_pair(layer.kernel_size), _pair(layer.strides), _pair(layer.dilation_rate), layer.padding)
-    if name in ("MaxPooling2D", "AveragePooling2D"):
-        return (_pair(layer.pool_size), _pair(layer.strides), (1, 1), layer.padding)
-    return None
-
-
-def _pad_before(n_in: int, k: int, s: int, d: int, padding: str) -> int:
-    """Rows (or columns) TensorFlow pads before the input: "same" puts the odd extra one after."""
-    if padding != "same":
-        return 0
-    n_out = -(-n_in // s)
-    return max((n_out - 1) * s + (k - 1) * d + 1 - n_in, 0) // 2
-
-
-def _taps(lo: int, hi: int, k: int, s: int, d: int, pad: int, n: int) -> tuple[int, int]:
-    """The first and last input cell (0 to n − 1) that outputs lo…hi of a window read: output o reads
-    o·s − pad + j·d for j = 0…k − 1. With dilation, a tap may land in the padding while the next is inside."""
-    first, last = n, -1
-    for j in range(k):
-        o = max(lo, -(-(pad - j * d) // s))  # the first output whose tap j is at or after cell 0
-        if o <= hi:
-            first = min(first, o * s - pad + j * d)
-        o = min(hi, (n - 1 + pad - j * d) // s)  # the last output whose tap j is at or before cell n − 1
-        if o >= lo:
-            last = max(last, o * s - pad + j * d)
-    return first, last
-
-
-class _Walker:
-    """Maps an interval of a tensor's rows or columns back to the model input's, through the layer graph."""
-
-    def __init__(self, model, input_hw: tuple[int, int]) -> None:
-        self.model = model
-        self.input_hw = input_hw
-        self.sizes: dict = {}
-
-    def size(self, t, axis: int, container) -> int:
-        """The tensor's height (axis 0) or width (axis 1) for this input size."""
-        static = t.shape[1 + axis]
-        if static is not None:
-            return int(static)
-        key = (id(t), axis)
-        if key not in self.sizes:
-            self.sizes[key] = self._forward(t, axis, container)
-        return self.sizes[key]
-
-    def _forward(self, t, axis: int, container) -> int:
-        import keras
-
-        if t is container.inputs[0]:
-            if container is self.model:
-                return self.input_hw[axis]
-            return self._outer_size(container, axis)
-        op, node_index, _ = t._keras_history
-        node = op._inbound_nodes[node_index]
-        ins = [x for x in node.input_tensors if len(x.shape) == 4]
-        if not ins:
-            raise ModelError(f"can't follow {op.name} back to the input", "layer")
-        n = self.size(ins[0], axis, container)
-        if isinstance(op, keras.Model):
-            return self.size(op.outputs[0], axis, op) if op.outputs[0].shape[1 + axis] is not None else n
-        name = type(op).__name__
-        win = _window(op)
-        if win is not None:
-            k, s, d = win[0][axis], win[1][axis], win[2][axis]
-            return -(-n // s) if win[3] == "same" else (n - (k - 1) * d - 1) // s + 1
-        if name == "ZeroPadding2D":
-            return n + sum(op.padding[axis])
-        if name == "Cropping2D":
-            return n - sum(op.cropping[axis])
-        if name == "UpSampling2D":
-            return n * _pair(op.size)[axis]
-        return n
-
-    def _outer_size(self, nested, axis: int) -> int:
-        from .model_maps import _call_input
-
-        t = _call_input(nested)
-        outer = self._holder(nested)
-        return self.size(t, axis, outer)
-
-    def _holder(self, nested):
-        """The container whose graph calls ``nested``."""
-        import keras
-
-        stack = [self.model]
-        while stack:
-            c = stack.pop()
-            for layer in c.layers:
-                if layer is nested:
-                    return c
-                if isinstance(layer, keras.Model):
-                    stack.append(layer)
-        raise ModelError(f"{nested.name} is not inside the model", "layer")
-
-    def back(self, t, lo: int, hi: int, axis: int, container) -> tuple[int, int]:
-        """The input interval [lo', hi'] (clipped) that the tensor's interval [lo, hi] depends on."""
-        import keras
-
-        if t is container.inputs[0]:
-            if container is self.model:
-                return lo, hi
-            from .model_maps import _call_input
-
-            return self.back(_call_input(container), lo, hi, axis, self._holder(container))
-        op, node_index, _ = t._keras_history
-        node = op._inbound_nodes[node_index]
-        ins = [x for x in node.input_tensors if len(x.shape) == 4]
-        if isinstance(op, keras.layers.InputLayer) or not ins:
-            return lo, hi
-        if isinstance(op, keras.Model):
-            lo, hi = self._inside(op, lo, hi, axis, container, ins[0])
-            return self.back(ins[0], lo, hi, axis, container)
-        name = type(op).__name__
-        spans = []
-        for x in ins:
-            n = self.size(x, axis, container)
-            win = _window(op)
-            if win is not None:
-                k, s, d = win[0][axis], win[1][axis], win[2][axis]
-                a, b = _taps(lo, hi, k, s, d, _pad_before(n, k, s, d, win[3]), n)
-            elif name == "ZeroPadding2D":
-                a, b = lo - op.padding[axis][0], hi - op.padding[axis][0]
-            elif name == "Cropping2D":
-                a, b = lo + op.cropping[axis][0], hi + op.cropping[axis][0]
-            elif name == "UpSampling2D" and op.interpolation == "nearest":
-                f = _pair(op.size)[axis]
-                a, b = lo // f, hi // f
-            elif name in _POINTWISE and self.size(t, axis, container) == n:
-                a, b = lo, hi
-            else:  # a layer whose geometry isn't known here: the value may depend on any of its input
-                a, b = 0, n - 1
-            a, b = max(a, 0), min(b, n - 1)
-            if a > b:  # only padding: nothing of the input
-                continue
-            spans.append(self.back(x, a, b, axis, container))
-        if not spans:
-            return lo, lo - 1
-        return min(s[0] for s in spans), max(s[1] for s in spans)
-
-    def _inside(self, nested, lo: int, hi: int, axis: int, outer, outer_in) -> tuple[int, int]:
-        """An interval of a nested model's output mapped back to its own input."""
-        inner = _Walker.__new__(_Walker)
-        inner.model, inner.sizes = nested, self.sizes
-        inner.input_hw = (self.size(outer_in, 0, outer), self.size(outer_in, 1, outer))
-        return inner.back(nested.outputs[0], lo, hi, axis, nested)
-
-
-def _receptive_field_box(model, path: str, row: int, col: int, input_hw: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The receptive field of the value at (row, col) of the layer at ``path``, in model-input pixels.
-
-    Follows every path from the layer back to the input: a window layer (convolution, pooling) widens the
-    interval to its kernel's span, (k − 1)·d + 1 cells at stride s, minus what TensorFlow pads before the
-    input; padding and cropping shift it; pointwise layers keep it; merges take the union of their inputs.
-    A layer whose geometry isn't known here counts as depending on all of its input.
+def field_box(acts, path: str, row: int, col: int) -> tuple[int, int, int, int]:
+    """The input pixels the value at (row, col) of the layer at ``path`` reads, by ``cnn_core.receptive_field``.
 
     Args:
-        model: the loaded Keras model.
-        path: the layer's path from ``model_maps.describe``.
+        acts: the model's layers, from ``network``.
+        path: the layer's path.
         row, col: the position in the layer's map.
-        input_hw: (height, width) the model is fed at.
 
     Returns:
-        (top, left, bottom, right), inclusive, clipped to the input.
+        (top, left, bottom, right), inclusive, clipped to the input: the first and last rows and columns of
+        pixels the value really reads (where its input gradient can be non-zero). A value whose whole field
+        lies in padding reads no pixel; it gets the input pixel nearest to its field.
     """
-    containers, layer = _find(model, path)
-    walker = _Walker(model, input_hw)
-    t = layer.output
-    top, bottom = walker.back(t, row, row, 0, containers[-1])
-    left, right = walker.back(t, col, col, 1, containers[-1])
-    return int(top), int(left), int(bottom), int(right)
+    from .activations import receptive_field
+
+    rf = receptive_field(acts, path, row, col)
+    if rf.reads is not None:
+        return tuple(int(v) for v in rf.reads)  # type: ignore[return-value]
+    h, w = acts.input.shape[:2]
+    top = min(max(rf.start[0], 0), h - 1)
+    left = min(max(rf.start[1], 0), w - 1)
+    return top, left, top, left
 
 
 # --------------------------------------------------------------------------- the actors
@@ -679,13 +504,14 @@ def scan(
     finally:
         if started:
             ray.shutdown()
+    acts = network(model, (h, w, c_in))
     hits: list[list[Hit]] = []
     for ch in range(channels):
         row = []
         for v, i, r, c in zip(best.values[ch], best.index[ch], best.rows[ch], best.cols[ch]):
             if not np.isfinite(v):
                 continue
-            box = _receptive_field_box(model, layer, int(r), int(c), (h, w))
+            box = field_box(acts, layer, int(r), int(c))
             row.append(Hit(items[int(i)].name, float(v), int(r), int(c), box))
         hits.append(row)
     bad.sort()

@@ -63,6 +63,31 @@ def test_grad_cam_of_a_first_layer_unit_reads_the_input(tiny, star):
     assert cam.read == "the input" and cam.coarse.shape == (64, 64)
 
 
+def test_grad_cam_inside_a_nested_model_reads_what_is_fed_into_it():
+    import keras
+
+    keras.utils.set_random_seed(4)
+    inner_in = keras.Input((9, 9, 2))
+    y = keras.layers.Conv2D(3, 3, name="conv")(inner_in)
+    inner = keras.Model(inner_in, keras.layers.Activation("linear", name="same")(y), name="inner")
+    inp = keras.Input((9, 9, 1))
+    first = keras.layers.Conv2D(2, 1, name="first")
+    model = keras.Model(inp, inner(first(inp)), name="outer")
+    x = np.random.default_rng(5).uniform(0, 1, (1, 9, 9, 1)).astype(np.float32)
+    c = 1
+    cam = unit_cam.unit_grad_cam(model, "inner/same", c, x)
+    # The unit's window is inner/conv, which reads the nested model's input: the maps of "first", on the
+    # Your model page's path. With a linear activation the closed form of the existing test holds: α = Σ_taps w / (H·W).
+    assert cam.read == "first"
+    a = keras.Model(inp, first.output)(x).numpy()[0]
+    kernel = inner.get_layer("conv").get_weights()[0]
+    alpha = kernel[:, :, :, c].sum(axis=(0, 1)) / (a.shape[0] * a.shape[1])
+    np.testing.assert_allclose(cam.coarse, np.maximum(np.tensordot(a, alpha, axes=([2], [0])), 0), rtol=1e-4, atol=1e-6)
+    w = unit_cam.unit_weights(model, "inner/same", c)
+    assert w.layer == "inner/conv" and "through inner/same" in w.note
+    np.testing.assert_array_equal(w.kernel, kernel[:, :, :, c])
+
+
 def test_outlined_draws_the_box_at_the_enlarged_scale():
     pixels = np.zeros((8, 8, 1), np.uint8)
     out = unit_cam.outlined(pixels, (2, 3, 4, 6), side=16)  # ×2

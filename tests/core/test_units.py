@@ -288,9 +288,10 @@ def test_receptive_field_box_is_the_input_gradients_support(case):
     model = _chain(hw, make())
     path = model.layers[-1].name
     h, w = model.outputs[0].shape[1:3]
+    acts = units.network(model, (*hw, 1))
     for r in range(h):
         for c in range(w):
-            assert units._receptive_field_box(model, path, r, c, hw) == _gradient_box(model, path, r, c), (case, r, c)
+            assert units.field_box(acts, path, r, c) == _gradient_box(model, path, r, c), (case, r, c)
 
 
 def test_receptive_field_of_branches_is_their_union_and_follows_nested_models():
@@ -303,11 +304,34 @@ def test_receptive_field_of_branches_is_their_union_and_follows_nested_models():
         _positive(keras.layers.Conv2D, filters=2, kernel_size=3, padding="same", name="first")(inp)
     )
     model = keras.Model(inp, inner(x), name="outer")
+    acts = units.network(model, (24, 24, 1))
     for r, c in [(0, 0), (5, 7), (11, 11), (3, 10)]:
-        assert units._receptive_field_box(model, "inner/sum", r, c, (24, 24)) == _gradient_box(model, "inner/sum", r, c)
+        assert units.field_box(acts, "inner/sum", r, c) == _gradient_box(model, "inner/sum", r, c)
     # 3×3 "same" then 2×2 pooling then a 5×5 "same": 2·(5 − 1) + 3 + 1 = 12 pixels a side, away from the borders.
-    t, left, b, right = units._receptive_field_box(model, "inner/sum", 6, 6, (24, 24))
+    t, left, b, right = units.field_box(acts, "inner/sum", 6, 6)
     assert (b - t + 1, right - left + 1) == (12, 12)
+
+
+def test_a_shared_nested_models_second_call_has_the_your_model_pages_path_and_its_own_field():
+    from cnn_core import model_maps
+
+    inner_in = keras.Input((None, None, 1))
+    conv = _positive(keras.layers.Conv2D, filters=1, kernel_size=3, name="conv")
+    shared = keras.Model(inner_in, conv(inner_in), name="shared")
+    inp = keras.Input((12, 12, 1))
+    model = keras.Model(inp, shared(shared(inp)), name="twice")
+    assert "shared@2/conv" in [x.path for x in model_maps.describe(model).layers]
+    x = np.random.default_rng(3).uniform(0, 1, (1, 12, 12, 1)).astype(np.float32)
+    second = units.layer_model(model, "shared@2/conv")(x).numpy()
+    np.testing.assert_allclose(second, model(x).numpy(), rtol=1e-5, atol=1e-6)  # the 2nd call is the output
+    first = units.layer_model(model, "shared@1/conv")(x).numpy()
+    assert first.shape == (1, 10, 10, 1)
+    acts = units.network(model, (12, 12, 1))
+    for r, c in [(0, 0), (3, 5), (7, 7)]:
+        # Two valid 3×3 convolutions: 5×5 pixels from (r, c); the 1st call's value sees 3×3.
+        assert units.field_box(acts, "shared@2/conv", r, c) == (r, c, r + 4, c + 4)
+        assert units.field_box(acts, "shared@2/conv", r, c) == _gradient_box(model, "shared@2/conv", r, c)
+        assert units.field_box(acts, "shared@1/conv", r, c) == (r, c, r + 2, c + 2)
 
 
 def test_a_layer_of_unknown_geometry_counts_as_seeing_its_whole_input():
@@ -318,7 +342,7 @@ def test_a_layer_of_unknown_geometry_counts_as_seeing_its_whole_input():
             _positive(keras.layers.Conv2D, filters=1, kernel_size=1, name="c"),
         ],
     )
-    assert units._receptive_field_box(model, "c", 1, 1, (8, 8)) == (0, 0, 7, 7)
+    assert units.field_box(units.network(model, (8, 8, 1)), "c", 1, 1) == (0, 0, 7, 7)
 
 
 @pytest.mark.slow
