@@ -45,7 +45,7 @@ SAID = {
     "zero": "is a device",
     "fifo": "is a FIFO (named pipe)",
     "folder": "is a folder",
-    "sparse": "is 2,048 MiB; at most",
+    "sparse": "is 2,147 MB; at most",
     "loop": "is a symbolic link loop",
     "unreadable": "is not readable (permission denied)",
     "eio": "could not be read (Input/output error)",
@@ -67,7 +67,7 @@ def _slots(spec: str, out: str) -> list[tuple[str, list[str], dict[str, str]]]:
     run = [sys.executable, "-c", WRAPPER, "cnn_core"]
     train = [sys.executable, "-c", WRAPPER, "cnn_core.train"]
     folder_images = {**SAID, "folder": "no image files found"}  # a folder is read as a folder of images
-    spec_said = {**SAID, "sparse": "is 2,048 MiB; at most"}
+    spec_said = {**SAID, "sparse": "is 2,147 MB; at most"}
     return [
         ("run IMAGE", [*run, "run", "{p}", "--out", out, "--quiet"], folder_images),
         ("run --spec", [*run, "run", GOOD_IMAGE, "--spec", "{p}", "--out", out], spec_said),
@@ -79,7 +79,7 @@ def _slots(spec: str, out: str) -> list[tuple[str, list[str], dict[str, str]]]:
         ("model-maps --out", [*run, "model-maps", GOOD_MODEL, GOOD_IMAGE, "--out", "{p}"], SAID_OUT),
         ("train evaluate --model", [*train, "evaluate", "--seed", "0", "--samples", "6", "--model", "{p}"], SAID),
         # A regular file is a fine --out for training (it is overwritten), so only the others are hostile.
-        ("train --out", [*train, "--out", "{p}", "--samples", "6", "--epochs", "1"], SAID_TRAIN_OUT),
+        ("train --out", [*train, "--out", "{p}", "--samples", "14", "--epochs", "1"], SAID_TRAIN_OUT),
     ]
 
 
