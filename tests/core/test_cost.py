@@ -101,6 +101,7 @@ def test_links_spec_files_and_the_command_line_meet_the_same_budget(tmp_path, mo
     def fake_write(image, spec, out, cmap, scale, limits=True):
         seen["limits"] = limits
         cnn_core.plan(spec, image.shape, limits=limits)
+        return []  # no stage overflowed
 
     monkeypatch.setattr(cli, "_write", fake_write)
     args = ["run", str(tmp_path / "a.png"), "--spec", str(tmp_path / "heavy.json"), "--out", str(tmp_path / "o")]
