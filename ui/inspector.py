@@ -398,7 +398,7 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
         channels = (
             f"Σ over channels: {worked_numbers.written_sum(partial.tolist(), float(partial.sum()), dec)}"
             if n > 1
-            else (f"Σ of the products: {worked_numbers.fixed(float(partial.sum()), dec)}")
+            else (f"Σ of the products: {worked_numbers.shown_total(d.products[:, :, page].ravel().tolist(), float(partial.sum()), dec)}")
         )
     else:
         top = np.argsort(-np.abs(partial))[:5]

@@ -25,12 +25,30 @@ def adds_up(terms: Iterable[float], total: float, decimals: int) -> bool:
 
 
 def sum_decimals(groups: Sequence[tuple[Sequence[float], float]], least: int = 4, most: int = MOST) -> int:
-    """The fewest decimals (``least`` … ``most``) at which every (terms, total) group adds up as shown;
-    ``most`` when none does (a sum of floats may differ from its exact value in the 17th digit)."""
-    for d in range(least, most + 1):
+    """The fewest decimals (``least`` … ``least + 6``) at which every (terms, total) group adds up as shown.
+
+    When none does (a float sum can differ from the exact sum of its terms in its last bits, and a float64
+    shown to 17 decimals is mostly noise), the fewest decimals at which rounding every term moves the sum by
+    less than float32's precision of the total (what TensorFlow's value is good to); ``written_sum`` and
+    ``shown_total`` then show the exact sum of the terms as shown, which differs from the total by less than that.
+    """
+    for d in range(least, min(most, least + 6) + 1):
         if all(adds_up(terms, total, d) for terms, total in groups):
             return d
+    for d in range(least, most + 1):
+        if all(
+            len(terms) * 0.5 * 10.0**-d <= 1e-7 * max(1.0, sum(abs(float(t)) for t in terms)) for terms, _ in groups
+        ):
+            return d
     return most
+
+
+def shown_total(terms: Sequence[float], total: float, decimals: int) -> str:
+    """The total as shown beside its terms: ``total`` with ``decimals`` decimals when the shown terms add up to
+    that, else the exact sum of the terms as shown (within float32's precision of ``total``; see ``sum_decimals``)."""
+    if adds_up(terms, total, decimals):
+        return fixed(total, decimals)
+    return fixed(float(0), decimals) if not terms else str(sum((Decimal(fixed(t, decimals)) for t in terms), Decimal(0)))
 
 
 def signed(text: str) -> str:
@@ -40,7 +58,7 @@ def signed(text: str) -> str:
 
 def written_sum(terms: Sequence[float], total: float, decimals: int) -> str:
     """ "a + (−b) + c = total", every number with ``decimals`` decimals."""
-    return " + ".join(signed(fixed(t, decimals)) for t in terms) + f" = {fixed(total, decimals)}"
+    return " + ".join(signed(fixed(t, decimals)) for t in terms) + f" = {shown_total(terms, total, decimals)}"
 
 
 def factor_decimals(

@@ -135,8 +135,8 @@ def test_a_broken_zip_is_refused():
 
 def test_shapes_and_samples():
     items = unit_sources.shape_items(per_class=2, seed=5)
-    assert len(items) == 12 and items[0].name == "circle/0000.png"
-    pictures, labels = shapes_data.make_dataset(12, seed=5)
+    assert len(items) == 2 * len(shapes_data.CLASSES) and items[0].name == "circle/0000.png"
+    pictures, labels = shapes_data.make_dataset(2 * len(shapes_data.CLASSES), seed=5)
     first_circle = pictures[list(labels).index(0)]
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(items[0].data))), first_circle)
     names = [i.name for i in unit_sources.sample_items()]
