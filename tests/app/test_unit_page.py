@@ -114,6 +114,6 @@ def test_every_map_of_the_your_model_page_links_to_its_unit_of_that_model():
     captions = "\n".join(c.value for c in at.caption)
     for layer in ("conv_1_1", "relu_1_1", "conv_1_2"):
         for c in range(10):
-            assert f"[{c + 1}]({unit_href(layer, c, 'yours')})" in captions
+            assert f"[{c}]({unit_href(layer, c, 'yours')})" in captions  # channels count from 0
     # The unit page in the same visit finds the model the Your model page holds.
     assert at.session_state["ym_model_bytes"][0] == "tiny_vgg.keras"
