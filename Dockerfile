@@ -18,7 +18,7 @@ COPY requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt -c constraints.txt
 
 COPY .streamlit/config.toml ./.streamlit/config.toml
-COPY app.py ./
+COPY app.py serve.py ./
 COPY cnn_core ./cnn_core
 COPY ui ./ui
 COPY views ./views
@@ -34,4 +34,5 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://localhost:8501/_stcore/health', timeout=4).read() != b'ok')"]
 
-CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]
+# serve.py serves app.py and answers /_stcore/metrics with 404 (Streamlit has no setting to turn it off).
+CMD ["streamlit", "run", "serve.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]

@@ -4,7 +4,9 @@ import streamlit as st
 
 from ui.errors import show_unexpected
 
-st.set_page_config(page_title="CNN playground", page_icon=":material/grid_on:", layout="wide")
+# An emoji icon becomes an inline SVG in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com,
+# which an offline or strict host blocks (the navigation's icons come from the font Streamlit bundles).
+st.set_page_config(page_title="CNN playground", page_icon="🔳", layout="wide")
 
 pages = [
     st.Page("views/playground.py", title="Playground", icon=":material/tune:", default=True),
@@ -17,7 +19,13 @@ pages = [
 # Every page uses the width the wide layout offers, with the same margins (Streamlit's default leaves 5rem a side).
 st.html(
     "<style>.block-container { padding-left: 2rem; padding-right: 2rem; padding-top: 2rem; }"
-    "@media (max-width: 640px) { .block-container { padding: 3.5rem 0.75rem 1rem 0.75rem; } }</style>"
+    "@media (max-width: 640px) { .block-container { padding: 3.5rem 0.75rem 1rem 0.75rem; } }"
+    # A file the uploader refuses (over the upload cap) gets its sentence in view, not just a red icon: Streamlit
+    # keeps it for screen readers and a hover tooltip, which a narrow sidebar and a touch screen never show.
+    '[data-testid="stFileChip"][aria-invalid="true"] { flex-wrap: wrap; height: auto; }'
+    '[data-testid="stFileChip"][aria-invalid="true"] [role="alert"] { position: static; width: 100%; height: auto;'
+    " margin: 0.25rem 0 0 0; clip: auto; overflow: visible; white-space: normal; color: #b91c1c; font-size: 0.85rem; }"
+    "</style>"
 )
 try:
     st.navigation(pages).run()

@@ -5,6 +5,7 @@
     >>> [(s.name, s.maps.shape) for s in stages]
 """
 
+from .activations import Activations
 from .errors import Cancelled, CnnError, ImageError, SpecError
 from .explain import ExplainError, Explanation, explain, receptive_field
 from .images import MAX_PIXELS, decode_image, load_image
@@ -24,6 +25,7 @@ from .spec import Activation, Conv2D, InputSpec, Pool2D, Spec, default_spec, lay
 
 __all__ = [
     "Activation",
+    "Activations",
     "Cancelled",
     "CnnError",
     "Conv2D",

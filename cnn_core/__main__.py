@@ -7,11 +7,11 @@ the exit code is non-zero if anything failed. Errors are one line each, never
 a traceback.
 
 Reading is bounded: a file's size is checked before it is read (at most
-images.MAX_FILE_BYTES, 50 MiB; a spec at most spec.MAX_SPEC_CHARS bytes), a FIFO,
+images.MAX_FILE_BYTES, 50 MB; a spec at most spec.MAX_SPEC_CHARS bytes), a FIFO,
 device or socket is refused with one line, and a folder's broken symbolic links
 and special files are reported as skipped. A batch holds at most
 DECODE_THREADS files' bytes being decoded and DECODE_THREADS + 2 decoded images
-(each at most 4096×4096×3 bytes, 48 MiB) at once, besides the feature maps of
+(each at most 4096×4096×3 bytes, 50.3 MB) at once, besides the feature maps of
 the one image being run (at most pipeline.MAX_STACK_BYTES unless --no-limits):
 ``max_batch_bytes()`` states that bound.
 """
@@ -27,7 +27,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import model_cli, units_cli
+from . import model_cli, model_explain, units_cli
 from .errors import CnnError
 
 USAGE_ERROR = 2
@@ -182,7 +182,8 @@ def _run(args: argparse.Namespace) -> int:
             n += 1
             if image is not None:
                 try:
-                    _write(image, spec, out if single else out / folder, args.cmap, args.scale, **lift)
+                    for line in _write(image, spec, out if single else out / folder, args.cmap, args.scale, **lift):
+                        _warn(line if single else f"{path}: {line}")
                 except CnnError as e:
                     err = f"{path}: {e}"
                 except OSError as e:
@@ -227,7 +228,8 @@ def _progress(n: int, total: int, name: str) -> None:
     sys.stderr.flush()
 
 
-def _write(image, spec, out: Path, cmap: str, scale: str, limits: bool = True) -> None:
+def _write(image, spec, out: Path, cmap: str, scale: str, limits: bool = True) -> list[str]:
+    """Every stage's .npy and PNG and summary.json; returns a warning per stage with values that overflowed."""
     import numpy as np
 
     from .export import stage_picture
@@ -238,12 +240,20 @@ def _write(image, spec, out: Path, cmap: str, scale: str, limits: bool = True) -
     scales = stage_scales(stages, cmap, scale)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"spec": spec.to_dict(), "device": stages[0].device, "stages": []}
+    overflowed = []
     for s, sc in zip(stages, scales):
+        bad = int(s.maps.size - np.count_nonzero(np.isfinite(s.maps)))
+        if bad:  # as the page says under the map
+            overflowed.append(
+                f"stage {s.index} ({s.name}): {bad:,} of {s.maps.size:,} values overflowed float32 (infinite or NaN); "
+                f"{s.index:02d}_{s.name}.npy holds them as they are and the PNG draws them at the colour scale's ends"
+            )
         stem = f"{s.index:02d}_{s.name}"
         np.save(out / f"{stem}.npy", s.maps)
         (out / f"{stem}.png").write_bytes(png_bytes(stage_picture(s, sc), compress_level=6))
         summary["stages"].append({"index": s.index, "name": s.name, "shape": list(s.maps.shape), "file": f"{stem}.npy"})
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return overflowed
 
 
 # --------------------------------------------------------------------------- explain
@@ -254,13 +264,18 @@ def add_explain_parser(sub) -> None:
     p = sub.add_parser("explain", help="print how one value of one stage was computed, as JSON")
     p.add_argument("image", help="an image file")
     p.add_argument("--spec", help="pipeline spec JSON (default: the reference article's example)")
-    p.add_argument("--stage", type=int, required=True, help="stage number as in run_pipeline; 0 is the input")
+    p.add_argument("--stage", type=int, help="stage number as in run_pipeline; 0 is the input")
     p.add_argument("--at", type=int, nargs=2, required=True, metavar=("ROW", "COL"), help="position in that map")
     p.add_argument("--channel", type=int, default=0, help="channel of that map (default 0)")
-    p.set_defaults(handler=_explain)
+    model_explain.add_arguments(p)
+    p.set_defaults(handler=_explain, parser=p)
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.model is not None or args.layer is not None:
+        return model_explain.run(args)
+    if args.stage is None:
+        args.parser.error("--stage is required (or --model and --layer, to explain a layer of a model)")
     from .errors import SpecError
     from .explain import check_position, explain
     from .images import load_image

@@ -25,7 +25,6 @@ import math
 from dataclasses import dataclass
 
 from .errors import SpecError
-from .spec import Activation, Conv2D, Pool2D
 
 # The budget: at most this many seconds of computation on the reference machine for one view.
 MAX_SECONDS = 4.0
@@ -96,23 +95,10 @@ def input_features(image_shape: tuple[int, ...], out_shape: tuple[int, int, int]
 
 def layer_features(layer, in_shape: tuple[int, int, int], out_shape: tuple[int, int, int]) -> tuple[str, tuple]:
     """The cost family and features of one layer, from its input and output (height, width, channels)."""
-    h, w, c = in_shape
-    ho, wo, co = out_shape
-    n_in, n_out = h * w * c, ho * wo * co
-    if isinstance(layer, Conv2D):
-        kh, kw = layer.kernel_size
-        blocked = ho * wo * kh * kw * c * _round_up(co, CONV_CHANNEL_BLOCK)
-        return "conv2d", (blocked, n_out, n_in)
-    if isinstance(layer, Pool2D):
-        kh, kw = layer.size
-        # Every window is visited in full, a block of POOL_CHANNEL_BLOCK channels at a time.
-        cells = ho * wo * kh * kw * _round_up(c, POOL_CHANNEL_BLOCK)
-        # Large windows cost more per cell than small ones (measured: a 64×64 window about 2.5× a 8×8's
-        # rate per cell), so the cells count once more weighted by the window's longer side.
-        return f"pool2d:{layer.mode}", (cells, n_out, n_in, cells * max(kh, kw))
-    if isinstance(layer, Activation):
-        return f"activation:{layer.function}", (n_in,)
-    raise TypeError(f"not a layer: {layer!r}")
+    from . import kinds
+
+    kind, op = kinds.of_spec(layer, in_shape[2])
+    return kind.cost(op, in_shape, out_shape)
 
 
 def seconds(family: str, features: tuple[float, ...]) -> float:

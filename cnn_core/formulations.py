@@ -40,6 +40,8 @@ from functools import lru_cache
 import numpy as np
 import tensorflow as tf  # imported quietly by cnn_core.ops, which the package loads first
 
+from . import geometry
+
 # The choice between these formulations has its own module (chooser.py); these names of it are also
 # reachable here, as formulations.X. Its thresholds are not: set them on chooser itself.
 from .chooser import (  # noqa: F401
@@ -52,6 +54,7 @@ from .chooser import (  # noqa: F401
     forced,
     forcing,
 )
+from .geometry import same_pads  # noqa: F401  (TensorFlow's SAME padding; its home is geometry)
 
 Pair = tuple[int, int]
 Pads = tuple[Pair, Pair]
@@ -75,22 +78,9 @@ FUSED_MAX_PRODUCTS = 50
 UNROLL_CHANNEL_PAIRS = 4
 
 
-def same_pads(size: int, window: int, stride: int, dilation: int = 1) -> Pair:
-    """TensorFlow's SAME padding of one axis: output ceil(size / stride); an odd extra pixel goes after."""
-    span = dilation * (window - 1) + 1
-    out = -(-size // stride)
-    total = max((out - 1) * stride + span - size, 0)
-    return total // 2, total - total // 2
-
-
 def explicit_pads(shape: tuple[int, int], window: Pair, strides: Pair, dilation: Pair, padding) -> Pads:
     """((top, bottom), (left, right)) for "same", "valid" or explicit pairs, on (height, width) ``shape``."""
-    if padding == "same":
-        return tuple(same_pads(shape[a], window[a], strides[a], dilation[a]) for a in (0, 1))  # type: ignore[return-value]
-    if padding == "valid":
-        return ((0, 0), (0, 0))
-    (t, b), (left, r) = padding
-    return ((int(t), int(b)), (int(left), int(r)))
+    return geometry.pads2d(shape, window, strides, dilation, padding)
 
 
 def _tf_padding(padding):
@@ -107,10 +97,6 @@ def _taps(xp, window: Pair, strides: Pair, dilation: Pair, out: Pair):
         for j in range(kw):
             y0, x0 = i * dh, j * dw
             yield i, j, xp[:, y0 : y0 + (ho - 1) * sh + 1 : sh, x0 : x0 + (wo - 1) * sw + 1 : sw, :]
-
-
-def _out_size(size: int, pads: Pair, window: int, stride: int, dilation: int) -> int:
-    return (size + pads[0] + pads[1] - (dilation * (window - 1) + 1)) // stride + 1
 
 
 # --------------------------------------------------------------------------- convolution
@@ -141,7 +127,7 @@ def conv_out_shape(
     """(out_height, out_width, filters) of a convolution of (height, width, channels) maps."""
     kh, kw, _, f = kernel_shape
     pads = explicit_pads(in_shape[:2], (kh, kw), s.strides, s.dilation, s.padding)
-    ho, wo = (_out_size(in_shape[a], pads[a], (kh, kw)[a], s.strides[a], s.dilation[a]) for a in (0, 1))
+    ho, wo = (geometry.out_size(in_shape[a], pads[a], (kh, kw)[a], s.strides[a], s.dilation[a]) for a in (0, 1))
     return ho, wo, f
 
 
@@ -168,7 +154,7 @@ def conv_shifted(x, kernel, bias, s: ConvSettings):
     _, h, w, c = x.shape
     kh, kw, _, f = kernel.shape
     pads = explicit_pads((h, w), (kh, kw), s.strides, s.dilation, s.padding)
-    out = tuple(_out_size((h, w)[a], pads[a], (kh, kw)[a], s.strides[a], s.dilation[a]) for a in (0, 1))
+    out = tuple(geometry.out_size((h, w)[a], pads[a], (kh, kw)[a], s.strides[a], s.dilation[a]) for a in (0, 1))
     xp = tf.pad(x, [[0, 0], list(pads[0]), list(pads[1]), [0, 0]]) if any(map(any, pads)) else x
     taps = _taps(xp, (kh, kw), s.strides, s.dilation, out)
     if c * f <= UNROLL_CHANNEL_PAIRS:
@@ -234,7 +220,7 @@ def pool_shifted(x, s: PoolSettings):
     """
     _, h, w, _ = x.shape
     pads = explicit_pads((h, w), s.size, s.strides, (1, 1), s.padding)
-    out = tuple(_out_size((h, w)[a], pads[a], s.size[a], s.strides[a], 1) for a in (0, 1))
+    out = tuple(geometry.out_size((h, w)[a], pads[a], s.size[a], s.strides[a], 1) for a in (0, 1))
     padded = any(map(any, pads))
     tf_pads = [[0, 0], list(pads[0]), list(pads[1]), [0, 0]]
     if s.mode == "max":
@@ -252,9 +238,8 @@ def pool_shifted(x, s: PoolSettings):
     # Real cells per window, known from the shapes alone: a constant XLA folds in.
     counts = []
     for a in (0, 1):
-        size, (lo, _), k, st = (h, w)[a], pads[a], s.size[a], s.strides[a]
-        starts = np.arange(out[a]) * st - lo
-        counts.append(np.clip(starts + k, 0, size) - np.clip(starts, 0, size))
+        ar = geometry.axis_arithmetic("hw"[a], (h, w)[a], s.size[a], s.strides[a], 1, pads[a])
+        counts.append(geometry.real_cells(ar, 0, out[a]))
     count = np.outer(counts[0], counts[1]).astype(np.float32)[None, :, :, None]
     return total / count
 

@@ -18,7 +18,10 @@ MAX_PIXELS = 4096 * 4096
 # Never decode more than this, even to shrink it. Pillow's own bomb guard
 # (Image.MAX_IMAGE_PIXELS) stays on as well and is never raised here.
 MAX_DECODE_PIXELS = 64_000_000
-MAX_FILE_BYTES = 50 * 1024 * 1024
+# One upload cap for every file, in the unit Streamlit's uploader states and checks ("50MB per file": MB of
+# 10**6 bytes); .streamlit/config.toml sets server.maxUploadSize to MAX_UPLOAD_MB.
+MAX_UPLOAD_MB = 50
+MAX_FILE_BYTES = MAX_UPLOAD_MB * 10**6
 # Formats Pillow may open. MPO (multi-picture JPEG) opens through the JPEG opener.
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")
@@ -167,15 +170,15 @@ def _kind(mode: int) -> str:
 
 
 def _too_big(nbytes: int, limit: int = MAX_FILE_BYTES, prefix: str = "") -> str:
-    return f"is {prefix}{_mib(nbytes)}; at most {_mib(limit)} is accepted"
+    return f"is {prefix}{size_text(nbytes)}; at most {size_text(limit)} is accepted"
 
 
-def _mib(nbytes: int) -> str:
-    """Bytes in MiB (2**20 bytes, the unit Streamlit's upload limit uses), e.g. "50 MiB"."""
-    if nbytes < 2**20:
+def size_text(nbytes: int) -> str:
+    """A size in the upload cap's unit, MB of 10**6 bytes ("50 MB", "50.4 MB"); under 1 MB in bytes ("65,536 bytes")."""
+    if nbytes < 10**6:
         return f"{nbytes:,} bytes"
-    mib = nbytes / 2**20
-    return f"{mib:,.0f} MiB" if mib == int(mib) or mib >= 100 else f"{mib:,.1f} MiB"
+    mb = nbytes / 10**6
+    return f"{mb:,.0f} MB" if mb == int(mb) or mb >= 100 else f"{mb:,.1f} MB"
 
 
 def _bomb_message(count: str, nbytes: int, max_pixels: int) -> str:

@@ -28,22 +28,35 @@ def register(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from . import model_file, model_maps
-    from .images import load_image
+def load_model_file(name: str):
+    """A .keras file from disk through the same checks as the Your model page (``model_file``).
 
-    path = Path(args.model)
+    Raises:
+        ModelError: naming the file, when it can't be read or is refused.
+    """
+    from . import model_file
+    from .images import size_text
+
+    path = Path(name)
     try:
         size = path.stat().st_size
     except OSError as e:
         raise ModelError(f"could not be read ({e.strerror or e})", str(path)) from None
     if size > model_file.MAX_FILE_BYTES:
-        raise ModelError(f"is {size / 2**20:.0f} MB; at most {model_file.MAX_FILE_BYTES // 2**20} MB is accepted", str(path))
+        raise ModelError(f"is {size_text(size)}; at most {size_text(model_file.MAX_FILE_BYTES)} is accepted", str(path))
     data = path.read_bytes()
     try:
         model, _ = model_file.load_model(data, path.name)
     except ModelError as e:
         raise ModelError(e.detail, str(path)) from None
+    return model
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import model_maps
+    from .images import load_image
+
+    model = load_model_file(args.model)
     image = load_image(args.image)
     info = model_maps.describe(model)
     prepared = model_maps.prepare_photo(image, info, None if args.value_range == "auto" else args.value_range)

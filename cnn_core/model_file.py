@@ -30,13 +30,13 @@ import zipfile
 from dataclasses import dataclass
 
 from .errors import ModelError
+from .images import MAX_FILE_BYTES, size_text
 from .model_maps import MAX_TENSOR_VALUES
 
 # --------------------------------------------------------------------------- the caps (the page states them)
 
-MAX_FILE_BYTES = 50 * 1024 * 1024  # the upload limit of the app
 MAX_ENTRIES = 8  # a .keras file holds 3
-MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024  # all entries together, as declared and as read
+MAX_UNCOMPRESSED_BYTES = 256 * 10**6  # all entries together, as declared and as read
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 MAX_LAYERS = 1000  # nested layers included
@@ -116,8 +116,8 @@ class CheckedModel:
 def caps_text() -> list[str]:
     """The limits, one line each, for the page and the documentation."""
     return [
-        f"only the `.keras` format (a zip), up to {MAX_FILE_BYTES // 2**20} MB, with at most {MAX_ENTRIES} entries "
-        f"and {MAX_UNCOMPRESSED_BYTES // 2**20} MB unpacked",
+        f"only the `.keras` format (a zip), up to {size_text(MAX_FILE_BYTES)}, with at most {MAX_ENTRIES} entries "
+        f"and {size_text(MAX_UNCOMPRESSED_BYTES)} unpacked",
         f"built-in Keras layers only, at most {MAX_LAYERS:,} (nested ones included); no Lambda, TFSMLayer, "
         "lookup or text layers, custom objects or modules outside Keras",
         f"at most {MAX_WEIGHT_VALUES / 1e6:.0f} million weights, as declared by the architecture and by the weights file",
@@ -200,7 +200,7 @@ def _check_kind(data: bytes, name: str) -> None:
     if not data:
         raise ModelError("the file is empty (0 bytes)", "model")
     if len(data) > MAX_FILE_BYTES:
-        raise ModelError(f"the file is {len(data) / 2**20:.0f} MB; at most {MAX_FILE_BYTES // 2**20} MB is accepted", "model")
+        raise ModelError(f"the file is {size_text(len(data))}; at most {size_text(MAX_FILE_BYTES)} is accepted", "model")
     if data.startswith(b"\x89HDF\r\n\x1a\n"):
         raise ModelError(
             "this is an HDF5 (.h5) model; only the .keras format is accepted, because Keras loads .h5 files "
@@ -239,7 +239,7 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise ModelError(
-            f"the archive unpacks to {total / 2**20:,.0f} MB, over the limit of {MAX_UNCOMPRESSED_BYTES // 2**20} MB "
+            f"the archive unpacks to {size_text(total)}, over the limit of {size_text(MAX_UNCOMPRESSED_BYTES)} "
             "(it may be a zip bomb)",
             "model",
         )
@@ -256,7 +256,7 @@ def _read_bounded(zf: zipfile.ZipFile, entry: str, limit: int) -> bytes:
     except Exception as e:  # bad CRC, unsupported compression, truncated data
         raise ModelError(f"{entry} can't be unpacked ({_short(e)})", "model") from None
     if len(data) > limit:
-        raise ModelError(f"{entry} unpacks to more than {limit / 2**20:.0f} MB, over the limit (it may be a zip bomb)", "model")
+        raise ModelError(f"{entry} unpacks to more than {size_text(limit)}, its limit (it may be a zip bomb)", "model")
     return data
 
 

@@ -113,46 +113,113 @@ def _is_model(layer) -> bool:
     return isinstance(layer, keras.Model)
 
 
-def _output_tensor(layer):
-    try:
-        out = layer.output
-    except (AttributeError, ValueError):  # a layer used more than once has no single output
-        return None
-    return out if hasattr(out, "shape") else None
+@dataclass(frozen=True)
+class _Call:
+    """One call of a layer in a model's graph: the layer, its name in paths, its input and output tensors."""
+
+    layer: object
+    name: str  # the layer's name, or "name@k" for its k-th call (from 1) when the graph calls it more than once
+    inputs: tuple
+    output: object  # None when the call has several outputs
 
 
-def _call_input(model):
-    """The tensor a nested model is called on in the graph that holds it; None unless it is called exactly once.
+def _calls(container) -> list[_Call]:
+    """Every layer call between ``container``'s inputs and outputs, in an order where inputs come first.
 
-    (A loaded functional model's ``.input`` is its own graph's input, so the call's node is read instead.)
+    Read from the graph itself (each output tensor's Keras history), not from ``container.layers``: a
+    Sequential that holds a functional model builds it more than once, and a shared layer or nested model
+    is called more than once, so a layer's own list of calls can't say which call belongs to this graph.
+    Iterative, so a deep model cannot exhaust Python's recursion limit.
     """
-    nodes = getattr(model, "_inbound_nodes", [])
-    if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
-        return None
-    return nodes[0].input_tensors[0]
+    import keras
+
+    order: list = []
+    done: set = set()
+    stack = [(t, False) for t in reversed(list(container.outputs))]
+    while stack:
+        t, expanded = stack.pop()
+        hist = getattr(t, "_keras_history", None)
+        if hist is None:
+            continue
+        op, node_index = hist[0], hist[1]
+        key = (id(op), node_index)
+        if key in done:
+            continue
+        node = op._inbound_nodes[node_index]
+        if expanded:
+            done.add(key)
+            order.append((op, node))
+            continue
+        stack.append((t, True))
+        for parent in reversed(list(node.input_tensors)):
+            stack.append((parent, False))
+    # a node may have been appended twice when reached through two branches before being marked done
+    seen: set = set()
+    unique = []
+    for op, node in order:
+        if id(node) not in seen:
+            seen.add(id(node))
+            unique.append((op, node))
+    count: dict = {}
+    for op, _ in unique:
+        count[id(op)] = count.get(id(op), 0) + 1
+    k: dict = {}
+    calls = []
+    for op, node in unique:
+        if isinstance(op, keras.layers.InputLayer):
+            continue
+        k[id(op)] = k.get(id(op), 0) + 1
+        name = op.name if count[id(op)] == 1 else f"{op.name}@{k[id(op)]}"
+        outs = list(node.output_tensors)
+        calls.append(_Call(op, name, tuple(node.input_tensors), outs[0] if len(outs) == 1 else None))
+    return calls
 
 
 def _shape(t) -> tuple:
     return tuple(None if d is None else int(d) for d in t.shape[1:])
 
 
-def _walk(model, prefix: str, depth: int, out: list) -> None:
-    import keras
+@dataclass(frozen=True)
+class _Entry:
+    """A layer call reached by ``_walk``: its LayerInfo, the call, the chain of nested calls that holds it, and
+    the paths of the maps it reads."""
 
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        path = prefix + layer.name
-        t = _output_tensor(layer)
-        shape = _shape(t) if t is not None else ()
-        image = len(shape) == 3
-        note = "" if t is not None else "used more than once in the model, so it has no single output to show"
-        out.append(LayerInfo(path, type(layer).__name__, shape, int(layer.count_params()), depth, image, note))
-        if _is_model(layer):
-            if _call_input(layer) is None:
-                out.append(LayerInfo(path + "/…", "", (), 0, depth + 1, False, "called more than once: not expanded"))
-                continue
-            _walk(layer, path + "/", depth + 1, out)
+    info: LayerInfo
+    call: _Call
+    chain: tuple  # the nested-model calls from the outer model inwards
+    inputs: tuple[str, ...]
+    container: object
+
+
+INPUT_PATH = "input"
+
+
+def _walk(model, prefix: str, depth: int, out: list, feeds: dict | None = None, chain: tuple = ()) -> str:
+    """Append an _Entry for every layer call of ``model`` (nested models' calls after the call that holds them).
+
+    ``feeds`` maps id(tensor) of ``model``'s inputs to the path of the maps fed into them.
+
+    Returns:
+        The path of the maps that come out of ``model``.
+    """
+    producer = dict(feeds or {id(t): INPUT_PATH for t in model.inputs})
+    for call in _calls(model):
+        layer = call.layer
+        path = prefix + call.name
+        shape = _shape(call.output) if call.output is not None else ()
+        inputs = tuple(producer.get(id(t), INPUT_PATH) for t in call.inputs)
+        note = "" if call.output is not None else "has several outputs, so it has no single map to show"
+        info = LayerInfo(path, type(layer).__name__, shape, int(layer.count_params()), depth, len(shape) == 3, note)
+        here = len(out)
+        out.append(_Entry(info, call, chain, inputs, model))
+        if _is_model(layer) and len(layer.inputs) == 1 and len(call.inputs) == 1:
+            inner = {id(layer.inputs[0]): inputs[0]}
+            last = _walk(layer, path + "/", depth + 1, out, inner, (*chain, call))
+            # The nested model's maps are its last layer's: it reads them (for tracing its receptive field).
+            out[here] = _Entry(info, call, chain, (last,), model)
+        if call.output is not None:
+            producer[id(call.output)] = path
+    return producer.get(id(model.outputs[0]), INPUT_PATH) if len(model.outputs) == 1 else INPUT_PATH
 
 
 def _last_activation(model) -> str:
@@ -200,8 +267,9 @@ def describe(model) -> ModelInfo:
     shape = _shape(inp)
     if len(shape) != 3 or shape[2] is None:
         raise ModelError(f"the model's input has shape {shape}; an image model takes (height, width, channels)", "model")
-    layers: list[LayerInfo] = []
-    _walk(model, "", 0, layers)
+    entries: list[_Entry] = []
+    _walk(model, "", 0, entries)
+    layers = [e.info for e in entries]
     outs = model.outputs
     out_shape = _shape(outs[0]) if outs else ()
     return ModelInfo(
@@ -346,63 +414,60 @@ class MapComputer:
         self._fns: OrderedDict = OrderedDict()
         self._max = max_functions
         self._lock = threading.Lock()
+        self._entries: dict | None = None
+
+    def entries(self) -> dict:
+        """{path: _Entry} of every layer call, nested ones included (walked once)."""
+        if self._entries is None:
+            found: list[_Entry] = []
+            _walk(self.model, "", 0, found)
+            self._entries = {e.info.path: e for e in found}
+        return self._entries
 
     def compute(self, batch: np.ndarray, paths: list[str]) -> dict[str, np.ndarray]:
         """The maps of the layers at ``paths`` for one prepared photo.
 
         Args:
             batch: float32 (1, height, width, channels), from ``prepare_photo``.
-            paths: layer paths from ``describe``, e.g. ["conv1", "backbone/block1_conv1"].
+            paths: layer paths from ``describe``, e.g. ["conv1", "backbone/block1_conv1", "shared@2/conv"];
+                "input" is the batch itself.
 
         Returns:
-            {path: float32 (height, width, channels)} for every path asked for.
+            {path: float32 maps without the batch axis} for every path asked for.
         """
-        tree: dict = {}
-        for p in paths:
-            node = tree
-            parts = p.split("/")
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node.setdefault(parts[-1], {})[""] = p
+        entries = self.entries()
         out: dict[str, np.ndarray] = {}
-        self._run(self.model, batch, tree, out)
-        missing = [p for p in paths if p not in out]
-        if missing:
-            raise ModelError(f"no layer at {missing[0]!r}", "layer")
+        want = []
+        for p in paths:
+            if p == INPUT_PATH and p not in entries:
+                out[p] = np.asarray(batch[0], dtype=np.float32)
+            elif p not in entries:
+                raise ModelError(f"no layer at {p!r}", "layer")
+            elif entries[p].call.output is None:
+                raise ModelError(f"{p!r} has several outputs, so it has no single map to show", "layer")
+            else:
+                want.append(entries[p])
+        if want:
+            self._run(self.model, (), batch, want, out)
         return out
 
-    def _run(self, container, x: np.ndarray, tree: dict, out: dict) -> None:
-        """Maps inside ``container`` (the model or a nested model) for its input value ``x``.
-
-        ``tree`` maps layer names to sub-trees; the key "" holds the path whose maps are the container's
-        own output. A nested model's layers are reached by computing the nested model's input here and
+    def _run(self, container, chain: tuple, x: np.ndarray, want: list, out: dict) -> None:
+        """Maps of the calls ``want`` inside ``container`` (reached through the nested calls ``chain``) for its
+        input value ``x``. A nested model's layers are reached by computing that call's input here and
         recursing: its layers' outputs belong to its own graph, not to the outer one.
         """
-        own, leaves, nested = tree.get(""), [], []
-        for name, sub in tree.items():
-            if not name:
-                continue
-            try:
-                layer = container.get_layer(name)
-            except ValueError:
-                continue
-            if _is_model(layer):
-                nested.append((layer, sub))
-            elif "" in sub:
-                leaves.append((sub[""], layer))
-        tensors = ([container.outputs[0]] if own else []) + [_output_tensor(layer) for _, layer in leaves]
-        tensors += [_call_input(layer) for layer, _ in nested]
-        if any(t is None for t in tensors):
-            raise ModelError("a layer asked for has no single output (it is used more than once)", "layer")
-        if not tensors:
-            return
+        here = [e for e in want if len(e.chain) == len(chain)]
+        deeper: dict = {}
+        for e in want:
+            if len(e.chain) > len(chain):
+                call = e.chain[len(chain)]
+                deeper.setdefault(id(call), (call, []))[1].append(e)
+        tensors = [e.call.output for e in here] + [call.inputs[0] for call, _ in deeper.values()]
         values = self._fn(container, tensors, x.shape)(x)
-        if own:
-            out[own] = np.asarray(values.pop(0)[0], dtype=np.float32)
-        for (path, _), v in zip(leaves, values[: len(leaves)]):
-            out[path] = np.asarray(v[0], dtype=np.float32)
-        for (layer, sub), v in zip(nested, values[len(leaves):]):
-            self._run(layer, np.asarray(v), sub, out)
+        for e, v in zip(here, values[: len(here)]):
+            out[e.info.path] = np.asarray(v[0], dtype=np.float32)
+        for (call, sub), v in zip(deeper.values(), values[len(here) :]):
+            self._run(call.layer, (*chain, call), np.asarray(v), sub, out)
 
     def _fn(self, container, tensors: list, shape: tuple):
         """A compiled function from ``container``'s input to ``tensors``, for inputs of ``shape``.
@@ -444,6 +509,78 @@ class MapComputer:
         return np.asarray(out[0], dtype=np.float32)
 
 
+def activations(computer: MapComputer, batch: np.ndarray):
+    """The model's layers on one prepared photo as ``cnn_core.activations.Activations``.
+
+    Every layer call gets its kind (``kinds.of_keras``) or a note saying why none explains it; shapes are
+    resolved for this photo's size (a model that takes any size has None in its declared shapes). Maps are
+    computed only when asked for (``Activations.maps`` or ``explain``), through ``computer``.
+
+    Args:
+        computer: the model's MapComputer.
+        batch: float32 (1, height, width, channels), from ``prepare_photo``.
+    """
+    from . import kinds
+    from .activations import Activations, LayerMaps
+
+    shapes: dict[str, tuple] = {INPUT_PATH: tuple(batch.shape[1:])}
+    layers = [LayerMaps(INPUT_PATH, "Input", None, None, None, shapes[INPUT_PATH], shapes[INPUT_PATH])]
+    merges: dict[str, tuple[str, ...]] = {}
+    for path, e in _inner_first(computer.entries()):
+        in_shape = shapes.get(e.inputs[0], ()) if e.inputs else ()
+        if _is_model(e.call.layer):
+            kind, op, why = None, None, "it is a nested model; its own layers are explained one by one"
+        else:
+            kind, op, why = kinds.of_keras(e.call.layer)
+        shape = _resolve(e, kind, op, in_shape)
+        shapes[path] = shape
+        arith = ()
+        if kind is not None and len(in_shape) == 3 and None not in in_shape:
+            arith = kind.arithmetic(op, in_shape)
+        if len(e.inputs) > 1:
+            merges[path] = e.inputs
+        note = "" if kind is not None else f"no value-by-value explanation: {why}."
+        layers.append(
+            LayerMaps(path, e.info.cls, kind, op, e.inputs[0] if e.inputs else INPUT_PATH, in_shape, shape, arith, note)
+        )
+
+    def load(paths: list[str]) -> dict[str, np.ndarray]:
+        return computer.compute(batch, paths)
+
+    return Activations(layers, load, merges)
+
+
+def _inner_first(entries: dict) -> list:
+    """(path, entry) pairs with each nested model's call moved after its own layers (its maps are theirs)."""
+    ordered: list = []
+    pending: list = []
+    for path, e in entries.items():
+        while pending and not path.startswith(pending[-1][0] + "/"):
+            ordered.append(pending.pop())
+        if _is_model(e.call.layer):
+            pending.append((path, e))
+        else:
+            ordered.append((path, e))
+    ordered.extend(reversed(pending))
+    return ordered
+
+
+def _resolve(e, kind, op, in_shape: tuple) -> tuple:
+    """The call's output shape for this photo: declared when fully known, else worked out from its input."""
+    declared = e.info.shape
+    if declared and None not in declared:
+        return tuple(declared)
+    if kind is not None and in_shape and None not in in_shape:
+        return tuple(kind.out_shape(op, in_shape))
+    if _is_model(e.call.layer):
+        return tuple(in_shape) if in_shape else tuple(declared)
+    try:
+        got = e.call.layer.compute_output_shape((1, *in_shape))
+    except (ValueError, TypeError, NotImplementedError, AttributeError):
+        return tuple(declared)
+    return tuple(got[1:]) if isinstance(got, tuple) and all(isinstance(d, int | None) for d in got) else tuple(declared)
+
+
 def _check_graph(graph) -> None:
     for op in graph.get_operations():
         if op.type in ("ReadVariableOp", "VarHandleOp", "Const"):  # the weights, already counted on loading
@@ -479,6 +616,6 @@ def too_big(layer: LayerInfo, batch_shape: tuple) -> bool:
 
 
 __all__ = [
-    "LayerInfo", "MapComputer", "ModelInfo", "PAGE_BYTES", "PAGE_LAYERS", "Prepared", "VALUE_RANGES",
+    "activations", "LayerInfo", "MapComputer", "ModelInfo", "PAGE_BYTES", "PAGE_LAYERS", "Prepared", "VALUE_RANGES",
     "default_range", "describe", "map_bytes", "pages", "prepare_photo", "top_outputs", "total_map_bytes",
 ]

@@ -141,6 +141,39 @@ def conv2d(
         return F.CHOOSER.run(_conv_key(inputs.shape, kernel.shape, settings, with_bias), candidates, worth)
 
 
+def depthwise_conv2d(
+    inputs: np.ndarray,
+    kernel: np.ndarray,
+    strides: Pair = (1, 1),
+    padding="same",
+    dilation_rate: Pair = (1, 1),
+    bias: np.ndarray | None = None,
+) -> np.ndarray:
+    """Depthwise 2-D cross-correlation, as ``tf.nn.depthwise_conv2d`` (Keras's DepthwiseConv2D), plus a bias.
+
+    Args:
+        inputs: float32 (height, width, channels).
+        kernel: float32 (kernel_height, kernel_width, channels, multiplier).
+        padding: "same", "valid" or ((top, bottom), (left, right)).
+
+    Returns:
+        float32 (out_height, out_width, channels · multiplier); channel c·multiplier + m is channel c's m-th filter.
+    """
+    pad = _padding(padding)
+    tf_pad = pad.upper() if isinstance(pad, str) else [[0, 0], list(pad[0]), list(pad[1]), [0, 0]]
+    s, d = _pair(strides), _pair(dilation_rate)
+    with tf.device(device()):
+        if s != (1, 1) and d != (1, 1):  # tf.nn.depthwise_conv2d takes one or the other; dilate by hand
+            kh, kw = kernel.shape[:2]
+            big = np.zeros(((kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1, *kernel.shape[2:]), np.float32)
+            big[:: d[0], :: d[1]] = kernel
+            kernel, d = big, (1, 1)
+        y = tf.nn.depthwise_conv2d(inputs[None], kernel, [1, s[0], s[1], 1], tf_pad, dilations=list(d))
+        if bias is not None:
+            y = tf.nn.bias_add(y, bias)
+        return _to_numpy(y)[0].astype(np.float32)
+
+
 # The keys the chooser remembers each op's formulation by: shapes, settings and device.
 def _conv_key(shape, kernel_shape, settings: F.ConvSettings, with_bias: bool) -> tuple:
     return ("conv2d", tuple(shape), tuple(kernel_shape), settings, with_bias, device())

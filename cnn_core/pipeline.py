@@ -18,40 +18,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cost, formulations, ops
+from . import cost, formulations, kinds, ops
 from .errors import Cancelled, ImageError, SpecError
-from .spec import Activation, Conv2D, Layer, Pool2D, Spec, layer_kernel, parse_spec
+from .geometry import AxisArithmetic, axis_arithmetic  # noqa: F401  (their home is geometry; kept reachable here)
+from .spec import Layer, Spec, parse_spec
 
 # A stack whose feature maps would need more than this is refused up front; so is one whose
 # estimated compute time is over cost.MAX_SECONDS (cnn_core/cost.py).
 MAX_STACK_BYTES = 1_500_000_000
 
 STAGE_TITLES = {"input": "Input", "conv2d": "Convolution", "activation": "Activation", "pool2d": "Pooling"}
-
-
-@dataclass(frozen=True)
-class AxisArithmetic:
-    """out = floor((size + pad_total − dilation·(kernel−1) − 1) / stride) + 1 for one axis."""
-
-    axis: str  # "height" or "width"
-    size: int
-    kernel: int
-    stride: int
-    dilation: int
-    pad_before: int
-    pad_after: int
-    out: int
-
-    @property
-    def pad_total(self) -> int:
-        return self.pad_before + self.pad_after
-
-    def formula(self) -> str:
-        """The formula with the numbers filled in, e.g. ``floor((300 + 2 − 1·(3−1) − 1) / 1) + 1 = 300``."""
-        return (
-            f"floor(({self.size} + {self.pad_total} − {self.dilation}·({self.kernel}−1) − 1) / {self.stride}) + 1"
-            f" = {self.out}"
-        )
 
 
 @dataclass(frozen=True)
@@ -128,36 +104,6 @@ class PlanError(SpecError):
 # --------------------------------------------------------------------------- shape arithmetic
 
 
-def axis_arithmetic(axis: str, size: int, kernel: int, stride: int, dilation: int, padding) -> AxisArithmetic:
-    """The output length along one axis, with TensorFlow's rules for "same" and "valid".
-
-    ``padding`` is "same", "valid" or (before, after).
-    """
-    span = dilation * (kernel - 1) + 1
-    if padding == "same":
-        out = -(-size // stride)
-        total = max((out - 1) * stride + span - size, 0)
-        before, after = total // 2, total - total // 2
-    elif padding == "valid":
-        before = after = 0
-    else:
-        before, after = padding
-    out = (size + before + after - span) // stride + 1
-    return AxisArithmetic(axis, size, kernel, stride, dilation, before, after, max(out, 0))
-
-
-def _axes(shape, kernel, stride, dilation, padding):
-    h, w, _ = shape
-    if isinstance(padding, str):
-        ph = pw = padding
-    else:
-        ph, pw = padding
-    return (
-        axis_arithmetic("height", h, kernel[0], stride[0], dilation[0], ph),
-        axis_arithmetic("width", w, kernel[1], stride[1], dilation[1], pw),
-    )
-
-
 def plan(spec: Spec | dict | str, input_shape: tuple[int, ...], *, limits: bool = True) -> list[StagePlan]:
     """Every stage's shape, weight count and multiply-adds, without computing maps.
 
@@ -185,29 +131,11 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...], *, limits: bool 
     total = shape[0] * shape[1] * shape[2]
     for i, layer in enumerate(spec.layers):
         where = f"layers[{i}] ({layer.type})"
-        arith: tuple[AxisArithmetic, ...] = ()
-        params = madds = 0
-        if isinstance(layer, Conv2D):
-            kh, kw = layer.kernel_size
-            depth = {f.depth for f in layer.filters if f.depth is not None}
-            if depth and depth != {shape[2]}:
-                raise PlanError(
-                    f"has 3-D kernels of depth {depth.pop()} but its input has {shape[2]} channels; "
-                    "a 3-D kernel needs one weight slice per input channel",
-                    where,
-                    layer=i,
-                    plans=_within_limits(plans),
-                )
-            arith = _axes(shape, (kh, kw), layer.stride, layer.dilation, layer.padding)
-            n = len(layer.filters)
-            params = kh * kw * shape[2] * n + n
-            new_shape = (arith[0].out, arith[1].out, n)
-            madds = new_shape[0] * new_shape[1] * n * kh * kw * shape[2]
-        elif isinstance(layer, Pool2D):
-            arith = _axes(shape, layer.size, layer.stride, (1, 1), layer.padding)
-            new_shape = (arith[0].out, arith[1].out, shape[2])
-        else:
-            new_shape = shape
+        kind, op = kinds.of_spec(layer, shape[2])
+        problem = kind.problem(op, shape)
+        if problem:
+            raise PlanError(problem, where, layer=i, plans=_within_limits(plans))
+        arith = kind.arithmetic(op, shape)
         for a in arith:
             if a.out < 1:
                 raise PlanError(
@@ -218,6 +146,8 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...], *, limits: bool 
                     layer=i,
                     plans=_within_limits(plans),
                 )
+        new_shape = kind.out_shape(op, shape)
+        params, madds = kind.params(op, shape), kind.madds(op, shape, new_shape)
         shape = new_shape
         total += shape[0] * shape[1] * shape[2]
         plans.append(StagePlan(i + 1, layer.type, shape, params, madds, arith, layer))
@@ -297,15 +227,8 @@ def check_image_array(image) -> np.ndarray:
 
 def run_layer(x: np.ndarray, layer: Layer) -> np.ndarray:
     """Apply one layer to float32 (height, width, channels) maps."""
-    if isinstance(layer, Conv2D):
-        kernel = layer_kernel(layer, x.shape[2])
-        bias = np.array(layer.bias, dtype=np.float32)
-        return ops.conv2d(x, kernel, layer.stride, layer.padding, layer.dilation, bias)
-    if isinstance(layer, Activation):
-        return ops.activation(x, layer.function, layer.alpha)
-    if isinstance(layer, Pool2D):
-        return ops.pool2d(x, layer.mode, layer.size, layer.stride, layer.padding)
-    raise TypeError(f"not a layer: {layer!r}")
+    kind, op = kinds.of_spec(layer, x.shape[2])
+    return kind.run(op, x)
 
 
 def image_digest(image: np.ndarray) -> str:
@@ -434,23 +357,24 @@ def _fused_block(plans: list[StagePlan], i: int, x, lookup, banded) -> tuple[np.
     if i + 2 >= len(plans) or x is None:
         return None
     conv, act, pool = (plans[i + k].layer for k in range(3))
-    if not (isinstance(conv, Conv2D) and isinstance(act, Activation) and isinstance(pool, Pool2D)):
+    if [kinds.spec_kind(layer).name for layer in (conv, act, pool)] != ["conv2d", "activation", "pool2d"]:
         return None
     if any(banded(i + k) for k in range(3)) or lookup(i + 1) is not None or lookup(i + 2) is not None:
         return None
+    _, op = kinds.of_spec(conv, x.shape[2])
     return ops.conv_activation_pool(
         x,
-        layer_kernel(conv, x.shape[2]),
-        conv.stride,
-        conv.padding,
-        conv.dilation,
-        np.array(conv.bias, dtype=np.float32),
-        act.function,
-        act.alpha,
-        pool.mode,
-        pool.size,
-        pool.stride,
-        pool.padding,
+        op.kernel,
+        strides=op.strides,
+        padding=op.padding,
+        dilation_rate=op.dilation,
+        bias=op.bias,
+        function=act.function,
+        alpha=act.alpha,
+        mode=pool.mode,
+        pool_size=pool.size,
+        pool_strides=pool.stride,
+        pool_padding=pool.padding,
     )
 
 
@@ -476,67 +400,14 @@ def run_layer_in_bands(
     Returns:
         float32 (out_height, out_width, out_channels).
     """
-    layer = p.layer
+    kind, op = kinds.of_spec(p.layer, x.shape[2])
     out = np.empty(p.shape, dtype=np.float32)
-    kernel = layer_kernel(layer, x.shape[2]) if isinstance(layer, Conv2D) else None
     for r0 in range(0, p.shape[0], max(1, rows)):
         if should_stop is not None and should_stop():
             raise Cancelled(f"stopped inside stage {p.index} ({p.name})", "run")
         r1 = min(r0 + max(1, rows), p.shape[0])
-        if isinstance(layer, Activation):
-            out[r0:r1] = ops.activation(x[r0:r1], layer.function, layer.alpha)
-        elif isinstance(layer, Conv2D):
-            band, pads = _band(x, p, r0, r1)
-            bias = np.array(layer.bias, dtype=np.float32)
-            if band.shape[0] == 0:  # every window lies in the zero padding: the output is the bias
-                out[r0:r1] = bias
-            else:
-                out[r0:r1] = ops.conv2d(band, kernel, layer.stride, pads, layer.dilation, bias)
-        else:
-            out[r0:r1] = _pool_band(x, p, r0, r1)
+        out[r0:r1] = kind.run_rows(op, x, p.arithmetic, r0, r1)
     return out
-
-
-def _band(x: np.ndarray, p: StagePlan, r0: int, r1: int):
-    """The input rows that output rows r0..r1 read, and the ((top, bottom), (left, right)) zero padding.
-
-    Windows may reach into the padding above row 0 and below the last row, or (with a large explicit
-    padding) lie wholly in it; the band then holds fewer real rows, or none.
-    """
-    ah, aw = p.arithmetic
-    span = ah.dilation * (ah.kernel - 1) + 1
-    a = r0 * ah.stride - ah.pad_before
-    b = (r1 - 1) * ah.stride + span - ah.pad_before
-    h = x.shape[0]
-    top = max(0, min(0, b) - a)
-    bottom = max(0, b - max(a, h))
-    return x[max(a, 0) : max(min(b, h), max(a, 0))], ((top, bottom), (aw.pad_before, aw.pad_after))
-
-
-def _pool_band(x: np.ndarray, p: StagePlan, r0: int, r1: int) -> np.ndarray:
-    """Pooled output rows r0..r1: the band padded by hand, then pooled with "valid" padding.
-
-    Max pooling pads with −inf (padding never wins, as in TensorFlow). Average pooling pads with
-    zeros and rescales each window's mean to count only its real cells, as TensorFlow does.
-    """
-    layer = p.layer
-    band, ((t, b), (left, right)) = _band(x, p, r0, r1)
-    fill = -np.inf if layer.mode == "max" else 0.0
-    if t or b or left or right:
-        band = np.pad(band, ((t, b), (left, right), (0, 0)), constant_values=fill)
-    y = ops.pool2d(band, layer.mode, layer.size, layer.stride, "valid")
-    if layer.mode == "avg" and (t or b or left or right):
-        ah, aw = p.arithmetic
-        rows = _real_cells(ah, r0, r1)
-        cols = _real_cells(aw, 0, aw.out)
-        y = y * (np.float32(ah.kernel * aw.kernel) / np.outer(rows, cols).astype(np.float32))[:, :, None]
-    return y
-
-
-def _real_cells(a: AxisArithmetic, o0: int, o1: int) -> np.ndarray:
-    """How many unpadded cells each window from output o0 to o1 covers along one axis."""
-    start = np.arange(o0, o1) * a.stride - a.pad_before
-    return np.minimum(start + a.kernel, a.size) - np.maximum(start, 0)
 
 
 class StageCache:

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 from .errors import CnnError, ImageError
@@ -284,41 +283,36 @@ class GradCam:
     heat: np.ndarray
 
 
-_CAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COMPUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _cam_model(model: keras.Model) -> keras.Model:
+def map_computer(model: keras.Model):
+    """The model's ``model_maps.MapComputer`` (one per loaded model)."""
+    from .model_maps import MapComputer
+
     with _PROBE_LOCK:
-        m = _CAMS.get(model)
-        if m is None:
-            m = keras.Model(model.inputs, [model.get_layer(GRAD_CAM_LAYER).output, model.get_layer("dense").output])
-            _CAMS[model] = m
-        return m
+        c = _COMPUTERS.get(model)
+        if c is None:
+            c = _COMPUTERS[model] = MapComputer(model)
+        return c
 
 
-def grad_cam(model: keras.Model, x: np.ndarray, label: int) -> GradCam:
-    """Grad-CAM (Selvaraju et al., 2017) of class ``label`` from the last convolution (after its ReLU).
+def grad_cam(model: keras.Model, x: np.ndarray, label: int, layer: str = GRAD_CAM_LAYER) -> GradCam:
+    """Grad-CAM (Selvaraju et al., 2017) of class ``label``, by default from the last convolution after its ReLU.
 
     αₖ is the gradient of the class's logit (before softmax) with respect to map Aₖ, averaged over the map;
-    the map is ReLU(Σₖ αₖ Aₖ).
+    the map is ReLU(Σₖ αₖ Aₖ). Computed by ``cnn_core.gradcam``, which works for any model and layer.
 
     Args:
         model: a Tiny VGG.
         x: float32 (64, 64, 3), from ``prepare_input``.
         label: the class to explain, 0 to classes − 1.
+        layer: the layer whose maps are weighed.
     """
+    from . import gradcam
+
     n = model.get_layer("dense").units
     if not 0 <= label < n:
         raise CnnError(f"Class {label} does not exist; classes run from 0 to {n - 1}.")
-    batch = tf.constant(_batch(x))
-    with tf.GradientTape() as tape:
-        maps, logits = _cam_model(model)([batch], training=False)
-        score = logits[:, label]
-    grads = tape.gradient(score, maps)[0].numpy()
-    a = maps[0].numpy()
-    alpha = grads.mean(axis=(0, 1))
-    coarse = np.maximum(np.tensordot(a, alpha, axes=([2], [0])), 0.0).astype(np.float32)
-    heat = tf.image.resize(coarse[None, :, :, None], (SIDE, SIDE), method="bilinear").numpy()[0, :, :, 0]
-    top = float(heat.max())
-    heat = heat / top if top > 0 else np.zeros_like(heat)
-    return GradCam(label, alpha.astype(np.float32), coarse, heat.astype(np.float32))
+    cam = gradcam.grad_cam(map_computer(model), _batch(x), layer, label)
+    return GradCam(label, cam.alpha, cam.coarse, cam.heat)

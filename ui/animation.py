@@ -1,79 +1,45 @@
 """The sliding window, animated: a kernel or pooling window sweeps a small crop and the output fills in.
 
-The crop is the top-left corner of the stage's input, treated as a whole input of its own, so its padding
-follows the layer's rule: "same" pads as TensorFlow does (an odd extra row or column goes to the bottom
-and right), explicit padding is kept, "valid" has none. Stride shows as skipped positions and dilation as
-spread taps. Plotly frames with a slider and play/pause buttons run in the browser; a number input steps
+The crop is the top-left corner of the stage's input, treated as a whole input of its own
+(``cnn_core.geometry.crop_arithmetic``), and the layer's kind computes every frame with TensorFlow
+(``Kind.frames``); this module only draws. Stride shows as skipped positions and dilation as spread taps. Plotly frames with a slider and play/pause buttons run in the browser; a number input steps
 by keyboard.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from cnn_core.explain import ConvDetail, Explanation, window_cells
-from cnn_core.pipeline import Stage, axis_arithmetic
-from cnn_core.spec import Conv2D, layer_kernel
+from cnn_core import geometry, kinds
+from cnn_core.activations import Activations, Explanation
+from cnn_core.pipeline import Stage
 
 from .figures import PrebuiltFigure
 
-CROP = 8  # crop side when the window fits: even, so stride 2 with "same" shows the uneven padding
-MAX_CROP = 14
 MAX_FRAMES = 144
 
 
-def geometry(layer) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], object]:
-    """(kernel, stride, dilation, padding) of a conv or pool layer."""
-    if isinstance(layer, Conv2D):
-        return layer.kernel_size, layer.stride, layer.dilation, layer.padding
-    return layer.size, layer.stride, (1, 1), layer.padding
-
-
 def crop_plan(in_shape: tuple[int, int], layer) -> tuple[tuple[int, int], tuple]:
-    """The crop size (rows, cols) and the per-axis AxisArithmetic of the layer on it."""
-    kernel, stride, dilation, padding = geometry(layer)
-    pads = (padding, padding) if isinstance(padding, str) else padding
-    sides = []
-    for ax in (0, 1):
-        span = dilation[ax] * (kernel[ax] - 1) + 1
-        n = min(in_shape[ax], max(CROP, min(span + stride[ax], MAX_CROP)))
-        sides.append(max(n, 1))
-    ar = tuple(axis_arithmetic("hw"[ax], sides[ax], kernel[ax], stride[ax], dilation[ax], pads[ax]) for ax in (0, 1))
-    # A window larger than the crop (valid padding, big dilation) needs the crop to grow to fit it once.
-    fixed = []
-    for ax in (0, 1):
-        a = ar[ax]
-        if a.out < 1:
-            n = min(in_shape[ax], dilation[ax] * (kernel[ax] - 1) + 1 - a.pad_total)
-            a = axis_arithmetic("hw"[ax], n, kernel[ax], stride[ax], dilation[ax], pads[ax])
-        fixed.append(a)
-    return (fixed[0].size, fixed[1].size), tuple(fixed)
+    """The crop size (rows, cols) and the per-axis AxisArithmetic of a spec layer on it."""
+    kind, op = kinds.of_spec(layer, 1)
+    ar = geometry.crop_arithmetic(in_shape, *kind.window(op))
+    return (ar[0].size, ar[1].size), ar
 
 
 def sweep(x: np.ndarray, layer, weights: np.ndarray | None, ar) -> tuple[np.ndarray, list]:
-    """Every output of the layer on a 2-D crop x, and each output's tap positions (rows, cols, padding)."""
-    kernel, stride, dilation, _ = geometry(layer)
-    pads = ((ar[0].pad_before, ar[0].pad_after), (ar[1].pad_before, ar[1].pad_after))
-    h, w = x.shape
-    out = np.zeros((ar[0].out, ar[1].out))
-    taps = []
-    for i in range(ar[0].out):
-        for j in range(ar[1].out):
-            rows, cols = window_cells(i, j, kernel, stride, dilation, pads)
-            rr, cc = np.meshgrid(rows, cols, indexing="ij")
-            real = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-            vals = np.where(real, x[rr.clip(0, h - 1), cc.clip(0, w - 1)], 0.0)
-            if weights is not None:
-                out[i, j] = float((vals * weights).sum())
-            elif layer.mode == "max":
-                out[i, j] = float(vals[real].max()) if real.any() else np.nan
-            else:
-                out[i, j] = float(vals[real].mean()) if real.any() else np.nan
-            taps.append((rr.ravel(), cc.ravel(), ~real.ravel()))
-    return out, taps
+    """Every output of a spec layer on a 2-D crop (``weights``: one 2-D slice of a convolution's kernel), and
+    each output's taps (rows, cols, padding), as the layer's kind computes them with TensorFlow."""
+    kind, op = kinds.of_spec(layer, 1)
+    if weights is not None:
+        w = np.asarray(weights, np.float32)[:, :, None, None]
+        op = replace(op, filters=1, weights=lambda: (w, np.zeros(1, np.float32)))
+    fr = kind.frames(op, np.asarray(x, np.float32)[:, :, None], 0, 0, ar)
+    return fr.out, fr.taps
 
 
 def _fmt(v: float) -> str:
@@ -266,38 +232,31 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
 
 
 def sliding_window(stages: list[Stage], ex: Explanation, prefix: str) -> None:
-    """The animation for the explained stage's layer, on a crop of its input."""
-    s = stages[ex.stage]
-    layer = s.plan.layer
+    """The animation for the explained stage's layer, on a crop of its input; every number is its kind's."""
+    layer = Activations.from_stages(stages)[str(ex.stage)]
     prev = stages[ex.stage - 1]
-    (ch, cw), ar = crop_plan(prev.shape[:2], layer)
-    if isinstance(layer, Conv2D):
-        in_ch = int(st.session_state.get(f"{prefix}_insp_page", 0)) if isinstance(ex.detail, ConvDetail) else 0
-        in_ch = min(in_ch, prev.shape[2] - 1)
-        weights = layer_kernel(layer, prev.shape[2])[:, :, in_ch, ex.channel].astype(np.float64)
-        what = f"filter {ex.channel} on input channel {in_ch}" + (
-            " (that channel's partial sums, no bias)" if prev.shape[2] > 1 else " (no bias)"
-        )
-    else:
-        in_ch, weights = ex.channel, None
-        what = f"{layer.mode} pooling of channel {in_ch}"
-    x = prev.maps[:ch, :cw, in_ch].astype(np.float64)
-    out, taps = sweep(x, layer, weights, ar)
+    kernel, stride, dilation, padding = layer.kind.window(layer.op)
+    ar = geometry.crop_arithmetic(prev.shape[:2], kernel, stride, dilation, padding)
+    ch, cw = ar[0].size, ar[1].size
+    page = int(st.session_state.get(f"{prefix}_insp_page", 0))
+    in_ch = min(page, prev.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
+    fr = layer.kind.frames(layer.op, prev.maps[:ch, :cw, :], in_ch, ex.channel, ar)
+    taps = fr.taps
     n = len(taps)
     if n > MAX_FRAMES:
         st.caption(f"This layer makes {n} positions even on a small crop; showing the first {MAX_FRAMES}.")
         taps = taps[:MAX_FRAMES]
-    kernel, stride, dilation, padding = geometry(layer)
     pads = f"{ar[0].pad_before} top, {ar[0].pad_after} bottom, {ar[1].pad_before} left, {ar[1].pad_after} right"
     st.caption(
-        f"The top-left {ch}×{cw} corner of stage {ex.stage - 1}, treated as a whole input: {what}. "
+        f"The top-left {ch}×{cw} corner of stage {ex.stage - 1}, treated as a whole input: {fr.what}. "
         f"Window {kernel[0]}×{kernel[1]}, stride {stride[0]}×{stride[1]}, dilation {dilation[0]}×{dilation[1]}, "
         f"padding {padding if isinstance(padding, str) else 'explicit'} → {pads}. Blue squares are the taps, "
-        "orange ones fall on padding. Play, pause or drag the slider; or step with the number below."
+        "orange ones fall on padding. Every output is TensorFlow's, on this crop. Play, pause or drag the "
+        "slider; or step with the number below."
     )
     key = f"{prefix}_anim_step"
     if st.session_state.get(key, 1) > len(taps):
         st.session_state[key] = 1
     step = st.number_input(f"Step (1–{len(taps)})", 1, len(taps), key=key)
-    fig = build_figure(x, out, taps, ar, f"stage {ex.stage}", start=int(step) - 1)
+    fig = build_figure(fr.crop, fr.out, taps, ar, f"stage {ex.stage}", start=int(step) - 1)
     st.plotly_chart(fig, key=f"{prefix}_anim", config={"displaylogo": False}, theme=None)

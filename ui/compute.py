@@ -4,7 +4,10 @@ and the one small LRU for what the UI derives from stages (pictures, statistics)
 from __future__ import annotations
 
 import gc
+import itertools
+import os
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -69,6 +72,29 @@ def stop_requested():
     return should_stop
 
 
+# The browser tests set this (tests/e2e/harness.py) to a file path; nothing else does, and no visitor can.
+# Each run then writes a line per layer or band it starts ("go"), and one when it is stopped ("stop") or
+# finishes ("done"), so a test counts the work done after a tab closed instead of guessing it from the CPU.
+_WORK_LOG = os.environ.get("CNN_PLAYGROUND_WORK_LOG")
+_RUN_IDS = itertools.count(1)
+
+
+def _note(run_id: int, what: str) -> None:
+    with open(_WORK_LOG, "a", encoding="ascii") as f:
+        f.write(f"{time.time():.3f} {run_id} {what}\n")
+
+
+def _noted(should_stop, run_id: int):
+    """``should_stop`` that notes each answer: run_pipeline asks it before every layer and band it starts."""
+
+    def check() -> bool:
+        stop = should_stop()
+        _note(run_id, "stop" if stop else "go")
+        return stop
+
+    return check
+
+
 # TensorFlow runs on long-lived threads rather than on Streamlit's script thread, which is new for
 # every rerun: an op on a thread that has never run it is slower (TensorFlow's oneDNN kernels keep
 # per-thread state). Measured at 1024² under AppTest: convolution 13 → 9 ms, ReLU 3 → 1 ms per slider step.
@@ -84,12 +110,24 @@ def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = N
     When the visitor moves on (a newer rerun) or leaves, the run stops at the next layer or band;
     Streamlit then starts the newer run or ends this one at the next ``st.*`` call.
     """
+    should_stop = stop_requested()
+    run_id = next(_RUN_IDS) if _WORK_LOG else 0
+    if run_id:
+        should_stop = _noted(should_stop, run_id)
     try:
         job = _COMPUTE.submit(
-            cnn_core.run_pipeline, picture.array, spec, cache=stage_cache(), image_key=picture.key, plans=plans,
-            should_stop=stop_requested(),
+            cnn_core.run_pipeline,
+            picture.array,
+            spec,
+            cache=stage_cache(),
+            image_key=picture.key,
+            plans=plans,
+            should_stop=should_stop,
         )
-        return job.result()
+        stages = job.result()
+        if run_id:
+            _note(run_id, "done")
+        return stages
     except cnn_core.Cancelled:
         st.empty()  # a yield point: Streamlit raises its rerun or stop here
         return None

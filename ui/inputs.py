@@ -10,7 +10,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.drawing import picture_from_drawing
-from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
+from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, size_text
 from cnn_core.samples import SAMPLES, sample_path
 
 from .text import code, plain
@@ -92,7 +92,7 @@ def _on_upload(prefix: str) -> None:
 
 def _uploader(prefix: str):
     return st.sidebar.file_uploader(
-        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {MAX_FILE_BYTES // 2**20} MiB)",
+        f"Upload a photo ({', '.join(EXTENSIONS)}; up to {size_text(MAX_FILE_BYTES)})",
         # No type= filter: Streamlit would answer a file with another extension with an exception,
         # while our decoder reads the bytes whatever the name and explains what it can't read.
         key=f"{prefix}_upload",

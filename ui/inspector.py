@@ -341,21 +341,22 @@ def _grid(cells: list[list[str]], classes: list[list[str]], rows: list[int], col
     return f'<table class="insp-grid">{head}{body}</table>'
 
 
+def _activation(ex: Explanation, d: ActivationDetail, prefix: str) -> None:
+    st.markdown(
+        f"**{d.function}**: {d.formula}  \nInput (the value at the same place one stage back): "
+        f"**{d.input:.6g}**  \n`{d.worked}`"
+    )
+
+
+def _input(ex: Explanation, d: InputDetail, prefix: str) -> None:
+    st.markdown(f"An input pixel: its 0–255 level divided by 255 gives **{d.value:.6g}** (≈ {d.value * 255:.0f}/255).")
+
+
 def _detail(ex: Explanation, prefix: str) -> None:
-    d = ex.detail
-    if isinstance(d, ConvDetail):
-        _conv(ex, d, prefix)
-    elif isinstance(d, ActivationDetail):
-        st.markdown(
-            f"**{d.function}**: {d.formula}  \nInput (the value at the same place one stage back): "
-            f"**{d.input:.6g}**  \n`{d.worked}`"
-        )
-    elif isinstance(d, PoolDetail):
-        _pool(ex, d)
-    elif isinstance(d, InputDetail):
-        st.markdown(
-            f"An input pixel: its 0–255 level divided by 255 gives **{d.value:.6g}** (≈ {d.value * 255:.0f}/255)."
-        )
+    """The worked detail, drawn by the renderer for the detail's kind."""
+    render_detail = RENDERERS.get(ex.detail.kind)
+    if render_detail is not None:
+        render_detail(ex, ex.detail, prefix)
 
 
 def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
@@ -417,7 +418,7 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
             st.dataframe({"input channel": list(range(n)), "partial sum": [float(v) for v in partial]}, hide_index=True)
 
 
-def _pool(ex: Explanation, d: PoolDetail) -> None:
+def _pool(ex: Explanation, d: PoolDetail, prefix: str = "") -> None:
     ph, pw = d.size
     rows = sorted({c.row for c in d.window})
     cols = sorted({c.col for c in d.window})
@@ -447,3 +448,7 @@ def _pool(ex: Explanation, d: PoolDetail) -> None:
         pad = ph * pw - d.count
         note = f" ({pad} padding cell{'s' if pad > 1 else ''} not counted)" if pad else ""
         st.markdown(f"Sum of the **{d.count}** real cells{note}: {d.sum:.6g} ÷ {d.count} = **{ex.value:.6g}**")
+
+
+# One renderer per kind of detail (``detail.kind``); a kind without one shows its headline only.
+RENDERERS = {"conv2d": _conv, "activation": _activation, "pool2d": _pool, "input": _input}

@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnn_core import backbones, model_file, model_maps
 from cnn_core.errors import ModelError
+from cnn_core.images import size_text
 
 from .text import code, plain
 
@@ -61,7 +62,7 @@ def _backbone(name: str) -> LoadedModel:
 
 def _upload() -> LoadedModel | None:
     up = st.sidebar.file_uploader(
-        f"Your model (.keras, up to {model_file.MAX_FILE_BYTES // 2**20} MB)",
+        f"Your model (.keras, up to {size_text(model_file.MAX_FILE_BYTES)})",
         # No type= filter: a wrong file gets our one-sentence reason instead of Streamlit's generic refusal.
         key=f"{P}_model_upload",
         help="Save it with model.save('name.keras'). It is checked before Keras opens it; see the limits below.",

@@ -180,16 +180,24 @@ def dense_section(run: tiny_vgg.Forward) -> int:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _grad_cam(key: str, label: int, _x: np.ndarray) -> tiny_vgg.GradCam:
-    return tiny_vgg.grad_cam(model(), _x, label)
+def _grad_cam(key: str, label: int, layer: str, _x: np.ndarray) -> tiny_vgg.GradCam:
+    return tiny_vgg.grad_cam(model(), _x, label, layer)
 
 
 def grad_cam_section(inp: NetInput, label: int) -> None:
-    cam = _grad_cam(inp.key, label, inp.x)
+    layers = [layer.name for layer in tiny_vgg.map_layers(model())]
+    if st.session_state.get(f"{P}_cam_layer") not in layers:
+        st.session_state[f"{P}_cam_layer"] = tiny_vgg.GRAD_CAM_LAYER
+    layer = st.selectbox(
+        "Layer whose maps are weighed", layers, key=f"{P}_cam_layer",
+        help="Grad-CAM's usual choice is the last convolution after its ReLU (the default).",
+    )  # fmt: skip
+    cam = _grad_cam(inp.key, label, layer, inp.x)
+    h, w = cam.coarse.shape
     st.markdown(
-        f"Where the network looked for **{CLASSES[label]}**: Grad-CAM takes the last convolution's maps "
-        f"(relu_2_2, 26×26×10), weighs each map k by αₖ, the average gradient of {CLASSES[label]}'s logit with "
-        "respect to it, and keeps the positive part of the sum: ReLU(Σₖ αₖ Aₖ), resized onto the picture."
+        f"Where the network looked for **{CLASSES[label]}**: Grad-CAM takes {layer}'s maps "
+        f"({h}×{w}×{len(cam.weights)}), weighs each map k by αₖ, the average gradient of {CLASSES[label]}'s logit "
+        "with respect to it, and keeps the positive part of the sum: ReLU(Σₖ αₖ Aₖ), resized onto the picture."
     )
     a, b, c = st.columns([1, 1, 1], gap="medium")
     a.image(pics.crisp_png(inp.x), caption="the input", width="stretch")
@@ -197,7 +205,7 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
         b.image(pics.heat_overlay(inp.x, cam.heat), caption=f"Grad-CAM for {CLASSES[label]}", width="stretch")
     else:
         b.info(f"Nothing in this picture raises {CLASSES[label]}'s logit: the weighted sum is negative everywhere.")
-    weights_tab, coarse_tab = c.tabs(["αₖ per map", "the 26×26 map"])
+    weights_tab, coarse_tab = c.tabs(["αₖ per map", f"the {h}×{w} map"])
     with coarse_tab:
         top = float(cam.coarse.max())
         fig = map_figure(cam.coarse, render.ColorScale("magma", 0.0, top if top > 0 else 1.0), height=220)
@@ -222,3 +230,13 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
         )
         st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_alpha", theme=None)
         st.caption("Red maps count for the class, blue against it.")
+
+
+def inspector_section(inp: NetInput) -> None:
+    """Click any value of any layer: its worked sum and receptive field (the same inspector as Your model's)."""
+    from . import model_inspector
+
+    computer = tiny_vgg.map_computer(model())
+    batch = inp.x[None].astype(np.float32)
+    acts = model_inspector.activations(f"tiny-{inp.key}", computer, batch)
+    model_inspector.model_inspector(acts, P)

@@ -10,7 +10,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core import network_link, shapes_data, tiny_vgg
-from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES
+from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, size_text
 
 from .canvas import MODES, drawing_canvas
 from .maps import display_controls as display_controls_of
@@ -137,10 +137,10 @@ def input_picker(draw_area) -> NetInput | None:
         return NetInput(x, _digest(x), "the picture in the link", "image", shape, seed)
     if source == "upload":
         up = st.sidebar.file_uploader(
-            "Photo",
+            f"Photo (up to {size_text(MAX_FILE_BYTES)})",
             type=list(EXTENSIONS),
             key=f"{P}_upload",
-            help=f"Up to {MAX_FILE_BYTES // 2**20} MiB. The centre square is taken and shrunk to 64×64.",
+            help="The centre square is taken and shrunk to 64×64.",
         )
         hint = "Upload a photo to see what the network makes of it."
         return _photo(up, hint, "", f"your photo {code(up.name)}" if up else "", shape, seed)

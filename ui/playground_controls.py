@@ -9,7 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 import cnn_core
-from cnn_core.spec import ACTIVATIONS
+from cnn_core.images import size_text
+from cnn_core.spec import ACTIVATIONS, MAX_SPEC_CHARS
 
 from . import playground_state as pgs
 from .kernel_editor import kernel_editor
@@ -69,8 +70,9 @@ def layer_controls(channels: int) -> None:
 def spec_file() -> None:
     """Load a spec JSON file into the page (the share panel downloads one)."""
     st.file_uploader(
-        "Load a spec JSON file (a download from here or the Layer stack)",
+        f"Load a spec JSON file (a download from here or the Layer stack; up to {size_text(MAX_SPEC_CHARS)})",
         key=f"{P}_spec_file",
+        max_upload_size=MAX_SPEC_CHARS // 10**6,  # Streamlit's uploader refuses a larger file in one sentence
         on_change=_on_spec_file,
     )
     msg = st.session_state.get(f"{P}_spec_msg")

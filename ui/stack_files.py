@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.errors import SpecError
-from cnn_core.spec import Spec
+from cnn_core.images import size_text
+from cnn_core.spec import MAX_SPEC_CHARS, Spec
 
 from .stack_state import P, load_spec, ss
 from .text import code, plain
@@ -38,8 +39,9 @@ def import_export(spec: Spec) -> None:
         icon=":material/download:",
     )
     st.file_uploader(
-        "Load a stack from a spec JSON file",
+        f"Load a stack from a spec JSON file (up to {size_text(MAX_SPEC_CHARS)})",
         key=IMPORT_KEY,
+        max_upload_size=MAX_SPEC_CHARS // 10**6,  # Streamlit's uploader refuses a larger file in one sentence
         on_change=_on_import,
         help="A file downloaded here, or any pipeline spec v1 document.",
     )

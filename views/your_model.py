@@ -5,7 +5,7 @@ import streamlit as st
 from cnn_core import model_maps
 from cnn_core.errors import CnnError
 from cnn_core.render import COLORMAPS
-from ui import model_views
+from ui import model_inspector, model_views
 from ui.inputs import picture_picker
 from ui.model_source import P, model_picker
 from ui.text import plain
@@ -58,3 +58,8 @@ model_views.enlarge(loaded, info, prepared, photo_key, value_range, cmap)
 
 st.subheader("Output")
 model_views.output_panel(loaded, info, prepared, photo_key)
+
+st.subheader("Inside the network")
+acts = model_inspector.activations(f"{loaded.key}-{photo_key}", loaded.computer, prepared.batch)
+model_inspector.model_inspector(acts, P, picture.array)
+model_inspector.grad_cam_panel(loaded.computer, acts, prepared.batch, P, loaded.class_names, f"{loaded.key}-{photo_key}")

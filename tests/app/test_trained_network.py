@@ -40,6 +40,7 @@ def test_page_runs_and_shows_every_section():
         "3 · Flatten",
         "4 · Dense layer and softmax",
         "5 · Grad-CAM: where it looked",
+        "6 · Inside any layer",
     ]
     name, p = _expected("star", 0)
     assert _headline(at) == f"#### It's a **{name}** · {p:.1%}"

@@ -141,6 +141,13 @@ def test_a_zip_bomb_is_refused(saved, tmp_path, keras_never_loads):
     assert "zip bomb" in msg
 
 
+def test_an_oversized_entry_states_its_limit_in_bytes(saved, keras_never_loads):
+    with zipfile.ZipFile(saved["seq"]) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    entries["metadata.json"] = b" " * 70_000 + b"{}"  # metadata.json may unpack to 64 KiB
+    assert "metadata.json unpacks to more than 65,536 bytes, its limit" in _refused(mb.zip_bytes(entries))
+
+
 def test_too_many_entries_are_refused(keras_never_loads):
     data = mb.zip_bytes({f"f{i}.txt": b"x" for i in range(model_file.MAX_ENTRIES + 1)})
     assert "entries" in _refused(data)
@@ -264,7 +271,7 @@ def test_a_zipped_saved_model_is_refused(keras_never_loads):
 
 def test_the_caps_are_stated():
     text = " ".join(model_file.caps_text())
-    assert f"{model_file.MAX_FILE_BYTES // 2**20} MB" in text and "Lambda" in text and "safe mode" in text
+    assert "up to 50 MB," in text and "256 MB unpacked" in text and "Lambda" in text and "safe mode" in text
 
 
 def test_compiled_models_load_without_their_training_settings(tmp_path):

@@ -391,6 +391,8 @@ HOSTILE: dict[str, object] = {
     "3-D kernel of the wrong depth": {"c": packed(v1(conv_text("[[[1,2,3]]]")))},
     "window larger than the map": {"c": packed(v1('{"type":"pool2d","size":20,"stride":1}'))},
     "page given twice": {"p": ["playground", "stack"]},
+    # Any count warns; past 1,000 parts Streamlit drops the query before the page sees it (serve.py refuses it).
+    "sample given 1,000 times": {"s": ["camera"] * 1000},
     "spec given twice": {"c": [GOOD_SPEC, GOOD_SPEC]},
     "part given zero times": {"p": []},
     "unknown param": {"p": "playground", "debug": "1"},
@@ -441,6 +443,7 @@ def test_a_hostile_link_gives_the_defaults_and_one_warning(name):
         ("truncated link", "cut off"),
         ("10 MB param", "10,000,000 characters"),
         ("page given twice", "given 2 times"),
+        ("sample given 1,000 times", "its part s is given 1000 times; give it once"),
         ("NaN in weights", "NaN"),
         ("negative stride", "layers[0].stride"),
         ("path traversal sample", "samples are"),

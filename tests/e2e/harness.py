@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
+
 def browser_missing() -> str | None:
     """Why a browser can't be driven here, or None when Playwright and Chromium are both present."""
     try:
@@ -54,17 +55,21 @@ class Server:
 
     ``started`` is the perf_counter time of the launch and ``healthy_after`` the seconds it took to answer
     its health check. The output goes to a log file whose tail is in the error if the server fails to start.
+    ``script`` is what `streamlit run` runs (``serve.py`` is the Docker image's entry). ``env`` adds
+    environment variables for the server (e.g. ``CNN_PLAYGROUND_WORK_LOG``, see ``ui/compute.py``).
     """
 
-    def __init__(self, timeout: float = 120) -> None:
+    def __init__(self, timeout: float = 120, env: dict[str, str] | None = None, script: str = "app.py") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
         head = [sys.executable, "-m", "streamlit"]
-        args = ["run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
+        args = ["run", script, "--server.headless", "true", "--server.port", str(self.port),
                 "--browser.gatherUsageStats", "false"]  # fmt: skip
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(head + args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            head + args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         deadline = self.started + timeout
         while not healthy(self.url):
             if time.perf_counter() > deadline or self.proc.poll() is not None:

@@ -59,7 +59,9 @@ def exec_form(args: str) -> list[str]:
 
 def test_dockerfile_builds_from_python_312_slim_and_installs_the_requirements():
     ins = dockerfile()
-    assert ins[0][0] == "FROM" and ins[0][1].startswith("python:3.12.") and "-slim" in ins[0][1]  # an exact 3.12 release
+    assert (
+        ins[0][0] == "FROM" and ins[0][1].startswith("python:3.12.") and "-slim" in ins[0][1]
+    )  # an exact 3.12 release
     runs = [a for i, a in ins if i == "RUN"]
     assert any("pip install" in a and "-r requirements.txt" in a for a in runs)
 
@@ -74,11 +76,11 @@ def test_dockerfile_exposes_8501_and_checks_health():
     assert "--start-period" in opts  # TensorFlow takes a while to import
 
 
-def test_dockerfile_starts_streamlit_run_app_on_8501():
+def test_dockerfile_starts_streamlit_run_serve_on_8501():
     cmds = [exec_form(a) for i, a in dockerfile() if i == "CMD"]
     assert len(cmds) == 1
     cmd = cmds[0]
-    assert cmd[:3] == ["streamlit", "run", "app.py"]
+    assert cmd[:3] == ["streamlit", "run", "serve.py"]  # app.py behind the edge that hides the metrics (test_edge.py)
     assert {"--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"} <= set(cmd[3:])
 
 
@@ -100,7 +102,13 @@ def test_every_file_the_dockerfile_copies_exists():
 
 def local_imports() -> set[str]:
     """Top-level names of this repository's modules that the app's code imports."""
-    files = [ROOT / "app.py", *ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("cnn_core/*.py")]
+    files = [
+        ROOT / "app.py",
+        ROOT / "serve.py",
+        *ROOT.glob("views/*.py"),
+        *ROOT.glob("ui/*.py"),
+        *ROOT.glob("cnn_core/*.py"),
+    ]
     names = set()
     for f in files:
         for node in ast.walk(ast.parse(f.read_text(), str(f))):
@@ -113,7 +121,7 @@ def local_imports() -> set[str]:
 
 def test_the_image_gets_everything_the_app_needs():
     copied = {Path(s).parts[0] for s in copied_sources()}
-    needed = local_imports() | {"app.py", "views", "assets", ".streamlit", "requirements.txt"}
+    needed = local_imports() | {"app.py", "serve.py", "views", "assets", ".streamlit", "requirements.txt"}
     assert {"cnn_core", "ui"} <= needed
     assert needed <= copied, f"Dockerfile does not copy {sorted(needed - copied)}"
 
@@ -159,11 +167,12 @@ def test_config_toml_uses_only_real_options_and_streamlit_reads_them():
 
 
 def test_config_toml_fits_the_upload_cap_and_keeps_protections_on():
-    from cnn_core.images import MAX_FILE_BYTES
+    from cnn_core.images import MAX_FILE_BYTES, MAX_UPLOAD_MB
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     server = config["server"]
-    assert server["maxUploadSize"] * 1024 * 1024 == MAX_FILE_BYTES  # Streamlit counts MiB
+    # Streamlit's uploader counts MB as 10**6 bytes ("File must be 50.0MB or smaller" for 50,353,427 bytes)
+    assert server["maxUploadSize"] == MAX_UPLOAD_MB and MAX_UPLOAD_MB * 10**6 == MAX_FILE_BYTES
     assert server["enableXsrfProtection"] is True and server["headless"] is True
     assert server.get("runOnSave") is False
     assert "cookieSecret" not in server  # a secret does not belong in git; see docs/DEPLOY.md
