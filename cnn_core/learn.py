@@ -391,3 +391,86 @@ def run_cli(
     if history_dir is not None:
         print(f"wrote {write_history(run.history, run.names, history_dir)} and {len(run.history)} epochs of filters")
     return 0
+
+
+def layer_maps(model, picture: np.ndarray, limit: int = 8) -> list[tuple[str, np.ndarray]]:
+    """Each image-shaped layer's first ``limit`` maps of ``picture`` (uint8 (64, 64, 3)), side by side as uint8 grids
+    scaled to the layer's own range."""
+    import keras
+
+    layers = [la for la in model.layers[1:] if len(la.output.shape) == 4]
+    probe = keras.Model(model.inputs, [la.output for la in layers])
+    outs = probe(picture[None].astype(np.float32) / 255.0, training=False)
+    outs = outs if isinstance(outs, list | tuple) else [outs]
+    result = []
+    for layer, out in zip(layers, outs, strict=True):
+        maps = np.asarray(out)[0][..., :limit]
+        lo, hi = float(maps.min()), float(maps.max())
+        norm = (maps - lo) / (hi - lo) if hi > lo else np.zeros_like(maps)
+        tiles = [np.pad(norm[..., k], 1, constant_values=1.0) for k in range(norm.shape[-1])]
+        result.append((layer.name, (np.concatenate(tiles, axis=1) * 255).round().astype(np.uint8)))
+    return result
+
+
+class _EventControl(Control):
+    """A ``Control`` driven by two ``multiprocessing`` events from the parent process."""
+
+    def __init__(self, go, stop) -> None:
+        self._go, self._stop = go, stop
+
+    @property
+    def stop_requested(self) -> bool:  # type: ignore[override]
+        return self._stop.is_set()
+
+    def wait(self) -> bool:
+        while not self._go.wait(0.2):
+            if self._stop.is_set():
+                return False
+        return not self._stop.is_set()
+
+
+def child_run(data: ClassData, settings: Settings, probe: np.ndarray, out, go, stop) -> None:
+    """Train in a child process (niced, one TensorFlow thread each way) and send what happens through ``out``.
+
+    Messages: ``("batch", done, total)``, ``("epoch", Epoch, filters picture, maps)``, then
+    ``("result", .keras bytes or None, confusion, wrong pictures, stopped)`` or ``("failed", message)``.
+    """
+    import os
+    import tempfile
+
+    try:
+        os.nice(10)  # other visitors' pages come first
+    except OSError:
+        pass
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    try:
+        last = [0.0]
+
+        def on_batch(done: int, total: int) -> None:
+            if time.monotonic() - last[0] > 0.5 or done == total:
+                last[0] = time.monotonic()
+                out.put(("batch", done, total))
+
+        def on_epoch(e: Epoch, model) -> None:
+            out.put(("epoch", e, filters_picture(e.filters), layer_maps(model, probe)))
+
+        run = train(data, settings, on_epoch=on_epoch, control=_EventControl(go, stop), on_batch=on_batch)
+        predicted = predict(run.model, run.val_images)
+        matrix = confusion(run.val_labels, predicted, len(run.names))
+        wrong = [
+            (run.val_images[i], run.names[run.val_labels[i]], run.names[predicted[i]])
+            for i in np.flatnonzero(predicted != run.val_labels)[:12]
+        ]
+        blob = None
+        if run.history:
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "trained.keras")
+                run.model.save(path)
+                with open(path, "rb") as f:
+                    blob = f.read()
+        out.put(("result", blob, matrix, wrong, run.stopped))
+    except CnnError as e:
+        out.put(("failed", str(e)))

@@ -7,22 +7,26 @@ finished epoch's metrics, filters and maps), so stopping it, or the tab closing,
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
+import queue
 import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from cnn_core import learn
 from cnn_core.class_folders import ClassData
-from cnn_core.errors import CnnError
 
 MAX_AT_ONCE = 1  # runs training at the same time on this server (2 cores); the rest wait in a queue
 MAX_EPOCHS = 30
-MAX_SECONDS = 300  # wall-clock seconds of training per run, queue time not counted
+MAX_CPU_SECONDS = 600  # CPU seconds of the training process per run (user + system), queue time not counted
 HEARTBEAT_S = 30  # a run whose page has not polled for this long (tab closed) stops
 
+_mp = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow threads, no shared Keras state
 _lock = threading.Lock()
 _slots = threading.Semaphore(MAX_AT_ONCE)
 _queue: list[Job] = []
@@ -37,17 +41,44 @@ class Snapshot:
     maps: list[tuple[str, np.ndarray]]  # (layer name, uint8 grid of its maps) for the chosen picture
 
 
+class PageControl:
+    """Pause, resume and stop, as the page sees them; they drive the child process's events."""
+
+    def __init__(self) -> None:
+        self.go, self.halt = _mp.Event(), _mp.Event()
+        self.go.set()
+
+    def pause(self) -> None:
+        self.go.clear()
+
+    def resume(self) -> None:
+        self.go.set()
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.go.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self.go.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.halt.is_set()
+
+
 @dataclass
 class Job:
     data: ClassData
     settings: learn.Settings
     probe: np.ndarray  # uint8 (64, 64, 3): the picture whose maps are drawn every epoch
-    control: learn.Control = field(default_factory=learn.Control)
+    control: PageControl = field(default_factory=lambda: PageControl())
     state: str = "queued"  # queued, running, paused, done, stopped, failed
     message: str = ""
     snapshots: list[Snapshot] = field(default_factory=list)
     batch: tuple[int, int] = (0, 1)
     started: float = 0.0
+    cpu_seconds: float = 0.0
     last_seen: float = field(default_factory=time.monotonic)
     model_bytes: bytes | None = None
     confusion: np.ndarray | None = None
@@ -69,7 +100,7 @@ class Job:
 
 
 def start(data: ClassData, settings: learn.Settings, probe: np.ndarray) -> Job:
-    """Queue a run and start its worker thread."""
+    """Queue a run; a thread waits for a free slot, then trains in a child process and collects what it sends."""
     job = Job(data, settings, probe)
     with _lock:
         _queue.append(job)
@@ -82,6 +113,15 @@ def _abandoned(job: Job) -> bool:
     return time.monotonic() - job.last_seen > HEARTBEAT_S
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; 0 where unavailable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _work(job: Job) -> None:
     while not _slots.acquire(timeout=0.5):
         if job.control.stop_requested or _abandoned(job):
@@ -91,69 +131,59 @@ def _work(job: Job) -> None:
             return
     with _lock:
         _queue.remove(job)
+    out = _mp.Queue()
+    proc = _mp.Process(
+        target=learn.child_run,
+        args=(job.data, job.settings, job.probe, out, job.control.go, job.control.halt),
+        name="train-child",
+        daemon=True,
+    )
     try:
         job.state, job.started = "running", time.monotonic()
-
-        def on_batch(done: int, total: int) -> None:
-            job.batch = (done, total)
-            if _abandoned(job):
-                job.message = "Stopped: the page was closed."
-                job.control.stop()
-            elif time.monotonic() - job.started > MAX_SECONDS:
-                job.message = f"Stopped at the budget of {MAX_SECONDS} s of training."
-                job.control.stop()
-            job.state = "paused" if job.control.paused else "running"
-
-        def on_epoch(epoch: learn.Epoch, model) -> None:
-            job.snapshots.append(Snapshot(epoch, learn.filters_picture(epoch.filters), layer_maps(model, job.probe)))
-
-        run = learn.train(job.data, job.settings, on_epoch=on_epoch, control=job.control, on_batch=on_batch)
-        predicted = learn.predict(run.model, run.val_images)
-        job.confusion = learn.confusion(run.val_labels, predicted, len(run.names))
-        wrong = np.flatnonzero(predicted != run.val_labels)[:12]
-        job.wrong = [(run.val_images[i], run.names[run.val_labels[i]], run.names[predicted[i]]) for i in wrong]
-        job.model_bytes = model_bytes(run.model) if run.history else None
-        job.state = "stopped" if run.stopped else "done"
-    except CnnError as e:
-        job.state, job.message = "failed", str(e)
+        proc.start()
+        ended = False
+        while not ended:
+            try:
+                msg = out.get(timeout=0.5)
+            except queue.Empty:
+                msg = None
+            if msg is None:
+                if not proc.is_alive():
+                    job.state = "failed"
+                    job.message = job.message or f"The training process ended unexpectedly (exit code {proc.exitcode})."
+                    break
+            elif msg[0] == "batch":
+                job.batch = (msg[1], msg[2])
+            elif msg[0] == "epoch":
+                job.snapshots.append(Snapshot(msg[1], msg[2], msg[3]))
+            elif msg[0] == "result":
+                job.model_bytes, job.confusion, job.wrong = msg[1], msg[2], msg[3]
+                job.state = "stopped" if msg[4] else "done"
+                ended = True
+            elif msg[0] == "failed":
+                job.state, job.message = "failed", msg[1]
+                ended = True
+            job.cpu_seconds = _cpu_seconds(proc.pid) if proc.pid else 0.0
+            if not ended and not job.control.stop_requested:
+                if _abandoned(job):
+                    job.message = "Stopped: the page was closed."
+                    job.control.stop()
+                elif job.cpu_seconds > MAX_CPU_SECONDS:
+                    job.message = f"Stopped at the budget of {MAX_CPU_SECONDS} CPU seconds."
+                    job.control.stop()
+            if not ended and job.state in ("running", "paused"):
+                job.state = "paused" if job.control.paused else "running"
     finally:
+        proc.join(timeout=20)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
         _slots.release()
-
-
-def layer_maps(model, picture: np.ndarray, limit: int = 8) -> list[tuple[str, np.ndarray]]:
-    """Each image-shaped layer's first ``limit`` maps for ``picture``, side by side as uint8 grids."""
-    import keras
-
-    layers = [la for la in model.layers[1:] if len(la.output.shape) == 4]
-    probe = keras.Model(model.inputs, [la.output for la in layers])
-    outs = probe(picture[None].astype(np.float32) / 255.0, training=False)
-    outs = outs if isinstance(outs, list | tuple) else [outs]
-    result = []
-    for layer, out in zip(layers, outs, strict=True):
-        maps = np.asarray(out)[0][..., :limit]
-        lo, hi = float(maps.min()), float(maps.max())
-        norm = (maps - lo) / (hi - lo) if hi > lo else np.zeros_like(maps)
-        tiles = [np.pad(norm[..., k], 1, constant_values=1.0) for k in range(norm.shape[-1])]
-        result.append((layer.name, (np.concatenate(tiles, axis=1) * 255).round().astype(np.uint8)))
-    return result
-
-
-def model_bytes(model) -> bytes:
-    """The model as the bytes of a .keras file."""
-    import os
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "trained.keras")
-        model.save(path)
-        with open(path, "rb") as f:
-            return f.read()
 
 
 def history_zip(job: Job) -> bytes:
     """history.json, labels.json and every epoch's filters (.npy and .png), zipped."""
     import tempfile
-    from pathlib import Path
 
     with tempfile.TemporaryDirectory() as d:
         learn.write_history([s.epoch for s in job.snapshots], job.data.names, d)

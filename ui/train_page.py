@@ -156,21 +156,28 @@ def _own_classes() -> tuple[class_folders.ClassData | None, str]:
         return None, str(e)
 
 
+def _start(choice: Choice) -> None:
+    ss[JOB_KEY] = jobs.start(choice.data, choice.settings, choice.data.images[_probe_index(choice.data)])
+    ss.pop(MODEL_KEY, None)
+
+
 def buttons(choice: Choice) -> None:
-    """Train, Pause, Resume, Stop."""
+    """Train, Pause, Resume, Stop: callbacks, so the buttons' states are right on the same rerun."""
     job: jobs.Job | None = ss.get(JOB_KEY)
     busy = job is not None and not job.finished
-    c1, c2, c3, c4 = st.columns(4)
-    if c1.button("Train", type="primary", disabled=busy or bool(choice.problem), key=f"{P}_train"):
-        ss[JOB_KEY] = jobs.start(choice.data, choice.settings, choice.data.images[_probe_index(choice.data)])
-        ss.pop(MODEL_KEY, None)
     paused = busy and job.control.paused
-    if c2.button("Pause", disabled=not busy or paused, key=f"{P}_pause"):
-        job.control.pause()
-    if c3.button("Resume", disabled=not paused, key=f"{P}_resume"):
-        job.control.resume()
-    if c4.button("Stop", disabled=not busy, key=f"{P}_stop"):
-        job.control.stop()
+    c1, c2, c3, c4 = st.columns(4)
+    c1.button(
+        "Train",
+        type="primary",
+        disabled=busy or bool(choice.problem),
+        key=f"{P}_train",
+        on_click=_start,
+        args=(choice,),
+    )
+    c2.button("Pause", disabled=not busy or paused, key=f"{P}_pause", on_click=job.control.pause if busy else None)
+    c3.button("Resume", disabled=not paused, key=f"{P}_resume", on_click=job.control.resume if busy else None)
+    c4.button("Stop", disabled=not busy, key=f"{P}_stop", on_click=job.control.stop if busy else None)
     if choice.problem:
         st.info(choice.problem)
 
@@ -180,8 +187,9 @@ def _probe_index(data: class_folders.ClassData) -> int:
 
 
 @st.fragment(run_every=1.0)
-def live() -> None:
-    """Polls the worker: progress, curves, filters, maps, and the results once it is done."""
+def live(choice: Choice) -> None:
+    """Polls the worker: the buttons, progress, curves, filters, maps, and the results once it is done."""
+    buttons(choice)
     job: jobs.Job | None = ss.get(JOB_KEY)
     if job is None:
         return
@@ -194,7 +202,8 @@ def live() -> None:
     part = job.batch[0] / max(job.batch[1], 1) if not job.finished else 0
     st.progress(
         min((done_epochs + part) / total, 1.0),
-        text=f"{job.state}: epoch {done_epochs}/{total}" + (f" — {job.message}" if job.message else ""),
+        text=f"{job.state}: epoch {done_epochs}/{total}, {job.cpu_seconds:.0f} of {jobs.MAX_CPU_SECONDS} CPU s"
+        + (f" — {job.message}" if job.message else ""),
     )
     if job.state == "failed":
         st.error(job.message)
@@ -261,7 +270,7 @@ def results(job: jobs.Job) -> None:
 def caps_text() -> str:
     return (
         f"Budget: at most {class_folders.MAX_PICTURES:,} pictures, {jobs.MAX_EPOCHS} epochs and "
-        f"{jobs.MAX_SECONDS} s of training (wall clock) per run; one run per session; {jobs.MAX_AT_ONCE} run at a "
+        f"{jobs.MAX_CPU_SECONDS} CPU seconds of training per run; one run per session; {jobs.MAX_AT_ONCE} run at a "
         f"time on this server, others queue. A run stops when Stop is pressed or {jobs.HEARTBEAT_S} s after its tab "
         "closes; what was shown is kept. 20% of each class is held out to check it."
     )

@@ -15,5 +15,4 @@ st.caption(
     f"Share link for these settings: `{query}` — it carries the data choice, architecture, seed and epochs; "
     "pictures you upload, photograph or zip don't travel."
 )
-train_page.buttons(choice)
-train_page.live()
+train_page.live(choice)

@@ -27,7 +27,10 @@ def test_page_states_its_budget_and_share_link():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     text = " ".join(c.value for c in at.caption)
-    assert f"{train_page.class_folders.MAX_PICTURES:,} pictures" in text and f"{train_jobs.MAX_SECONDS} s" in text
+    assert (
+        f"{train_page.class_folders.MAX_PICTURES:,} pictures" in text
+        and f"{train_jobs.MAX_CPU_SECONDS} CPU seconds" in text
+    )
     assert "?data=shapes:circle,square,triangle&arch=tiny_vgg&seed=0&epochs=5&per_class=100" in text
     assert "don't travel" in text
 
