@@ -69,3 +69,19 @@ def test_a_short_run_shows_curves_filters_results_and_hands_over():
     at.button(key="tr_open").click().run()
     name, data, names = at.session_state[train_page.MODEL_KEY]
     assert names == ("circle", "cross") and data == job.model_bytes
+
+
+def test_your_model_page_opens_a_trained_model(tmp_path):
+    from cnn_core import learn
+    from ui import model_source
+
+    model = learn.build(learn.Settings(), 3)
+    model.save(tmp_path / "m.keras")
+    page = str(Path(__file__).resolve().parents[2] / "views" / "your_model.py")
+    at = AppTest.from_file(page, default_timeout=180)
+    at.session_state[train_page.MODEL_KEY] = ("trained.keras", (tmp_path / "m.keras").read_bytes(), ("a", "b", "c"))
+    at.session_state[f"{model_source.P}_model_source"] = model_source.TRAINED
+    at.run()
+    assert not at.exception
+    assert not at.error
+    assert any("Trained on the Train page" in s.value for s in at.subheader)
