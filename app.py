@@ -14,6 +14,7 @@ pages = [
     st.Page("views/trained_network.py", title="Trained network", icon=":material/neurology:", url_path="trained_network"),
     st.Page("views/your_model.py", title="Your model", icon=":material/upload_file:", url_path="your_model"),
     st.Page("views/unit.py", title="Units", icon=":material/center_focus_strong:", url_path="unit"),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:", url_path="train"),
 ]
 # Every page uses the width the wide layout offers, with the same margins (Streamlit's default leaves 5rem a side).
 st.html(

@@ -206,6 +206,9 @@ def _parser_train() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=TRAIN_SAMPLES, help=f"training pictures (default {TRAIN_SAMPLES})")
     p.add_argument("--epochs", type=int, default=EPOCHS, help=f"passes over them (default {EPOCHS})")
     p.add_argument("--out", default=str(DEFAULT_MODEL), help="the .keras file to write")
+    p.add_argument("--data", help="train on this folder of class folders instead (see cnn_core.learn)")
+    p.add_argument("--history", help="with --data: the folder for history.json and every epoch's filters")
+    p.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="with --data (default 0.002)")
     return p
 
 
@@ -294,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
         if argv[:1] == ["train"]:
             argv = argv[1:]
         args = _parser_train().parse_args(argv)
+        if args.data is not None:
+            from . import learn
+
+            return learn.run_cli(args.data, args.epochs, args.seed, args.out, args.history, args.learning_rate)
         if args.seed < 0 or args.samples < 14 or args.epochs < 1:
             raise CnnError("--seed must be 0 or more, --samples at least 14 and --epochs at least 1.")
         check_out_file(args.out)

@@ -24,6 +24,7 @@ from .text import code, plain
 P = "ym"  # widget-key prefix of the page
 DEMO_PATH = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"
 DEMO, UPLOAD, IMAGENET = "Demo: Tiny VGG", "Upload a .keras file", "ImageNet backbone"
+TRAINED, TRAINED_KEY = "Trained on the Train page", "tr_model"  # (name, .keras bytes, class names): ui/train_page.py
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def model_picker() -> LoadedModel | None:
     """Sidebar controls to pick the model; shows refusals itself and returns None when there is no model."""
     st.sidebar.subheader("Model")
     choices = ([DEMO] if DEMO_PATH.exists() else []) + [UPLOAD]
+    if TRAINED_KEY in st.session_state:
+        choices.append(TRAINED)
     online = _reachable()
     if online:
         choices.append(IMAGENET)
@@ -144,6 +147,15 @@ def model_picker() -> LoadedModel | None:
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
             return None
+    if source == TRAINED:
+        name, data, names = st.session_state[TRAINED_KEY]
+        st.session_state[f"{P}_model_bytes"] = (name, data)
+        try:
+            loaded = _load(_digest(data), name, data, "Trained on the Train page")
+        except ModelError as e:
+            st.error(f"The trained model can't be loaded: {plain(e.detail)}.")
+            return None
+        return LoadedModel(loaded.key, loaded.label, loaded.info, loaded.computer, None, tuple(names))
     if source == IMAGENET:
         st.session_state.pop(f"{P}_model_bytes", None)  # built in code: no file for a unit page to scan
         name = st.sidebar.selectbox("Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get,
