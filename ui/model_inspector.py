@@ -179,6 +179,14 @@ def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
     st.plotly_chart(fig, key=f"{prefix}_mi_anim_fig", config={"displaylogo": False}, theme=None)
 
 
+def select(prefix: str, path: str, row: int, col: int, channel: int) -> None:
+    """Open the inspector on a value chosen elsewhere on the page (a click on a map above it); call before
+    ``model_inspector`` draws its widgets in this run."""
+    ss = st.session_state
+    ss[f"{prefix}_mi_layer"] = path
+    ss[f"{prefix}_mi_row"], ss[f"{prefix}_mi_col"], ss[f"{prefix}_mi_ch"] = int(row), int(col), int(channel)
+
+
 def _from_click(prefix: str, shape: tuple[int, int]) -> None:
     click = st.session_state.get(f"{prefix}_mi_click")
     if not click:
