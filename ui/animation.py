@@ -249,7 +249,8 @@ def sliding_window(stages: list[Stage], ex: Explanation, prefix: str) -> None:
     page = int(st.session_state.get(f"{prefix}_insp_page", 0))
     in_ch = min(page, prev.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
     fr = layer.kind.frames_at(layer.op, prev.maps, in_ch, ex.channel, (ex.row, ex.col))
-    st.caption(caption(fr, (ex.row, ex.col), f"stage {ex.stage - 1}"))
+    act = getattr(layer.op, "activation", "linear")
+    st.caption(caption(fr, (ex.row, ex.col), f"stage {ex.stage - 1}", act))
     key = f"{prefix}_anim_step"
     at = f"{prefix}_anim_at"
     if st.session_state.get(at) != (ex.stage, ex.row, ex.col) or st.session_state.get(key, 1) > len(fr.taps):
@@ -268,7 +269,20 @@ def start_of(fr, at: tuple[int, int]) -> int:
     return (at[0] - fr.out_origin[0]) * fr.out.shape[1] + (at[1] - fr.out_origin[1])
 
 
-def caption(fr, at: tuple[int, int], source: str) -> str:
+def _whose(fr, activation: str) -> str:
+    """How each output shown relates to the map's value at the same cell."""
+    then = f" and {activation}" if activation not in ("linear", None) else ""
+    if "partial sums" in fr.what:
+        return (
+            "Each output is TensorFlow's sum over this one input channel: its share of the map's value there "
+            f"(before the bias{then})."
+        )
+    if "no bias" in fr.what:
+        return f"Each output is TensorFlow's, at the map's own cell: the map's value there, before its bias{then}."
+    return "Each output is TensorFlow's, at the map's own cell: the map's value there."
+
+
+def caption(fr, at: tuple[int, int], source: str, activation: str = "linear") -> str:
     """What the animation shows, where, and how the window moves, in one paragraph."""
     ar = fr.arithmetic
     (o0, q0), (ho, wo) = fr.out_origin, fr.out.shape
@@ -280,6 +294,5 @@ def caption(fr, at: tuple[int, int], source: str) -> str:
         f"({ho}×{wo}), read from rows {i0}–{i0 + ar[0].size - 1}, columns {j0}–{j0 + ar[1].size - 1} of {source}: "
         f"{fr.what}. Window {fr.kernel[0]}×{fr.kernel[1]}, stride {fr.stride[0]}×{fr.stride[1]}, dilation "
         f"{fr.dilation[0]}×{fr.dilation[1]}, padding {padding} (here {pads}). Blue squares are the taps, orange "
-        "ones fall on padding. Every output is the map's own value, computed by TensorFlow. Play, pause or drag "
-        "the slider; or step with the number below."
+        f"ones fall on padding. {_whose(fr, activation)} Play, pause or drag the slider; or step with the number below."
     )

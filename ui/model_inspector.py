@@ -171,7 +171,7 @@ def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
     fr = layer.kind.frames_at(layer.op, x, in_ch, ex.channel, (ex.row, ex.col))
     if fr is None:
         return
-    st.caption(caption(fr, (ex.row, ex.col), layer.input))
+    st.caption(caption(fr, (ex.row, ex.col), layer.input, getattr(layer.op, "activation", "linear")))
     fig = build_figure(
         fr.crop, fr.out, fr.taps, fr.arithmetic, layer.path, start_of(fr, (ex.row, ex.col)),
         (fr.in_origin, fr.out_origin),
