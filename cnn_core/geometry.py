@@ -288,3 +288,38 @@ def crop_arithmetic(
             ar = axis_arithmetic("hw"[a], n, kernel[a], stride[a], dilation[a], per_axis[a])
         out.append(ar)
     return out[0], out[1]
+
+
+def neighbourhood_arithmetic(
+    in_shape: Pair, kernel: Pair, stride: Pair, dilation: Pair, padding, at: Pair, radius: int = 3
+) -> tuple[tuple[AxisArithmetic, AxisArithmetic], Pair, Pair]:
+    """The arithmetic of a window sliding over the outputs around ``at`` = (row, col), on the input it reads.
+
+    The outputs are a (2·radius+1)-square block centred on ``at``, shifted inward (never shrunk unless the
+    map is smaller) where it meets a border. The crop is the real input those windows read; its padding is
+    exactly the layer's padding that falls inside them, so a "valid" sweep of the padded crop gives the
+    layer's own outputs at those cells.
+
+    Returns:
+        ((height, width) AxisArithmetic of the crop with its explicit padding, whose ``out`` is the block's
+        size), (first input row, first input column) of the crop, (first output row, first output column)
+        of the block.
+    """
+    per_axis = (padding, padding) if isinstance(padding, str) else padding
+    ars, firsts, outs = [], [], []
+    n = 2 * radius + 1
+    for a in (0, 1):
+        full = axis_arithmetic("hw"[a], in_shape[a], kernel[a], stride[a], dilation[a], per_axis[a])
+        start = min(max(at[a] - radius, 0), max(full.out - n, 0))
+        for o0, o1 in ((start, min(full.out, start + n)), (0, full.out)):  # the whole axis when the block reads only a wide padding
+            lo = o0 * stride[a] - full.pad_before
+            hi = (o1 - 1) * stride[a] - full.pad_before + span(kernel[a], dilation[a])  # exclusive
+            first, last = max(lo, 0), min(hi, in_shape[a])
+            if last > first:
+                break
+        before, after = first - lo, hi - last
+        size = last - first
+        ars.append(AxisArithmetic("hw"[a], size, kernel[a], stride[a], dilation[a], before, after, o1 - o0))
+        firsts.append(first)
+        outs.append(o0)
+    return (ars[0], ars[1]), (firsts[0], firsts[1]), (outs[0], outs[1])

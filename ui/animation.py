@@ -1,9 +1,10 @@
-"""The sliding window, animated: a kernel or pooling window sweeps a small crop and the output fills in.
+"""The sliding window, animated: a kernel or pooling window sweeps the outputs around the explained value.
 
-The crop is the top-left corner of the stage's input, treated as a whole input of its own
-(``cnn_core.geometry.crop_arithmetic``), and the layer's kind computes every frame with TensorFlow
-(``Kind.frames``); this module only draws. Stride shows as skipped positions and dilation as spread taps. Plotly frames with a slider and play/pause buttons run in the browser; a number input steps
-by keyboard.
+The layer's kind computes every frame with TensorFlow (``Kind.frames_at``) on the part of the input the
+block of outputs around the value reads, with the layer's own padding, so every output shown is the map's
+own; this module only draws. Stride shows as skipped positions and dilation as spread taps. Plotly frames
+with a slider and play/pause buttons run in the browser; a number input steps by keyboard.
+``crop_plan`` and ``sweep`` keep the older top-left-corner sweep of ``geometry.crop_arithmetic``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from cnn_core.activations import Activations, Explanation
 from cnn_core.pipeline import Stage
 
 from .figures import PrebuiltFigure
-
-MAX_FRAMES = 144
 
 
 def crop_plan(in_shape: tuple[int, int], layer) -> tuple[tuple[int, int], tuple]:
@@ -46,15 +45,26 @@ def _fmt(v: float) -> str:
     return "" if not np.isfinite(v) else f"{v:.2f}"
 
 
-def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, start: int = 0) -> go.Figure:
-    """Input crop (with padding) on the left, output on the right; one frame per output position."""
+def _title(title: str, t: int, n: int, row: int, col: int, v: float) -> str:
+    return f"{title}: step {t + 1} of {n}, output (row {row}, col {col}) = {_fmt(v)}"
+
+
+def build_figure(
+    x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, start: int = 0, origin: tuple = ((0, 0), (0, 0))
+) -> go.Figure:
+    """Input crop (with padding) on the left, output on the right; one frame per output position.
+
+    ``origin``: ((row, col) of the crop's first cell in the whole input, (row, col) of the first output in
+    the whole map), so the axes and titles count as the maps do.
+    """
     h, w = x.shape
+    (ir, ic), (orow, ocol) = origin
     (pt, pb), (pl, pr) = (ar[0].pad_before, ar[0].pad_after), (ar[1].pad_before, ar[1].pad_after)
-    rows = np.arange(-pt, h + pb)
-    cols = np.arange(-pl, w + pr)
-    rr, cc = np.meshgrid(rows, cols, indexing="ij")
+    rr, cc = np.meshgrid(np.arange(-pt, h + pb), np.arange(-pl, w + pr), indexing="ij")
     real = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
     z = np.where(real, x[rr.clip(0, h - 1), cc.clip(0, w - 1)], np.nan)
+    rows, cols = np.arange(-pt, h + pb) + ir, np.arange(-pl, w + pr) + ic
+    rr, cc = rr + ir, cc + ic
     lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
     labels = np.where(real, np.vectorize(_fmt)(z), "0")
     ho, wo = out.shape
@@ -125,8 +135,8 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
         return [
             {
                 "type": "scatter",
-                "x": tc.tolist(),
-                "y": tr.tolist(),
+                "x": (tc + ic).tolist(),
+                "y": (tr + ir).tolist(),
                 "mode": "markers",
                 "hoverinfo": "skip",
                 "marker": {
@@ -139,8 +149,8 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
             {
                 "type": "heatmap",
                 "z": [[None if not np.isfinite(v) else float(v) for v in r] for r in shown],
-                "x": list(range(wo)),
-                "y": list(range(ho)),
+                "x": list(range(ocol, ocol + wo)),
+                "y": list(range(orow, orow + ho)),
                 "colorscale": "Magma",
                 "showscale": False,
                 "zmin": zmin,
@@ -153,8 +163,8 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
             },
             {
                 "type": "scatter",
-                "x": [j],
-                "y": [i],
+                "x": [j + ocol],
+                "y": [i + orow],
                 "mode": "markers",
                 "hoverinfo": "skip",
                 "marker": {"symbol": "square-open", "size": 26, "color": "#00b4d8", "line": {"width": 3}},
@@ -171,7 +181,7 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
                 "data": frame_data(t),
                 "traces": [3, 4, 5],
                 "name": str(t),
-                "layout": {"title": {"text": f"{title}: step {t + 1} of {n}, output ({i}, {j}) = {_fmt(out[i, j])}"}},
+                "layout": {"title": {"text": _title(title, t, n, i + orow, j + ocol, out[i, j])}},
             }
         )
     play = {"frame": {"duration": 700, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
@@ -179,7 +189,7 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
     i0, j0 = divmod(start, wo)
     fig.update_layout(
         title={
-            "text": f"{title}: step {start + 1} of {n}, output ({i0}, {j0}) = {_fmt(out[i0, j0])}",
+            "text": _title(title, start, n, i0 + orow, j0 + ocol, out[i0, j0]),
             "font": {"size": 13},
         },
         height=440,
@@ -232,31 +242,57 @@ def build_figure(x: np.ndarray, out: np.ndarray, taps: list, ar, title: str, sta
 
 
 def sliding_window(stages: list[Stage], ex: Explanation, prefix: str) -> None:
-    """The animation for the explained stage's layer, on a crop of its input; every number is its kind's."""
+    """The animation around the explained value, on the part of the stage's input it reads; every number is
+    the kind's, which are the map's own."""
     layer = Activations.from_stages(stages)[str(ex.stage)]
     prev = stages[ex.stage - 1]
-    kernel, stride, dilation, padding = layer.kind.window(layer.op)
-    ar = geometry.crop_arithmetic(prev.shape[:2], kernel, stride, dilation, padding)
-    ch, cw = ar[0].size, ar[1].size
     page = int(st.session_state.get(f"{prefix}_insp_page", 0))
     in_ch = min(page, prev.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
-    fr = layer.kind.frames(layer.op, prev.maps[:ch, :cw, :], in_ch, ex.channel, ar)
-    taps = fr.taps
-    n = len(taps)
-    if n > MAX_FRAMES:
-        st.caption(f"This layer makes {n} positions even on a small crop; showing the first {MAX_FRAMES}.")
-        taps = taps[:MAX_FRAMES]
-    pads = f"{ar[0].pad_before} top, {ar[0].pad_after} bottom, {ar[1].pad_before} left, {ar[1].pad_after} right"
-    st.caption(
-        f"The top-left {ch}×{cw} corner of stage {ex.stage - 1}, treated as a whole input: {fr.what}. "
-        f"Window {kernel[0]}×{kernel[1]}, stride {stride[0]}×{stride[1]}, dilation {dilation[0]}×{dilation[1]}, "
-        f"padding {padding if isinstance(padding, str) else 'explicit'} → {pads}. Blue squares are the taps, "
-        "orange ones fall on padding. Every output is TensorFlow's, on this crop. Play, pause or drag the "
-        "slider; or step with the number below."
-    )
+    fr = layer.kind.frames_at(layer.op, prev.maps, in_ch, ex.channel, (ex.row, ex.col))
+    act = getattr(layer.op, "activation", "linear")
+    st.caption(caption(fr, (ex.row, ex.col), f"stage {ex.stage - 1}", act))
     key = f"{prefix}_anim_step"
-    if st.session_state.get(key, 1) > len(taps):
-        st.session_state[key] = 1
-    step = st.number_input(f"Step (1–{len(taps)})", 1, len(taps), key=key)
-    fig = build_figure(fr.crop, fr.out, taps, ar, f"stage {ex.stage}", start=int(step) - 1)
+    at = f"{prefix}_anim_at"
+    if st.session_state.get(at) != (ex.stage, ex.row, ex.col) or st.session_state.get(key, 1) > len(fr.taps):
+        # A new value: start on its own frame.
+        st.session_state[at] = (ex.stage, ex.row, ex.col)
+        st.session_state[key] = start_of(fr, (ex.row, ex.col)) + 1
+    step = st.number_input(f"Step (1–{len(fr.taps)})", 1, len(fr.taps), key=key)
+    fig = build_figure(
+        fr.crop, fr.out, fr.taps, fr.arithmetic, f"stage {ex.stage}", int(step) - 1, (fr.in_origin, fr.out_origin)
+    )
     st.plotly_chart(fig, key=f"{prefix}_anim", config={"displaylogo": False}, theme=None)
+
+
+def start_of(fr, at: tuple[int, int]) -> int:
+    """The frame of output ``at`` = (row, col) in a sweep around it."""
+    return (at[0] - fr.out_origin[0]) * fr.out.shape[1] + (at[1] - fr.out_origin[1])
+
+
+def _whose(fr, activation: str) -> str:
+    """How each output shown relates to the map's value at the same cell."""
+    then = f" and {activation}" if activation not in ("linear", None) else ""
+    if "partial sums" in fr.what:
+        return (
+            "Each output is TensorFlow's sum over this one input channel: its share of the map's value there "
+            f"(before the bias{then})."
+        )
+    if "no bias" in fr.what:
+        return f"Each output is TensorFlow's, at the map's own cell: the map's value there, before its bias{then}."
+    return "Each output is TensorFlow's, at the map's own cell: the map's value there."
+
+
+def caption(fr, at: tuple[int, int], source: str, activation: str = "linear") -> str:
+    """What the animation shows, where, and how the window moves, in one paragraph."""
+    ar = fr.arithmetic
+    (o0, q0), (ho, wo) = fr.out_origin, fr.out.shape
+    (i0, j0) = fr.in_origin
+    pads = f"{ar[0].pad_before} top, {ar[0].pad_after} bottom, {ar[1].pad_before} left, {ar[1].pad_after} right"
+    padding = fr.padding if isinstance(fr.padding, str) else "explicit"
+    return (
+        f"Around row {at[0]}, column {at[1]}: outputs rows {o0}–{o0 + ho - 1}, columns {q0}–{q0 + wo - 1} "
+        f"({ho}×{wo}), read from rows {i0}–{i0 + ar[0].size - 1}, columns {j0}–{j0 + ar[1].size - 1} of {source}: "
+        f"{fr.what}. Window {fr.kernel[0]}×{fr.kernel[1]}, stride {fr.stride[0]}×{fr.stride[1]}, dilation "
+        f"{fr.dilation[0]}×{fr.dilation[1]}, padding {padding} (here {pads}). Blue squares are the taps, orange "
+        f"ones fall on padding. {_whose(fr, activation)} Play, pause or drag the slider; or step with the number below."
+    )

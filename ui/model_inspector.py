@@ -162,23 +162,29 @@ def model_inspector(acts: Activations, prefix: str, photo: np.ndarray | None = N
 
 
 def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
-    """The sliding window over the top-left corner of the layer's input; the kind computes every frame."""
-    from cnn_core import geometry
-
-    from .animation import MAX_FRAMES, build_figure
+    """The sliding window around the explained value, on the part of the layer's input it reads."""
+    from .animation import build_figure, caption, start_of
 
     x = acts.maps(layer.input)
-    kernel, stride, dilation, padding = layer.kind.window(layer.op)
-    ar = geometry.crop_arithmetic(x.shape[:2], kernel, stride, dilation, padding)
     page = int(st.session_state.get(f"{prefix}_insp_page", 0))
     in_ch = min(page, x.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
-    fr = layer.kind.frames(layer.op, x[: ar[0].size, : ar[1].size, :], in_ch, ex.channel, ar)
-    st.caption(
-        f"The top-left {ar[0].size}×{ar[1].size} corner of {layer.input}, treated as a whole input: {fr.what}. "
-        "Blue squares are the taps, orange ones fall on padding; every output is TensorFlow's, on this crop."
-    )
-    fig = build_figure(fr.crop, fr.out, fr.taps[:MAX_FRAMES], ar, layer.path)
+    fr = layer.kind.frames_at(layer.op, x, in_ch, ex.channel, (ex.row, ex.col))
+    if fr is None:
+        return
+    st.caption(caption(fr, (ex.row, ex.col), layer.input, getattr(layer.op, "activation", "linear")))
+    fig = build_figure(
+        fr.crop, fr.out, fr.taps, fr.arithmetic, layer.path, start_of(fr, (ex.row, ex.col)),
+        (fr.in_origin, fr.out_origin),
+    )  # fmt: skip
     st.plotly_chart(fig, key=f"{prefix}_mi_anim_fig", config={"displaylogo": False}, theme=None)
+
+
+def select(prefix: str, path: str, row: int, col: int, channel: int) -> None:
+    """Open the inspector on a value chosen elsewhere on the page (a click on a map above it); call before
+    ``model_inspector`` draws its widgets in this run."""
+    ss = st.session_state
+    ss[f"{prefix}_mi_layer"] = path
+    ss[f"{prefix}_mi_row"], ss[f"{prefix}_mi_col"], ss[f"{prefix}_mi_ch"] = int(row), int(col), int(channel)
 
 
 def _from_click(prefix: str, shape: tuple[int, int]) -> None:

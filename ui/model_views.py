@@ -16,7 +16,9 @@ import streamlit as st
 from cnn_core import model_file, model_maps, render
 from cnn_core.errors import CnnError
 
+from . import model_inspector
 from .figures import PLOTLY_CONFIG, map_figure
+from .map_clicks import map_clicks
 from .model_source import LoadedModel, P
 from .stack_maps import legend_strip
 from .text import plain
@@ -190,9 +192,19 @@ def enlarge(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_map
         path = a.selectbox("Layer", [x.path for x in page], key=f"{P}_zoom_layer")
         m = maps[path]
         ch = b.number_input("Channel", 1, m.shape[2], 1, key=f"{P}_zoom_channel") - 1
-        values = m[:, :, min(ch, m.shape[2] - 1)]
+        ch = min(ch, m.shape[2] - 1)
+        values = m[:, :, ch]
         scale = render.scale_for(*render.finite_range(values), cmap)
-        st.plotly_chart(map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
+        # A click on the map opens "Inside the network" on that value; the page stays where it is.
+        click = map_clicks(f"{P}_zoom_clicks", f"{P}_zoom_wrap")
+        if click is not None:
+            h, w = values.shape
+            model_inspector.select(P, path, min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1), ch)
+            st.caption(f"Row {click[1]}, column {click[2]} of {path} is explained under *Inside the network*.")
+        with st.container(key=f"{P}_zoom_wrap"):
+            st.plotly_chart(
+                map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None
+            )
 
 
 def _unnamed(i: int) -> str:

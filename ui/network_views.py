@@ -15,9 +15,10 @@ import streamlit as st
 from cnn_core import network_link, render, tiny_vgg
 from cnn_core.shapes_data import CLASSES, NONE
 
+from . import model_inspector, unit_links
 from . import network_pictures as pics
-from . import unit_links
 from .figures import PLOTLY_CONFIG, map_figure
+from .map_clicks import map_clicks
 from .network_input import EXPLAIN_KEY, NetInput, P
 
 ABOUT = {
@@ -181,7 +182,14 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
         )
     with right:
         fig = map_figure(values, c.scales[i][k], height=360, cache_key=None)
-        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_fig", theme=None)
+        # A click on the map opens "Inside any layer" (section 6) on that value; the page stays where it is.
+        click = map_clicks(f"{P}_zoom_clicks", f"{P}_zoom_wrap")
+        if click is not None:
+            r, q = min(max(click[1], 0), values.shape[0] - 1), min(max(click[2], 0), values.shape[1] - 1)
+            model_inspector.select(P, layer.name, r, q, k)
+            left.caption(f"Row {r}, column {q} of {layer.name} is explained in *6 · Inside any layer*.")
+        with st.container(key=f"{P}_zoom_wrap"):
+            st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_fig", theme=None)
 
 
 def _range(scale: render.ColorScale) -> str:

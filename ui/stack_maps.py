@@ -25,6 +25,7 @@ from cnn_core.spec import Spec
 from . import explain, inspector
 from .compute import SUMMARY_CACHE_BYTES, THUMB_CACHE_BYTES, ContentLru
 from .figures import PLOTLY_CONFIG, map_figure
+from .map_clicks import map_clicks
 from .maps import arithmetic_lines, map_stats
 from .stack_state import FOCUS_KEY, P
 from .stack_text import channel_names, describe, shape_text
@@ -276,6 +277,9 @@ def _band_grid(
                 )
 
 
+ZOOM_CONTAINER = f"{P}_zoom_wrap"
+
+
 def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids, cmap: str, mode: str) -> None:
     stage = stages[i]
     channels = shown_channels(i, stage, cmap)
@@ -339,5 +343,12 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
                 rgb = lambda: _crisp(render.picture(values, scale), ENLARGED_SIDE)  # noqa: E731
             cache_key = (stage.key, c, "stack") if stage.key else None
             fig = map_figure(values, scale, rgb=rgb, height=440, cache_key=cache_key)
-            st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
+            # A click on the map explains that value in the inspector under it; the page stays where it is.
+            click = map_clicks(f"{P}_zoom_clicks", ZOOM_CONTAINER)
+            if click is not None:
+                h, w = stage.shape[:2]
+                row, col = min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1)
+                st.session_state[inspector.at_key(P)] = (i, row, col, 0 if c == PHOTO else c)
+            with st.container(key=ZOOM_CONTAINER):
+                st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
         inspector.inspector(stages, P, stage=i, channel=None if c == PHOTO else c)

@@ -11,12 +11,12 @@ position is (row, col, channel); for a (units,) map it is (0, 0, unit).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import CnnError
-from ..geometry import AxisArithmetic, FieldGeometry
+from ..geometry import AxisArithmetic, FieldGeometry, neighbourhood_arithmetic
 
 Pair = tuple[int, int]
 
@@ -36,6 +36,8 @@ class Frames:
         taps: one (rows, cols, padding) triple of flat arrays per output position, row by row.
         arithmetic: the (height, width) AxisArithmetic of the layer on the crop.
         what: what is swept, in words, e.g. "filter 2 on input channel 0 (no bias)".
+        in_origin: (row, col) of the crop's first cell in the whole input; (0, 0) for a top-left crop.
+        out_origin: (row, col) of ``out``'s first cell in the layer's whole output map.
     """
 
     crop: np.ndarray
@@ -47,6 +49,8 @@ class Frames:
     stride: Pair
     dilation: Pair
     padding: object
+    in_origin: Pair = (0, 0)
+    out_origin: Pair = (0, 0)
 
 
 class Kind:
@@ -125,6 +129,23 @@ class Kind:
     def frames(self, op, x: np.ndarray, in_channel: int, out_channel: int, arith_of_crop) -> Frames | None:
         """The sliding-window animation on a crop of input maps ``x``, or None for a kind without a window."""
         return None
+
+    def frames_at(
+        self, op, x: np.ndarray, in_channel: int, out_channel: int, at: Pair, radius: int = 3
+    ) -> Frames | None:
+        """The sliding-window animation around output ``at`` = (row, col) of the layer on its whole input maps.
+
+        The window sweeps the (2·radius+1)-square block of outputs centred on ``at`` (shifted inward at a
+        border) over the part of ``x`` (height, width, channels) it reads, with the layer's own padding, so
+        each frame's output is the layer's value at that cell (a convolution's: one input channel's
+        partial sum, before the bias). None for a kind without a window.
+        """
+        w = self.window(op)
+        if w is None:
+            return None
+        ar, (r0, c0), out_origin = neighbourhood_arithmetic(x.shape[:2], *w, at, radius)
+        fr = self.frames(op, x[r0 : r0 + ar[0].size, c0 : c0 + ar[1].size, :], in_channel, out_channel, ar)
+        return None if fr is None else replace(fr, in_origin=(r0, c0), out_origin=out_origin)
 
     def describe(self, op, in_shape: tuple, out_shape: tuple, maps: np.ndarray | None = None) -> str:
         """One or two plain sentences on what this layer did."""

@@ -101,3 +101,35 @@ def test_same_padding_in_the_animation_is_uneven_on_the_bottom_and_right():
     (ch, cw), ar = animation.crop_plan((300, 300), layer)
     assert (ch, cw) == (8, 8)  # even, so stride 2 with a 3×3 window needs one extra row and column
     assert [(a.pad_before, a.pad_after, a.out) for a in ar] == [(0, 1, 4), (0, 1, 4)]
+
+
+def test_the_animation_centres_on_the_selected_value_not_the_corner(stages):
+    import json
+
+    at = _run(AppTest.from_file(PLAYGROUND, default_timeout=120))
+    at.number_input(key="pg_insp_row").set_value(93)
+    at.number_input(key="pg_insp_col").set_value(126)
+    _run(at)
+    at.toggle(key="pg_anim_on").set_value(True)
+    _run(at)
+    said = "\n".join(c.value for c in at.caption)
+    assert "Around row 93, column 126: outputs rows 90–96, columns 123–129 (7×7)" in said
+    # It opens on the selected value's own frame: the 25th of 49, the centre of the block.
+    assert at.number_input(key="pg_anim_step").value == 25
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    fig = [f for f in figs if f["layout"].get("sliders")][0]
+    value = float(stages[1].maps[93, 126, 0])
+    assert f"step 25 of 49, output (row 93, col 126) = {value:.2f}" in fig["layout"]["title"]["text"]
+    out = [t for t in fig["data"] if t["type"] == "heatmap" and t.get("colorscale") and "texttemplate" in t][0]
+    assert out["x"] == list(range(123, 130)) and out["y"] == list(range(90, 97))
+    # Every frame's title is the map's value at its cell.
+    for f in fig["frames"]:
+        t = int(f["name"])
+        r, c = 90 + t // 7, 123 + t % 7
+        assert f"output (row {r}, col {c}) = {float(stages[1].maps[r, c, 0]):.2f}" in f["layout"]["title"]["text"]
+    # A value at the border: the block is shifted inward, the value's own frame is off-centre.
+    at.number_input(key="pg_insp_row").set_value(0)
+    at.number_input(key="pg_insp_col").set_value(299)
+    _run(at)
+    assert "Around row 0, column 299: outputs rows 0–6, columns 293–299" in "\n".join(c.value for c in at.caption)
+    assert at.number_input(key="pg_anim_step").value == 7

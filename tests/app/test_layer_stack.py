@@ -776,3 +776,24 @@ def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
         np.testing.assert_array_equal(got.small[0], want.small[0])
         assert stack_maps.channel_stats(s) is got  # kept under the stage's key
     assert not any(s.key in stack_maps._PENDING for s in fresh)
+
+
+def test_the_enlarged_maps_animation_slides_around_the_selected_value():
+    at = _app()
+    conv = _ids(at)[0]
+    at.button(key=f"ls_zoom_{conv}_4").click()
+    _run(at)
+    at.number_input(key="ls_insp_row").set_value(5)
+    at.number_input(key="ls_insp_col").set_value(30)
+    _run(at)
+    at.toggle(key="ls_anim_on").set_value(True)
+    _run(at)
+    said = " ".join(c.value for c in at.caption)
+    # Column 30 of 32: the 7×7 block is shifted inward to end at the last column.
+    assert "Around row 5, column 30: outputs rows 2–8, columns 25–31 (7×7)" in said
+    assert "filter 4 on input channel 0" in said
+    assert at.number_input(key="ls_anim_step").value == 3 * 7 + 5 + 1
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    fig = next(f for f in figs if f["layout"].get("sliders"))
+    assert "output (row 5, col 30) = " in fig["layout"]["title"]["text"]
+    assert len(fig["frames"]) == 49

@@ -516,3 +516,86 @@ def test_the_click_benchmark_runs_and_reports_against_its_target():
     assert [f.target.text() for f in figures] == ["≤ 100 ms", "≤ 100 ms"]
     assert all(len(f.samples) == detail["clicks"] == 3 for f in figures)
     assert all(f.status == "" for f in figures)  # quick runs are not judged
+
+
+# --------------------------------------------------------------------------- the animation around a value
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_animation_around_a_value_covers_it_and_shows_the_computed_maps(seed):
+    """Frames around output (r, c) hold (r, c), its neighbours clipped at the borders, and at every cell the
+    layer's own value: the stage's TensorFlow map for pooling and for a one-channel convolution (less its
+    bias), and a NumPy partial sum over the chosen input channel for a deeper one."""
+    from cnn_core import kinds
+
+    rng = np.random.default_rng(seed)
+    checked = 0
+    while checked < 25:
+        _, spec, stages = random_case(rng)
+        for k in range(1, len(stages)):
+            layer = spec["layers"][k - 1]
+            if layer["type"] not in ("conv2d", "pool2d"):
+                continue
+            x, y = stages[k - 1].maps, stages[k].maps
+            kind, op = kinds.of_spec(stages[k].plan.layer, x.shape[2])
+            if kind.window(op) is None:
+                continue
+            radius = int(rng.integers(1, 4))
+            r, c, ch = (int(rng.integers(0, n)) for n in y.shape)
+            in_ch = int(rng.integers(0, x.shape[2])) if layer["type"] == "conv2d" else ch
+            fr = kind.frames_at(op, x, in_ch, ch, (r, c), radius)
+            (o0, q0), (ho, wo) = fr.out_origin, fr.out.shape
+            # The block holds the clicked cell, has the full side unless the map is smaller, stays inside.
+            assert o0 <= r < o0 + ho and q0 <= c < q0 + wo
+            assert (ho, wo) == (min(2 * radius + 1, y.shape[0]), min(2 * radius + 1, y.shape[1]))
+            assert o0 + ho <= y.shape[0] and q0 + wo <= y.shape[1]
+            if 0 < r < y.shape[0] - 1 and ho == 2 * radius + 1 and radius <= r < y.shape[0] - radius:
+                assert r - o0 == radius  # centred where there is room
+            # Each frame's taps, moved to the whole input, are that output's window in the whole input.
+            kernel, stride, dil, _ = kind.window(op)
+            pads = _pads(
+                x.shape, kernel, stride, dil, layer.get("padding", "same" if layer["type"] == "conv2d" else "valid")
+            )
+            (i0, j0) = fr.in_origin
+            for t, (tr, tc, pad) in enumerate(fr.taps):
+                i, j = divmod(t, wo)
+                rows = (i + o0) * stride[0] - pads[0][0] + dil[0] * np.arange(kernel[0])
+                cols = (j + q0) * stride[1] - pads[1][0] + dil[1] * np.arange(kernel[1])
+                rr, cc = np.meshgrid(rows, cols, indexing="ij")
+                assert (tr + i0 == rr.ravel()).all() and (tc + j0 == cc.ravel()).all()
+                outside = (rr < 0) | (rr >= x.shape[0]) | (cc < 0) | (cc >= x.shape[1])
+                assert (pad == outside.ravel()).all()
+            if layer["type"] == "pool2d":
+                ref = y[o0 : o0 + ho, q0 : q0 + wo, ch].astype(np.float64)
+                seen = np.isfinite(fr.out)
+                np.testing.assert_allclose(fr.out[seen], ref[seen], rtol=1e-5, atol=1e-6)
+            else:
+                kern = np_layer_kernel(layer["filters"], x.shape[2])[:, :, in_ch : in_ch + 1, ch : ch + 1]
+                part = np.zeros((ho, wo))
+                for i in range(ho):
+                    for j in range(wo):
+                        win, _ = _window_reference(x[:, :, in_ch : in_ch + 1].astype(np.float64), layer, kernel,
+                                                   stride, dil, i + o0, j + q0)  # fmt: skip
+                        part[i, j] = float((win[:, :, 0] * kern[:, :, 0, 0]).sum())
+                np.testing.assert_allclose(fr.out, part, rtol=1e-4, atol=1e-4)
+                if x.shape[2] == 1:
+                    bias = stages[k].plan.layer.bias[ch]
+                    ref = y[o0 : o0 + ho, q0 : q0 + wo, ch].astype(np.float64) - bias
+                    np.testing.assert_allclose(fr.out, ref, rtol=1e-4, atol=1e-4)
+            checked += 1
+
+
+def test_the_animation_around_a_corner_value_is_clipped_not_shifted_off_the_map():
+    from cnn_core import kinds
+
+    spec = cnn_core.default_spec().to_dict()
+    spec["input"]["size"] = None
+    image = np.random.default_rng(5).integers(0, 256, (30, 40), dtype=np.uint8)
+    stages = cnn_core.run_pipeline(image, spec)
+    assert stages[1].shape == (30, 40, 1)
+    kind, op = kinds.of_spec(stages[1].plan.layer, stages[0].shape[2])
+    for at, origin in (((0, 0), (0, 0)), ((29, 39), (23, 33)), ((15, 20), (12, 17)), ((1, 38), (0, 33))):
+        fr = kind.frames_at(op, stages[0].maps, 0, 0, at)
+        assert fr.out_origin == origin and fr.out.shape == (7, 7)
+        ref = stages[1].maps[origin[0] : origin[0] + 7, origin[1] : origin[1] + 7, 0] - stages[1].plan.layer.bias[0]
+        np.testing.assert_allclose(fr.out, ref, rtol=1e-5, atol=1e-4)

@@ -58,3 +58,49 @@ def test_a_click_on_the_convolution_map_shows_its_worked_sum_in_view(server, bro
     wait_idle(page)
     assert page.locator(".st-key-pg_worked").count() == 0
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_click_on_the_layer_stacks_enlarged_map_explains_that_value_in_place(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"{server.url}/layer_stack")
+    wait_idle(page)
+    band = page.locator("[class*='st-key-ls_band_']").nth(1)
+    band.get_by_role("button", name="0 · Outline").click()
+    wait_idle(page)
+    zoom = page.locator(".st-key-ls_zoom_wrap .js-plotly-plot")
+    zoom.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    h, w = page.evaluate(
+        """() => { const p = document.querySelector('.st-key-ls_zoom_wrap .js-plotly-plot');
+                   const z = p._fullData.find(t => t.type === 'heatmap').z; return [z.length, z[0].length]; }"""
+    )
+    zoom.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    before = page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop + window.scrollY")
+    area = zoom.locator(".nsewdrag").first.bounding_box()
+    row, col = h // 4, (3 * w) // 4
+    page.mouse.click(area["x"] + area["width"] * (col + 0.5) / w, area["y"] + area["height"] * (row + 0.5) / h)
+    inspector = page.locator(".st-key-ls_inspector")
+    page.wait_for_function(
+        """start => { const t = document.querySelector('.st-key-ls_inspector').innerText;
+                      return t.includes(', channel 0: the map holds') && !t.includes(start); }""",
+        arg=f"row {h // 2}, column {w // 2},",  # the inspector's first value, before the click
+        timeout=60_000,
+    )
+    wait_idle(page)
+    text = inspector.inner_text()
+    head = next(x for x in text.splitlines() if x.startswith("The value at stage 1"))
+    got_row, got_col = (int(v) for v in head.split("row ")[1].split(", channel")[0].split(", column "))
+    # The cell under the pointer (Plotly's nearest cell; within one of the aimed-at centre).
+    assert abs(got_row - row) <= 1 and abs(got_col - col) <= 1
+    value = page.evaluate(
+        f"""() => document.querySelector('.st-key-ls_zoom_wrap .js-plotly-plot')._fullData
+                   .find(t => t.type === 'heatmap').z[{got_row}][{got_col}]"""
+    )
+    held = float(head.split("the map holds ")[1])
+    assert abs(held - value) <= 1e-5 * max(1.0, abs(value))
+    # The page did not jump: the map is where it was.
+    after = page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop + window.scrollY")
+    assert abs(after - before) < 40
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.close()

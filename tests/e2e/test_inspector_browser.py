@@ -73,14 +73,31 @@ def _anim_state(page) -> dict:
     )
 
 
-def test_stepping_and_playing_the_sliding_window(page, stages):
+def test_stepping_and_playing_the_sliding_window_around_the_clicked_value(page, stages):
+    # Click map cell (row 40, col 210) first: the animation opens on it, not on the top-left corner.
+    frame = page.frame_locator(f"{INSPECTOR} iframe").first
+    picture = frame.locator("img#image")
+    picture.wait_for(timeout=60_000)
+    box = picture.bounding_box()
+    h, w, _ = stages[1].shape
+    picture.click(position={"x": (210 + 0.25) * box["width"] / w, "y": (40 + 0.25) * box["height"] / h})
+    page.wait_for_function(
+        "t => document.querySelector('.st-key-pg_inspector').innerText.includes(t)",
+        arg="row 40, column 210",
+        timeout=60_000,
+    )
+    wait_idle(page)
     page.get_by_text("Watch the window slide").first.click()
     step = page.get_by_label(re.compile(r"^Step \(1–\d+\)"))
     step.wait_for(timeout=60_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.layout.sliders)", timeout=60_000
     )
-    # Step by keyboard to the fifth position: with stride 1 on the 8×8 corner that is output (0, 4).
+    assert "Around row 40, column 210: outputs rows 37–43, columns 207–213" in page.locator(INSPECTOR).inner_text()
+    state = _anim_state(page)
+    assert f"step 25 of 49, output (row 40, col 210) = {stages[1].maps[40, 210, 0]:.2f}" in state["title"]
+    assert state["active"] == 24
+    # Step by keyboard to the fifth position: the block's first row, fifth column, output (37, 211).
     step.fill("5")
     step.press("Enter")
     wait_idle(page)
@@ -90,8 +107,8 @@ def test_stepping_and_playing_the_sliding_window(page, stages):
         timeout=60_000,
     )
     state = _anim_state(page)
-    # Columns 3–5 of the top rows lie inside the corner, so the crop gives the map's own value there.
-    assert f"output (0, 4) = {stages[1].maps[0, 4, 0]:.2f}" in state["title"]
+    # Every output is the map's own value at its cell.
+    assert f"output (row 37, col 211) = {stages[1].maps[37, 211, 0]:.2f}" in state["title"]
     assert state["active"] == 4
     # Play runs in the browser: the slider moves on by itself; pause stops it.
     page.get_by_text("▶ Play").click()

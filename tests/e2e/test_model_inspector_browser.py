@@ -51,12 +51,65 @@ def test_your_model_explains_a_convolution_and_a_dense_unit_and_shows_grad_cam(s
     after = page.locator("input[aria-label='Row']").first.input_value()
     assert after != before
     assert "✓ equal" in _text(page)
-    # The sliding window, its frames computed by the layer's kind.
+    # The sliding window, its frames computed by the layer's kind, around the clicked value.
+    col = page.locator("input[aria-label='Column']").first.input_value()
     page.get_by_text("Watch the window slide").first.click()
     wait_idle(page)
     inspector = page.locator(".st-key-ym_minspector")
     inspector.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    assert "treated as a whole input" in inspector.inner_text()
+    assert f"Around row {after}, column {col}:" in inspector.inner_text()
+    title = page.evaluate(
+        "() => [...document.querySelectorAll('.st-key-ym_minspector .js-plotly-plot')]"
+        ".find(p => p.layout.sliders).layout.title.text"
+    )
+    assert f"output (row {after}, col {col}) = " in title
+
+
+def _click_enlarged_map(page, prefix: str) -> None:
+    """Click a cell of the page's enlarged map; the inspector must open on that value of that map."""
+    zoom = page.locator(f".st-key-{prefix}_zoom_wrap .js-plotly-plot")
+    zoom.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    heat = f"document.querySelector('.st-key-{prefix}_zoom_wrap .js-plotly-plot')._fullData.find(t => t.type === 'heatmap')"
+    h, w = page.evaluate(f"() => {{ const z = {heat}.z; return [z.length, z[0].length]; }}")
+    zoom.scroll_into_view_if_needed()
+    area = zoom.locator(".nsewdrag").first.bounding_box()
+    row, col = h // 5, (4 * w) // 5
+    page.mouse.click(area["x"] + area["width"] * (col + 0.5) / w, area["y"] + area["height"] * (row + 0.5) / h)
+    page.get_by_text(f"Row {row}, column", exact=False).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    inspector = page.locator(f".st-key-{prefix}_minspector")
+    got_row = int(inspector.locator("input[aria-label='Row']").input_value())
+    got_col = int(inspector.locator("input[aria-label='Column']").input_value())
+    assert abs(got_row - row) <= 1 and abs(got_col - col) <= 1
+    # The inspector explains that value of that map: its headline is the map's value under the pointer.
+    value = page.evaluate(f"() => {heat}.z[{got_row}][{got_col}]")
+    text = inspector.inner_text()
+    where = f"at row {got_row}, column {got_col}, channel 0: "
+    assert where in text
+    held = float(text.split(where)[1].split()[0])
+    assert abs(held - value) <= 1e-5 * max(1.0, abs(value))
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_click_on_your_models_enlarged_map_opens_the_inspector_on_that_value(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    page.goto(server.url + "/your_model")
+    wait_idle(page)
+    page.get_by_text("Inside a layer").first.wait_for(timeout=120_000)
+    page.get_by_text("Enlarge one map, with the value under the pointer").first.click()
+    wait_idle(page)
+    _click_enlarged_map(page, "ym")
+    page.close()
+
+
+def test_a_click_on_the_trained_networks_enlarged_map_opens_the_inspector_on_that_value(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 1100})
+    page.goto(server.url + "/trained_network")
+    wait_idle(page)
+    page.get_by_text("6 · Inside any layer").first.wait_for(timeout=120_000)
+    _click_enlarged_map(page, "net")
+    page.close()
 
 
 def test_trained_network_explains_any_layer_and_takes_grad_cam_from_a_chosen_layer(server, browser):
