@@ -131,9 +131,12 @@ def _run_case(argv: list[str]) -> tuple[int | None, str, float, float]:
 
 
 def _cases():
-    for slot in range(len(_slots("", ""))):
+    """Every (command slot, hostile kind) pair that is hostile for that slot (an existing folder is a valid
+    ``--out``, for one), so no parametrised case passes without checking anything."""
+    for slot, (_, _, said) in enumerate(_slots("", "")):
         for kind in SAID:
-            yield slot, kind
+            if kind in said:
+                yield slot, kind
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +155,6 @@ def test_a_hostile_path_ends_in_one_sentence(slot, kind, hostile, tmp_path, meas
     spec = tmp_path / "spec.json"
     out = str(tmp_path / "out")
     name, argv, said = _slots(str(spec), out)[slot]
-    if kind not in said:
-        return  # e.g. an existing folder is a valid --out: nothing hostile to test
     path = hostile[kind]
     argv = [path if a == "{p}" else a for a in argv]
     rc, err, seconds, mb = _run_case(_unprivileged(argv) if kind == "unreadable" else argv)
