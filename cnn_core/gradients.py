@@ -47,15 +47,32 @@ def _grad_cam_job(model_path: str, x: np.ndarray, label: int, layer: str | None)
     return tiny_vgg.grad_cam(model, x, label) if layer is None else tiny_vgg.grad_cam(model, x, label, layer)
 
 
-def _model_grad_cam_job(digest: str, name: str, data: bytes, batch: np.ndarray, layer: str, unit: int):
-    from . import gradcam, model_file, model_maps
+def _loaded_model(digest: str, name: str, data: bytes):
+    """In the worker: the model of these checked ``.keras`` bytes, loaded once (one uploaded model at a time)."""
+    from . import model_file
 
-    computer = _MODELS.get(digest)
-    if computer is None:
+    model = _MODELS.get(digest)
+    if model is None:
         model, _ = model_file.load_model(data, name)  # the same checks as the page: nothing in the file runs
-        _MODELS.clear()  # one uploaded model at a time in the worker
-        computer = _MODELS[digest] = model_maps.MapComputer(model)
-    return gradcam.grad_cam(computer, batch, layer, unit)
+        _MODELS.clear()
+        _MODELS[digest] = model
+    return model
+
+
+def _model_grad_cam_job(digest: str, name: str, data: bytes, batch: np.ndarray, layer: str, unit: int):
+    from . import gradcam, model_maps
+
+    return gradcam.grad_cam(model_maps.MapComputer(_loaded_model(digest, name, data)), batch, layer, unit)
+
+
+def _on_model_job(task: str, digest: str, name: str, data: bytes, args: tuple, kwargs: dict):
+    if task == "visualise":
+        from .visualise import visualise as fn
+    elif task == "unit_grad_cam":
+        from .unit_cam import unit_grad_cam as fn
+    else:
+        raise CnnError(f"no gradient task called {task!r}")
+    return fn(_loaded_model(digest, name, data), *args, **kwargs)
 
 
 def _worker() -> subprocess.Popen:
@@ -204,6 +221,13 @@ def model_grad_cam(digest: str, name: str, data: bytes, batch: np.ndarray, layer
         A ``gradcam.GradCam``.
     """
     return submit(_model_grad_cam_job, digest, name, data, np.asarray(batch, dtype=np.float32), layer, int(unit))
+
+
+def on_model(task: str, digest: str, name: str, data: bytes, *args, **kwargs):
+    """A gradient task on a model given by its ``.keras`` bytes, in the worker: ``"visualise"``
+    (``visualise.visualise``) or ``"unit_grad_cam"`` (``unit_cam.unit_grad_cam``), the model first, then
+    ``args`` and ``kwargs`` (plain values: a ``should_stop`` callable can't cross to the worker)."""
+    return submit(_on_model_job, task, digest, name, data, args, kwargs)
 
 
 if __name__ == "__main__":

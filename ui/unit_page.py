@@ -111,22 +111,19 @@ def neighbours(u: Unit) -> None:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _visualisation(key: str, layer: str, channel: int, steps: int, _model):
-    from cnn_core.visualise import visualise
+def _visualisation(key: str, layer: str, channel: int, steps: int, name: str, _data: bytes):
+    from cnn_core import gradients
 
-    from .compute import _COMPUTE, stop_requested
-
-    # On the compute threads, stopped when the visitor moves on; bounded by its step count.
-    return _COMPUTE.submit(
-        visualise, _model, layer, channel, steps=steps, seed=0, should_stop=stop_requested()
-    ).result()
+    # In the gradient worker (oneDNN off: gradients with it on can crash the process that runs them);
+    # bounded by its step count, since a stop request can't reach another process.
+    return gradients.on_model("visualise", key, name, _data, layer, channel, steps=steps, seed=0)
 
 
 def feature_visualisation(u: Unit) -> None:
     st.markdown("##### Feature visualisation")
     with st.spinner(f"Gradient ascent, {VIS_STEPS} steps…"):
         try:
-            v = _visualisation(u.key, u.layer.path, u.channel, VIS_STEPS, u.model)
+            v = _visualisation(u.key, u.layer.path, u.channel, VIS_STEPS, u.name, u.data)
         except CnnError as e:
             st.error(f"No feature visualisation: {plain(e.detail)}.")
             return
@@ -182,7 +179,11 @@ def on_photo(u: Unit, batch: np.ndarray, photo_key: str) -> None:
         )
     with right:
         st.markdown("##### Grad-CAM for this unit")
-        cam = _cam(u.key, u.layer.path, u.channel, photo_key, u.model, batch)
+        try:
+            cam = _cam(u.key, u.layer.path, u.channel, photo_key, u.name, u.data, batch)
+        except CnnError as e:
+            st.warning(plain(e.detail))
+            return
         st.image(_overlay(batch[0], cam.heat, u.info), width=320)
         st.caption(
             f"Where in the photo this unit's mean activation comes from: the gradient of it with respect to the "
@@ -196,8 +197,11 @@ def _maps(key: str, layer: str, photo_key: str, _model, _batch: np.ndarray) -> n
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _cam(key: str, layer: str, channel: int, photo_key: str, _model, _batch: np.ndarray):
-    return unit_cam.unit_grad_cam(_model, layer, channel, _batch)
+def _cam(key: str, layer: str, channel: int, photo_key: str, name: str, _data: bytes, _batch: np.ndarray):
+    from cnn_core import gradients
+
+    # In the gradient worker, as every gradient the pages take (cnn_core.gradients).
+    return gradients.on_model("unit_grad_cam", key, name, _data, layer, channel, _batch)
 
 
 def _overlay(fed: np.ndarray, heat: np.ndarray, info) -> np.ndarray:
