@@ -24,7 +24,7 @@ def test_first_visit_to_layer_stack_then_add_a_layer(fresh_server, browser):
     # app.py's navigation (its titles, in its order), not one made from the folder's file names.
     # Each link reads "<icon name>\n\n<title>"; the folder's navigation would list "app", "layer stack", ...
     labels = [a.inner_text().strip().split("\n")[-1] for a in page.locator(NAV_LINKS).all()]
-    assert labels == ["Playground", "Layer stack", "Trained network", "Your model"]
+    assert labels == ["Playground", "Layer stack", "Trained network", "Your model", "Units", "Train"]
     # The wide layout: the main column uses most of a 1500-pixel window (the centred layout stops at 736).
     assert page.locator("[data-testid=stMainBlockContainer]").bounding_box()["width"] > 1100
     assert page.title() == "CNN playground"  # app.py's page config ran

@@ -117,6 +117,8 @@ def test_trained_network_explains_any_layer_and_takes_grad_cam_from_a_chosen_lay
     page.goto(server.url + "/trained_network")
     wait_idle(page)
     page.get_by_text("6 · Inside any layer").first.wait_for(timeout=120_000)
+    # The worked sum is an st.html block, drawn a moment after the rest of the section.
+    page.get_by_text("the map holds").first.wait_for(timeout=60_000)
     assert "✓ equal" in _text(page)
     _choose(page, "Layer whose maps are weighed", "conv_2_1")
     assert "Grad-CAM takes conv_2_1's maps" in _text(page)

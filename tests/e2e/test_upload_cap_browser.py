@@ -48,7 +48,7 @@ def test_an_oversized_file_is_refused_in_one_visible_sentence(server, browser, b
         wait_idle(page)
         label = "Your model (.keras, up to 50 MB)"
     else:
-        label = "up to 50 MB)"
+        label = "Upload a photo ("
     uploader = sidebar.locator("[data-testid=stFileUploader]").filter(has_text=label).first
     assert "50MB per file" in uploader.inner_text()  # stated before anything is chosen
     uploader.locator("input[type=file]").set_input_files(big)
