@@ -102,18 +102,7 @@ def kernel_from_drawing(
     if not np.any(np.abs(ink) > 0):
         raise ImageError("the canvas has no ink yet: paint with the positive or negative brush", "drawing")
     w = area_average(ink, (kh, kw)) * float(strength)
-    if normalise == "sum1":
-        total = w.sum()
-        if abs(total) < MIN_NET_INK:
-            raise ImageError(
-                "the positive and negative ink cancel out, so the weights can't be scaled to sum to 1; "
-                "add ink of one sign or choose another normalisation",
-                "drawing",
-            )
-        w = w / total
-    elif normalise == "zero_mean":
-        w = w - w.mean()
-    return w
+    return _normalised(w, normalise, "the positive and negative ink cancel out")
 
 
 def picture_from_drawing(rgba: np.ndarray) -> np.ndarray:
@@ -261,15 +250,21 @@ def edit_kernel(
     w = np.where(touched, drawn, cur)
     if normalise not in NORMALISATIONS:
         raise ImageError(f"normalisation must be one of {', '.join(NORMALISATIONS)}, got {normalise!r}", "drawing")
+    return _normalised(w, normalise, "the weights sum to 0 after the stroke")
+
+
+def _normalised(w: np.ndarray, normalise: str, why_zero: str) -> np.ndarray:
+    """``w`` scaled to sum to 1 (``"sum1"``), shifted to mean 0 (``"zero_mean"``), or as it is; ``why_zero``
+    starts the message when the weights sum to (about) 0 and can't be scaled."""
     if normalise == "sum1":
         total = w.sum()
         if abs(total) < MIN_NET_INK:
             raise ImageError(
-                "the weights sum to 0 after the stroke, so they can't be scaled to sum to 1; "
+                f"{why_zero}, so the weights can't be scaled to sum to 1; "
                 "add ink of one sign or choose another normalisation",
                 "drawing",
             )
-        w = w / total
-    elif normalise == "zero_mean":
-        w = w - w.mean()
+        return w / total
+    if normalise == "zero_mean":
+        return w - w.mean()
     return w
