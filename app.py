@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.errors import show_unexpected
+from ui.common.errors import show_unexpected
 
 # An emoji icon becomes an inline SVG in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com,
 # which an offline or strict host blocks (the navigation's icons come from the font Streamlit bundles).

@@ -162,7 +162,7 @@ def playground_link(side: int) -> str:
 
 
 IMPORTS = (
-    "import time; t = time.perf_counter(); import cnn_core, plotly.graph_objects, streamlit, ui.figures; "
+    "import time; t = time.perf_counter(); import cnn_core, plotly.graph_objects, streamlit, ui.common.figures; "
     "print(time.perf_counter() - t)"
 )
 

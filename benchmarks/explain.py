@@ -39,7 +39,7 @@ def _spec(side: int) -> dict:
 
 
 def _encode(img, fmt: str = "JPEG") -> bytes:
-    from ui.inspector import JPEG_QUALITY
+    from ui.common.inspector import JPEG_QUALITY
 
     buf = io.BytesIO()
     if fmt == "JPEG":  # the clickable map and the photo go as JPEG
@@ -50,7 +50,7 @@ def _encode(img, fmt: str = "JPEG") -> bytes:
 
 
 def run(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
-    from ui import inspector
+    from ui.common import inspector
 
     side = 128 if quick else 1024
     clicks = 3 if quick else max(repeats, 5) * 4

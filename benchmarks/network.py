@@ -4,7 +4,7 @@ Two figures, each over fresh inputs (a new generated sample every round, so no c
 
 - "input change → maps + probabilities": what the page computes when the input changes — the 64×64
   preparation, the forward pass with every layer's output, every band picture and the probabilities
-  (``ui.network_views.compute`` without its cache). Target ≤ 300 ms.
+  (``ui.network.views.compute`` without its cache). Target ≤ 300 ms.
 - "page rerun after a new sample": the whole page under AppTest, every section included (filters, flatten,
   dense, Grad-CAM), after the sample number changes. No target; it shows what the rest of the page adds.
 """
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _compute_once(model, shape: str, seed: int) -> None:
     from cnn_core import shapes_data, tiny_vgg
-    from ui import network_pictures as pics
+    from ui.network import pictures as pics
 
     x = tiny_vgg.prepare_input(shapes_data.sample(shape, seed))
     run = tiny_vgg.forward(model, x)

@@ -157,7 +157,7 @@ def script_thread_summary(raw: Path, top: int = 12) -> dict:
 
 
 def _short(frame: str) -> str:
-    """``"draw_map (/repo/ui/maps.py:40)"`` → ``"draw_map (ui/maps.py)"``."""
+    """``"draw_map (/repo/ui/common/maps.py:40)"`` → ``"draw_map (ui/common/maps.py)"``."""
     m = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", frame)
     if not m:
         return frame

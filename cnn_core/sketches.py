@@ -29,7 +29,7 @@ from . import framing, nonshapes
 from .shapes_data import CLASSES, NONE, SIDE, class_index
 
 CANVAS = 256
-PAGE_PAPER = (255, 255, 255)  # the Trained network page's canvas: ui/network_input.py
+PAGE_PAPER = (255, 255, 255)  # the Trained network page's canvas: ui/network/inputs.py
 PAGE_INK = (31, 58, 147)  # "#1f3a93"
 _STREAM = 7_340_033  # keeps these pictures' random streams apart from shapes_data's
 

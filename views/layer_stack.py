@@ -5,19 +5,15 @@ from dataclasses import replace
 import streamlit as st
 
 from cnn_core.errors import SpecError
-from ui import (
-    compute,
-    maps,
-    share_panel,
-    stack_files,
-    stack_layers,
-    stack_maps,
-    stack_plan,
-    stack_starters,
-    stack_state,
-)
-from ui.inputs import link_image_key, phone_picker, picture_picker, use_link_picture
-from ui.text import plain
+from ui.common import compute, maps, share_panel
+from ui.common.inputs import link_image_key, phone_picker, picture_picker, use_link_picture
+from ui.common.text import plain
+from ui.stack import files as stack_files
+from ui.stack import layers as stack_layers
+from ui.stack import maps as stack_maps
+from ui.stack import plan as stack_plan
+from ui.stack import starters as stack_starters
+from ui.stack import state as stack_state
 
 P = stack_state.P
 

@@ -1,6 +1,6 @@
 """Playground: one convolution, one activation, one pooling layer on a photo, side by side.
 
-Every control is a view of one state dict (ui/playground_state.py), so nothing is lost when the
+Every control is a view of one state dict (ui/playground/state.py), so nothing is lost when the
 page is left, an upload fails or the kernel editor changes.
 """
 
@@ -10,12 +10,11 @@ import cnn_core
 from cnn_core import render
 from cnn_core.render import COLORMAPS, SCALE_MODES
 from cnn_core.spec import MAX_SIDE
-from ui import compute, inspector, share_panel
-from ui import playground_controls as controls
-from ui import playground_state as pgs
-from ui import playground_view as view
-from ui.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker
-from ui.text import plain
+from ui.common import compute, inspector, share_panel
+from ui.common.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker
+from ui.common.text import plain
+from ui.playground import controls, view
+from ui.playground import state as pgs
 
 P = pgs.P
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import train_page
+from ui.train import page as train_page
 
 st.title("Train")
 st.markdown(

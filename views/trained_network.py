@@ -3,7 +3,9 @@
 import streamlit as st
 
 from cnn_core.errors import CnnError
-from ui import network_answer, network_input, network_views
+from ui.network import answer as network_answer
+from ui.network import inputs as network_input
+from ui.network import views as network_views
 
 link_warning = network_input.read_link()
 st.title("A trained network, from pixels to probabilities")

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from cnn_core import shapes_data
-from ui import unit_page
-from ui.inputs import picture_picker
-from ui.text import plain
-from ui.unit_links import TINY
+from ui.common.inputs import picture_picker
+from ui.common.text import plain
+from ui.common.unit_links import TINY
+from ui.units import page as unit_page
 
 unit, warning = unit_page.unit_from_url()
 if unit is None:

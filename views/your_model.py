@@ -5,10 +5,11 @@ import streamlit as st
 from cnn_core import model_maps
 from cnn_core.errors import CnnError
 from cnn_core.render import COLORMAPS
-from ui import model_inspector, model_views
-from ui.inputs import phone_picker, picture_picker
-from ui.model_source import P, model_picker
-from ui.text import plain
+from ui.common.inputs import phone_picker, picture_picker
+from ui.common.text import plain
+from ui.model import inspector as model_inspector
+from ui.model import views as model_views
+from ui.model.source import P, model_picker
 
 st.title("Your model")
 st.markdown(

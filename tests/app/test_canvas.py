@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ui.canvas import to_picture
+from ui.common.canvas import to_picture
 
 
 def test_rgba_at_the_canvas_size_passes_through():

@@ -1,4 +1,4 @@
-"""Back and Forward in the app's terms (ui/history.py): a query the page did not write is an entry the browser
+"""Back and Forward in the app's terms (ui/common/history.py): a query the page did not write is an entry the browser
 brought back, and the page takes its state from it; a query the page wrote itself changes nothing."""
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def test_the_animation_sweep_equals_the_maps_where_the_crop_is_the_whole_input()
     import numpy as np
 
     from tests.core.test_explain import random_case
-    from ui import animation
+    from ui.common import animation
 
     rng = np.random.default_rng(4)
     compared = 0
@@ -93,7 +93,7 @@ def test_the_animation_sweep_equals_the_maps_where_the_crop_is_the_whole_input()
 
 
 def test_same_padding_in_the_animation_is_uneven_on_the_bottom_and_right():
-    from ui import animation
+    from ui.common import animation
 
     layer = cnn_core.parse_spec(
         {"version": 1, "layers": [{"type": "conv2d", "filters": ["edge"], "stride": 2, "padding": "same"}]}

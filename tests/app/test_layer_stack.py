@@ -17,8 +17,9 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.errors import SpecError
 from cnn_core.pipeline import plan, run_layer
 from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
-from ui import stack_edits as edits
-from ui import stack_plan, stack_starters
+from ui.stack import edits
+from ui.stack import plan as stack_plan
+from ui.stack import starters as stack_starters
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "layer_stack.py")
@@ -738,7 +739,7 @@ def test_the_bands_show_the_downloaded_colours_pixel_for_pixel():
 
 def test_a_rerun_plans_the_stack_once(monkeypatch):
     import cnn_core.pipeline
-    import ui.stack_plan
+    import ui.stack.plan
 
     calls = []
     real = cnn_core.pipeline.plan
@@ -748,7 +749,7 @@ def test_a_rerun_plans_the_stack_once(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cnn_core.pipeline, "plan", counted)
-    monkeypatch.setattr(ui.stack_plan, "plan", counted)
+    monkeypatch.setattr(ui.stack.plan, "plan", counted)
     at = _app()
     calls.clear()
     at.button(key="ls_add_activation").click()
@@ -761,7 +762,7 @@ def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
     result (the cnn_core.stats values), and nothing is left pending."""
     import cnn_core
     from cnn_core import stats as core_stats
-    from ui import stack_maps
+    from ui.stack import maps as stack_maps
 
     image = cnn_core.load_image(ROOT / "assets" / "camera.png")
     stages = cnn_core.run_pipeline(image, cnn_core.default_spec(), cache=cnn_core.StageCache(max_bytes=50_000_000))

@@ -11,7 +11,10 @@ import pytest
 import cnn_core
 from cnn_core import model_maps
 from cnn_core.render import png_bytes
-from ui import compute, figures, maps, model_source, model_views, stack_maps
+from ui.common import compute, figures, maps
+from ui.model import source as model_source
+from ui.model import views as model_views
+from ui.stack import maps as stack_maps
 
 
 def test_the_caches_shares_add_up_to_no_more_than_the_budget():

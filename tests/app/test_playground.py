@@ -93,7 +93,7 @@ def test_large_maps_hover_a_sampled_grid_of_true_values_and_say_so():
     """A map over 320 pixels a side hovers at most 160 points a side (bytes per slider step), each the map's
     own value at the row and column the hover names, and the hover text says that it is sampled."""
     from cnn_core import render
-    from ui.figures import HOVER_GRID, map_figure
+    from ui.common.figures import HOVER_GRID, map_figure
 
     values = np.random.default_rng(3).standard_normal((700, 333)).astype(np.float32)
     fig = map_figure(values, render.scale_for(-4.0, 4.0)).to_dict()
@@ -317,7 +317,7 @@ def test_timing_caption_names_a_fused_block_once():
     from dataclasses import replace
 
     import cnn_core
-    from ui.compute import timing_text
+    from ui.common.compute import timing_text
 
     image = cnn_core.load_image(ROOT / "assets" / "camera.png")
     stages = cnn_core.run_pipeline(image, cnn_core.default_spec())
@@ -338,7 +338,7 @@ def test_the_pipeline_runs_on_a_reused_compute_thread(monkeypatch):
 
     import cnn_core
     from cnn_core import pipeline
-    from ui import compute
+    from ui.common import compute
 
     seen = []
     real = cnn_core.run_pipeline
@@ -361,7 +361,7 @@ def test_the_pipeline_runs_on_a_reused_compute_thread(monkeypatch):
 
 
 def test_map_stats_line_is_the_maps_numbers_and_is_kept_by_key():
-    from ui.maps import map_stats
+    from ui.common.maps import map_stats
 
     values = np.array([[0.0, -2.0], [4.0, 2.0]], dtype=np.float32)
     line = map_stats(values, ("stats-test", 0))

@@ -202,8 +202,8 @@ def test_bug3_grid_resize_then_sliders_show_the_kernel_in_use():
 
 
 def test_bug4_zero_share_never_rounds_to_100_percent():
-    from ui.explain import percent_text
-    from ui.maps import map_stats
+    from ui.common.explain import percent_text
+    from ui.common.maps import map_stats
 
     values = np.zeros((100, 100), dtype=np.float32)
     values[3, 7] = 0.6158  # one value in 10,000 is not zero: 99.99% zeros

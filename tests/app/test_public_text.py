@@ -12,8 +12,8 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 import cnn_core
-from ui import errors
-from ui.text import WORD_JOINER, code, plain
+from ui.common import errors
+from ui.common.text import WORD_JOINER, code, plain
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND = str(ROOT / "views" / "playground.py")
@@ -96,7 +96,7 @@ def test_tracebacks_are_hidden_by_the_config():
 def _boom():
     import streamlit as st
 
-    from ui.errors import show_unexpected
+    from ui.common.errors import show_unexpected
 
     try:
         raise RuntimeError("secret detail at /srv/app/cnn_core/pipeline.py line 12")

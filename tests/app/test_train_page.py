@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from ui import train_jobs, train_page
+from ui.train import jobs as train_jobs
+from ui.train import page as train_page
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "train.py")
 
@@ -73,7 +74,7 @@ def test_a_short_run_shows_curves_filters_results_and_hands_over():
 
 def test_your_model_page_opens_a_trained_model(tmp_path):
     from cnn_core import learn
-    from ui import model_source
+    from ui.model import source as model_source
 
     model = learn.build(learn.Settings(), 3)
     model.save(tmp_path / "m.keras")

@@ -11,7 +11,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import tiny_vgg
-from ui.unit_links import channel_links, parse_unit, unit_href
+from ui.common.unit_links import channel_links, parse_unit, unit_href
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "unit.py")

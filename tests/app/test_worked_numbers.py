@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnn_core
-from ui import worked_numbers as wn
+from ui.common import worked_numbers as wn
 
 
 def _shown_sum_adds_up(text: str) -> bool:

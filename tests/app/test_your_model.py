@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core import backbones, model_file, model_maps
 from tests.core import model_builders as mb
-from ui import model_source
+from ui.model import source as model_source
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "your_model.py")

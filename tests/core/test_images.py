@@ -218,7 +218,7 @@ def test_huge_images_are_refused_from_the_header(corpus, name, downscale):
     assert time.perf_counter() - t0 < 2.0
     assert _peak_rss_mb() - before < 200, "decoding even part of it would take gigabytes"
     assert "pixels" in str(info.value) and f"{MAX_PIXELS:,}" in str(info.value)
-    # ui/inputs.py offers a "Downscale it" button when the message says so; here it would not help.
+    # ui/common/inputs.py offers a "Downscale it" button when the message says so; here it would not help.
     assert "downscale" not in str(info.value).lower()
 
 

@@ -85,7 +85,7 @@ def test_filter_links_fit_or_say_why(model):
 
 
 def test_playground_link_holds_one_kernel_slice_the_playground_accepts(model):
-    from ui.playground_state import misfit
+    from ui.playground.state import misfit
 
     kernel, bias = tiny_vgg.conv_filters(model, "conv_1_2")
     spec = network_link.playground_spec(kernel[:, :, :, 3], float(bias[3]), 7, pool=True)

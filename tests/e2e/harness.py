@@ -56,7 +56,7 @@ class Server:
     ``started`` is the perf_counter time of the launch and ``healthy_after`` the seconds it took to answer
     its health check. The output goes to a log file whose tail is in the error if the server fails to start.
     ``script`` is what `streamlit run` runs (``serve.py`` is the Docker image's entry). ``env`` adds
-    environment variables for the server (e.g. ``CNN_PLAYGROUND_WORK_LOG``, see ``ui/compute.py``).
+    environment variables for the server (e.g. ``CNN_PLAYGROUND_WORK_LOG``, see ``ui/common/compute.py``).
     """
 
     def __init__(self, timeout: float = 120, env: dict[str, str] | None = None, script: str = "app.py") -> None:

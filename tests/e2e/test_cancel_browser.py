@@ -3,7 +3,7 @@
 Two tabs open the heaviest view a link may ask for (an estimate just under the compute budget), so the
 server has several seconds of work for each. Both tabs close while it computes. The server writes a line
 for every layer or row band a run starts and one when the run stops or finishes (``CNN_PLAYGROUND_WORK_LOG``,
-``ui/compute.py``), so the test counts work, not CPU: a busy machine makes the work slower, not different.
+``ui/common/compute.py``), so the test counts work, not CPU: a busy machine makes the work slower, not different.
 Without cancellation both runs go on to the end and log "done".
 """
 

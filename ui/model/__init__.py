@@ -1,0 +1,1 @@
+"""The Your model page: loading a model safely, its maps and inspector."""

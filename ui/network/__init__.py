@@ -1,0 +1,1 @@
+"""The Trained network page: input, maps, answer and Grad-CAM."""

@@ -1,0 +1,1 @@
+"""The Playground page: its state, kernel editor, controls and view."""

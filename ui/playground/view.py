@@ -1,0 +1,172 @@
+"""How the Playground lays out its maps: a 2×2 block that stays in view beside (or, on a phone, above) the
+controls, and the sentences about each stage below."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import cnn_core
+from cnn_core import render
+from cnn_core.explain import ActivationDetail, ConvDetail, PoolDetail
+from cnn_core.pipeline import Stage
+from ui.common import explain, inspector, maps, worked_numbers
+from ui.common.figures import PLOTLY_CONFIG, map_figure
+from ui.common.map_clicks import map_clicks
+from ui.playground.kernel_editor import GRID_CONTAINER
+from ui.playground.state import P
+
+MAPS_CONTAINER = f"{P}_maps"
+MAP_HEIGHT = 245
+
+# Streamlit stacks columns on narrow screens. The maps' column stays in view (sticky) while the controls
+# scroll; the kernel's sliders and the 2×2 maps keep their grid on a phone, where the maps go first and
+# shrink (their colour bars give way to the min/max line under each map).
+_CSS = f"""
+<style>
+[data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{
+  position: sticky; top: 3.75rem; align-self: flex-start; z-index: 3;
+  background: var(--background-color, #fff);
+}}
+.st-key-{GRID_CONTAINER} [data-testid="stHorizontalBlock"],
+.st-key-{MAPS_CONTAINER} [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap !important; gap: 0.5rem; }}
+.st-key-{GRID_CONTAINER} [data-testid="stColumn"],
+.st-key-{MAPS_CONTAINER} [data-testid="stColumn"] {{
+  min-width: 0 !important; width: auto !important; flex: 1 1 0 !important;
+}}
+@media (max-width: 640px) {{
+  h1 {{ font-size: 1.6rem !important; padding-top: 0 !important; }}
+  [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{ order: -1; top: 3.75rem; padding-bottom: 0.25rem; }}
+  .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]),
+  .st-key-{MAPS_CONTAINER} [data-testid="stFullScreenFrame"],
+  .st-key-{MAPS_CONTAINER} [data-testid="stPlotlyChart"] {{ max-height: 150px; overflow: hidden; }}
+  .st-key-{MAPS_CONTAINER} .colorbar, .st-key-{MAPS_CONTAINER} .modebar-container {{ display: none; }}
+  .st-key-{MAPS_CONTAINER} [data-testid="stCaptionContainer"] {{ display: none; }}
+  .st-key-{MAPS_CONTAINER} [data-testid="stMarkdownContainer"] p {{ font-size: 0.8rem; margin-bottom: 0; }}
+}}
+</style>
+"""
+
+
+def style() -> None:
+    """The page's layout rules (drawn with the page, so they leave with it)."""
+    st.html(_CSS)
+
+
+def _draw(stage: Stage, scale: render.ColorScale | None, key: str) -> None:
+    cache_key = (stage.key, -1 if scale is None else 0) if stage.key else None
+    if scale is None:
+        values = stage.maps if stage.maps.shape[2] > 1 else stage.maps[:, :, 0]
+        fig = map_figure(
+            values,
+            None,
+            rgb=lambda: render.input_rgb(stage.maps),
+            height=MAP_HEIGHT,
+            cache_key=cache_key,
+            align_top=True,
+        )
+    else:
+        # At the top of its box, so a phone's shorter box crops only empty space.
+        fig = map_figure(stage.maps[:, :, 0], scale, height=MAP_HEIGHT, cache_key=cache_key, align_top=True)
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, theme=None)
+
+
+def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
+    """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers."""
+    with st.container(key=MAPS_CONTAINER):
+        for row in range(0, len(stages), 2):
+            cols = st.columns(2, gap="small")
+            for col, i in zip(cols, range(row, min(row + 2, len(stages)))):
+                stage, scale = stages[i], scales[i]
+                with col:
+                    arrow = "→ " if i else ""
+                    st.markdown(f"**{arrow}{stage.title}** · {maps.shape_text(stage.shape)}")
+                    _draw(stage, scale, f"{P}_map{i}")
+                    st.caption(resize_note if stage.name == "input" else maps.map_stats(stage.maps, (stage.key, "all") if stage.key else None))
+
+
+def stage_notes(stages: list[Stage]) -> None:
+    """What each stage did, in words and with the output-size formula filled in."""
+    cols = st.columns(len(stages))
+    for i, (col, stage) in enumerate(zip(cols, stages)):
+        with col:
+            st.caption(f"{stage.title}. {explain.caption(stage, stages[i - 1] if i else None)}")
+            for line in maps.arithmetic_lines(stage):
+                st.caption(f"Output size, {line}")
+
+
+# --------------------------------------------------------------------------- click where you look
+
+CLICK_KEY = f"{P}_clicked"  # (stage, row, col) of the map value last clicked, or None when closed
+
+
+def clicked(stages: list[Stage]) -> tuple[int, int, int] | None:
+    """The map value whose worked sum is open: the newest click on one of the maps, kept until closed."""
+    click = map_clicks(f"{P}_map_clicks", MAPS_CONTAINER)
+    if click is not None and 0 <= click[0] < len(stages):
+        st.session_state[CLICK_KEY] = click
+        # The full inspector further down opens on the same value.
+        st.session_state[inspector.at_key(P)] = (*click, 0)
+    at = st.session_state.get(CLICK_KEY)
+    if at is None or at[0] >= len(stages):
+        return None
+    h, w = stages[at[0]].shape[:2]
+    return (at[0], min(max(at[1], 0), h - 1), min(max(at[2], 0), w - 1))
+
+
+def _close() -> None:
+    st.session_state[CLICK_KEY] = None
+
+
+def worked_panel(stages: list[Stage], at: tuple[int, int, int]) -> None:
+    """How the clicked value was made, as text beside the maps: the sum, then the part of the photo it sees."""
+    k, row, col = at
+    ex = cnn_core.explain(stages, k, row, col, 0)
+    with st.container(border=True, key=f"{P}_worked"):
+        top, close = st.columns([5, 1], vertical_alignment="center")
+        top.markdown(f"**{stages[k].title}**, row {row}, column {col}: the map holds **{ex.value:.6g}**")
+        close.button("Close", key=f"{P}_worked_close", on_click=_close, type="tertiary", icon=":material/close:")
+        st.code(worked_text(ex), language=None, wrap_lines=True)
+        rf = ex.receptive_field
+        if k and rf.box is not None:
+            t, left, b, r = rf.box
+            pad = f"; {rf.padding_pixels} of its pixels are padding" if rf.padding_pixels else ""
+            st.caption(
+                f"It sees a {rf.size[0]}×{rf.size[1]} patch of the input: rows {t}–{b}, columns {left}–{r}{pad}. "
+                "Every product in a grid, the patch on the photo and the sliding window: *Inside the operation*, "
+                "below, opened at this value."
+            )
+
+
+def worked_text(ex) -> str:
+    """The clicked value's arithmetic as plain text, with numbers that add up as shown."""
+    d = ex.detail
+    if isinstance(d, ConvDetail):
+        kh, kw, n = d.products.shape
+        terms = d.products.ravel().tolist()
+        if len(terms) <= 49:
+            dec = worked_numbers.sum_decimals([(terms + [d.bias], d.total)])
+            factors = list(zip(d.inputs.ravel().tolist(), d.weights.ravel().tolist()))
+            fd = worked_numbers.factor_decimals(factors, terms, dec)
+            fx = worked_numbers.fixed
+            lines = [
+                f"{'pad 0' if d.padding[i, j] else fx(d.inputs[i, j, c], fd)} × {fx(d.weights[i, j, c], fd)}"
+                f" = {fx(d.products[i, j, c], dec)}"
+                for c in range(n)
+                for i in range(kh)
+                for j in range(kw)
+            ]
+            total = worked_numbers.written_sum(terms + [d.bias], d.total, dec)
+            return "input × weight = product\n" + "\n".join(lines) + "\nproducts + bias: " + total
+        partial = d.partial_sums.tolist()
+        dec = worked_numbers.sum_decimals([(partial + [d.bias], d.total)])
+        return f"{len(terms):,} products; each input channel's sum, then the bias:\n" + worked_numbers.written_sum(
+            partial + [d.bias], d.total, dec
+        )
+    if isinstance(d, ActivationDetail):
+        return f"{d.function}: {d.formula}\n{d.worked}"
+    if isinstance(d, PoolDetail):
+        values = ", ".join(f"{c.value:.6g}" for c in d.window if not c.padding)
+        if d.mode == "max":
+            return f"the largest of the window ({values}) = {ex.value:.6g}"
+        return f"the mean of the {d.count} real cells ({values}) = {d.sum:.6g} / {d.count} = {ex.value:.6g}"
+    return f"an input pixel: its level / 255 = {ex.value:.6g}"

@@ -1,0 +1,1 @@
+"""The Layer stack page: its state, layer editors, plan and maps."""

@@ -1,0 +1,49 @@
+"""The stack as a file: download it as spec JSON, or load one."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.errors import SpecError
+from cnn_core.images import size_text
+from cnn_core.spec import MAX_SPEC_CHARS, Spec
+from ui.common.text import code, plain
+from ui.stack.state import P, load_spec, ss
+
+IMPORT_KEY = f"{P}_import"
+
+
+def _on_import() -> None:
+    up = ss.get(IMPORT_KEY)
+    if up is None:
+        ss[f"{P}_import_msg"] = None
+        return
+    try:
+        load_spec(up.getvalue())
+    except SpecError as e:
+        ss[f"{P}_import_msg"] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
+        return
+    ss[f"{P}_import_msg"] = ("success", f"Loaded {code(up.name)}.")
+
+
+def import_export(spec: Spec) -> None:
+    """Download the stack as a spec file (the one file format, ``Spec.to_json(indent=2)``), or load one."""
+    st.download_button(
+        "Download this stack (spec JSON)",
+        spec.to_json(indent=2),
+        file_name="layer_stack.json",
+        mime="application/json",
+        key=f"{P}_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.file_uploader(
+        f"Load a stack from a spec JSON file (up to {size_text(MAX_SPEC_CHARS)})",
+        key=IMPORT_KEY,
+        max_upload_size=MAX_SPEC_CHARS // 10**6,  # Streamlit's uploader refuses a larger file in one sentence
+        on_change=_on_import,
+        help="A file downloaded here, or any pipeline spec v1 document.",
+    )
+    msg = ss.get(f"{P}_import_msg")
+    if msg:
+        (st.error if msg[0] == "error" else st.success)(msg[1])

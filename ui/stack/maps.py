@@ -1,0 +1,353 @@
+"""The stack's shape table and maps: one band of small channel pictures per stage, and one map enlarged.
+
+The bands are light: each channel is a small palette PNG (``st.image``), shrunk
+or enlarged to about ``THUMB_SIDE`` pixels and cached by stage content. Only the
+enlarged map is a Plotly figure, with hover values and a colour bar.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from functools import cache
+
+import numpy as np
+import streamlit as st
+
+from cnn_core import render
+from cnn_core import stats as core_stats
+from cnn_core.pipeline import Stage
+from cnn_core.spec import Spec
+from ui.common import explain, inspector
+from ui.common.compute import SUMMARY_CACHE_BYTES, THUMB_CACHE_BYTES, ContentLru
+from ui.common.figures import PLOTLY_CONFIG, map_figure
+from ui.common.map_clicks import map_clicks
+from ui.common.maps import arithmetic_lines, map_stats
+from ui.stack.state import FOCUS_KEY, P
+from ui.stack.text import channel_names, describe, shape_text
+
+THUMB_SIDE = 160
+ENLARGED_SIDE = 480
+PHOTO = -1  # the channel number that stands for the input photo in its own colours
+
+
+# Per-stage statistics and shrunken maps (about 100 KB per channel), shared by every session.
+_THUMBS = ContentLru(1024, max_bytes=THUMB_CACHE_BYTES)
+_STATS = ContentLru(256, max_bytes=SUMMARY_CACHE_BYTES)
+
+
+# --------------------------------------------------------------------------- numbers per channel
+
+
+@dataclass(frozen=True)
+class ChannelStats:
+    """The colour ranges of a stage (``render.Ranges``), the mean and share of zeros of every channel, each
+    of shape (channels,), and every channel box-averaged to at most ``THUMB_SIDE`` pixels a side."""
+
+    ranges: render.Ranges
+    mean: np.ndarray
+    zeros: np.ndarray
+    small: tuple[np.ndarray, ...]
+
+    @property
+    def lo(self) -> np.ndarray:
+        return self.ranges.lo
+
+    @property
+    def hi(self) -> np.ndarray:
+        return self.ranges.hi
+
+
+# Statistics of new stages are worked out on worker threads as soon as the stages exist, so they overlap
+# the drawing of the layer editor (NumPy's reductions release the GIL); the maps wait for them.
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-stats")
+_PENDING: dict = {}
+_PENDING_LOCK = threading.Lock()
+
+
+def start_stats(stages: list[Stage]) -> None:
+    """Begin the statistics of every stage not yet cached, in the background (``channel_stats`` collects them)."""
+    for stage in stages:
+        if not stage.key or _STATS.get(stage.key) is not None:
+            continue
+        with _PENDING_LOCK:
+            if stage.key not in _PENDING:
+                _PENDING[stage.key] = _POOL.submit(_in_background, stage)
+
+
+def channel_stats(stage: Stage) -> ChannelStats:
+    """Per-channel statistics and shrunken maps in one vectorised pass over the stage (cached by its key)."""
+    if not stage.key:
+        return _work_out(stage)
+    hit = _STATS.get(stage.key)
+    if hit is not None:
+        return hit
+    with _PENDING_LOCK:
+        pending = _PENDING.get(stage.key)
+    return pending.result() if pending is not None else _work_out(stage)
+
+
+def _in_background(stage: Stage) -> ChannelStats:
+    try:
+        return _work_out(stage)
+    finally:
+        with _PENDING_LOCK:
+            _PENDING.pop(stage.key, None)
+
+
+def _work_out(stage: Stage) -> ChannelStats:
+    s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
+    stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
+    if stage.key:
+        _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
+    return stats
+
+
+def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.ColorScale | None]]:
+    """The colour scale of every channel the bands show: ``render.stage_scales`` from the cached ranges."""
+    if mode == "robust":  # the percentiles, worked out once per stage and kept with its statistics
+        for s in stages:
+            stats = channel_stats(s)
+            if stats.ranges.p_lo is None and s.key:
+                full = replace(stats, ranges=stats.ranges.with_percentiles(s.maps))
+                _STATS.put(s.key, full, sum(a.nbytes for a in full.small))
+    return render.stage_scales(stages, cmap, mode, [channel_stats(s).ranges for s in stages])
+
+
+def shown_channels(i: int, stage: Stage, cmap: str) -> list[int]:
+    """The maps a band shows: with cmap "auto" the input band starts with the photo (PHOTO)."""
+    c = stage.shape[2]
+    if i == 0 and cmap == "auto":
+        return [PHOTO, *range(c)] if c > 1 else [PHOTO]
+    return list(range(c))
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def _crisp(a: np.ndarray, side: int) -> np.ndarray:
+    """Repeat pixels so a small map reaches about ``side`` pixels without the browser blurring it."""
+    f = side // max(a.shape[:2])
+    if f <= 1:
+        return a
+    return np.repeat(np.repeat(a, f, axis=0), f, axis=1)
+
+
+def _uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None) -> str:
+    """A channel (or the photo, ``channel`` PHOTO) as a small PNG data URI, about ``THUMB_SIDE`` pixels a side."""
+    key = (stage.key, channel, scale) if stage.key else None
+    hit = _THUMBS.get(key) if key else None
+    if hit is not None:
+        return hit
+    if channel == PHOTO:
+        png = render.png_bytes(_crisp(render.shrink_for_display(render.input_rgb(stage.maps), THUMB_SIDE), THUMB_SIDE))
+    else:
+        png = render.map_png(_crisp(channel_stats(stage).small[channel], THUMB_SIDE), scale)
+    uri = _uri(png)
+    if key:
+        _THUMBS.put(key, uri)
+    return uri
+
+
+@cache
+def legend_strip(cmap: str) -> str:
+    """The colour map as a thin horizontal strip, low end on the left."""
+    pal = render.palette(cmap)[:255]
+    return _uri(render.png_bytes(np.repeat(pal[None, :, :], 10, axis=0)))
+
+
+def filter_preview(stages: list[Stage], i: int, j: int) -> None:
+    """What filter j of layer i outputs (channel j of stage i + 1), on its own colour scale."""
+    if i + 1 >= len(stages):
+        st.caption("This layer doesn't run yet.")
+        return
+    stage = stages[i + 1]
+    s = channel_stats(stage)
+    scale = render.scale_for(float(s.lo[j]), float(s.hi[j]), "auto")
+    st.caption(f"Filter {j}'s output")
+    st.image(thumbnail(stage, j, scale), width="stretch")
+    st.caption(f"{s.lo[j]:.3g} … {s.hi[j]:.3g}  \nmean {s.mean[j]:.3g}  \nzeros {s.zeros[j]:.0%}")
+
+
+# --------------------------------------------------------------------------- bands
+
+
+def _focus(sid: str, channel: int) -> None:
+    st.session_state[FOCUS_KEY] = (sid, channel)
+
+
+def _unfocus() -> None:
+    st.session_state[FOCUS_KEY] = None
+
+
+@st.fragment
+def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: str, per_band: int) -> None:
+    """Every stage as a band of channel pictures, in order; a click on a picture enlarges it under its band."""
+    sids = ["input", *ids[: len(stages) - 1]]
+    stats = [channel_stats(s) for s in stages]
+    scales = band_scales(stages, cmap, mode)
+    names = channel_names(spec)
+    inspector.open_from_link(P, sids, FOCUS_KEY)
+    focus = st.session_state.get(FOCUS_KEY)
+    if focus and focus[0] not in sids:
+        focus = st.session_state[FOCUS_KEY] = None
+    st.html(_PHONE_CSS)
+    for i, stage in enumerate(stages):
+        sid = sids[i]
+        channels = shown_channels(i, stage, cmap)
+        with st.container(border=True, key=f"{P}_band_{sid}"):
+            start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
+            _band_grid(sid, stage, channels[start : start + per_band], stats[i], scales[i], names[i], per_band)
+            if focus and focus[0] == sid:
+                _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
+
+
+# Streamlit stacks columns on a phone, which made every channel map full width (the default stack: about 20
+# screens at 390×844). There a band keeps its row of small tiles, four to a line; a tile's name enlarges it.
+_PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [class*="st-key-ls_tiles_"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; gap: 0.35rem; }
+  [class*="st-key-ls_tiles_"] [data-testid="stColumn"] {
+    min-width: 0 !important; width: calc(25% - 0.3rem) !important; flex: 0 0 calc(25% - 0.3rem) !important;
+  }
+  [class*="st-key-ls_tiles_"] [data-testid="stCaptionContainer"] { display: none; }
+  [class*="st-key-ls_tiles_"] button p { font-size: 0.75rem; }
+}
+</style>"""
+
+
+def _band_header(
+    i: int, sid: str, stage: Stage, spec: Spec, scales: list, mode: str, cmap: str, count: int, per_band: int
+) -> int:
+    """The stage's name, shape and colour legend, and a pager when it has more maps than fit; returns the
+    index of the first map to show."""
+    layer = stage.plan.layer
+    head, legend, pager = st.columns([4, 2, 3], vertical_alignment="center", gap="medium")
+    about = describe(layer) if layer is not None else f"{spec.input.color} photo, values 0–1"
+    head.markdown(f"**{i} · {stage.title}** · {shape_text(stage.shape)}  \n:gray[{about}]")
+    if scales:
+        with legend:
+            if scales[0] is None:  # the input in its own colours: its channels are brightness 0–1
+                st.image(legend_strip("gray"), width="stretch")
+                st.caption("0 … 1")
+            else:
+                st.image(legend_strip(scales[0].cmap), width="stretch")
+                st.caption("each map has its own range (under it)" if mode == "map" else render.range_text(scales[0]))
+    pages = math.ceil(count / per_band)
+    if pages <= 1:
+        return 0
+    labels = [f"{p * per_band}–{min((p + 1) * per_band, count) - 1}" for p in range(pages)]
+    pkey = f"{P}_page_{sid}"
+    if st.session_state.get(pkey) not in labels:
+        st.session_state[pkey] = labels[0]
+    with pager:
+        page = st.radio(f"Maps (of {count})", labels, key=pkey, horizontal=True)
+    return labels.index(page) * per_band
+
+
+def _band_grid(
+    sid: str, stage: Stage, channels: list[int], stats: ChannelStats, scales: list, names: list[str], per_band: int
+) -> None:
+    cols = st.container(key=f"{P}_tiles_{sid}").columns(per_band, gap="small")
+    for slot, c in enumerate(channels):
+        with cols[slot]:
+            st.image(thumbnail(stage, c, None if c == PHOTO else scales[c]), width="stretch")
+            label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
+            st.button(
+                label,
+                key=f"{P}_zoom_{sid}_{c}",
+                type="tertiary",
+                on_click=_focus,
+                args=(sid, c),
+                help="Enlarge this map, with the value under the pointer",
+            )
+            if c == PHOTO:
+                st.caption("in its own colours")
+            else:
+                st.caption(
+                    f"{stats.lo[c]:.3g} … {stats.hi[c]:.3g}  \nmean {stats.mean[c]:.3g}  \nzeros {stats.zeros[c]:.0%}"
+                )
+
+
+ZOOM_CONTAINER = f"{P}_zoom_wrap"
+
+
+def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids, cmap: str, mode: str) -> None:
+    stage = stages[i]
+    channels = shown_channels(i, stage, cmap)
+    if i == 0 and PHOTO not in channels:
+        channels = [PHOTO, *channels]
+    if c not in channels:
+        c = channels[0]
+    with st.container(key=f"{P}_enlarged"):
+        st.divider()
+        left, right = st.columns([3, 2], gap="large")
+        with right:
+            c1, c2 = st.columns(2)
+            with c1:
+                st.session_state[f"{P}_zoom_stage"] = i
+                st.selectbox(
+                    "Stage",
+                    list(range(len(stages))),
+                    key=f"{P}_zoom_stage",
+                    format_func=lambda k: f"{k} · {stages[k].title}",
+                    on_change=lambda: _focus(sids[st.session_state[f"{P}_zoom_stage"]], 0),
+                )
+            with c2:
+                st.session_state[f"{P}_zoom_channel"] = c
+                st.selectbox(
+                    "Map",
+                    channels,
+                    key=f"{P}_zoom_channel",
+                    format_func=lambda k: "photo" if k == PHOTO else f"{k} · {names[i][k]}",
+                    on_change=lambda: _focus(sid, st.session_state[f"{P}_zoom_channel"]),
+                )
+            if c == PHOTO:
+                values = stage.maps if stage.shape[2] > 1 else stage.maps[:, :, 0]
+                scale = None
+                st.caption("The photo as the network receives it, values 0–1; hover for each channel's value.")
+            else:
+                values = stage.maps[:, :, c]
+                scale = scales[i][c]
+                if scale is not None:
+                    own = st.toggle(
+                        "This map's own colour range",
+                        key=f"{P}_zoom_own",
+                        help="Colour this map from its own lowest to highest value (1st to 99th percentile with the "
+                        "robust scale) instead of the range the band shares, so a quiet map shows its detail.",
+                    )
+                    if own:
+                        scale = render.map_scale(values, cmap, robust=mode == "robust")
+                    st.caption(f"Colours: {render.range_text(scale)}")
+                else:
+                    st.caption("An input channel: grey from 0 (black) to 1 (white).")
+                st.caption(map_stats(values, (stage.key, c) if stage.key else None))
+            st.caption(explain.caption(stage, stages[i - 1] if i else None))
+            for line in arithmetic_lines(stage):
+                st.caption(f"Output size, {line}")
+            st.button("Close", key=f"{P}_zoom_close", on_click=_unfocus, icon=":material/close:")
+        with left:
+            # Small maps go as their own pixels, repeated, so the browser doesn't blur them; large ones as usual.
+            rgb = None
+            if c == PHOTO:
+                rgb = lambda: _crisp(render.input_rgb(stage.maps), ENLARGED_SIDE)  # noqa: E731
+            elif scale is None or max(values.shape) < ENLARGED_SIDE // 2:
+                rgb = lambda: _crisp(render.picture(values, scale), ENLARGED_SIDE)  # noqa: E731
+            cache_key = (stage.key, c, "stack") if stage.key else None
+            fig = map_figure(values, scale, rgb=rgb, height=440, cache_key=cache_key)
+            # A click on the map explains that value in the inspector under it; the page stays where it is.
+            click = map_clicks(f"{P}_zoom_clicks", ZOOM_CONTAINER)
+            if click is not None:
+                h, w = stage.shape[:2]
+                row, col = min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1)
+                st.session_state[inspector.at_key(P)] = (i, row, col, 0 if c == PHOTO else c)
+            with st.container(key=ZOOM_CONTAINER):
+                st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
+        inspector.inspector(stages, P, stage=i, channel=None if c == PHOTO else c)

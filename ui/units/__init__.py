@@ -1,0 +1,1 @@
+"""The unit page: one unit's top images, feature visualisation and Grad-CAM."""

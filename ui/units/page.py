@@ -1,0 +1,325 @@
+"""The unit page: one channel of one layer, what it looks for and what it does to the current photo.
+
+Ray is imported only inside ``top_pictures`` when a scan is asked for: rendering the page never starts it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from cnn_core import model_maps, render, unit_cam
+from cnn_core.errors import CnnError, ModelError
+from ui.common.figures import PLOTLY_CONFIG, map_figure
+from ui.common.text import plain
+from ui.common.unit_links import TINY, YOURS, parse_unit, unit_href
+
+P = "unit"
+DEFAULT_UNIT = ("conv_2_2", 0)
+TINY_PATH = Path(__file__).resolve().parents[2] / "assets" / "tiny_vgg.keras"
+MODEL_BYTES_KEY = "ym_model_bytes"  # (name, bytes) of the Your model page's model, set by ui/model/source.py
+VIS_STEPS = 128
+MAX_PAGE_PICTURES = 1000  # what one scan in the app may read (a ZIP is capped to this too)
+SHAPES_PER_CLASS = 100
+TOP = 9
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The model and the unit the page shows."""
+
+    key: str  # the model file's content hash
+    name: str
+    label: str
+    data: bytes
+    model: object
+    info: model_maps.ModelInfo
+    layer: model_maps.LayerInfo
+    channel: int
+    kind: str  # TINY or YOURS
+
+
+@st.cache_resource(max_entries=4, show_spinner="Checking and loading the model…")
+def _load(key: str, name: str, _data: bytes):
+    from cnn_core import model_file
+
+    model, _ = model_file.load_model(_data, name)
+    return model, model_maps.describe(model)
+
+
+def unit_from_url() -> tuple[Unit | None, str | None]:
+    """The unit the address names (``?unit=LAYER:CHANNEL[&model=yours]``), or the Tiny VGG's default; a warning
+    for an address that can't be used (the defaults are shown then)."""
+    text = st.query_params.get("unit")
+    kind = st.query_params.get("model", TINY)
+    warning = None
+    layer, channel = DEFAULT_UNIT
+    if text is not None:
+        try:
+            layer, channel = parse_unit(text)
+        except CnnError as e:
+            warning = f"This link names no unit ({plain(e.detail)}); showing {DEFAULT_UNIT[0]}:{DEFAULT_UNIT[1]}."
+    stored = st.session_state.get(MODEL_BYTES_KEY)
+    if kind == YOURS and stored is None:
+        warning = "This link is for a model uploaded on the Your model page in another visit; showing the Tiny VGG."
+        kind, (layer, channel) = TINY, DEFAULT_UNIT
+    if kind == YOURS:
+        name, data, label = stored[0], stored[1], stored[0]
+    else:
+        kind, name, data, label = TINY, TINY_PATH.name, TINY_PATH.read_bytes(), "Tiny VGG (trained network)"
+    key = hashlib.blake2b(data, digest_size=16).hexdigest()
+    try:
+        model, info = _load(key, name, data)
+    except ModelError as e:
+        st.error(f"The model can't be loaded: {plain(e.detail)}.")
+        return None, warning
+    layers = {x.path: x for x in info.image_layers if not x.note}
+    if layer not in layers:
+        warning = f"{plain(layer)} is not a layer with maps in {plain(label)}; showing its first one."
+        layer, channel = next(iter(layers)), 0
+    c = int(layers[layer].shape[2])
+    if channel >= c:
+        warning = f"{layer} has channels 0 to {c - 1}; showing channel {c - 1}."
+        channel = c - 1
+    return Unit(key, name, label, data, model, info, layers[layer], channel, kind), warning
+
+
+def neighbours(u: Unit) -> None:
+    """Links to the previous and next channel and layer (the same channel where it exists)."""
+    paths = [x for x in u.info.image_layers if not x.note]
+    i = [x.path for x in paths].index(u.layer.path)
+    c = int(u.layer.shape[2])
+    links = []
+    if u.channel > 0:
+        links.append(f"[← channel {u.channel - 1}]({unit_href(u.layer.path, u.channel - 1, u.kind)})")
+    if u.channel < c - 1:
+        links.append(f"[channel {u.channel + 1} →]({unit_href(u.layer.path, u.channel + 1, u.kind)})")
+    for j, arrow in ((i - 1, "↑ previous layer"), (i + 1, "↓ next layer")):
+        if 0 <= j < len(paths):
+            other = paths[j]
+            ch = min(u.channel, int(other.shape[2]) - 1)
+            links.append(f"[{arrow}: {plain(other.path)}:{ch}]({unit_href(other.path, ch, u.kind)})")
+    st.markdown(" · ".join(links))
+
+
+# --------------------------------------------------------------------------- the unit on its own
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _visualisation(key: str, layer: str, channel: int, steps: int, name: str, _data: bytes):
+    from cnn_core import gradients
+
+    # In the gradient worker (oneDNN off: gradients with it on can crash the process that runs them);
+    # bounded by its step count, since a stop request can't reach another process.
+    return gradients.on_model("visualise", key, name, _data, layer, channel, steps=steps, seed=0)
+
+
+def feature_visualisation(u: Unit) -> None:
+    st.markdown("##### Feature visualisation")
+    with st.spinner(f"Gradient ascent, {VIS_STEPS} steps…"):
+        try:
+            v = _visualisation(u.key, u.layer.path, u.channel, VIS_STEPS, u.name, u.data)
+        except CnnError as e:
+            st.error(f"No feature visualisation: {plain(e.detail)}.")
+            return
+    st.image(_enlarged(v.image, 256), width=256)
+    st.caption(
+        f"The picture that excites this channel most, found by {v.steps} steps of gradient ascent on its mean "
+        f"activation ({v.start:.3g} at the seeded start, {v.activation:.3g} now), jittered, scaled and rotated "
+        "at random each step, from a Fourier, colour-decorrelated start."
+    )
+
+
+def weights(u: Unit) -> None:
+    st.markdown("##### Weights")
+    w = unit_cam.unit_weights(u.model, u.layer.path, u.channel)
+    if w is None:
+        st.caption(
+            f"{plain(u.layer.path)} ({u.layer.cls}) has no weights of its own, and no convolution makes it directly."
+        )
+        return
+    from ui.network.pictures import kernel_grid
+
+    png, scale = kernel_grid(w.kernel[:, :, :, None], cell=max(4, 48 // max(w.kernel.shape[:2])))
+    st.image(png, width=min(640, 60 * w.kernel.shape[2]))
+    bias = f" · bias {w.bias:.4g}" if w.bias is not None else ""
+    st.caption(
+        f"{plain(w.layer)}, filter {u.channel}: one {w.kernel.shape[0]}×{w.kernel.shape[1]} kernel per input channel "
+        f"({w.kernel.shape[2]}), blue {scale.vmin:.3g} … red {scale.vmax:.3g}{bias}. {plain(w.note)}"
+    )
+
+
+# --------------------------------------------------------------------------- on the current photo
+
+
+def photo_batch(u: Unit, picture) -> np.ndarray | None:
+    try:
+        return model_maps.prepare_photo(picture, u.info).batch
+    except CnnError as e:
+        st.error(f"This photo can't be fed to the model: {plain(e.detail)}.")
+        return None
+
+
+def on_photo(u: Unit, batch: np.ndarray, photo_key: str) -> None:
+    left, right = st.columns(2, gap="large")
+    maps = _maps(u.key, u.layer.path, photo_key, u.model, batch)
+    values = maps[:, :, u.channel]
+    with left:
+        st.markdown("##### Its map on the current photo")
+        scale = render.scale_for(*render.finite_range(values), "auto")
+        st.plotly_chart(map_figure(values, scale, height=320), config=PLOTLY_CONFIG, key=f"{P}_map", theme=None)
+        st.caption(
+            f"{values.shape[0]}×{values.shape[1]} · min {values.min():.4g} · max {values.max():.4g} · "
+            f"mean {values.mean():.4g}"
+        )
+    with right:
+        st.markdown("##### Grad-CAM for this unit")
+        try:
+            cam = _cam(u.key, u.layer.path, u.channel, photo_key, u.name, u.data, batch)
+        except CnnError as e:
+            st.warning(plain(e.detail))
+            return
+        st.image(_overlay(batch[0], cam.heat, u.info), width=320)
+        st.caption(
+            f"Where in the photo this unit's mean activation comes from: the gradient of it with respect to the "
+            f"maps of {plain(cam.read)}, averaged per map, weighs those maps (ReLU of the sum, resized to the input)."
+        )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _maps(key: str, layer: str, photo_key: str, _model, _batch: np.ndarray) -> np.ndarray:
+    return unit_cam.unit_maps(_model, layer, _batch)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _cam(key: str, layer: str, channel: int, photo_key: str, name: str, _data: bytes, _batch: np.ndarray):
+    from cnn_core import gradients
+
+    # In the gradient worker, as every gradient the pages take (cnn_core.gradients).
+    return gradients.on_model("unit_grad_cam", key, name, _data, layer, channel, _batch)
+
+
+def _overlay(fed: np.ndarray, heat: np.ndarray, info) -> np.ndarray:
+    """The photo as fed, greyed, under the heat map in magma where it is warm."""
+    rng = model_maps.default_range(info)
+    x = fed * (255.0 if rng == "0-1" else 1.0) if rng != "-1-1" else (fed + 1) * 127.5
+    grey = np.clip(x, 0, 255).mean(axis=2, keepdims=True)
+    hot = render.colorize(heat, render.scale_for(0.0, 1.0, "magma")).astype(np.float32)
+    a = heat[:, :, None] * 0.75
+    out = (grey * (1 - a) + hot * a).astype(np.uint8)
+    return _enlarged(out, 320)
+
+
+def _enlarged(pixels: np.ndarray, side: int) -> np.ndarray:
+    p = pixels[:, :, 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels
+    f = max(1, side // max(p.shape[:2]))
+    return np.repeat(np.repeat(p, f, axis=0), f, axis=1)
+
+
+# --------------------------------------------------------------------------- top pictures, on Ray
+
+
+@st.cache_resource(show_spinner=False)
+def _scans() -> dict:
+    """Finished scans of this server process, by (model, layer, pictures): the first visitor pays, others reuse."""
+    return {}
+
+
+def picture_source(u: Unit):
+    """The pictures to scan, chosen in the page: (key, items, skipped, label) or None."""
+    from cnn_core import unit_sources
+
+    choices = (["Generated shapes"] if u.kind == TINY else []) + ["Bundled samples", "A ZIP of pictures"]
+    choice = st.radio("Pictures", choices, horizontal=True, key=f"{P}_scan_source")
+    if choice == "Generated shapes":
+        n = SHAPES_PER_CLASS * 6
+        return f"shapes-{n}", None, [], f"{n} generated shapes (seed 0)"
+    if choice == "Bundled samples":
+        return "samples", unit_sources.sample_items(), [], "the bundled sample photos"
+    up = st.file_uploader(
+        f"A ZIP of pictures (the first {MAX_PAGE_PICTURES:,} are scanned)", type=["zip"], key=f"{P}_zip"
+    )
+    if up is None:
+        return None
+    data = up.getvalue()
+    try:
+        items, skipped = unit_sources.zip_items(data, max_pictures=MAX_PAGE_PICTURES)
+    except CnnError as e:
+        st.error(f"{plain(up.name)} can't be used: {plain(e.detail)}.")
+        return None
+    if not items:
+        st.error(f"{plain(up.name)} holds no pictures (png, jpg, webp, bmp, gif or tiff).")
+        return None
+    return (
+        "zip-" + hashlib.blake2b(data, digest_size=16).hexdigest(),
+        items,
+        skipped,
+        f"{len(items)} pictures of {plain(up.name)}",
+    )
+
+
+def top_pictures(u: Unit) -> None:
+    st.markdown("##### Top pictures")
+    source = picture_source(u)
+    if source is None:
+        return
+    key, items, skipped, label = source
+    scan_key = (u.key, u.layer.path, key)
+    done = _scans().get(scan_key)
+    if done is None:
+        st.caption(
+            f"The {TOP} pictures of {label} that excite each channel of {plain(u.layer.path)} most, found by running "
+            "all of them through the model on Ray Data. Scanned once per server, then kept."
+        )
+        if not st.button("Find the top pictures", key=f"{P}_scan", icon=":material/search:"):
+            return
+        done = _run_scan(u, key, items, skipped)
+        if done is None:
+            return
+        _scans()[scan_key] = done
+        st.rerun()  # drawn again from the kept scan, without the button
+    result, items = done
+    hits = result.channels[u.channel]
+    st.caption(
+        f"Of {result.scanned:,} pictures ({label}; {len(result.skipped)} unreadable, skipped), the {len(hits)} "
+        f"where channel {u.channel} reaches its highest values. Red: the receptive field of that value."
+    )
+    by_name = {it.name: it for it in items}
+    cols = st.columns(min(len(hits), 5) or 1)
+    from cnn_core import units
+
+    for r, h in enumerate(hits):
+        pixels = units.fed_picture(units.read_picture(by_name[h.image]), u.info)
+        with cols[r % len(cols)]:
+            st.image(unit_cam.outlined(pixels, h.box), width="stretch")
+            st.caption(f"{h.value:.3g} · {plain(h.image)}")
+
+
+def _run_scan(u: Unit, key: str, items, skipped):
+    from cnn_core import unit_sources, units
+
+    if items is None:
+        with st.spinner("Drawing the shapes…"):
+            items = unit_sources.shape_items(SHAPES_PER_CLASS, seed=0)
+    items = items[:MAX_PAGE_PICTURES]
+    bar = st.progress(0.0, text="Starting Ray and the model…")
+    try:
+        result = units.scan(
+            u.data,
+            u.name,
+            items,
+            u.layer.path,
+            top=TOP,
+            workers=1,
+            skipped=skipped,
+            progress=lambda d, n: bar.progress(d / n, text=f"{d:,} of {n:,} pictures"),
+        )
+    except CnnError as e:
+        st.error(f"The scan stopped: {plain(e.detail)}.")
+        return None
+    bar.empty()
+    return result, items
