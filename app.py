@@ -11,7 +11,9 @@ st.set_page_config(page_title="CNN playground", page_icon="🔳", layout="wide")
 pages = [
     st.Page("views/playground.py", title="Playground", icon=":material/tune:", default=True),
     st.Page("views/layer_stack.py", title="Layer stack", icon=":material/layers:", url_path="layer_stack"),
-    st.Page("views/trained_network.py", title="Trained network", icon=":material/neurology:", url_path="trained_network"),
+    st.Page(
+        "views/trained_network.py", title="Trained network", icon=":material/neurology:", url_path="trained_network"
+    ),
     st.Page("views/your_model.py", title="Your model", icon=":material/upload_file:", url_path="your_model"),
     st.Page("views/unit.py", title="Units", icon=":material/center_focus_strong:", url_path="unit"),
     st.Page("views/train.py", title="Train", icon=":material/model_training:", url_path="train"),

@@ -102,16 +102,26 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "deep.keras"
-        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-                        f"from benchmarks.model_maps_memory import build; from pathlib import Path; "
-                        f"build(Path({str(path)!r}), {args.layers}, {args.side}, {args.channels})"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+                f"from benchmarks.model_maps_memory import build; from pathlib import Path; "
+                f"build(Path({str(path)!r}), {args.layers}, {args.side}, {args.channels})",
+            ],
+            check=True,
+            capture_output=True,
+        )
         for way in ("paged", "all at once"):
-            out = subprocess.run([sys.executable, __file__, "--child", str(path), way], capture_output=True,
-                                 text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(path), way], capture_output=True, text=True, check=True
+            )
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{way:12s} {r['image_layers']} image layers, {r['pages']} pages, all maps {r['all_maps_mb']:.0f} MB: "
-                  f"peak {r['peak_over_loaded_mb']:.0f} MB over the loaded model, {r['seconds']:.1f} s")
+            print(
+                f"{way:12s} {r['image_layers']} image layers, {r['pages']} pages, all maps {r['all_maps_mb']:.0f} MB: "
+                f"peak {r['peak_over_loaded_mb']:.0f} MB over the loaded model, {r['seconds']:.1f} s"
+            )
 
 
 if __name__ == "__main__":

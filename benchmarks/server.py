@@ -277,7 +277,11 @@ def run(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[lis
     )
     g = interleaved({"plain": lambda: gc_seconds(False), "frozen": lambda: gc_seconds(True)}, rounds, warmup=0)
     figures.append(Figure(SECTION, GC_NAME, "ms", ms(g["frozen"]), quick=quick))
-    figures.append(Figure(SECTION, "full gc.collect() after a rerun, without gc.freeze() (what-if)", "ms", ms(g["plain"]), quick=quick))
+    figures.append(
+        Figure(
+            SECTION, "full gc.collect() after a rerun, without gc.freeze() (what-if)", "ms", ms(g["plain"]), quick=quick
+        )
+    )
     detail["gc_objects"] = len(gc.get_objects())
 
     n = 1 if quick else 3

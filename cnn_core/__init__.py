@@ -1,8 +1,8 @@
 """cnn_core: what a convolutional layer does to an image, on TensorFlow. Never imports streamlit.
 
-    >>> import cnn_core
-    >>> stages = cnn_core.run_pipeline(image, cnn_core.default_spec())
-    >>> [(s.name, s.maps.shape) for s in stages]
+>>> import cnn_core
+>>> stages = cnn_core.run_pipeline(image, cnn_core.default_spec())
+>>> [(s.name, s.maps.shape) for s in stages]
 """
 
 import importlib

@@ -46,8 +46,12 @@ def build_backbone(name: str, weights: str | None = "imagenet"):
         # Caffe-style: RGB -> BGR and subtract the ImageNet mean, as a fixed 1×1 convolution.
         prep = keras.layers.Conv2D(3, 1, name="rgb_to_bgr_minus_mean", trainable=False)
         x = prep(inp)
-        prep.set_weights([np.eye(3, dtype="float32")[::-1].reshape(1, 1, 3, 3),
-                          -np.array([103.939, 116.779, 123.68], dtype="float32")])
+        prep.set_weights(
+            [
+                np.eye(3, dtype="float32")[::-1].reshape(1, 1, 3, 3),
+                -np.array([103.939, 116.779, 123.68], dtype="float32"),
+            ]
+        )
         net = keras.applications.VGG16(weights=weights, input_shape=(224, 224, 3))
     else:
         raise ValueError(f"unknown backbone {name!r}")

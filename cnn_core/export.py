@@ -134,7 +134,9 @@ def contact_sheet(
         h, w, c = stage.maps.shape
         cols = math.ceil(math.sqrt(c))
         tall = TILE_MAX * math.ceil(c / cols)
-        bands.append(render.titled(stage_picture(stage, sc, tall, min(width, TILE_MAX * cols)), stage_title(stage, "x")))
+        bands.append(
+            render.titled(stage_picture(stage, sc, tall, min(width, TILE_MAX * cols)), stage_title(stage, "x"))
+        )
     return _stack_vertically(bands, gap=8)
 
 
@@ -218,7 +220,11 @@ def export_zip(stages: Sequence[Stage], spec: Spec | dict | str, *, cmap: str = 
             h, w, c = stage.maps.shape
             size = (max(1, int(h * shrink)), max(1, int(w * shrink)))
             for k in range(c):
-                put(f"{stem}/c{k:02d}.png", render.map_png(render.resize_values(stage.maps[:, :, k], size), sc[k], 6), False)
+                put(
+                    f"{stem}/c{k:02d}.png",
+                    render.map_png(render.resize_values(stage.maps[:, :, k], size), sc[k], 6),
+                    False,
+                )
         put("contact_sheet.png", render.png_bytes(contact_sheet(stages, cmap, scale), compress_level=6), False)
         put("progression.gif", progression_gif(stages, cmap, scale), False)
     return buf.getvalue()

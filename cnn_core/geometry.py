@@ -311,7 +311,10 @@ def neighbourhood_arithmetic(
     for a in (0, 1):
         full = axis_arithmetic("hw"[a], in_shape[a], kernel[a], stride[a], dilation[a], per_axis[a])
         start = min(max(at[a] - radius, 0), max(full.out - n, 0))
-        for o0, o1 in ((start, min(full.out, start + n)), (0, full.out)):  # the whole axis when the block reads only a wide padding
+        for o0, o1 in (
+            (start, min(full.out, start + n)),
+            (0, full.out),
+        ):  # the whole axis when the block reads only a wide padding
             lo = o0 * stride[a] - full.pad_before
             hi = (o1 - 1) * stride[a] - full.pad_before + span(kernel[a], dilation[a])  # exclusive
             first, last = max(lo, 0), min(hi, in_shape[a])

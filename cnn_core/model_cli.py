@@ -22,7 +22,10 @@ def register(sub) -> None:
     p.add_argument("image", help="an image file")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(
-        "--range", dest="value_range", choices=["auto", "0-1", "0-255", "-1-1"], default="auto",
+        "--range",
+        dest="value_range",
+        choices=["auto", "0-1", "0-255", "-1-1"],
+        default="auto",
         help="pixel values fed to the model (auto: 0-255 when it starts with a Rescaling layer, else 0-1)",
     )
     p.set_defaults(handler=_run_reporting_keras_failures)
@@ -87,12 +90,20 @@ def run(args: argparse.Namespace) -> int:
         "input_shape": list(info.input_shape),
         "fed_shape": list(shape[1:]),
         "preparation": list(prepared.notes),
-        "output": {"shape": list(final.shape), "softmax": info.softmax,
-                   "top": [{"index": i, "value": v} for i, v in model_maps.top_outputs(final, 5)]},
+        "output": {
+            "shape": list(final.shape),
+            "softmax": info.softmax,
+            "top": [{"index": i, "value": v} for i, v in model_maps.top_outputs(final, 5)],
+        },
         "layers": [
-            {"path": x.path, "class": x.cls, "output_shape": list(x.shape), "image": x.image,
-             **({"file": files[x.path]} if x.path in files else {}),
-             **({"skipped": skipped[x.path]} if x.path in skipped else {})}
+            {
+                "path": x.path,
+                "class": x.cls,
+                "output_shape": list(x.shape),
+                "image": x.image,
+                **({"file": files[x.path]} if x.path in files else {}),
+                **({"skipped": skipped[x.path]} if x.path in skipped else {}),
+            }
             for x in info.layers
         ],
     }

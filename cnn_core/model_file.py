@@ -62,7 +62,8 @@ ENTRIES = ("config.json", "metadata.json", "model.weights.h5")
 
 # --------------------------------------------------------------------------- the allow-list
 
-_LAYERS = frozenset("""
+_LAYERS = frozenset(
+    """
 InputLayer Conv1D Conv2D Conv2DTranspose DepthwiseConv2D SeparableConv2D Dense
 Activation ReLU LeakyReLU PReLU ELU Softmax
 BatchNormalization LayerNormalization GroupNormalization UnitNormalization
@@ -72,11 +73,14 @@ Flatten Reshape Permute ZeroPadding2D Cropping2D UpSampling2D Identity
 Add Subtract Multiply Average Maximum Minimum Concatenate
 Rescaling Normalization Resizing CenterCrop
 RandomFlip RandomRotation RandomZoom RandomTranslation RandomContrast RandomBrightness RandomCrop
-""".split())
-_INITIALIZERS = frozenset("""
+""".split()
+)
+_INITIALIZERS = frozenset(
+    """
 Constant GlorotNormal GlorotUniform HeNormal HeUniform Identity IdentityInitializer LecunNormal LecunUniform
 Ones Orthogonal OrthogonalInitializer RandomNormal RandomUniform TruncatedNormal VarianceScaling Zeros
-""".split())
+""".split()
+)
 _ALLOWED = {
     "keras.layers": _LAYERS,
     "keras.initializers": _INITIALIZERS,
@@ -89,11 +93,13 @@ _ALLOWED = {
     None: frozenset({"__keras_tensor__", "__numpy__", "__tensor__"}),
 }
 _MODELS = frozenset({"Sequential", "Functional"})
-ACTIVATIONS = frozenset("""
+ACTIVATIONS = frozenset(
+    """
 celu elu exponential gelu glu hard_shrink hard_sigmoid hard_silu hard_swish hard_tanh leaky_relu linear
 log_sigmoid log_softmax mish relu relu6 selu sigmoid silu soft_shrink softmax softplus softsign sparse_plus
 sparse_sigmoid sparsemax squareplus swish tanh tanh_shrink threshold
-""".split())
+""".split()
+)
 
 # Named refusals: what the object would do, in words.
 _REFUSED = {
@@ -176,7 +182,9 @@ def check_model_bytes(data: bytes, name: str = "model.keras") -> CheckedModel:
     _check_structure(config)
     # Everything below the config that sizes memory is known before Keras builds anything: the weights
     # file's headers and every shape the config declares.
-    weights = _read_bounded(zf, "model.weights.h5", MAX_UNCOMPRESSED_BYTES) if "model.weights.h5" in zf.namelist() else b""
+    weights = (
+        _read_bounded(zf, "model.weights.h5", MAX_UNCOMPRESSED_BYTES) if "model.weights.h5" in zf.namelist() else b""
+    )
     values = _check_weights_file(weights) if weights else 0
     _check_memory(values, declared_tensors(config))
     declared = _check_declared_weights(config)
@@ -243,7 +251,9 @@ def load_model(data: bytes, name: str = "model.keras"):
             gc.collect()
             raise ModelError(f"Keras could not load it: {keras_reason(e)}", "model") from None
     if len(model.inputs) != 1:
-        raise ModelError(f"the model has {len(model.inputs)} inputs; only models with one image input can be shown", "model")
+        raise ModelError(
+            f"the model has {len(model.inputs)} inputs; only models with one image input can be shown", "model"
+        )
     return model, checked
 
 
@@ -262,7 +272,9 @@ def _check_kind(data: bytes, name: str) -> None:
     if not data:
         raise ModelError("the file is empty (0 bytes)", "model")
     if len(data) > MAX_FILE_BYTES:
-        raise ModelError(f"the file is {size_text(len(data))}; at most {size_text(MAX_FILE_BYTES)} is accepted", "model")
+        raise ModelError(
+            f"the file is {size_text(len(data))}; at most {size_text(MAX_FILE_BYTES)} is accepted", "model"
+        )
     if data.startswith(b"\x89HDF\r\n\x1a\n"):
         raise ModelError(
             "this is an HDF5 (.h5) model; only the .keras format is accepted, because Keras loads .h5 files "
@@ -270,12 +282,19 @@ def _check_kind(data: bytes, name: str) -> None:
             "model",
         )
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise ModelError("this is a Python pickle, which runs code when opened; only .keras model files are accepted", "model")
+        raise ModelError(
+            "this is a Python pickle, which runs code when opened; only .keras model files are accepted", "model"
+        )
     if not data.startswith(b"PK\x03\x04"):
-        raise ModelError("this is not a .keras model file (a .keras file is a zip archive); save one with model.save('name.keras')", "model")
+        raise ModelError(
+            "this is not a .keras model file (a .keras file is a zip archive); save one with model.save('name.keras')",
+            "model",
+        )
     ext = os.path.splitext(name)[1].lower()
     if ext != ".keras":
-        raise ModelError(f"the file is named {ext or 'without an extension'}; only .keras model files are accepted", "model")
+        raise ModelError(
+            f"the file is named {ext or 'without an extension'}; only .keras model files are accepted", "model"
+        )
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
@@ -283,12 +302,20 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise ModelError(f"the zip archive is broken ({_short(e)}), so this is not a usable .keras file", "model") from None
+        raise ModelError(
+            f"the zip archive is broken ({_short(e)}), so this is not a usable .keras file", "model"
+        ) from None
     if len(infos) > MAX_ENTRIES:
-        raise ModelError(f"the archive has {len(infos):,} entries; a .keras file has 3 and at most {MAX_ENTRIES} are accepted", "model")
+        raise ModelError(
+            f"the archive has {len(infos):,} entries; a .keras file has 3 and at most {MAX_ENTRIES} are accepted",
+            "model",
+        )
     names = [i.filename for i in infos]
     if "saved_model.pb" in {n.rsplit("/", 1)[-1] for n in names}:
-        raise ModelError("this is a zipped TensorFlow SavedModel, which can run its own graph code; only .keras files are accepted", "model")
+        raise ModelError(
+            "this is a zipped TensorFlow SavedModel, which can run its own graph code; only .keras files are accepted",
+            "model",
+        )
     if "config.json" not in names:
         raise ModelError("the archive has no config.json, so it is not a .keras model file", "model")
     if len(set(names)) != len(names):
@@ -296,7 +323,8 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     extra = [n for n in names if n not in ENTRIES]
     if extra:
         raise ModelError(
-            f"the archive holds {extra[0][:60]!r}; a .keras file of built-in layers holds only {', '.join(ENTRIES)}", "model"
+            f"the archive holds {extra[0][:60]!r}; a .keras file of built-in layers holds only {', '.join(ENTRIES)}",
+            "model",
         )
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
@@ -340,7 +368,9 @@ def _check_objects(node, counts: dict, depth: int, key: str = "") -> None:
         return
     if isinstance(node, str):
         if key in ("activation", "recurrent_activation") and node not in ACTIVATIONS:
-            raise ModelError(f"the model uses the activation {node[:60]!r}, which is not a built-in Keras activation", "model")
+            raise ModelError(
+                f"the model uses the activation {node[:60]!r}, which is not a built-in Keras activation", "model"
+            )
         return
     if not isinstance(node, dict):
         return
@@ -410,17 +440,24 @@ def _check_top(config: dict) -> None:
         raise ModelError(f"the model has {len(inputs)} inputs; only models with one image input can be shown", "model")
     shape = _declared_input_shape(config)
     if shape is None:
-        raise ModelError("the model does not declare its input shape; build it with keras.Input((H, W, C)) and save it again", "model")
+        raise ModelError(
+            "the model does not declare its input shape; build it with keras.Input((H, W, C)) and save it again",
+            "model",
+        )
     if len(shape) != 4:
         raise ModelError(
             f"the model's input has shape {_shape_text(shape)}; an image model takes (height, width, channels)", "model"
         )
     h, w, c = shape[1:]
     if c is None or not 1 <= c <= MAX_INPUT_CHANNELS:
-        raise ModelError(f"the model's input has {c} channels; 1 to {MAX_INPUT_CHANNELS} are accepted (a photo has 1 or 3)", "model")
+        raise ModelError(
+            f"the model's input has {c} channels; 1 to {MAX_INPUT_CHANNELS} are accepted (a photo has 1 or 3)", "model"
+        )
     for side in (h, w):
         if side is not None and not 1 <= side <= MAX_SIDE:
-            raise ModelError(f"the model's input is {h}×{w}; height and width must be from 1 to {MAX_SIDE} (or free)", "model")
+            raise ModelError(
+                f"the model's input is {h}×{w}; height and width must be from 1 to {MAX_SIDE} (or free)", "model"
+            )
 
 
 def _declared_input_shape(config: dict) -> list | None:
@@ -551,7 +588,9 @@ def _check_structure(config: dict) -> None:
     """Refuse, from config.json alone, shapes of model that Keras takes minutes or all its stack to build."""
     for m in _model_configs(config):
         if m.get("class_name") == "Sequential":
-            n = sum(1 for x in m["config"].get("layers", []) if isinstance(x, dict) and x.get("class_name") != "InputLayer")
+            n = sum(
+                1 for x in m["config"].get("layers", []) if isinstance(x, dict) and x.get("class_name") != "InputLayer"
+            )
             if n > MAX_SEQUENTIAL_LAYERS:
                 raise ModelError(
                     f"a Sequential model in it has {n:,} layers; at most {MAX_SEQUENTIAL_LAYERS} are accepted in one "
@@ -573,8 +612,10 @@ def _is_shape(v) -> bool:
 
 def _shape_values(shape: list) -> int:
     """Values in one example of ``shape``: the batch counts 1, a free side MAX_FREE_SIDE, a free channel 1."""
-    dims = [1 if d is None and (i == 0 or i == len(shape) - 1) else MAX_FREE_SIDE if d is None else d
-            for i, d in enumerate(shape)]
+    dims = [
+        1 if d is None and (i == 0 or i == len(shape) - 1) else MAX_FREE_SIDE if d is None else d
+        for i, d in enumerate(shape)
+    ]
     return math.prod(dims)
 
 
@@ -768,7 +809,9 @@ def _check_weights_file(raw: bytes) -> int:
     if problems:
         raise ModelError(problems[0], "model")
     if total > MAX_WEIGHT_VALUES:
-        raise ModelError(f"the weights file declares {total:,} numbers; at most {MAX_WEIGHT_VALUES:,} are accepted", "model")
+        raise ModelError(
+            f"the weights file declares {total:,} numbers; at most {MAX_WEIGHT_VALUES:,} are accepted", "model"
+        )
     return total
 
 

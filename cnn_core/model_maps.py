@@ -249,8 +249,18 @@ def _leading_rescale(model) -> tuple[float, float] | None:
             return None
         if _is_model(layer):
             return _leading_rescale(layer)
-        if name not in ("Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-                        "RandomContrast", "RandomBrightness", "RandomCrop", "Sequential"):
+        if name not in (
+            "Resizing",
+            "CenterCrop",
+            "RandomFlip",
+            "RandomRotation",
+            "RandomZoom",
+            "RandomTranslation",
+            "RandomContrast",
+            "RandomBrightness",
+            "RandomCrop",
+            "Sequential",
+        ):
             return None
     return None
 
@@ -262,11 +272,15 @@ def describe(model) -> ModelInfo:
         ModelError: unless the model has exactly one input of shape (height, width, channels).
     """
     if len(model.inputs) != 1:
-        raise ModelError(f"the model has {len(model.inputs)} inputs; only models with one image input can be shown", "model")
+        raise ModelError(
+            f"the model has {len(model.inputs)} inputs; only models with one image input can be shown", "model"
+        )
     inp = model.inputs[0]
     shape = _shape(inp)
     if len(shape) != 3 or shape[2] is None:
-        raise ModelError(f"the model's input has shape {shape}; an image model takes (height, width, channels)", "model")
+        raise ModelError(
+            f"the model's input has shape {shape}; an image model takes (height, width, channels)", "model"
+        )
     entries: list[_Entry] = []
     _walk(model, "", 0, entries)
     layers = [e.info for e in entries]
@@ -338,8 +352,10 @@ def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = 
     if h_in is not None and w_in is not None:
         target = (h_in, w_in)
         if target != (h, w):
-            notes.append(f"The model takes a fixed {h_in}×{w_in} input; the {h}×{w} photo was resized to it (bilinear, "
-                         "aspect ratio not kept).")
+            notes.append(
+                f"The model takes a fixed {h_in}×{w_in} input; the {h}×{w} photo was resized to it (bilinear, "
+                "aspect ratio not kept)."
+            )
     else:
         side = max(h, w)
         f = min(1.0, MAX_FREE_SIDE / side)
@@ -347,8 +363,10 @@ def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = 
         tw = w_in if w_in is not None else max(1, round(w * f))
         target = (th, tw)
         if target != (h, w):
-            notes.append(f"The model takes any size; the {h}×{w} photo was shrunk to {th}×{tw} "
-                         f"(at most {MAX_FREE_SIDE} pixels on the longer side, to bound memory).")
+            notes.append(
+                f"The model takes any size; the {h}×{w} photo was shrunk to {th}×{tw} "
+                f"(at most {MAX_FREE_SIDE} pixels on the longer side, to bound memory)."
+            )
         else:
             notes.append(f"The model takes any size, so the photo keeps its {h}×{w} pixels.")
     if target != (h, w):
@@ -358,14 +376,20 @@ def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = 
     elif value_range == "-1-1":
         x = x / np.float32(127.5) - np.float32(1.0)
     if info.rescale and value_range == "0-255":
-        notes.append(f"The model rescales pixels itself (its Rescaling layer multiplies by {info.rescale[0]:.4g} and adds "
-                     f"{info.rescale[1]:.4g}), so it gets raw pixels from 0 to 255.")
+        notes.append(
+            f"The model rescales pixels itself (its Rescaling layer multiplies by {info.rescale[0]:.4g} and adds "
+            f"{info.rescale[1]:.4g}), so it gets raw pixels from 0 to 255."
+        )
     elif info.rescale:
-        notes.append(f"The model has a Rescaling layer (×{info.rescale[0]:.4g}), yet the pixels were set to "
-                     f"{VALUE_RANGES[value_range]}: they are scaled twice.")
+        notes.append(
+            f"The model has a Rescaling layer (×{info.rescale[0]:.4g}), yet the pixels were set to "
+            f"{VALUE_RANGES[value_range]}: they are scaled twice."
+        )
     elif value_range == "0-1":
-        notes.append("The model doesn't rescale pixels itself; they were scaled to 0 to 1. If it was trained on raw "
-                     "0–255 pixels or on −1 to 1, pick that range instead.")
+        notes.append(
+            "The model doesn't rescale pixels itself; they were scaled to 0 to 1. If it was trained on raw "
+            "0–255 pixels or on −1 to 1, pick that range instead."
+        )
     else:
         notes.append(f"Pixels were scaled to {VALUE_RANGES[value_range]}, as chosen.")
     batch = np.ascontiguousarray(x[None], dtype=np.float32)
@@ -383,7 +407,9 @@ def map_bytes(layer: LayerInfo, batch_shape: tuple) -> int:
     return 4 * h * w * c
 
 
-def pages(info: ModelInfo, batch_shape: tuple, max_layers: int = PAGE_LAYERS, max_bytes: int = PAGE_BYTES) -> list[list[LayerInfo]]:
+def pages(
+    info: ModelInfo, batch_shape: tuple, max_layers: int = PAGE_LAYERS, max_bytes: int = PAGE_BYTES
+) -> list[list[LayerInfo]]:
     """The image-shaped layers in order, split into pages of at most ``max_layers`` and ``max_bytes`` of maps.
 
     A layer bigger than ``max_bytes`` on its own gets a page to itself.
@@ -627,6 +653,19 @@ def too_big(layer: LayerInfo, batch_shape: tuple) -> bool:
 
 
 __all__ = [
-    "activations", "LayerInfo", "MapComputer", "ModelInfo", "PAGE_BYTES", "PAGE_LAYERS", "Prepared", "VALUE_RANGES",
-    "default_range", "describe", "map_bytes", "pages", "prepare_photo", "top_outputs", "total_map_bytes",
+    "activations",
+    "LayerInfo",
+    "MapComputer",
+    "ModelInfo",
+    "PAGE_BYTES",
+    "PAGE_LAYERS",
+    "Prepared",
+    "VALUE_RANGES",
+    "default_range",
+    "describe",
+    "map_bytes",
+    "pages",
+    "prepare_photo",
+    "top_outputs",
+    "total_map_bytes",
 ]

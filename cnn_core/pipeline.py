@@ -125,7 +125,7 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...], *, limits: bool 
             and what can be built.
     """
     spec = parse_spec(spec)
-    h, w = (spec.input.size if spec.input.size else input_shape[:2])
+    h, w = spec.input.size if spec.input.size else input_shape[:2]
     shape = (int(h), int(w), spec.input.channels)
     plans = [StagePlan(0, "input", shape)]
     total = shape[0] * shape[1] * shape[2]
@@ -141,7 +141,7 @@ def plan(spec: Spec | dict | str, input_shape: tuple[int, ...], *, limits: bool 
                 raise PlanError(
                     f"turns the {a.size}-pixel {a.axis} into nothing: a window spanning "
                     f"{a.dilation * (a.kernel - 1) + 1} pixels does not fit in {a.size + a.pad_total} "
-                    f"(with padding {a.pad_total}). Use \"same\" padding, a smaller window, or a larger input.",
+                    f'(with padding {a.pad_total}). Use "same" padding, a smaller window, or a larger input.',
                     where,
                     layer=i,
                     plans=_within_limits(plans),

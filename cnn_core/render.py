@@ -34,11 +34,33 @@ from .errors import CnnError
 # Anchor colours, evenly spaced from the low end to the high end of each map.
 _ANCHORS = {
     "magma": ["#000004", "#1c1044", "#4f127b", "#812581", "#b5367a", "#e55064", "#fb8761", "#fec287", "#fcfdbf"],
-    "viridis": ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"],
+    "viridis": [
+        "#440154",
+        "#482878",
+        "#3e4989",
+        "#31688e",
+        "#26828e",
+        "#1f9e89",
+        "#35b779",
+        "#6ece58",
+        "#b5de2b",
+        "#fde725",
+    ],
     "gray": ["#000000", "#ffffff"],
     # Blue for negative, white at 0, red for positive.
-    "diverging": ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
-                  "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"],
+    "diverging": [
+        "#053061",
+        "#2166ac",
+        "#4393c3",
+        "#92c5de",
+        "#d1e5f0",
+        "#f7f7f7",
+        "#fddbc7",
+        "#f4a582",
+        "#d6604d",
+        "#b2182b",
+        "#67001f",
+    ],
 }
 COLORMAPS = ("auto", "magma", "diverging", "gray", "viridis")
 NAN_COLOR = (0, 255, 0)  # values that are not numbers (float32 overflow) show as bright green

@@ -304,7 +304,9 @@ def _spec(text: str) -> Spec:
     try:
         out = d.decompress(raw, MAX_JSON_BYTES)
     except zlib.error:
-        raise LinkRefused("its layer settings could not be unpacked; the link may have been cut off or altered") from None
+        raise LinkRefused(
+            "its layer settings could not be unpacked; the link may have been cut off or altered"
+        ) from None
     if not d.eof:
         if len(out) >= MAX_JSON_BYTES:
             raise LinkRefused(f"its layer settings unpack to more than {MAX_JSON_BYTES // 1024} KB")
@@ -327,7 +329,9 @@ def _image(text: str) -> tuple[bytes, tuple[int, ...]]:
         arr = decode_image(data, max_pixels=MAX_IMAGE_PIXELS)
     except CnnError:
         side = int(MAX_IMAGE_PIXELS**0.5)
-        raise LinkRefused(f"its embedded picture is not a readable PNG or JPEG of at most {side}×{side} pixels") from None
+        raise LinkRefused(
+            f"its embedded picture is not a readable PNG or JPEG of at most {side}×{side} pixels"
+        ) from None
     return data, arr.shape
 
 

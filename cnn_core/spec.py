@@ -273,7 +273,7 @@ def _parse_input(raw: Any) -> InputSpec:
     if raw is None:
         return InputSpec()
     if not isinstance(raw, dict):
-        raise SpecError(f"must be an object like {{\"color\": \"rgb\", \"size\": null}}, got {_kind(raw)}", "input")
+        raise SpecError(f'must be an object like {{"color": "rgb", "size": null}}, got {_kind(raw)}', "input")
     _check_keys(raw, {"color", "size"}, "input")
     color = raw.get("color", "rgb")
     if color not in COLORS:
@@ -286,7 +286,7 @@ def _parse_input(raw: Any) -> InputSpec:
 
 def _parse_layer(raw: Any, where: str) -> Layer:
     if not isinstance(raw, dict):
-        raise SpecError(f"must be an object with a \"type\", got {_kind(raw)}", where)
+        raise SpecError(f'must be an object with a "type", got {_kind(raw)}', where)
     kind = raw.get("type")
     if kind == "conv2d":
         return _parse_conv(raw, where)
@@ -307,7 +307,7 @@ def _parse_layer(raw: Any, where: str) -> Layer:
         stride = _pair(raw.get("stride", size), f"{where}.stride", 1, MAX_STRIDE)
         padding = raw.get("padding", "valid")
         if padding not in ("same", "valid"):
-            raise SpecError(f"{_show(padding)} is not allowed; pooling takes \"same\" or \"valid\"", f"{where}.padding")
+            raise SpecError(f'{_show(padding)} is not allowed; pooling takes "same" or "valid"', f"{where}.padding")
         return Pool2D(mode=mode, size=size, stride=stride, padding=padding)
     raise SpecError(f"{_show(kind)} is not a layer type; use one of {', '.join(LAYER_TYPES)}", f"{where}.type")
 
@@ -356,7 +356,9 @@ def _parse_filter(raw: Any, where: str) -> Filter:
         _check_keys(raw, {"init", "seed", "size"}, where)
         init = raw.get("init")
         if init not in INITIALISERS:
-            raise SpecError(f"{_show(init)} is not an initialiser; use one of {', '.join(INITIALISERS)}", f"{where}.init")
+            raise SpecError(
+                f"{_show(init)} is not an initialiser; use one of {', '.join(INITIALISERS)}", f"{where}.init"
+            )
         seed = _int(raw.get("seed", 0), f"{where}.seed", 0, 2**31 - 1)
         size = _pair(raw.get("size", 3), f"{where}.size", 1, MAX_KERNEL)
         return Filter(init=init, seed=seed, init_size=size)
@@ -386,9 +388,13 @@ def _kernel_weights(raw: list, where: str) -> tuple:
             cells = []
             for j, cell in enumerate(row):
                 if not isinstance(cell, list) or not 1 <= len(cell) <= MAX_DEPTH_3D:
-                    raise SpecError(f"must be a list of 1 to {MAX_DEPTH_3D} numbers, one per input channel", f"{where}[{i}][{j}]")
+                    raise SpecError(
+                        f"must be a list of 1 to {MAX_DEPTH_3D} numbers, one per input channel", f"{where}[{i}][{j}]"
+                    )
                 if len(cell) != len(raw[0][0]):
-                    raise SpecError("every cell of a 3-D kernel needs the same number of channels", f"{where}[{i}][{j}]")
+                    raise SpecError(
+                        "every cell of a 3-D kernel needs the same number of channels", f"{where}[{i}][{j}]"
+                    )
                 cells.append(tuple(_number(v, f"{where}[{i}][{j}][{c}]") for c, v in enumerate(cell)))
             rows.append(tuple(cells))
         else:
@@ -407,7 +413,7 @@ def _parse_padding(raw: Any, where: str) -> Padding:
         vals = [_int(v, f"{where}[{i // 2}][{i % 2}]", 0, MAX_PAD) for i, v in enumerate((t, b, left, r))]
         return ((vals[0], vals[1]), (vals[2], vals[3]))
     raise SpecError(
-        f"{_show(raw)} is not allowed; use \"same\", \"valid\", an int p, or [[top, bottom], [left, right]]", where
+        f'{_show(raw)} is not allowed; use "same", "valid", an int p, or [[top, bottom], [left, right]]', where
     )
 
 

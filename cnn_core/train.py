@@ -60,6 +60,8 @@ def augment(images, labels, seed):
     x = tf.where(swap, tf.transpose(x, [0, 2, 1, 3]), x)
     order = tf.argsort(tf.random.stateless_uniform([3], seed=s + 3))
     return tf.gather(x, order, axis=3), labels
+
+
 # tiny_vgg.MODEL_PATH (a test checks they agree), named without importing Keras: a bad path is refused
 # before TensorFlow loads.
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "tiny_vgg.keras"

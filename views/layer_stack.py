@@ -80,4 +80,6 @@ elif stages:
     ms = compute.timing_text(stages, lambda s: str(s.index), digits=0)
     st.caption(f"Computed by TensorFlow on {stages[0].device} · per stage: {ms}")
     link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
-    share_panel.share_and_export(P, share_panel.view_state("stack", picture, spec, cmap, scale_mode, link_image), picture, stages)
+    share_panel.share_and_export(
+        P, share_panel.view_state("stack", picture, spec, cmap, scale_mode, link_image), picture, stages
+    )

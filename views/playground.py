@@ -104,7 +104,9 @@ def playground(picture, resize_note: str) -> None:
         else:
             stages = compute.run(picture, spec)
             if stages is not None:
-                view.maps_block(stages, [sc[0] for sc in render.stage_scales(stages, s["cmap"], s["scale"])], resize_note)
+                view.maps_block(
+                    stages, [sc[0] for sc in render.stage_scales(stages, s["cmap"], s["scale"])], resize_note
+                )
     with ctrl_col:
         at = view.clicked(stages) if stages is not None else None
         if at is not None:  # a click on a map: its worked sum beside the maps, above the controls

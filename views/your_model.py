@@ -24,10 +24,22 @@ loaded = model_picker()
 model_views.caps(expanded=loaded is None)
 picture = picture_picker(P, default_sample="chelsea")
 st.sidebar.subheader("Display")
-cmap = st.sidebar.selectbox("Colour map", COLORMAPS, key=f"{P}_cmap",
-                            help="auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.")
-per_map = st.sidebar.radio("Colour scale", ["Per layer", "Per map"], key=f"{P}_scale", horizontal=True,
-                           help="Per map stretches each map over its own range: faint maps become visible.") == "Per map"
+cmap = st.sidebar.selectbox(
+    "Colour map",
+    COLORMAPS,
+    key=f"{P}_cmap",
+    help="auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.",
+)
+per_map = (
+    st.sidebar.radio(
+        "Colour scale",
+        ["Per layer", "Per map"],
+        key=f"{P}_scale",
+        horizontal=True,
+        help="Per map stretches each map over its own range: faint maps become visible.",
+    )
+    == "Per map"
+)
 
 if loaded is None:
     st.info("Choose a model in the sidebar: upload a `.keras` file saved with `model.save('name.keras')`.")
@@ -43,10 +55,16 @@ if picture is None:
     st.stop()
 default = loaded.value_range or model_maps.default_range(info)
 ranges = list(model_maps.VALUE_RANGES)
-value_range = st.radio("Pixel values fed to the model", ranges, index=ranges.index(default), horizontal=True,
-                       format_func=model_maps.VALUE_RANGES.get, key=f"{P}_range_{loaded.key}",
-                       disabled=loaded.value_range is not None,
-                       help="Use the range the model was trained on. The default follows its first Rescaling layer.")
+value_range = st.radio(
+    "Pixel values fed to the model",
+    ranges,
+    index=ranges.index(default),
+    horizontal=True,
+    format_func=model_maps.VALUE_RANGES.get,
+    key=f"{P}_range_{loaded.key}",
+    disabled=loaded.value_range is not None,
+    help="Use the range the model was trained on. The default follows its first Rescaling layer.",
+)
 try:
     prepared = model_maps.prepare_photo(picture.array, info, value_range)
 except CnnError as e:
@@ -66,6 +84,11 @@ st.subheader("Inside the network")
 acts = model_inspector.activations(f"{loaded.key}-{photo_key}", loaded.computer, prepared.batch)
 model_inspector.model_inspector(acts, P, picture.array)
 model_inspector.grad_cam_panel(
-    loaded.computer, acts, prepared.batch, P, loaded.class_names, f"{loaded.key}-{photo_key}",
+    loaded.computer,
+    acts,
+    prepared.batch,
+    P,
+    loaded.class_names,
+    f"{loaded.key}-{photo_key}",
     source=st.session_state.get(f"{P}_model_bytes"),
 )

@@ -730,7 +730,9 @@ def test_the_bands_show_the_downloaded_colours_pixel_for_pixel():
             shown = _pictures(band)[1:]  # after the colour legend
             assert len(shown) == 8  # the first page of each band
             for k, url in enumerate(shown):
-                saved = np.asarray(Image.open(io.BytesIO(zf.read(f"{s.index:02d}_{s.name}/c{k:02d}.png"))).convert("RGB"))
+                saved = np.asarray(
+                    Image.open(io.BytesIO(zf.read(f"{s.index:02d}_{s.name}/c{k:02d}.png"))).convert("RGB")
+                )
                 f = 160 // max(saved.shape[:2])  # small maps go to the browser as repeated pixels
                 np.testing.assert_array_equal(_png_pixels(url), np.repeat(np.repeat(saved, f, axis=0), f, axis=1))
         seen.add(tuple(url for band in bands for url in _pictures(band)))

@@ -173,7 +173,12 @@ def functional_config(depth: int, branches: int = 1, side: int = 16) -> dict:
         layers.append(add)
         out = "sum"
     config = {"name": "deep", "layers": layers, "input_layers": ["input", 0, 0], "output_layers": [out, 0, 0]}
-    return {"module": "keras.src.models.functional", "class_name": "Functional", "config": config, "registered_name": None}
+    return {
+        "module": "keras.src.models.functional",
+        "class_name": "Functional",
+        "config": config,
+        "registered_name": None,
+    }
 
 
 def normalization_config(build_side: int = 8000, side: int = 32) -> dict:

@@ -157,10 +157,15 @@ def test_a_config_naming_an_outside_module_is_refused(saved, tmp_path, keras_nev
     marker = tmp_path / "pwned.txt"
 
     def outside(config):
-        mb.layers_of(config).insert(1, {
-            "module": "subprocess", "class_name": "Popen", "registered_name": None,
-            "config": {"args": ["touch", str(marker)]},
-        })
+        mb.layers_of(config).insert(
+            1,
+            {
+                "module": "subprocess",
+                "class_name": "Popen",
+                "registered_name": None,
+                "config": {"args": ["touch", str(marker)]},
+            },
+        )
         return config
 
     msg = _refused(mb.rewrite(saved["seq"], tmp_path / "evil.keras", outside).read_bytes())
@@ -171,8 +176,12 @@ def test_a_config_naming_an_outside_module_is_refused(saved, tmp_path, keras_nev
 def test_a_function_by_name_as_activation_is_refused(saved, tmp_path, keras_never_loads):
     def os_system(config):
         conv = mb.layers_of(config)[1]
-        conv["config"]["activation"] = {"module": "os", "class_name": "function", "config": "system",
-                                        "registered_name": "function"}
+        conv["config"]["activation"] = {
+            "module": "os",
+            "class_name": "function",
+            "config": "system",
+            "registered_name": "function",
+        }
         return config
 
     assert "Python function" in _refused(mb.rewrite(saved["seq"], tmp_path / "evil.keras", os_system).read_bytes())
@@ -184,8 +193,15 @@ def test_a_function_by_name_as_activation_is_refused(saved, tmp_path, keras_neve
 )
 def test_layers_that_reach_outside_the_file_are_refused(saved, tmp_path, keras_never_loads, cls, words):
     def add(config):
-        mb.layers_of(config).insert(1, {"module": "keras.layers", "class_name": cls, "registered_name": None,
-                                        "config": {"name": "x", "filepath": "/etc", "vocabulary": "/etc/passwd"}})
+        mb.layers_of(config).insert(
+            1,
+            {
+                "module": "keras.layers",
+                "class_name": cls,
+                "registered_name": None,
+                "config": {"name": "x", "filepath": "/etc", "vocabulary": "/etc/passwd"},
+            },
+        )
         return config
 
     assert words in _refused(mb.rewrite(saved["seq"], tmp_path / "evil.keras", add).read_bytes())
@@ -205,10 +221,20 @@ def test_a_declared_weight_shape_of_a_trillion_is_refused_without_allocating(sav
         layers[0]["config"]["batch_shape"] = [None, 1000, 1000, 1]  # flattens to 10^6 values...
         layers[1]["config"]["filters"] = 1
         layers[1]["config"]["kernel_size"] = [1, 1]
-        layers[2] = {"module": "keras.layers", "class_name": "Flatten", "registered_name": None,
-                     "config": {"name": "flat0"}}
-        layers[3:] = [{"module": "keras.layers", "class_name": "Dense", "registered_name": None,
-                       "config": {"name": "huge", "units": 1_000_000}}]  # ...times 10^6 units
+        layers[2] = {
+            "module": "keras.layers",
+            "class_name": "Flatten",
+            "registered_name": None,
+            "config": {"name": "flat0"},
+        }
+        layers[3:] = [
+            {
+                "module": "keras.layers",
+                "class_name": "Dense",
+                "registered_name": None,
+                "config": {"name": "huge", "units": 1_000_000},
+            }
+        ]  # ...times 10^6 units
         for layer in layers:
             layer.pop("build_config", None)
         return config

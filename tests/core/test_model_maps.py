@@ -78,8 +78,15 @@ def test_nested_maps_equal_the_backbone_called_directly(tmp_path):
     loaded, _ = _load(model, tmp_path)
     info = model_maps.describe(loaded)
     paths = [x.path for x in info.image_layers]
-    assert paths == ["scale", "backbone", "backbone/b_conv1", "backbone/block", "backbone/block/blk_conv",
-                     "backbone/block/blk_relu", "backbone/b_pool"]
+    assert paths == [
+        "scale",
+        "backbone",
+        "backbone/b_conv1",
+        "backbone/block",
+        "backbone/block/blk_conv",
+        "backbone/block/blk_relu",
+        "backbone/b_pool",
+    ]
     assert [x.depth for x in info.layers if x.image] == [0, 0, 1, 1, 2, 2, 1]
     assert info.rescale == pytest.approx((1 / 255, 0.0)) and info.softmax
     prepared = model_maps.prepare_photo(_photo(16, 16), info)
@@ -175,8 +182,15 @@ def test_cli_writes_every_image_layer_and_the_layer_list(tmp_path, capsys):
     assert cli_main(["model-maps", str(path), str(image), "--out", str(out)]) == 0
     listing = json.loads((out / "layers.json").read_text())
     files = sorted(p.name for p in out.glob("*.npy"))
-    assert files == ["00_scale.npy", "01_backbone.npy", "02_backbone__b_conv1.npy", "03_backbone__block.npy",
-                     "04_backbone__block__blk_conv.npy", "05_backbone__block__blk_relu.npy", "06_backbone__b_pool.npy"]
+    assert files == [
+        "00_scale.npy",
+        "01_backbone.npy",
+        "02_backbone__b_conv1.npy",
+        "03_backbone__block.npy",
+        "04_backbone__block__blk_conv.npy",
+        "05_backbone__block__blk_relu.npy",
+        "06_backbone__b_pool.npy",
+    ]
     rows = {r["path"]: r for r in listing["layers"]}
     assert rows["backbone/block/blk_conv"]["class"] == "Conv2D"
     assert rows["backbone/block/blk_conv"]["output_shape"] == [14, 14, 4]
@@ -197,8 +211,10 @@ def test_cli_refuses_a_hostile_model_with_one_line(tmp_path, capsys):
     seq = mb.save(mb.sequential(), tmp_path, "seq.keras")
 
     def outside(config):
-        mb.layers_of(config).insert(1, {"module": "os", "class_name": "system", "registered_name": None,
-                                        "config": {"command": f"touch {marker}"}})
+        mb.layers_of(config).insert(
+            1,
+            {"module": "os", "class_name": "system", "registered_name": None, "config": {"command": f"touch {marker}"}},
+        )
         return config
 
     evil = mb.rewrite(seq, tmp_path / "evil.keras", outside)
@@ -212,12 +228,14 @@ def test_cli_refuses_a_hostile_model_with_one_line(tmp_path, capsys):
 
 def test_a_layer_that_would_blow_up_memory_is_refused_before_running(tmp_path):
     keras.utils.set_random_seed(6)
-    model = keras.Sequential([
-        keras.Input((None, None, 3)),
-        keras.layers.Conv2D(2, 3, padding="same", name="c"),
-        keras.layers.UpSampling2D(64, name="up"),
-        keras.layers.Conv2D(8, 1, name="after"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((None, None, 3)),
+            keras.layers.Conv2D(2, 3, padding="same", name="c"),
+            keras.layers.UpSampling2D(64, name="up"),
+            keras.layers.Conv2D(8, 1, name="after"),
+        ]
+    )
     loaded, _ = _load(model, tmp_path)
     info = model_maps.describe(loaded)
     small = model_maps.prepare_photo(_photo(8, 8), info)

@@ -379,9 +379,7 @@ HOSTILE: dict[str, object] = {
     "stack too costly to run": {
         "c": packed(
             '{"version":1,"input":{"color":"rgb","size":[1024,1024]},"layers":['
-            + ",".join(
-                ['{"type":"conv2d","filters":[' + ",".join(['{"init":"he_normal","size":15}'] * 32) + "]}"] * 8
-            )
+            + ",".join(['{"type":"conv2d","filters":[' + ",".join(['{"init":"he_normal","size":15}'] * 32) + "]}"] * 8)
             + "]}"
         )
     },

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.browser
 def _maps(page) -> list[str]:
     """The pictures the Playground's maps show (image sources of the Plotly figures)."""
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
-    return page.evaluate(
-        "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.images[0].source)"
-    )
+    return page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.images[0].source)")
 
 
 def _kernel_header(page) -> str:

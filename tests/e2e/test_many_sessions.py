@@ -47,9 +47,7 @@ def _expected_conv(image: np.ndarray, centre: float) -> np.ndarray:
 def _shown_conv(page) -> np.ndarray:
     """The convolution values the page hovers (every pixel of a map this size)."""
     return np.array(
-        page.evaluate(
-            "Array.from(document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z, r => Array.from(r))"
-        ),
+        page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z, r => Array.from(r))"),
         dtype=np.float32,
     )
 
@@ -105,7 +103,9 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
             page.get_by_role("radiogroup", name="Source").get_by_text("Upload", exact=True).click()
         # Every visitor uploads at nearly the same time...
         for i, page in enumerate(pages):
-            page.locator("[data-testid=stSidebar] input[type=file]").first.set_input_files(str(tmp_path / f"visitor{i}.png"))
+            page.locator("[data-testid=stSidebar] input[type=file]").first.set_input_files(
+                str(tmp_path / f"visitor{i}.png")
+            )
         for i, page in enumerate(pages):
             page.wait_for_selector(f"text=visitor{i}.png", timeout=60_000)
         # ...and moves the centre weight by a different amount: 8 − 0.01·(i+1) (the sliders step by 0.01).
@@ -120,13 +120,12 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
             page.wait_for_function(
                 "v => { const s = document.querySelector('input[aria-label=\"w[1,1]\"]');"
                 " return s && Math.abs(parseFloat(s.value) - v) < 1e-9; }",
-                arg=centre, timeout=60_000,
+                arg=centre,
+                timeout=60_000,
             )
             wait_idle(page)
             assert page.locator("[data-testid=stException]").count() == 0
-            page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000
-            )
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
             expected = _expected_conv(images[i], centre)
             # The last key press may still be on its way; give the page time to settle on it.
             deadline = time.time() + 30
@@ -150,4 +149,6 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
     assert not health_failures, f"the server missed two health checks in a row {len(health_failures)} times"
     assert server_proc.poll() is None, "the server died"
     assert peak[0] < MEMORY_BOUND, f"server used {peak[0] / 2**30:.2f} GiB, bound {MEMORY_BOUND / 2**30:.0f} GiB"
-    print(f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB; single slow health answers: {len(slow_answers)}")
+    print(
+        f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB; single slow health answers: {len(slow_answers)}"
+    )

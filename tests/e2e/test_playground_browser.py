@@ -31,7 +31,9 @@ def test_upload_move_slider_maps_change(page, server):
     assert page.locator("text=Input").first.is_visible()
     page.get_by_role("radiogroup", name="Source").get_by_text("Upload", exact=True).click()
     _idle(page)
-    page.get_by_test_id("stSidebarUserContent").locator("input[type=file]").set_input_files(str(ROOT / "assets" / "coffee.png"))
+    page.get_by_test_id("stSidebarUserContent").locator("input[type=file]").set_input_files(
+        str(ROOT / "assets" / "coffee.png")
+    )
     page.wait_for_selector("text=coffee.png", timeout=30_000)
     _idle(page)
     before = _conv_picture(page)
@@ -44,7 +46,8 @@ def test_upload_move_slider_maps_change(page, server):
     _idle(page)
     page.wait_for_function(
         "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
-        arg=before, timeout=30_000,
+        arg=before,
+        timeout=30_000,
     )
     after = _conv_picture(page)
     assert after != before

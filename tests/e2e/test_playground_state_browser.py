@@ -12,8 +12,6 @@ pytestmark = pytest.mark.browser
 EXPECTED = [[-1, -1, 2], [-1, 8, -1], [-1, -1, -1]]  # the outline kernel with w[0,2] typed as 2
 
 
-
-
 def _maps(page) -> list[str]:
     """The pictures the four maps show (PNG data URIs)."""
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)

@@ -37,7 +37,8 @@ def test_changed_setting_survives_in_a_new_context(server, browser):
     )
     first.wait_for_function(
         "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
-        arg=before[1], timeout=30_000,
+        arg=before[1],
+        timeout=30_000,
     )
     for _ in range(3):  # settle: no rerun left in flight
         wait_idle(first)

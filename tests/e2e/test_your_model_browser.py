@@ -23,9 +23,14 @@ SHOT_DIR = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR"
 
 def test_upload_a_model_and_see_its_maps(tmp_path, server, browser):
     model = BUNDLED if BUNDLED.exists() else mb.save(mb.nested(), tmp_path, "my_cnn.keras")
-    hostile = mb.rewrite(mb.save(mb.sequential(), tmp_path, "s.keras"), tmp_path / "hostile.keras",
-                         lambda c: (mb.layers_of(c).insert(1, {"module": "os", "class_name": "system",
-                                                               "registered_name": None, "config": {}}), c)[1])
+    hostile = mb.rewrite(
+        mb.save(mb.sequential(), tmp_path, "s.keras"),
+        tmp_path / "hostile.keras",
+        lambda c: (
+            mb.layers_of(c).insert(1, {"module": "os", "class_name": "system", "registered_name": None, "config": {}}),
+            c,
+        )[1],
+    )
     url = server.url
     page = browser.new_page(viewport={"width": 1500, "height": 3200})
     page.goto(f"{url}/your_model")
@@ -61,7 +66,9 @@ def test_upload_a_model_and_see_its_maps(tmp_path, server, browser):
         f'[...document.querySelectorAll("{BANDS} img")].every(i => i.complete && i.naturalWidth > 0)',
         timeout=30_000,
     )
-    assert page.locator("[data-testid=stException]").count() == 0, page.locator("[data-testid=stException]").all_inner_texts()
+    assert page.locator("[data-testid=stException]").count() == 0, page.locator(
+        "[data-testid=stException]"
+    ).all_inner_texts()
     errors = page.locator("[data-testid=stAlertContentError]").all_inner_texts()
     assert not errors, errors
     page.screenshot(path=str(SHOT_DIR / "your_model.png") if SHOT_DIR else str(tmp_path / "shot.png"), full_page=True)

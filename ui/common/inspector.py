@@ -31,7 +31,10 @@ MAX_SENT_SIDE = 480  # a larger map is shrunk to this before it is sent (shown a
 CHANNELS_AS_RADIO = 8  # more input channels than this get a number input to page through them
 JPEG_QUALITY = 90  # pictures go as JPEG: ~1 ms to encode a 480² picture where PNG takes 20–70 ms
 MARK = (0, 229, 255)
-PAD_LIGHT, PAD_DARK = (241, 223, 182), (222, 196, 140)  # padding is beige everywhere, the animation too  # the clicked cell and the receptive field: cyan shows on magma, grey and blue–red
+PAD_LIGHT, PAD_DARK = (
+    (241, 223, 182),
+    (222, 196, 140),
+)  # padding is beige everywhere, the animation too  # the clicked cell and the receptive field: cyan shows on magma, grey and blue–red
 
 
 def at_key(prefix: str) -> str:
@@ -397,7 +400,9 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
         channels = (
             f"Σ over channels: {worked_numbers.written_sum(partial.tolist(), float(partial.sum()), dec)}"
             if n > 1
-            else (f"Σ of the products: {worked_numbers.shown_total(d.products[:, :, page].ravel().tolist(), float(partial.sum()), dec)}")
+            else (
+                f"Σ of the products: {worked_numbers.shown_total(d.products[:, :, page].ravel().tolist(), float(partial.sum()), dec)}"
+            )
         )
     else:
         top = np.argsort(-np.abs(partial))[:5]

@@ -24,7 +24,9 @@ def draw_map(stage: Stage, channel: int | None, scale: render.ColorScale | None,
     """One map as a zoomable figure with hover values; ``channel`` None draws the input in its own colours."""
     if channel is None:
         values = stage.maps if stage.maps.shape[2] > 1 else stage.maps[:, :, 0]
-        fig = map_figure(values, None, rgb=lambda: render.input_rgb(stage.maps), height=height, cache_key=_key(stage, -1))
+        fig = map_figure(
+            values, None, rgb=lambda: render.input_rgb(stage.maps), height=height, cache_key=_key(stage, -1)
+        )
     else:
         fig = map_figure(stage.maps[:, :, channel], scale, height=height, cache_key=_key(stage, channel))
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, theme=None)
@@ -61,7 +63,12 @@ def arithmetic_lines(stage: Stage) -> list[str]:
         return []
     h, w = a
     if (h.size, h.kernel, h.stride, h.dilation, h.pad_before, h.pad_after) == (
-        w.size, w.kernel, w.stride, w.dilation, w.pad_before, w.pad_after
+        w.size,
+        w.kernel,
+        w.stride,
+        w.dilation,
+        w.pad_before,
+        w.pad_after,
     ):
         return [f"height and width: {h.formula()}"]
     return [f"{x.axis}: {x.formula()}" for x in a]
@@ -76,4 +83,3 @@ def display_controls(prefix: str, auto_help: str) -> tuple[str, str]:
     modes = render.SCALE_MODES
     scale = st.sidebar.radio("Colour scale", list(modes), format_func=modes.get, key=f"{prefix}_scale")
     return cmap, scale
-

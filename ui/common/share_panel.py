@@ -173,4 +173,3 @@ def header(prefix: str, title: str, intro: str, link_warning: str | None) -> Non
         st.warning(link_warning)
     if st.session_state.get(f"{prefix}_link_note"):
         st.info(st.session_state[f"{prefix}_link_note"])
-

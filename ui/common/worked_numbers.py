@@ -48,7 +48,9 @@ def shown_total(terms: Sequence[float], total: float, decimals: int) -> str:
     that, else the exact sum of the terms as shown (within float32's precision of ``total``; see ``sum_decimals``)."""
     if adds_up(terms, total, decimals):
         return fixed(total, decimals)
-    return fixed(float(0), decimals) if not terms else str(sum((Decimal(fixed(t, decimals)) for t in terms), Decimal(0)))
+    return (
+        fixed(float(0), decimals) if not terms else str(sum((Decimal(fixed(t, decimals)) for t in terms), Decimal(0)))
+    )
 
 
 def signed(text: str) -> str:

@@ -72,8 +72,14 @@ def _reachable() -> bool:
 def _backbone(name: str) -> LoadedModel:
     model = backbones.build_backbone(name)
     names = backbones.class_names()
-    return LoadedModel(f"imagenet-{name}", name, model_maps.describe(model), model_maps.MapComputer(model),
-                       "0-255", tuple(names) if names else None)
+    return LoadedModel(
+        f"imagenet-{name}",
+        name,
+        model_maps.describe(model),
+        model_maps.MapComputer(model),
+        "0-255",
+        tuple(names) if names else None,
+    )
 
 
 def _upload() -> LoadedModel | None:
@@ -131,8 +137,11 @@ def model_picker() -> LoadedModel | None:
     online = _reachable()
     if online:
         choices.append(IMAGENET)
-    source = (st.sidebar.radio("Model source", choices, key=f"{P}_model_source", label_visibility="collapsed")
-              if len(choices) > 1 else choices[0])
+    source = (
+        st.sidebar.radio("Model source", choices, key=f"{P}_model_source", label_visibility="collapsed")
+        if len(choices) > 1
+        else choices[0]
+    )
     if not online:
         st.sidebar.caption(
             f"ImageNet backbones ({', '.join(backbones.BACKBONES)}) are offered where their weights can be "
@@ -157,8 +166,9 @@ def model_picker() -> LoadedModel | None:
         return LoadedModel(loaded.key, loaded.label, loaded.info, loaded.computer, None, tuple(names))
     if source == IMAGENET:
         st.session_state.pop(f"{P}_model_bytes", None)  # built in code: no file for a unit page to scan
-        name = st.sidebar.selectbox("Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get,
-                                    key=f"{P}_backbone")
+        name = st.sidebar.selectbox(
+            "Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get, key=f"{P}_backbone"
+        )
         try:
             return _backbone(name)
         except Exception as e:  # a failed download: say so, the rest of the page still works

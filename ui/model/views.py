@@ -67,7 +67,9 @@ def input_panel(info: model_maps.ModelInfo, picture, prepared: model_maps.Prepar
     """The photo as uploaded and as the model gets it, with every change explained."""
     h, w, c = info.input_shape
     size = "any size" if h is None and w is None else f"{_shape((h, w))} pixels"
-    st.markdown(f"**Input:** {size}, {c} channel{'s' if c != 1 else ''} ({'RGB' if c == 3 else 'grayscale' if c == 1 else 'other'}), {info.input_dtype}")
+    st.markdown(
+        f"**Input:** {size}, {c} channel{'s' if c != 1 else ''} ({'RGB' if c == 3 else 'grayscale' if c == 1 else 'other'}), {info.input_dtype}"
+    )
     left, right, notes = st.columns([1, 1, 2], gap="medium")
     left.image(picture.array, caption=f"Your photo, {picture.array.shape[0]}×{picture.array.shape[1]}", width="stretch")
     b = prepared.batch[0]
@@ -77,15 +79,26 @@ def input_panel(info: model_maps.ModelInfo, picture, prepared: model_maps.Prepar
     f = 224 // max(rgb.shape[:2])
     if f > 1:  # a small input, its pixels repeated so the browser doesn't blur them
         rgb = np.repeat(np.repeat(rgb, f, axis=0), f, axis=1)
-    right.image(rgb, caption=f"What the model gets, {b.shape[0]}×{b.shape[1]}×{b.shape[2]}, values {lo:.3g} to {hi:.3g}", width="stretch")
+    right.image(
+        rgb,
+        caption=f"What the model gets, {b.shape[0]}×{b.shape[1]}×{b.shape[2]}, values {lo:.3g} to {hi:.3g}",
+        width="stretch",
+    )
     with notes:
         for n in prepared.notes:
             st.markdown(f"- {n}")
 
 
 @st.cache_resource(max_entries=PAGE_CACHE_ENTRIES, show_spinner="Computing this page's maps…")
-def _page_maps(model_key: str, photo_key: str, value_range: str, page: int, _loaded: LoadedModel,
-               _batch: np.ndarray, _paths: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _page_maps(
+    model_key: str,
+    photo_key: str,
+    value_range: str,
+    page: int,
+    _loaded: LoadedModel,
+    _batch: np.ndarray,
+    _paths: tuple[str, ...],
+) -> dict[str, np.ndarray]:
     maps = _loaded.computer.compute(_batch, list(_paths))
     for m in maps.values():
         m.flags.writeable = False
@@ -100,22 +113,33 @@ def _thumb(values: np.ndarray, scale: render.ColorScale) -> str:
     return "data:image/png;base64," + base64.b64encode(render.indexed_png(small, scale)).decode()
 
 
-def maps_browser(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared,
-                 photo_key: str, value_range: str, cmap: str, per_map: bool = False) -> None:
+def maps_browser(
+    loaded: LoadedModel,
+    info: model_maps.ModelInfo,
+    prepared: model_maps.Prepared,
+    photo_key: str,
+    value_range: str,
+    cmap: str,
+    per_map: bool = False,
+) -> None:
     """Page through the image-shaped layers; each layer is a band of its channel maps, itself paged."""
     batch = prepared.batch
     pages = model_maps.pages(info, batch.shape)
     if not pages:
         st.info("No layer of this model outputs an image-shaped (H×W×C) result, so there are no feature maps to show.")
         return
-    labels = [f"{i + 1}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i + 1}: {p[0].path}" for i, p in enumerate(pages)]
+    labels = [
+        f"{i + 1}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i + 1}: {p[0].path}" for i, p in enumerate(pages)
+    ]
     key = f"{P}_page_{loaded.key}"
     if st.session_state.get(key) not in range(len(pages)):
         st.session_state[key] = 0
     total = model_maps.total_map_bytes(info, batch.shape)
     st.selectbox(
         f"Page of layers ({len(pages)} pages, {len(info.image_layers)} layers with maps)",
-        range(len(pages)), format_func=lambda i: labels[i], key=key,
+        range(len(pages)),
+        format_func=lambda i: labels[i],
+        key=key,
         help=f"All maps together would take {total / 2**20:,.1f} MB; a page holds at most "
         f"{model_maps.PAGE_LAYERS} layers and {model_maps.PAGE_BYTES // 2**20} MB of them.",
     )
@@ -136,8 +160,11 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
     head, legend, pager = st.columns([4, 2, 3], vertical_alignment="center", gap="medium")
     nested = f" · inside {layer.path.rsplit('/', 1)[0]}" if "/" in layer.path else ""
     if maps is None:
-        why = layer.note or f"its maps would take {model_maps.map_bytes(layer, batch_shape) / 2**20:,.0f} MB, over the " \
-                            f"{model_maps.MAX_LAYER_BYTES // 2**20} MB a layer may use"
+        why = (
+            layer.note
+            or f"its maps would take {model_maps.map_bytes(layer, batch_shape) / 2**20:,.0f} MB, over the "
+            f"{model_maps.MAX_LAYER_BYTES // 2**20} MB a layer may use"
+        )
         head.markdown(f"**{layer.path}** · {layer.cls}{nested}  \n:gray[not shown: {why}]")
         return
     h, w, c = maps.shape
@@ -171,8 +198,14 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
                 st.caption(f"{name} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
 
-def enlarge(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared, photo_key: str,
-            value_range: str, cmap: str) -> None:
+def enlarge(
+    loaded: LoadedModel,
+    info: model_maps.ModelInfo,
+    prepared: model_maps.Prepared,
+    photo_key: str,
+    value_range: str,
+    cmap: str,
+) -> None:
     """One map of the current page, large, with the value under the pointer."""
     batch = prepared.batch
     pages = model_maps.pages(info, batch.shape)
@@ -210,7 +243,9 @@ def _unnamed(i: int) -> str:
     return f"class {i} (no names in the model)"
 
 
-def output_panel(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared, photo_key: str) -> None:
+def output_panel(
+    loaded: LoadedModel, info: model_maps.ModelInfo, prepared: model_maps.Prepared, photo_key: str
+) -> None:
     """The final output: probabilities when it comes out of a softmax, plain values otherwise."""
     try:
         out = _final(loaded.key, photo_key, loaded, prepared.batch)
@@ -221,16 +256,28 @@ def output_panel(loaded: LoadedModel, info: model_maps.ModelInfo, prepared: mode
     names = loaded.class_names
     label = (lambda i: f"{i}: {names[i]}") if names and len(names) == out.size else _unnamed
     if info.softmax:
-        st.markdown(f"The last layer applies **softmax**, so these are probabilities (they add up to "
-                    f"{float(out.sum()):.3f}). The {len(top)} most likely of {out.size}:")
+        st.markdown(
+            f"The last layer applies **softmax**, so these are probabilities (they add up to "
+            f"{float(out.sum()):.3f}). The {len(top)} most likely of {out.size}:"
+        )
         df = pd.DataFrame({"Output": [label(i) for i, _ in top], "Probability": [v for _, v in top]})
-        st.dataframe(df, hide_index=True, column_config={"Probability": st.column_config.ProgressColumn(
-            "Probability", min_value=0.0, max_value=1.0, format="%.3f")})
+        st.dataframe(
+            df,
+            hide_index=True,
+            column_config={
+                "Probability": st.column_config.ProgressColumn(
+                    "Probability", min_value=0.0, max_value=1.0, format="%.3f"
+                )
+            },
+        )
     else:
-        st.markdown(f"The last layer has no softmax, so these are its plain values (shape {_shape(out.shape)}). "
-                    f"The {len(top)} largest:")
-        st.dataframe(pd.DataFrame({"Output": [label(i) for i, _ in top], "Value": [f"{v:.4g}" for _, v in top]}),
-                     hide_index=True)
+        st.markdown(
+            f"The last layer has no softmax, so these are its plain values (shape {_shape(out.shape)}). "
+            f"The {len(top)} largest:"
+        )
+        st.dataframe(
+            pd.DataFrame({"Output": [label(i) for i, _ in top], "Value": [f"{v:.4g}" for _, v in top]}), hide_index=True
+        )
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

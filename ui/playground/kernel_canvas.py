@@ -78,7 +78,11 @@ def kernel_canvas(
         "Normalise", list(drawing.NORMALISATIONS), format_func=drawing.NORMALISATIONS.get, key=f"{key}_norm"
     )
     strength = c4.number_input(
-        "Full ink =", -100.0, 100.0, step=0.5, key=f"{key}_strength",
+        "Full ink =",
+        -100.0,
+        100.0,
+        step=0.5,
+        key=f"{key}_strength",
         help="The weight of a cell filled with positive ink (before normalisation)",
     )
     paint_col, heat_col = st.columns([3, 2])

@@ -81,7 +81,11 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
                     arrow = "→ " if i else ""
                     st.markdown(f"**{arrow}{stage.title}** · {maps.shape_text(stage.shape)}")
                     _draw(stage, scale, f"{P}_map{i}")
-                    st.caption(resize_note if stage.name == "input" else maps.map_stats(stage.maps, (stage.key, "all") if stage.key else None))
+                    st.caption(
+                        resize_note
+                        if stage.name == "input"
+                        else maps.map_stats(stage.maps, (stage.key, "all") if stage.key else None)
+                    )
 
 
 def stage_notes(stages: list[Stage]) -> None:

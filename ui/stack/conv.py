@@ -182,7 +182,9 @@ def _depth_choice(lid: str, j: int, w: np.ndarray, depth: int, n: int) -> None:
 
     def set_depth(L: Conv2D, choice: str) -> Conv2D:
         g = L.filters[j]
-        return edits.set_filter(L, j, edits.to_per_channel(g, depth, n) if choice == "per" else edits.to_shared(g, depth, n))
+        return edits.set_filter(
+            L, j, edits.to_per_channel(g, depth, n) if choice == "per" else edits.to_shared(g, depth, n)
+        )
 
     draw(st.radio, f"{k}_depth", "per" if w.ndim == 3 else "shared", lid, set_depth, "Input channels", list(labels),
          format_func=labels.get,
@@ -239,8 +241,13 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
             st.caption(f"Weights beyond ±{lim:g} sit at the sliders' ends; pick a wider range or the number grid.")
     elif mode == "Canvas":
         # The maps above were computed before this editor was drawn, so a new drawing reruns the page.
-        kernel_canvas(f"{k}_c{channel}", (kh, kw), lambda w2d: edit(
-            lid, lambda L: edits.set_filter(L, j, edits.set_slice(L.filters[j], channel, w2d))), current=shown, rerun=True)
+        kernel_canvas(
+            f"{k}_c{channel}",
+            (kh, kw),
+            lambda w2d: edit(lid, lambda L: edits.set_filter(L, j, edits.set_slice(L.filters[j], channel, w2d))),
+            current=shown,
+            rerun=True,
+        )
     else:
         digest = hashlib.blake2b(shown.tobytes() + repr(shown.shape).encode(), digest_size=6).hexdigest()
         gkey = f"{k}_c{channel}_grid_{digest}"

@@ -243,5 +243,7 @@ def fit_depth(layer: Conv2D, depth: int) -> Conv2D:
 
 def all_random(layer: Conv2D, seed: int) -> Conv2D:
     """Every filter of the layer gets seeded He-normal weights (seeds ``seed``, ``seed + 1``, ...)."""
-    filters = tuple(Filter(init="he_normal", seed=seed + q, init_size=layer.kernel_size) for q in range(len(layer.filters)))
+    filters = tuple(
+        Filter(init="he_normal", seed=seed + q, init_size=layer.kernel_size) for q in range(len(layer.filters))
+    )
     return replace(layer, filters=filters)

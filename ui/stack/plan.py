@@ -92,7 +92,9 @@ def shape_table(spec: Spec, sp: StackPlan) -> None:
         height=35 * (len(rows) + 1) + 3,
         column_config={
             "Weights": text(alignment="right", help="Kernel weights plus one bias per filter"),
-            "Multiply-adds": text(alignment="right", help="Multiplications (each with an add) to compute the stage once"),
+            "Multiply-adds": text(
+                alignment="right", help="Multiplications (each with an add) to compute the stage once"
+            ),
         },
     )
     st.caption(f"Total: {sum(p.params for p in sp.plans):,} weights · {sum(p.madds for p in sp.plans):,} multiply-adds")

@@ -136,7 +136,13 @@ def remove(lid: str) -> None:
 def duplicate(lid: str) -> None:
     new = _new_id()
     _restack(
-        _at(lid, lambda layers, ids, i: (layers[: i + 1] + [layers[i]] + layers[i + 1 :], ids[: i + 1] + [new] + ids[i + 1 :]))
+        _at(
+            lid,
+            lambda layers, ids, i: (
+                layers[: i + 1] + [layers[i]] + layers[i + 1 :],
+                ids[: i + 1] + [new] + ids[i + 1 :],
+            ),
+        )
     )
     if new in ss[IDS_KEY]:
         ss[OPEN_KEY] = new
