@@ -5,7 +5,9 @@
     >>> data = read_zip(zip_bytes)                  # the same layout inside a ZIP (one top folder allowed)
 
 Class order is the sorted folder names. Every picture goes through ``images.decode_image`` (header checked
-before decoding) and is squashed to 64×64 RGB. Unreadable pictures and pictures over the size cap are
+before decoding) and is framed to 64×64 RGB as the Trained network frames its input (``framing``): a drawing
+on plain paper is cropped to its ink, so its size and place on the canvas don't matter; anything else keeps
+its centre square. Unreadable pictures and pictures over the size cap are
 skipped and counted; a set with fewer than 2 classes, an empty class, or more pictures than the cap is
 refused with one sentence saying what to change.
 """
@@ -18,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from . import images
+from . import framing, images
 from .errors import CnnError, ImageError
 
 SIDE = 64
@@ -54,11 +55,11 @@ class ClassData:
 
 
 def to_square(picture: np.ndarray) -> np.ndarray:
-    """Any decoded picture (H, W) or (H, W, 3) as uint8 (64, 64, 3), squashed to the square."""
+    """Any decoded picture (H, W) or (H, W, 3) as uint8 (64, 64, 3), framed as every input to the network is
+    (``framing.frame``): a drawing on plain paper cropped to its ink, anything else to its centre square."""
     if picture.ndim == 2:
         picture = np.repeat(picture[..., None], 3, axis=2)
-    im = Image.fromarray(np.ascontiguousarray(picture[..., :3]).astype(np.uint8))
-    return np.asarray(im.resize((SIDE, SIDE), Image.BILINEAR), dtype=np.uint8)
+    return framing.frame(np.ascontiguousarray(picture[..., :3]).astype(np.uint8))
 
 
 def from_files(classes: dict[str, list[bytes]]) -> ClassData:

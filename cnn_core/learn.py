@@ -33,6 +33,9 @@ ARCHITECTURES = ("tiny_vgg", "stack")
 MAX_EPOCHS = 50
 BATCH = 32
 VAL_FRACTION = 0.2
+MIN_EPOCH = 2048  # pictures an epoch trains on at least: a small set is repeated, each copy augmented afresh
+TURN_DEGREES = 20.0  # augmentation: the largest turn either way
+ZOOM = 0.15  # augmentation: scaled by up to 15% either way
 _KERAS_ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "leaky_relu": "leaky_relu"}
 
 
@@ -47,6 +50,7 @@ class Settings:
     stack_spec: dict | None = None
     batch: int = BATCH
     augment: bool = True
+    min_epoch: int = MIN_EPOCH  # with augmentation, an epoch of fewer pictures repeats them up to this many
 
     def check(self) -> None:
         if not 1 <= self.epochs <= MAX_EPOCHS:
@@ -150,24 +154,51 @@ def split(labels: np.ndarray, seed: int, fraction: float = VAL_FRACTION) -> tupl
     return np.sort(np.asarray(train_idx, dtype=np.int64)), np.sort(np.asarray(val_idx, dtype=np.int64))
 
 
-def augment(pictures: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Shift by up to 6 pixels, mirror half, jitter brightness and contrast: uint8 (n, 64, 64, 3) → float32 in [0, 1]."""
+def augment(
+    pictures: np.ndarray, rng: np.random.Generator, turn: float = TURN_DEGREES, zoom: float = ZOOM
+) -> np.ndarray:
+    """A fresh variation of each picture: uint8 (n, 64, 64, 3) → float32 (n, 64, 64, 3) in [0, 1].
+
+    Each is turned by up to ``turn`` degrees either way, scaled by a factor from 1/(1 + ``zoom``) to
+    1 + ``zoom`` and shifted by up to 6 pixels (the corners it uncovers take the colour of its border, the
+    paper of a drawing), mirrored half of the time, and its brightness and contrast jittered.
+    """
+    from PIL import Image
+
     n, h, w, _ = pictures.shape
     out = np.empty(pictures.shape, dtype=np.float32)
-    pad = 6
-    padded = np.pad(pictures, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
-    dy = rng.integers(0, 2 * pad + 1, n)
-    dx = rng.integers(0, 2 * pad + 1, n)
+    angle = np.deg2rad(rng.uniform(-turn, turn, n))
+    scale = np.exp(rng.uniform(-np.log1p(zoom), np.log1p(zoom), n))
+    dy = rng.uniform(-6, 6, n)
+    dx = rng.uniform(-6, 6, n)
     flip = rng.random(n) < 0.5
     gain = rng.uniform(0.75, 1.25, n).astype(np.float32)
     offset = rng.uniform(-0.1, 0.1, n).astype(np.float32)
+    cy, cx = (h - 1) / 2, (w - 1) / 2
     for i in range(n):
-        crop = padded[i, dy[i] : dy[i] + h, dx[i] : dx[i] + w].astype(np.float32) / 255.0
+        # Pillow's affine maps each output pixel (x, y) back to the input: the inverse of turn, scale, shift.
+        c, s_ = np.cos(angle[i]) / scale[i], np.sin(angle[i]) / scale[i]
+        ox, oy = cx + dx[i], cy + dy[i]
+        a, b, d, e = c, s_, -s_, c
+        matrix = (a, b, cx - a * ox - b * oy, d, e, cy - d * ox - e * oy)
+        pic = pictures[i]
+        border = np.concatenate([pic[0], pic[-1], pic[:, 0], pic[:, -1]])
+        paper = tuple(int(v) for v in np.median(border, axis=0))
+        moved = Image.fromarray(pic).transform((w, h), Image.AFFINE, matrix, Image.BILINEAR, fillcolor=paper)
+        crop = np.asarray(moved, dtype=np.float32) / 255.0
         if flip[i]:
             crop = crop[:, ::-1]
         mean = crop.mean()
         out[i] = (crop - mean) * gain[i] + mean + offset[i]
     return np.clip(out, 0.0, 1.0)
+
+
+def epoch_order(train_idx: np.ndarray, rng: np.random.Generator, at_least: int) -> np.ndarray:
+    """The training pictures of one epoch in a seeded order; a small set is repeated, each copy shuffled
+    afresh, until there are ``at_least`` (each copy is augmented on its own, so no two are the same)."""
+    copies = max(1, -(-at_least // max(len(train_idx), 1)))
+    order = np.concatenate([train_idx[rng.permutation(len(train_idx))] for _ in range(copies)])
+    return order[: max(at_least, len(train_idx))]
 
 
 def build(settings: Settings, num_classes: int):
@@ -264,7 +295,8 @@ def train(
         metrics=["accuracy"],
     )
     control = control or Control()
-    steps = -(-len(train_idx) // settings.batch)
+    per_epoch = max(len(train_idx), settings.min_epoch) if settings.augment else len(train_idx)
+    steps = -(-per_epoch // settings.batch)
     history: list[Epoch] = []
 
     class _Between(keras.callbacks.Callback):
@@ -281,7 +313,7 @@ def train(
             break
         t0 = time.perf_counter()
         rng = np.random.default_rng([settings.seed, epoch, 11])
-        order = train_idx[rng.permutation(len(train_idx))]
+        order = epoch_order(train_idx, rng, settings.min_epoch if settings.augment else 0)
         x = augment(data.images[order], rng) if settings.augment else data.images[order].astype(np.float32) / 255.0
         fit = model.fit(
             x,

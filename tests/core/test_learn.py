@@ -35,17 +35,17 @@ def small():
 
 
 def test_same_seed_same_curves_and_filters(small):
-    settings = learn.Settings(epochs=2, seed=5, learning_rate=3e-3)
+    settings = learn.Settings(epochs=2, seed=5, learning_rate=3e-3, min_epoch=96)
     a = learn.train(small, settings)
     b = learn.train(small, settings)
     assert [e.metrics() | {"seconds": 0} for e in a.history] == [e.metrics() | {"seconds": 0} for e in b.history]
     np.testing.assert_array_equal(a.history[-1].filters, b.history[-1].filters)
-    c = learn.train(small, learn.Settings(epochs=2, seed=6, learning_rate=3e-3))
+    c = learn.train(small, learn.Settings(epochs=2, seed=6, learning_rate=3e-3, min_epoch=96))
     assert not np.array_equal(a.history[-1].filters, c.history[-1].filters)
 
 
 def test_filters_change_each_epoch_and_match_the_model(small):
-    run = learn.train(small, learn.Settings(epochs=2, seed=1))
+    run = learn.train(small, learn.Settings(epochs=2, seed=1, min_epoch=96))
     assert [e.epoch for e in run.history] == [1, 2]
     assert not np.array_equal(run.history[0].filters, run.history[1].filters)
     kernel = run.model.get_layer("conv_1_1").get_weights()[0]
@@ -72,6 +72,52 @@ def test_augment_keeps_range_and_is_seeded():
     assert not np.allclose(a, pics / 255.0)
 
 
+def test_a_small_set_is_repeated_to_the_epoch_size_each_copy_shuffled():
+    idx = np.arange(100, 110)
+    order = learn.epoch_order(idx, np.random.default_rng(0), 25)
+    assert len(order) == 25
+    assert sorted(order[:10]) == list(idx) and sorted(order[10:20]) == list(idx)  # two whole copies, then part
+    assert set(order[20:]) <= set(idx) and len(set(order[20:])) == 5
+    assert not np.array_equal(order[:10], order[10:20])
+    big = learn.epoch_order(idx, np.random.default_rng(0), 4)
+    assert sorted(big) == list(idx)  # a set larger than the epoch size is used once, whole
+
+
+def _blob_centre(picture: np.ndarray) -> np.ndarray:
+    dark = picture.mean(axis=2) < 0.5
+    ys, xs = np.nonzero(dark)
+    return np.array([ys.mean(), xs.mean()])
+
+
+def test_augment_moves_a_dot_at_most_six_pixels_and_fills_with_the_paper():
+    pics = np.full((16, 64, 64, 3), 230, np.uint8)
+    pics[:, 30:34, 20:24] = 0  # a dark dot left of the centre (centre 31.5, 21.5)
+    out = learn.augment(pics, np.random.default_rng(3), turn=0.0, zoom=0.0)
+    for a in out:
+        y, x = _blob_centre(a)
+        x = min(x, 63 - x, key=lambda v: abs(v - 21.5))  # undo a mirror image
+        assert abs(y - 31.5) <= 6.5 and abs(x - 21.5) <= 6.5
+        corners = a[[0, 0, -1, -1], [0, -1, 0, -1]]
+        assert np.ptp(corners) < 1e-6  # the uncovered corners are the paper, not black
+
+
+def test_augment_turns_a_bar_by_at_most_the_given_angle():
+    pics = np.full((12, 64, 64, 3), 255, np.uint8)
+    pics[:, 30:34, 8:56] = 0  # a horizontal bar
+    for turn in (0.0, 20.0):
+        out = learn.augment(pics, np.random.default_rng(5), turn=turn, zoom=0.1)
+        angles = []
+        for a in out:
+            ys, xs = np.nonzero(a.mean(axis=2) < 0.5)
+            cov = np.cov(np.stack([xs, ys]))
+            w, v = np.linalg.eigh(cov)
+            major = v[:, np.argmax(w)]
+            angles.append(np.degrees(np.arctan2(major[1], major[0])) % 180)
+        folded = np.minimum(np.array(angles), 180 - np.array(angles))
+        assert folded.max() <= turn + 2.0, folded
+    assert folded.max() > 3.0  # with turn=20 at least one bar was turned visibly
+
+
 def test_stop_keeps_finished_epochs(small):
     control = learn.Control()
 
@@ -79,7 +125,7 @@ def test_stop_keeps_finished_epochs(small):
         if epoch.epoch == 1:
             control.stop()
 
-    run = learn.train(small, learn.Settings(epochs=4, seed=0), on_epoch=after, control=control)
+    run = learn.train(small, learn.Settings(epochs=4, seed=0, min_epoch=0), on_epoch=after, control=control)
     assert run.stopped and [e.epoch for e in run.history] == [1]
 
 
@@ -125,6 +171,18 @@ def test_read_folder_counts_skips_and_orders_classes(tmp_path):
     assert data.images.shape == (6, 64, 64, 3) and data.unreadable == 1
     assert data.labels.tolist() == [0, 0, 0, 1, 1, 1]
     assert "skipped 1 unreadable" in data.summary()
+
+
+def test_a_drawing_is_cropped_to_its_ink_wherever_it_is_on_the_canvas():
+    canvas = np.full((256, 256, 3), 255, np.uint8)
+    canvas[10:50, 190:230] = 0  # a small black square in the top right corner
+    framed = class_folders.to_square(canvas)
+    ys, xs = np.nonzero(framed.mean(axis=2) < 128)
+    assert framed.shape == (64, 64, 3)
+    assert ys.max() - ys.min() >= 48 and xs.max() - xs.min() >= 48  # it fills the frame, less a margin
+    assert abs((ys.min() + ys.max()) / 2 - 31.5) <= 2 and abs((xs.min() + xs.max()) / 2 - 31.5) <= 2
+    photo = np.random.default_rng(0).integers(0, 256, (80, 120, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(class_folders.to_square(photo).shape, (64, 64, 3))
 
 
 def test_read_folder_errors_say_what_is_wrong(tmp_path):
