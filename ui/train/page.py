@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
-from cnn_core import class_folders, learn, shapes_data
-from cnn_core.errors import CnnError
+from cnn_core import class_folders, drawing, learn, shapes_data
+from cnn_core.errors import CnnError, ImageError
 from ui.train import jobs
 
 P = "tr"
@@ -125,12 +127,17 @@ def controls() -> tuple[Choice, str]:
 
 
 def _own_classes() -> tuple[class_folders.ClassData | None, str]:
-    n = st.number_input("How many classes", 2, 6, 2, key=f"{P}_nclasses")
-    st.caption("At least 10 pictures a class; augmentation (shifts, mirror images, brightness) makes up the rest.")
+    n = int(st.number_input("How many classes", 2, 6, 2, key=f"{P}_nclasses"))
+    st.caption(
+        "At least 10 pictures a class, uploaded, photographed or drawn; augmentation (shifts, mirror images, "
+        "brightness) makes up the rest."
+    )
     files: dict[str, list[bytes]] = {}
-    cols = st.columns(int(n))
+    names: list[str] = []
+    cols = st.columns(n)
     for i, col in enumerate(cols):
         name = col.text_input(f"Class {i + 1}", f"class {i + 1}", key=f"{P}_name_{i}").strip() or f"class {i + 1}"
+        names.append(name)
         ups = col.file_uploader(
             "Pictures",
             accept_multiple_files=True,
@@ -143,8 +150,11 @@ def _own_classes() -> tuple[class_folders.ClassData | None, str]:
             if shot is not None and shot.file_id not in {s[0] for s in shots}:
                 shots.append((shot.file_id, shot.getvalue()))
         files[name] = [u.getvalue() for u in ups or []] + [s[1] for s in shots]
-        col.caption(f"{len(files[name])} pictures")
-    if len(files) < int(n):
+        drawn = sum(1 for s in shots if s[0].startswith(DRAWN))
+        made = f" ({drawn} drawn)" if drawn else ""
+        col.caption(f"{len(files[name])} pictures{made}")
+    _draw_into_a_class(names)
+    if len(files) < n:
         return None, "Give every class a different name."
     short = [k for k, v in files.items() if len(v) < 10]
     if short:
@@ -153,6 +163,64 @@ def _own_classes() -> tuple[class_folders.ClassData | None, str]:
         return class_folders.from_files(files), ""
     except CnnError as e:
         return None, str(e)
+
+
+DRAWN = "drawn:"  # the id prefix of a drawing among a class's photos and drawings (``{P}_shots_{i}``)
+DRAW_SIDE = 256
+
+
+def _add_drawing(i: int) -> None:
+    """Button callback: the canvas's last picture joins class ``i`` as a PNG, and the canvas starts blank."""
+    rgba = ss.get(f"{P}_drawing_now")
+    if rgba is None:
+        return
+    try:
+        rgb = drawing.picture_from_drawing(rgba)
+    except ImageError as e:
+        ss[f"{P}_drawing_note"] = f"{e.detail[0].upper()}{e.detail[1:]}."
+        return
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    shots = ss.setdefault(f"{P}_shots_{i}", [])
+    shots.append((f"{DRAWN}{len(shots)}", buf.getvalue()))
+    ss[f"{P}_canvas_n"] = ss.get(f"{P}_canvas_n", 0) + 1  # a new key: a blank canvas for the next drawing
+    ss[f"{P}_drawing_now"] = None
+
+
+def _undo_drawing(i: int) -> None:
+    shots = ss.get(f"{P}_shots_{i}", [])
+    for j in range(len(shots) - 1, -1, -1):
+        if shots[j][0].startswith(DRAWN):
+            del shots[j]
+            return
+
+
+def _draw_into_a_class(names: list[str]) -> None:
+    """A canvas whose drawings are added, one at a time, to the class picked beside it."""
+    from ui.common.canvas import drawing_canvas
+
+    if not st.toggle("Draw pictures for a class", key=f"{P}_draw_on"):
+        return
+    c_canvas, c_side = st.columns([1, 2])
+    with c_canvas:
+        ss[f"{P}_drawing_now"] = drawing_canvas(
+            f"{P}_canvas_{ss.get(f'{P}_canvas_n', 0)}",
+            width=DRAW_SIDE,
+            height=DRAW_SIDE,
+            stroke_width=int(ss.get(f"{P}_draw_pen", 16)),
+        )
+    i = c_side.selectbox("Add to", range(len(names)), format_func=lambda k: names[k], key=f"{P}_draw_class")
+    c_side.slider("Pen", 2, 40, 16, key=f"{P}_draw_pen")
+    b1, b2 = c_side.columns(2)
+    b1.button("Add this drawing", key=f"{P}_draw_add", on_click=_add_drawing, args=(i,), type="primary")
+    b2.button("Remove the last drawing", key=f"{P}_draw_undo", on_click=_undo_drawing, args=(i,))
+    note = ss.pop(f"{P}_drawing_note", None)
+    if note:
+        c_side.info(note)
+    c_side.caption(
+        "Each drawing is added as a picture of the canvas (black ink on white), squashed to 64×64 like an "
+        "upload, and the canvas starts blank again. Drawings stay in this visit only."
+    )
 
 
 def _start(choice: Choice) -> None:
@@ -224,12 +292,19 @@ def live(choice: Choice) -> None:
     c1.line_chart(df[["train loss", "held-out loss"]], height=220)
     c2.markdown("**Accuracy**")
     c2.line_chart(df[["train accuracy", "held-out accuracy"]], height=220)
+    last = rows[-1]
+    with st.container(key=f"{P}_latest"):
+        st.caption(
+            f"After epoch {last.epoch}: training loss {last.loss:.4f}, accuracy {last.accuracy:.1%}; "
+            f"held-out loss {last.val_loss:.4f}, accuracy {last.val_accuracy:.1%}."
+        )
     at = done_epochs
     if done_epochs > 1:
         at = st.slider("Epoch to show", 1, done_epochs, done_epochs, key=f"{P}_scrub_{done_epochs}")
     snap = job.snapshots[at - 1]
     st.markdown(f"**First layer's filters after epoch {at}** (each stretched to its own range)")
-    st.image(snap.filters_png)
+    with st.container(key=f"{P}_filters"):
+        st.image(snap.filters_png)
     st.markdown(f"**The first held-out-class picture's maps after epoch {at}** (first 8 maps of each layer)")
     c_pic, c_maps = st.columns([1, 6])
     c_pic.image(job.probe, caption="the picture", width=96)

@@ -1,0 +1,85 @@
+"""A real browser trains 2 epochs on the Train page, pauses and resumes, and opens the result in Your model.
+
+The run is small (two shape classes, 100 pictures each, 64×64) so it ends in well under a minute on 2 cores;
+its second epoch still takes long enough (several batches at nice 10 on one thread) that the page is seen
+showing epoch 1 before the run is done.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .harness import wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LINK = "/train?data=shapes:circle,cross&arch=tiny_vgg&seed=0&epochs=2&per_class=100"
+PROGRESS = "[data-testid=stProgress]"
+LATEST = ".st-key-tr_latest"
+FILTERS = ".st-key-tr_filters img"
+
+
+def _progress(page) -> str:
+    return page.locator(PROGRESS).inner_text() if page.locator(PROGRESS).count() else ""
+
+
+def _wait_text(page, selector: str, pattern: str, timeout: int) -> str:
+    """Wait until the first element matching ``selector`` has text matching the regular expression ``pattern``."""
+    page.wait_for_function(
+        "([sel, pat]) => { const e = document.querySelector(sel); return !!e && new RegExp(pat).test(e.innerText); }",
+        arg=[selector, pattern],
+        timeout=timeout,
+    )
+    return page.locator(selector).first.inner_text()
+
+
+@pytest.mark.timeout(600)  # a server, a training process and Chromium share 2 cores with other work
+def test_train_pause_resume_watch_and_open_in_your_model(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(server.url + LINK)
+    wait_idle(page)
+    assert page.get_by_role("button", name="Pause").is_disabled()
+    page.get_by_role("button", name="Train", exact=True).click()
+    # Paused before its first batch: the child process waits at the start of epoch 1.
+    page.get_by_role("button", name="Pause").click()
+    _wait_text(page, PROGRESS, "^paused: epoch 0/2", 30_000)
+    page.wait_for_timeout(4000)
+    assert _progress(page).startswith("paused: epoch 0/2"), _progress(page)
+    assert page.locator(LATEST).count() == 0  # nothing trained while paused
+    assert page.get_by_role("button", name="Resume").is_enabled()
+
+    page.get_by_role("button", name="Resume").click()
+    first = _wait_text(page, LATEST, "After epoch 1:", 120_000)
+    # Seen live: epoch 1's curves and filters while epoch 2 is still being trained.
+    assert not _progress(page).startswith("done"), _progress(page)
+    page.wait_for_function("document.querySelectorAll('[data-testid=stVegaLiteChart]').length === 2")  # loss, accuracy
+    page.wait_for_function(
+        f"() => {{ const i = document.querySelector('{FILTERS}'); return i && i.naturalWidth > 0; }}"
+    )
+    filters_1 = page.locator(FILTERS).get_attribute("src")
+
+    _wait_text(page, PROGRESS, "^done: epoch 2/2", 120_000)
+    second = _wait_text(page, LATEST, "After epoch 2:", 30_000)
+    assert second != first
+    # The filters picture is now epoch 2's, a different picture from epoch 1's.
+    # (The caption and the picture arrive as separate deltas: wait for the picture rather than read it at once.)
+    page.wait_for_function(
+        f"prev => {{ const i = document.querySelector('{FILTERS}'); return !!i && i.getAttribute('src') !== prev; }}",
+        arg=filters_1,
+        timeout=30_000,
+    )
+    accuracy = re.search(r"held-out loss [\d.]+, accuracy ([\d.]+)%", second)
+    assert accuracy and 0 <= float(accuracy.group(1)) <= 100, second
+    page.get_by_text("Confusion on held-out pictures").wait_for(timeout=30_000)
+
+    page.get_by_role("button", name="Open in Your model").click()
+    page.wait_for_url(re.compile(r"/your_model"), timeout=60_000)
+    wait_idle(page)
+    # The Your model page loads the model in its compute worker first: slow on a busy 2-core machine.
+    page.get_by_role("heading", name="Model: Trained on the Train page").wait_for(timeout=180_000)
+    page.wait_for_function("document.querySelectorAll(\"[class*='st-key-ym_band_']\").length >= 2", timeout=120_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    errors = page.locator("[data-testid=stAlertContentError]").all_inner_texts()
+    assert not errors, errors
