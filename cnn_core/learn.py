@@ -390,8 +390,21 @@ def write_history(run_history: list[Epoch], names: tuple[str, ...], folder: str 
     return folder / "history.json"
 
 
+def model_bytes(model, names: tuple[str, ...]) -> bytes:
+    """The model as a ``.keras`` file whose ``metadata.json`` names its classes (``model_file.with_class_names``)."""
+    import tempfile
+
+    from . import model_file
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "trained.keras"
+        model.save(path)
+        return model_file.with_class_names(path.read_bytes(), names)
+
+
 def labels_path(model_path: str | Path) -> Path:
-    """Where the class names of a saved model are kept: ``MODEL.labels.json`` beside it."""
+    """``MODEL.labels.json`` beside a saved model: a copy of the class names its ``metadata.json`` holds, for
+    tools that read only the Keras entries."""
     p = Path(model_path)
     return p.with_name(p.stem + ".labels.json")
 
@@ -417,9 +430,9 @@ def run_cli(
     run = train(data, Settings(epochs=epochs, learning_rate=learning_rate, seed=seed), on_epoch=report)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    run.model.save(out)
+    out.write_bytes(model_bytes(run.model, run.names))
     labels_path(out).write_text(json.dumps(list(run.names)) + "\n")
-    print(f"wrote {out} and {labels_path(out).name} (classes: {', '.join(run.names)})")
+    print(f"wrote {out} (classes in its metadata.json: {', '.join(run.names)}) and {labels_path(out).name}")
     if history_dir is not None:
         print(f"wrote {write_history(run.history, run.names, history_dir)} and {len(run.history)} epochs of filters")
     return 0
@@ -461,17 +474,16 @@ class _EventControl(Control):
         return not self._stop.is_set()
 
 
-def child_run(data: ClassData, settings: Settings, probe: np.ndarray, out, go, stop) -> None:
+def child_run(data: ClassData, settings: Settings, probe: np.ndarray, out, go, stop, nice: int = 10) -> None:
     """Train in a child process (niced, one TensorFlow thread each way) and send what happens through ``out``.
 
     Messages: ``("batch", done, total)``, ``("epoch", Epoch, filters picture, maps)``, then
     ``("result", .keras bytes or None, confusion, wrong pictures, stopped)`` or ``("failed", message)``.
     """
     import os
-    import tempfile
 
     try:
-        os.nice(10)  # other visitors' pages come first
+        os.nice(nice)  # other visitors' pages come first
     except OSError:
         pass
     import tensorflow as tf
@@ -496,13 +508,7 @@ def child_run(data: ClassData, settings: Settings, probe: np.ndarray, out, go, s
             (run.val_images[i], run.names[run.val_labels[i]], run.names[predicted[i]])
             for i in np.flatnonzero(predicted != run.val_labels)[:12]
         ]
-        blob = None
-        if run.history:
-            with tempfile.TemporaryDirectory() as d:
-                path = os.path.join(d, "trained.keras")
-                run.model.save(path)
-                with open(path, "rb") as f:
-                    blob = f.read()
+        blob = model_bytes(run.model, run.names) if run.history else None
         out.put(("result", blob, matrix, wrong, run.stopped))
     except CnnError as e:
         out.put(("failed", str(e)))

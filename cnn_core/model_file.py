@@ -219,6 +219,23 @@ def class_names_from(value) -> tuple[str, ...] | None:
     return tuple(str(v)[:MAX_CLASS_NAME_CHARS] for v in value)
 
 
+def with_class_names(data: bytes, names: tuple[str, ...] | list[str]) -> bytes:
+    """A ``.keras`` file's bytes with ``names`` stored as ``metadata.json``'s ``"classes"`` list, where
+    ``check_model`` (and so every page) reads them; Keras ignores keys it doesn't know. The three entries
+    stay the three entries, nothing else changes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    meta = json.loads(src.read("metadata.json")) if "metadata.json" in src.namelist() else {}
+    meta = {**(meta if isinstance(meta, dict) else {}), "classes": [str(n) for n in names]}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            body = json.dumps(meta).encode() if info.filename == "metadata.json" else src.read(info)
+            out.writestr(info.filename, body)
+        if "metadata.json" not in src.namelist():
+            out.writestr("metadata.json", json.dumps(meta))
+    return buf.getvalue()
+
+
 def load_model(data: bytes, name: str = "model.keras"):
     """Check a model file, then load it with Keras in safe mode, uncompiled.
 

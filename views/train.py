@@ -13,6 +13,6 @@ st.caption(train_page.caps_text())
 choice, query = train_page.controls()
 st.caption(
     f"Share link for these settings: `{query}` — it carries the data choice, architecture, seed and epochs; "
-    "pictures you upload, photograph or zip don't travel."
+    "pictures you upload, photograph, draw or zip don't travel."
 )
 train_page.live(choice)

@@ -86,3 +86,40 @@ def test_your_model_page_opens_a_trained_model(tmp_path):
     assert not at.exception
     assert not at.error
     assert any("Trained on the Train page" in s.value for s in at.subheader)
+
+
+def _drawn_disk(cx: int, cy: int, r: int) -> np.ndarray:
+    """RGBA as the canvas hands it back: transparent paper, opaque black ink in a disk."""
+    yy, xx = np.mgrid[:256, :256]
+    rgba = np.zeros((256, 256, 4), np.uint8)
+    rgba[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r, 3] = 255
+    return rgba
+
+
+def test_drawings_fill_one_of_your_own_classes():
+    from cnn_core import class_folders
+
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.radio(key="tr_source").set_value(train_page.OWN).run()
+    at.toggle(key="tr_draw_on").set_value(True).run()
+    assert not at.exception
+    at.selectbox(key="tr_draw_class").set_value(1).run()
+    for k in range(10):
+        at.session_state["tr_drawing_now"] = _drawn_disk(60 + 10 * k, 80, 30)
+        at.button(key="tr_draw_add").click().run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert "10 pictures (10 drawn)" in captions and "0 pictures" in captions
+    shots = at.session_state["tr_shots_1"]
+    assert len(shots) == 10 and at.session_state["tr_shots_0"] == []
+    # A drawing joins the class as the canvas on white paper, then is framed like any picture of the class.
+    composite = np.full((256, 256, 3), 255, np.uint8)
+    composite[_drawn_disk(60, 80, 30)[..., 3] == 255] = 0
+    data = class_folders.from_files({"a": [shots[0][1]], "b": [shots[0][1]]})
+    np.testing.assert_array_equal(data.images[0], class_folders.to_square(composite))
+    # An empty canvas adds nothing and says why; the undo button takes the last drawing out.
+    at.session_state["tr_drawing_now"] = np.zeros((256, 256, 4), np.uint8)
+    at.button(key="tr_draw_add").click().run()
+    assert any("empty" in i.value for i in at.info)
+    at.button(key="tr_draw_undo").click().run()
+    assert len(at.session_state["tr_shots_1"]) == 9

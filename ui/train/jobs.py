@@ -25,6 +25,10 @@ MAX_AT_ONCE = 1  # runs training at the same time on this server (2 cores); the 
 MAX_EPOCHS = 30
 MAX_CPU_SECONDS = 600  # CPU seconds of the training process per run (user + system), queue time not counted
 HEARTBEAT_S = 30  # a run whose page has not polled for this long (tab closed) stops
+# The training process's nice level: 10 lets every visitor's page go first on a server of its own. On a
+# machine shared with other busy work (a CI box, a developer's laptop running tests), nice 10 yields to all
+# of it and a run can crawl; 0 there.
+NICE = int(os.environ.get("CNN_PLAYGROUND_TRAIN_NICE", "10"))
 
 _mp = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow threads, no shared Keras state
 _lock = threading.Lock()
@@ -134,7 +138,7 @@ def _work(job: Job) -> None:
     out = _mp.Queue()
     proc = _mp.Process(
         target=learn.child_run,
-        args=(job.data, job.settings, job.probe, out, job.control.go, job.control.halt),
+        args=(job.data, job.settings, job.probe, out, job.control.go, job.control.halt, NICE),
         name="train-child",
         daemon=True,
     )
