@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.common import service
 from ui.common.errors import show_unexpected
 
 # An emoji icon becomes an inline SVG in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com,
@@ -33,3 +34,5 @@ try:
     st.navigation(pages).run()
 except Exception as e:  # anything a page did not expect: an apology and a logged reference, no traceback
     show_unexpected(e)
+# Once per process, after the first page has imported TensorFlow: its objects leave the collector's reach.
+service.start()
