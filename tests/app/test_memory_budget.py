@@ -16,6 +16,7 @@ from ui.common.service import SERVICE
 from ui.model import source as model_source
 from ui.model import views as model_views
 from ui.stack import maps as stack_maps
+from ui.units import page as units_page
 
 
 def test_the_caches_shares_add_up_to_no_more_than_the_budget():
@@ -28,6 +29,7 @@ def test_the_caches_shares_add_up_to_no_more_than_the_budget():
     assert stack_maps._STATS is SERVICE.cache("band statistics")
     assert maps._STATS_TEXT is SERVICE.cache("statistics lines")
     assert model_source._MODELS is SERVICE.cache("loaded models")
+    assert units_page._SCANS is SERVICE.cache("unit scans")
     for name, cache in SERVICE.caches.items():
         assert cache.max_bytes == SERVICE.share(name), name
     assert SERVICE.stage_cache.max_bytes == SERVICE.share("stage maps")

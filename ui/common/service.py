@@ -39,7 +39,7 @@ MEMORY_BUDGET = budget_from_env()
 
 # Each cache's share of MEMORY_BUDGET; together at most 1. "model map pages" is not one of the service's
 # caches: it is Streamlit's st.cache_resource in ui/model/views.py, bounded by entries (3 pages of at most
-# 64 MiB each), and its share reserves that much. The rest of the budget (about 3%) is headroom for the
+# 64 MiB each), and its share reserves that much. The rest of the budget (about 2%) is headroom for the
 # small st.cache_* entries (README, "Memory").
 SHARES = {
     "stage maps": 0.26,  # feature maps, keyed by image content and settings (cnn_core.StageCache)
@@ -51,6 +51,7 @@ SHARES = {
     "band statistics": 0.035,  # band statistics (ui/stack/maps.py)
     "statistics lines": 0.001,  # a map's statistics line (ui/common/maps.py)
     "inspector pictures": 0.03,  # coloured maps the worked sum draws on (ui/common/inspector.py)
+    "unit scans": 0.01,  # finished top-picture scans, their result and the pictures shown (ui/units/page.py)
     "model map pages": 0.15,  # reserved: st.cache_resource in ui/model/views.py
 }
 RESERVED = ("model map pages",)
