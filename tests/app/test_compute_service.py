@@ -4,6 +4,8 @@ executor; first-use work made once per key; and no other module in ui/ or views/
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -169,3 +171,18 @@ def test_a_budget_that_is_not_a_number_of_bytes_says_what_is_allowed(raw):
     with pytest.raises(cnn_core.CnnError) as e:
         service.budget_from_env({service.BUDGET_ENV: raw})
     assert e.value.field == service.BUDGET_ENV and "whole number of bytes" in e.value.detail
+
+
+def test_gc_freeze_runs_once_and_only_once_tensorflow_is_imported():
+    # In a fresh interpreter (a freeze is for the whole process); a stand-in module plays TensorFlow.
+    script = (
+        "import gc, sys, types\n"
+        "from ui.common import service\n"
+        "service.start(); before = gc.get_freeze_count()\n"
+        "sys.modules['tensorflow'] = types.ModuleType('tensorflow')\n"
+        "service.start(); first = gc.get_freeze_count()\n"
+        "junk = [[i] for i in range(1000)]\n"
+        "service.start(); print(before, first > 0, gc.get_freeze_count() == first)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["0", "True", "True"], done.stderr[-2000:]
