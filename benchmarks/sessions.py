@@ -37,11 +37,10 @@ def run(sessions: int, side: int, changes: int, budget: int | None) -> dict:
         try:
             time.sleep(1)
             out["rss_idle_MiB"] = round(watcher.now() / MIB, 1)
-            after, seconds = [], []
+            after, seconds, failed = [], [], []
             for photo in photos:
                 t0 = time.perf_counter()
-                page = _visit(browser, server.url, photo, side, changes)
-                page.context.close()
+                _one_session(browser, server.url, photo, side, changes, failed)
                 time.sleep(1)  # the session ends; what it left behind is what the caches keep
                 seconds.append(round(time.perf_counter() - t0, 1))
                 after.append(round(watcher.now() / MIB, 1))
@@ -49,11 +48,25 @@ def run(sessions: int, side: int, changes: int, budget: int | None) -> dict:
             out["rss_after_each_session_MiB"] = after
             out["seconds_each_session"] = seconds
             out["rss_peak_MiB"] = round(watcher.peak / MIB, 1)
+            out["visits_that_failed"] = failed
         finally:
             watcher.stop()
             server.stop()
     out["load_after"] = os.getloadavg()
     return out
+
+
+def _one_session(browser, url: str, photo: Path, side: int, changes: int, failed: list) -> None:
+    """One visitor; on a loaded machine a page can miss the harness's 30 s wait, so a failed visit is tried
+    once more (it still ran, and left its maps in the caches) and noted."""
+    for attempt in (1, 2):
+        try:
+            _visit(browser, url, photo, side, changes).context.close()
+            return
+        except Exception as e:  # a benchmark keeps measuring; the reason goes into the report
+            failed.append(f"{photo.name} attempt {attempt}: {type(e).__name__}: {str(e).splitlines()[0][:160]}")
+            for ctx in browser.contexts:
+                ctx.close()
 
 
 def main(argv: list[str] | None = None) -> int:
