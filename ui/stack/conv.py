@@ -136,7 +136,7 @@ def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: in
             names.insert(0, f.preset)
         draw(st.selectbox, f"{k}_preset", f.preset, lid, lambda L, v: edits.set_preset(L, j, v), "Preset", names,
              format_func=lambda p: PRESETS[p].label)  # fmt: skip
-        if spec.input.channels == 3 and not any(isinstance(L, Conv2D) for L in spec.layers[:i]):
+        if spec.input.channels == 3 and edits.sees_photo(spec, i):
             # Its input channels are still the photo's red, green and blue: the colour version of the text.
             st.caption(preset_explanation(f.preset, 3))
         else:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from cnn_core.spec import ACTIVATIONS, MAX_LAYERS, MAX_POOL, MAX_STRIDE, Activation, Conv2D, InputSpec, Pool2D, Spec
+from cnn_core.spec import ACTIVATIONS, MAX_LAYERS, MAX_POOL, MAX_STRIDE, Activation, InputSpec, Pool2D, Spec
 from ui.common.text import plain
 from ui.stack import edits, state
 from ui.stack.conv import conv_panel
@@ -91,20 +91,15 @@ def layer_list(spec: Spec, sp: StackPlan, preview: Callable[[int, int], None] | 
                 note = ss.get(f"{P}_{lid}_note")
                 if note:
                     st.warning(plain(note))
-                if isinstance(layer, Conv2D):
-                    conv_panel(spec, i, lid, layer, depths[i], preview)
-                elif isinstance(layer, Activation):
-                    _activation_panel(lid, layer)
-                else:
-                    _pool_panel(lid, layer)
+                EDITORS[layer.type](spec, i, lid, layer, depths[i], preview)
     st.markdown("**Add a layer at the end**")
     with st.container(horizontal=True, gap="small"):
-        for kind, label in (("conv2d", "Convolution"), ("activation", "Activation"), ("pool2d", "Pooling")):
+        for kind, label in LAYER_TITLES.items():
             st.button(label, key=f"{P}_add_{kind}", on_click=state.add, args=(kind,), icon=":material/add:",
                       disabled=len(spec.layers) >= MAX_LAYERS)  # fmt: skip
 
 
-def _activation_panel(lid: str, layer: Activation) -> None:
+def _activation_panel(spec: Spec, i: int, lid: str, layer: Activation, depth: int, preview) -> None:
     k = f"{P}_{lid}"
     draw(st.selectbox, f"{k}_fn", layer.function, lid, lambda L, v: replace(L, function=v), "Function", ACTIVATIONS)
     if layer.function == "leaky_relu":
@@ -112,7 +107,7 @@ def _activation_panel(lid: str, layer: Activation) -> None:
              "Slope below 0 (alpha)", -1000.0, 1000.0, step=0.05, format="%.4g")  # fmt: skip
 
 
-def _pool_panel(lid: str, layer: Pool2D) -> None:
+def _pool_panel(spec: Spec, i: int, lid: str, layer: Pool2D, depth: int, preview) -> None:
     k = f"{P}_{lid}"
     c1, c2 = st.columns(2)
     with c1:
@@ -123,3 +118,8 @@ def _pool_panel(lid: str, layer: Pool2D) -> None:
              ["valid", "same"], horizontal=True)  # fmt: skip
     pair_inputs(lid, "size", "Window", layer.size, MAX_POOL, lambda L, p: replace(L, size=p))
     pair_inputs(lid, "stride", "Stride", layer.stride, MAX_STRIDE, lambda L, p: replace(L, stride=p))
+
+
+# The settings panel of each spec layer, by its kind's name (the spec's layer type); each takes
+# (spec, layer index, layer id, layer, input channels, filter preview).
+EDITORS = {"conv2d": conv_panel, "activation": _activation_panel, "pool2d": _pool_panel}
