@@ -135,7 +135,9 @@ def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = N
     except cnn_core.CnnError as e:
         st.error(f"Can't run these settings. {plain(e)}")
         return None
-    except Exception as e:  # a bug, not a bad setting: apologise, log the details
+    except Exception as e:  # a bug, not a bad setting: apologise, log the details; the tests get the traceback
+        if cnn_core.errors.strict():
+            raise
         show_unexpected(e)
         return None
 
