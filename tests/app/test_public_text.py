@@ -113,6 +113,7 @@ class _Capture(logging.Handler):
         self.records.append(self.format(record))
 
 
+@pytest.mark.apology_expected
 def test_an_unexpected_error_shows_an_apology_and_logs_the_reference_with_the_traceback():
     cap = _Capture()
     errors.LOG.addHandler(cap)
