@@ -55,6 +55,7 @@ def test_a_link_opens_on_its_explained_value(stages):
     assert "max(0, x)" in text
 
 
+@pytest.mark.slow
 def test_the_animation_sweep_equals_the_maps_where_the_crop_is_the_whole_input():
     import numpy as np
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -52,6 +53,7 @@ def test_one_class_is_refused_with_a_reason():
     assert at.button(key="tr_train").disabled
 
 
+@pytest.mark.slow
 def test_a_short_run_shows_curves_filters_results_and_hands_over(monkeypatch):
     # One page under AppTest has no st.navigation to switch within (Streamlit raises "Could not find
     # page"); the hand-over is checked by where it asks to go.
