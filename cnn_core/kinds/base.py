@@ -135,6 +135,11 @@ class Kind:
         """(family, features) for cnn_core.cost."""
         raise NotImplementedError(f"{self.name} has no cost model")
 
+    def longest_call_seconds(self, op, in_shape: tuple, out_shape: tuple) -> float:
+        """Seconds one call of the layer may take where that is more than its cost estimate (a first call
+        that runs a slower formulation), for deciding bands; 0 when the estimate holds."""
+        return 0.0
+
     # ---- explaining
     def explain(self, op, x: np.ndarray, y: np.ndarray, arith, row: int, col: int, channel: int, source_shape=None):
         """The detail of output (row, col, channel) from input maps ``x`` and output maps ``y``.

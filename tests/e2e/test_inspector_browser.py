@@ -10,7 +10,7 @@ import cnn_core
 
 from .harness import ROOT, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 INSPECTOR = ".st-key-pg_inspector"
 
