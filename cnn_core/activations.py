@@ -217,6 +217,27 @@ class Activations:
             layer.maps = got[path]
         return layer.maps
 
+    def fill(self) -> Activations:
+        """Compute the maps of every layer not held yet, all in one call (a whole forward pass); returns self."""
+        missing = [x.path for x in self.layers if x.maps is None]
+        if missing:
+            if self._load is None:
+                raise ExplainError(f"the maps of {missing[0]!r} were not computed", "layer")
+            got = self._load(missing)
+            for p in missing:
+                self._by_path[p].maps = got[p]
+        return self
+
+    @property
+    def image_layers(self) -> list[LayerMaps]:
+        """The input and every layer whose maps are (height, width, channels), in order."""
+        return [x for x in self.layers if len(x.shape) == 3]
+
+    @property
+    def output(self) -> np.ndarray:
+        """The maps of the network's last layer (a classifier's probabilities)."""
+        return self.maps(self.layers[-1].path)
+
     # ---- explaining
 
     def check(self, path: str, row: int, col: int, channel: int) -> LayerMaps:

@@ -31,6 +31,10 @@ _WORDS = {
     "linear": "The linear activation passes every value through unchanged",
 }
 
+# The functions training builds as Keras activations (by Keras's own name). leaky_relu takes Keras's default
+# slope, 0.2, which is also the spec's default alpha.
+KERAS_NAMES = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "leaky_relu": "leaky_relu"}
+
 
 @dataclass(frozen=True)
 class ActivationOp:
@@ -111,6 +115,17 @@ class ActivationKind(Kind):
             zeros = percent_text(int(np.count_nonzero(maps == 0)), maps.size)
             return f"{text}: {zeros} of the values are now exactly 0. The shape does not change."
         return f"{text}. The shape does not change."
+
+    def to_keras(self, op: ActivationOp, index: int):
+        import keras
+
+        from ..errors import CnnError
+
+        if op.function not in KERAS_NAMES:
+            raise CnnError(
+                f"Layer {index}: training supports the activations {', '.join(KERAS_NAMES)}, not {op.function!r}."
+            )
+        return keras.layers.Activation(KERAS_NAMES[op.function], name=f"{op.function}_{index}")
 
 
 KIND = ActivationKind()

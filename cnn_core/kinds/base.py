@@ -174,6 +174,21 @@ class Kind:
         """One or two plain sentences on what this layer did."""
         return ""
 
+    # ---- its part in a network made from a spec (the Layer stack editor, training)
+    makes_channels = False  # whether its output channels are its own (a convolution's filters), not its input's
+
+    def channels(self, op, in_channels: int) -> int:
+        """How many channels the layer gives for ``in_channels`` input channels."""
+        return in_channels
+
+    def to_keras(self, op, index: int):
+        """A fresh, untrained Keras layer with the op's settings, named for layer ``index`` (counting from 1).
+
+        Raises:
+            CnnError: naming layer ``index`` and what training accepts, for settings Keras training can't take.
+        """
+        raise CnnError(f"Layer {index}: {self.title.lower()} layers can't be trained here.")
+
 
 def value_at(y: np.ndarray, row: int, col: int, channel: int) -> float:
     """The value of (height, width, channels) or (units,) maps at a position ((0, 0, unit) for units)."""

@@ -280,6 +280,27 @@ class ConvKind(Kind):
             f"by its weights{over} and adds up. {_padding_words(op.padding)}.{frame} {depth}.{act}"
         )
 
+    makes_channels = True
+
+    def channels(self, op: ConvOp, in_channels: int) -> int:
+        return op.filters
+
+    def to_keras(self, op: ConvOp, index: int):
+        import keras
+
+        from ..errors import CnnError
+
+        if op.padding not in ("same", "valid"):
+            raise CnnError(f"Layer {index}: training supports 'same' or 'valid' padding, not {op.padding!r}.")
+        if op.strides != (1, 1) and op.dilation != (1, 1):
+            raise CnnError(f"Layer {index}: a convolution with both a stride and a dilation can't be trained.")
+        if op.depthwise or op.activation != "linear":
+            raise CnnError(f"Layer {index}: training takes plain convolutions, without their own activation.")
+        return keras.layers.Conv2D(
+            op.filters, op.kernel_size, strides=op.strides, padding=op.padding, dilation_rate=op.dilation,
+            name=f"conv_{index}",
+        )  # fmt: skip
+
 
 def _taps(shape: Pair, ar, kernel: Pair, stride: Pair, dilation: Pair) -> list:
     """(rows, cols, padding) of every output position's window on a (height, width) crop, row by row."""
