@@ -12,6 +12,7 @@ position is (row, col, channel); for a (units,) map it is (0, 0, unit).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -23,6 +24,23 @@ Pair = tuple[int, int]
 
 class ExplainError(CnnError):
     """The layer, position or channel asked about can't be explained."""
+
+
+class LazyWeights:
+    """For an op whose ``weights()`` gives (kernel, bias): called once, when the numbers are first needed."""
+
+    @cached_property
+    def _wb(self) -> tuple[np.ndarray, np.ndarray]:
+        k, b = self.weights()
+        return np.asarray(k, np.float32), np.asarray(b, np.float32)
+
+    @property
+    def kernel(self) -> np.ndarray:
+        return self._wb[0]
+
+    @property
+    def bias(self) -> np.ndarray:
+        return self._wb[1]
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,11 @@ class Kind:
     def cost(self, op, in_shape: tuple, out_shape: tuple) -> tuple[str, tuple]:
         """(family, features) for cnn_core.cost."""
         raise NotImplementedError(f"{self.name} has no cost model")
+
+    def longest_call_seconds(self, op, in_shape: tuple, out_shape: tuple) -> float:
+        """Seconds one call of the layer may take where that is more than its cost estimate (a first call
+        that runs a slower formulation), for deciding bands; 0 when the estimate holds."""
+        return 0.0
 
     # ---- explaining
     def explain(self, op, x: np.ndarray, y: np.ndarray, arith, row: int, col: int, channel: int, source_shape=None):

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .. import geometry
 from .activation import ActivationDetail, worked
-from .base import Frames, Kind, value_at
+from .base import Frames, Kind, LazyWeights, value_at
 
 Pair = tuple[int, int]
 
 
 @dataclass(frozen=True, eq=False)
-class ConvOp:
+class ConvOp(LazyWeights):
     """A convolution's numbers.
 
     Attributes:
@@ -42,19 +41,6 @@ class ConvOp:
     alpha: float = 0.2
     depths: tuple[int, ...] = ()  # the depths of a spec's 3-D kernels (each must equal in_channels)
 
-    @cached_property
-    def _wb(self) -> tuple[np.ndarray, np.ndarray]:
-        k, b = self.weights()
-        return np.asarray(k, np.float32), np.asarray(b, np.float32)
-
-    @property
-    def kernel(self) -> np.ndarray:
-        return self._wb[0]
-
-    @property
-    def bias(self) -> np.ndarray:
-        return self._wb[1]
-
     def taps_of(self, channel: int) -> tuple[list[int], np.ndarray]:
         """The input channels output ``channel`` reads and its weights (kh, kw, len(channels)) on them."""
         if self.depthwise:
@@ -77,15 +63,7 @@ class Term:
     product: float
 
     def to_dict(self) -> dict:
-        return {
-            "row": self.row,
-            "col": self.col,
-            "channel": self.channel,
-            "input": self.input,
-            "padding": self.padding,
-            "weight": self.weight,
-            "product": self.product,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
