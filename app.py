@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnn_core import errors
 from ui.common import service
 from ui.common.errors import show_unexpected
 
@@ -33,6 +34,8 @@ st.html(
 try:
     st.navigation(pages).run()
 except Exception as e:  # anything a page did not expect: an apology and a logged reference, no traceback
+    if errors.strict():  # under the tests: the bug itself, with its traceback
+        raise
     show_unexpected(e)
 # Once per process, after the first page has imported TensorFlow: its objects leave the collector's reach.
 service.start()
