@@ -129,14 +129,15 @@ def maps_browser(
         st.info("No layer of this model outputs an image-shaped (H×W×C) result, so there are no feature maps to show.")
         return
     labels = [
-        f"{i + 1}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i + 1}: {p[0].path}" for i, p in enumerate(pages)
+        f"{i}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i}: {p[0].path}" for i, p in enumerate(pages)
     ]
     key = f"{P}_page_{loaded.key}"
     if st.session_state.get(key) not in range(len(pages)):
         st.session_state[key] = 0
     total = model_maps.total_map_bytes(info, batch.shape)
     st.selectbox(
-        f"Page of layers ({len(pages)} pages, {len(info.image_layers)} layers with maps)",
+        f"Page of layers ({len(pages)} page{'s' if len(pages) > 1 else ''}, counted from 0; "
+        f"{len(info.image_layers)} layers with maps)",
         range(len(pages)),
         format_func=lambda i: labels[i],
         key=key,
