@@ -128,9 +128,7 @@ def maps_browser(
     if not pages:
         st.info("No layer of this model outputs an image-shaped (H×W×C) result, so there are no feature maps to show.")
         return
-    labels = [
-        f"{i}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i}: {p[0].path}" for i, p in enumerate(pages)
-    ]
+    labels = [f"{i}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i}: {p[0].path}" for i, p in enumerate(pages)]
     key = f"{P}_page_{loaded.key}"
     if st.session_state.get(key) not in range(len(pages)):
         st.session_state[key] = 0
