@@ -202,10 +202,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
     at = worked.clicked(stages, sids)
     focus = st.session_state.get(FOCUS_KEY)
-    if at is not None:
-        bands, side = st.columns([3, 2], gap="medium")
-    else:
-        bands, side = st.container(), None
+    bands, side = worked.columns()
     with bands:
         for i, stage in enumerate(stages):
             sid = sids[i]
@@ -216,9 +213,8 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
                 _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band)
                 if focus and focus[0] == sid:
                     _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
-    if side is not None and at is not None:
-        with side:
-            worked.panel(stages, at)
+    with side:
+        worked.side(stages, at)
 
 
 # Streamlit stacks columns on a phone, which made every channel map full width (the default stack: about 20

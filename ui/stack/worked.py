@@ -16,13 +16,22 @@ TILE = f"{P}_cell_"  # the key of a tile's container: TILE + "stage_channel" ("p
 PANEL = f"{P}_worked"
 ZOOM_CONTAINER = f"{P}_zoom_wrap"  # the enlarged map's container
 
+SIDE = f"{P}_side"  # the column beside the bands that holds the panel (hidden while it is closed)
+
+# The bands and the panel's column are always there, so opening the panel only restyles the page (nothing is
+# rebuilt, and the browser keeps the clicked tile where it was); closed, the column is hidden and the bands
+# take the whole width. Open, it stays in view while the bands scroll; on a phone it is a sheet at the foot.
 _CSS = f"""<style>
-[data-testid="stColumn"]:has(.st-key-{PANEL}) {{
+[data-testid="stColumn"]:has(.st-key-{SIDE}) {{
   position: sticky; top: 3.75rem; align-self: flex-start; z-index: 3;
   max-height: calc(100vh - 4.5rem); overflow-y: auto;
 }}
+[data-testid="stColumn"]:has(.st-key-{SIDE} .ls-side-closed) {{ display: none; }}
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .ls-side-closed) > [data-testid="stColumn"] {{
+  width: 100% !important; flex: 1 1 100% !important; max-width: 100% !important;
+}}
 @media (max-width: 640px) {{
-  [data-testid="stColumn"]:has(.st-key-{PANEL}) {{
+  [data-testid="stColumn"]:has(.st-key-{SIDE}) {{
     position: fixed; top: auto; bottom: 0; left: 0; right: 0; max-height: 45vh; z-index: 50;
     background: var(--background-color, #fff); box-shadow: 0 -4px 12px rgba(0, 0, 0, 0.2); padding: 0.25rem;
   }}
@@ -74,18 +83,37 @@ def _close() -> None:
     st.session_state[CLICK_KEY] = None
 
 
+def columns():
+    """The bands' column and the panel's, beside it (drawn with the page's rules for them)."""
+    st.html(_CSS)
+    return st.columns([3, 2], gap="medium")
+
+
+def side(stages: list[Stage], at: tuple[int, int, int, int] | None) -> None:
+    """The panel's column: the clicked value's sum, or (closed) a mark that hides the column."""
+    with st.container(key=SIDE):
+        if at is None:
+            st.html('<span class="ls-side-closed"></span>')
+        else:
+            panel(stages, at)
+
+
 def panel(stages: list[Stage], at: tuple[int, int, int, int]) -> None:
-    """How the clicked value was made, as text: the sum, then the part of the input it sees."""
+    """How the clicked value was made, as text: the sum first, then every product, then what it sees."""
     k, row, col, c = at
     ex = cnn_core.explain(stages, k, row, col, max(c, 0))
-    st.html(_CSS)
     with st.container(border=True, key=PANEL):
         top, close = st.columns([5, 2], vertical_alignment="center")
         what = "photo" if c < 0 else f"channel {c}"
         top.markdown(f"**{k} · {stages[k].title}**, {what}, row {row}, column {col}: the map holds **{ex.value:.6g}**")
         close.button("Close", key=f"{P}_worked_close", on_click=_close, type="tertiary", icon=":material/close:")
         exact = inspector.exact_toggle(P, "panel")
-        st.code(worked_numbers.worked_text(ex, exact=exact), language=None, wrap_lines=True)
+        lines = worked_numbers.worked_text(ex, exact=exact).splitlines()
+        # The sum (and TensorFlow's value) first, so it is in view however many products there are.
+        last = next((n for n, line in enumerate(lines) if line.startswith("products + bias")), len(lines))
+        st.code("\n".join(lines[last:] or lines), language=None, wrap_lines=True)
+        if lines[last:] and last > 0:
+            st.code("\n".join(lines[:last]), language=None, wrap_lines=True, height=min(260, 24 * last + 20))
         rf = ex.receptive_field
         if k and rf.box is not None:
             t, left, b, r = rf.box
