@@ -222,7 +222,7 @@ def enlarge(
         a, b = st.columns(2)
         path = a.selectbox("Layer", [x.path for x in page], key=f"{P}_zoom_layer")
         m = maps[path]
-        ch = b.number_input("Channel", 1, m.shape[2], 1, key=f"{P}_zoom_channel") - 1
+        ch = b.number_input(f"Channel (0–{m.shape[2] - 1})", 0, m.shape[2] - 1, 0, key=f"{P}_zoom_channel")
         ch = min(ch, m.shape[2] - 1)
         values = m[:, :, ch]
         scale = render.scale_for(*render.finite_range(values), cmap)
