@@ -223,6 +223,13 @@ def settle_size_mode(shape: tuple[int, ...]) -> None:
 # --- the spec ---------------------------------------------------------------------------------------------------
 
 
+def _edited_weights() -> Any:
+    """The kernel's weights for the spec, with the preset they were edited from when that is known (so a
+    reload or a link still says "started from Sobel x")."""
+    weights = kernel_weights().tolist()
+    return weights if started_from() == LOADED else {"weights": weights, "from": started_from()}
+
+
 def spec_dict(s: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
     """The pipeline spec (v1) the state describes, for a photo of ``shape``."""
     name = kernel_preset()
@@ -233,7 +240,7 @@ def spec_dict(s: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
     layers: list[dict[str, Any]] = [
         {
             "type": "conv2d",
-            "filters": [name or kernel_weights().tolist()],
+            "filters": [name or _edited_weights()],
             "stride": int(s["stride"]),
             "padding": padding,
             "dilation": int(s["dilation"]),
@@ -336,7 +343,7 @@ def load_spec(spec: Spec) -> str | None:
     if f.preset is not None:
         set_kernel(PRESETS[f.preset].array(), f.preset)
     else:
-        set_kernel(np.array(f.weights, dtype=np.float64), LOADED)
+        set_kernel(np.array(f.weights, dtype=np.float64), f.started_from or LOADED)
     return None
 
 
