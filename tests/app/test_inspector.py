@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import cnn_core
 from cnn_core import share
+from tests.app.conftest import run as _run
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND = str(ROOT / "views" / "playground.py")
@@ -17,12 +18,6 @@ PLAYGROUND = str(ROOT / "views" / "playground.py")
 @pytest.fixture(scope="module")
 def stages():
     return cnn_core.run_pipeline(cnn_core.load_image(ROOT / "assets" / "camera.png"), cnn_core.default_spec())
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _said(at: AppTest) -> str:
@@ -60,6 +55,7 @@ def test_a_link_opens_on_its_explained_value(stages):
     assert "max(0, x)" in text
 
 
+@pytest.mark.slow
 def test_the_animation_sweep_equals_the_maps_where_the_crop_is_the_whole_input():
     import numpy as np
 

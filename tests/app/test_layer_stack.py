@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.errors import SpecError
 from cnn_core.pipeline import plan, run_layer
 from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
+from tests.app.conftest import run as _run
 from ui.stack import edits
 from ui.stack import plan as stack_plan
 from ui.stack import starters as stack_starters
@@ -62,12 +63,6 @@ STARTER_SHAPES = {
 
 def _app() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at

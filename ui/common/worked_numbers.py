@@ -108,19 +108,29 @@ def worked_text(ex: Explanation, exact: bool = False) -> str:
     exactly, and the map's float32 value as TensorFlow computed it: the two differ by float32's rounding of
     each partial sum, in TensorFlow's own order of adding.
     """
-    d = ex.detail
-    if isinstance(d, ConvDetail):
-        return _exact_conv(ex, d) if exact else _rounded_conv(d)
-    if isinstance(d, ActivationDetail):
-        return f"{d.function}: {d.formula}\n{d.worked}" + (
-            f"\ninput {float32_text(d.input)} → output {float32_text(ex.value)}" if exact else ""
-        )
-    if isinstance(d, PoolDetail):
-        show = float32_text if exact else (lambda v: f"{v:.6g}")
-        values = ", ".join(show(c.value) for c in d.window if not c.padding and c.value is not None)
-        if d.mode == "max":
-            return f"the largest of the window ({values}) = {show(ex.value)}"
-        return f"the mean of the {d.count} real cells ({values}) = {show(d.sum)} / {d.count} = {show(ex.value)}"
+    return _WORKED.get(ex.detail.kind, _input_text)(ex, exact)
+
+
+def _conv_text(ex: Explanation, exact: bool) -> str:
+    return _exact_conv(ex, ex.detail) if exact else _rounded_conv(ex.detail)
+
+
+def _activation_text(ex: Explanation, exact: bool) -> str:
+    d: ActivationDetail = ex.detail  # type: ignore[assignment]
+    tail = f"\ninput {float32_text(d.input)} → output {float32_text(ex.value)}" if exact else ""
+    return f"{d.function}: {d.formula}\n{d.worked}{tail}"
+
+
+def _pool_text(ex: Explanation, exact: bool) -> str:
+    d: PoolDetail = ex.detail  # type: ignore[assignment]
+    show = float32_text if exact else (lambda v: f"{v:.6g}")
+    values = ", ".join(show(c.value) for c in d.window if not c.padding and c.value is not None)
+    if d.mode == "max":
+        return f"the largest of the window ({values}) = {show(ex.value)}"
+    return f"the mean of the {d.count} real cells ({values}) = {show(d.sum)} / {d.count} = {show(ex.value)}"
+
+
+def _input_text(ex: Explanation, exact: bool) -> str:
     return f"an input pixel: its level / 255 = {float32_text(ex.value) if exact else f'{ex.value:.6g}'}"
 
 
@@ -175,3 +185,7 @@ def _exact_conv(ex: Explanation, d: ConvDetail) -> str:
         + f" = {summed}\n"
         + f"TensorFlow's float32 value: {value} (float32 rounding: {diff} from the exact sum)"
     )
+
+
+# The worked text of each kind of detail (``detail.kind``, the kind's name); the input's otherwise.
+_WORKED = {"conv2d": _conv_text, "activation": _activation_text, "pool2d": _pool_text}
