@@ -31,8 +31,8 @@ _WORDS = {
     "linear": "The linear activation passes every value through unchanged",
 }
 
-# The functions training builds as Keras activations (by Keras's own name). leaky_relu takes Keras's default
-# slope, 0.2, which is also the spec's default alpha.
+# The functions training builds as Keras activations (by Keras's own name). leaky_relu is built as a
+# LeakyReLU layer with the spec's own alpha, so the trained slope is the one the page shows.
 KERAS_NAMES = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "leaky_relu": "leaky_relu"}
 
 
@@ -125,7 +125,10 @@ class ActivationKind(Kind):
             raise CnnError(
                 f"Layer {index}: training supports the activations {', '.join(KERAS_NAMES)}, not {op.function!r}."
             )
-        return keras.layers.Activation(KERAS_NAMES[op.function], name=f"{op.function}_{index}")
+        name = f"{op.function}_{index}"
+        if op.function == "leaky_relu":
+            return keras.layers.LeakyReLU(negative_slope=float(op.alpha), name=name)
+        return keras.layers.Activation(KERAS_NAMES[op.function], name=name)
 
 
 KIND = ActivationKind()

@@ -11,8 +11,8 @@ import pytest
 
 from cnn_core import share
 from cnn_core.errors import SpecError
-from cnn_core.spec import parse_spec
-from ui.stack import keys
+from cnn_core.spec import LAYER_TYPES, parse_spec
+from ui.stack import edits, keys
 from ui.stack import state as S
 from ui.stack.starters import STARTERS, load_starter
 
@@ -121,3 +121,11 @@ def test_widget_keys_are_made_in_one_place():
     assert keys.layer("L3", "kh") == "ls_L3_kh" and keys.layer("L3") == "ls_L3"
     assert keys.filter_("L3", 2, "bias") == "ls_L3_f2_bias" and keys.note("L3") == "ls_L3_note"
     assert keys.page("add_conv2d") == "ls_add_conv2d" and keys.SPEC == "ls_spec"
+
+
+def test_a_new_layer_of_each_kind_starts_valid():
+    for kind in LAYER_TYPES:
+        state = S.added(S.loaded(SPEC), kind)
+        assert state.spec.layers[-1].type == kind and state.open == "L4"
+    with pytest.raises(SpecError, match="'dense' is not a layer type; use conv2d, activation or pool2d"):
+        edits.new_layer("dense")

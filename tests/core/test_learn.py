@@ -124,7 +124,7 @@ def test_each_stack_layer_becomes_the_keras_layer_with_its_settings():
     conv = {"type": "conv2d", "filters": [{"init": "he_normal", "seed": s, "size": [5, 3]} for s in range(6)]}
     spec = _stack(
         {**conv, "stride": [2, 1], "padding": "valid"},
-        {"type": "activation", "function": "leaky_relu"},
+        {"type": "activation", "function": "leaky_relu", "alpha": 0.05},
         {**conv, "dilation": [1, 2], "padding": "same"},
         {"type": "activation", "function": "tanh"},
         {"type": "pool2d", "mode": "avg", "size": [3, 2], "stride": [1, 2], "padding": "same"},
@@ -137,7 +137,9 @@ def test_each_stack_layer_becomes_the_keras_layer_with_its_settings():
     assert (got["conv_1"]["filters"], tuple(got["conv_1"]["kernel_size"])) == (6, (5, 3))
     assert tuple(got["conv_1"]["strides"]) == (2, 1) and got["conv_1"]["padding"] == "valid"
     assert tuple(got["conv_3"]["dilation_rate"]) == (1, 2) and got["conv_3"]["padding"] == "same"
-    assert got["leaky_relu_2"]["activation"] == "leaky_relu" and got["tanh_4"]["activation"] == "tanh"
+    # the stack's own slope, not Keras's default 0.2: -2 comes out as -0.1
+    assert got["leaky_relu_2"]["negative_slope"] == pytest.approx(0.05) and got["tanh_4"]["activation"] == "tanh"
+    assert float(model.get_layer("leaky_relu_2")(np.array([[-2.0]], "float32"))[0, 0]) == pytest.approx(-0.1)
     assert tuple(got["avg_pool_5"]["pool_size"]) == (3, 2) and tuple(got["avg_pool_5"]["strides"]) == (1, 2)
     # 64 → valid 5×3 stride (2, 1): (64 − 5) // 2 + 1 = 30 rows, 64 − 2 = 62 columns; same keeps them;
     # the same-padded pool with stride (1, 2) gives 30 × ceil(62 / 2) = 31.

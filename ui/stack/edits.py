@@ -17,16 +17,25 @@ from cnn_core.spec import MAX_KERNEL, Activation, Conv2D, Filter, Layer, Pool2D,
 SOURCES = ("preset", "init", "weights")
 
 
+def _new_conv() -> Conv2D:
+    filters = tuple(Filter(preset=p) for p in ("sobel_x", "sobel_y", "edge", "gaussian_3"))
+    return Conv2D(filters=filters, bias=(0.0,) * len(filters))
+
+
+# A new layer of each kind, by the kind's name (the spec's layer type), with settings to start editing from.
+_NEW = {
+    "conv2d": _new_conv,
+    "activation": lambda: Activation("relu"),
+    "pool2d": lambda: Pool2D("max", (2, 2), (2, 2), "valid"),
+}
+
+
 def new_layer(kind: str) -> Layer:
     """A layer of ``kind`` with sensible settings to start editing from."""
-    if kind == "conv2d":
-        filters = tuple(Filter(preset=p) for p in ("sobel_x", "sobel_y", "edge", "gaussian_3"))
-        return Conv2D(filters=filters, bias=(0.0,) * len(filters))
-    if kind == "activation":
-        return Activation("relu")
-    if kind == "pool2d":
-        return Pool2D("max", (2, 2), (2, 2), "valid")
-    raise SpecError(f"{kind!r} is not a layer type; use conv2d, activation or pool2d", "type")
+    if kind not in _NEW:
+        *rest, last = _NEW
+        raise SpecError(f"{kind!r} is not a layer type; use {', '.join(rest)} or {last}", "type")
+    return _NEW[kind]()
 
 
 def moved(items: list, i: int, delta: int) -> list:
