@@ -52,7 +52,12 @@ def test_a_click_on_a_band_tile_opens_that_values_sum_in_view(server, browser):
     # 3×3 kernel over 3 input channels: 27 products, each input × weight.
     assert sum(1 for x in text.splitlines() if re.match(r"(pad 0|-?[0-9.]+) × -?[0-9.]+ = -?[0-9.]+$", x)) == 27
     # The tile's layer and channel are enlarged under the band, and Inside the operation opened there.
-    assert page.locator(".st-key-ls_zoom_wrap .js-plotly-plot").count() == 1
+    page.locator(".st-key-ls_zoom_wrap .js-plotly-plot").wait_for(timeout=60_000)  # Plotly draws after the run
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.st-key-ls_zoom_wrap .js-plotly-plot');"
+        " return p && p._fullData && p._fullData.some(t => t.type === 'heatmap'); }",
+        timeout=60_000,
+    )
     inspector = page.locator(".st-key-ls_inspector")
     assert f"row {row}, column {col}, channel 2: the map holds" in inspector.inner_text()
     held = float(head.split("the map holds ")[1])
