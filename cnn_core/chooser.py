@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .locks import KeyedLocks
+
 # A first call quicker than this is not worth measuring: compiling costs far more than it could save.
 MEASURE_FLOOR_S = 0.004
 # Layers that take less than this together (their own first-use timings) are not worth compiling as one
@@ -40,6 +42,14 @@ FORMULATIONS = ("eager", "xla", "shifted", "fused")
 
 # Set by ``forcing``, per thread (each Streamlit session runs in its own thread); wins over the environment.
 _FORCED = threading.local()
+
+
+def _candidate_failures() -> tuple[type[Exception], ...]:
+    """What a formulation that can't run here raises: TensorFlow refusing the op or its compile (an OpError),
+    or a trace Keras/TensorFlow can't build. Anything else is a bug and goes up."""
+    import tensorflow as tf  # loaded by then: a candidate has just run
+
+    return (tf.errors.OpError, ValueError, TypeError, NotImplementedError, RuntimeError)
 
 
 def _forced_stack() -> list[str]:
@@ -109,9 +119,10 @@ class Chooser:
 
     def __init__(self, background: bool = False) -> None:
         self._choices: dict[tuple, Choice] = {}
-        # One measurement at a time; compiling concurrently only wastes CPU. Reentrant: measuring a fused
-        # block runs its layers, whose own keys may (rarely: one was just forgotten) need measuring too.
-        self._lock = threading.RLock()
+        # One measurement per key at a time (a second caller of the same shape waits for the first's choice);
+        # different shapes measure side by side. Re-entrant: measuring a fused block runs its layers, whose own
+        # keys may (rarely: one was just forgotten) need measuring too.
+        self._locks = KeyedLocks()
         self.background = background
         self._pending: dict[tuple, Callable[[], tuple]] = {}  # key -> measure(), in arrival order
         self._cond = threading.Condition()
@@ -134,7 +145,7 @@ class Chooser:
         return total
 
     def clear(self) -> None:
-        with self._lock, self._cond:
+        with self._cond:
             self._choices.clear()
             self._pending.clear()
 
@@ -204,10 +215,10 @@ class Chooser:
                 self._busy = True
             try:
                 if key not in self._choices:
-                    with self._lock:
+                    with self._locks.hold(key):
                         _, choice = measure()
                     self._remember(key, choice)
-            except Exception as e:  # a candidate that fails here must not end the thread; eager stays
+            except _candidate_failures() as e:  # a candidate that fails here must not end the thread; eager stays
                 self._remember(key, Choice("eager", {}, {"measuring": f"{type(e).__name__}: {e}"[:200]}))
             finally:
                 with self._cond:
@@ -245,7 +256,7 @@ class Chooser:
         choice = self._choices.get(key)
         if choice is not None:
             return candidates[choice.name]()
-        with self._lock:
+        with self._locks.hold(key):
             choice = self._choices.get(key)
             if choice is not None:
                 return candidates[choice.name]()
@@ -295,7 +306,7 @@ class Chooser:
         known = layers_seconds()
         if known is None:
             return None
-        with self._lock:
+        with self._locks.hold(key):
             choice = self._choices.get(key)
             if choice is not None:
                 return fused() if choice.name == "fused" else None
@@ -324,7 +335,7 @@ class Chooser:
             t0 = time.perf_counter()
             got = fused()  # traces and compiles
             compile_s = time.perf_counter() - t0
-        except Exception as e:  # an unsupported combination: never fail the layers over a candidate
+        except _candidate_failures() as e:  # an unsupported combination: never fail the layers over a candidate
             return None, Choice("layers", {"layers": known}, {"fused": f"{type(e).__name__}: {e}"[:200]})
         if not agrees(got, reference()):
             return None, Choice("layers", {"layers": known}, {"fused": "values differ from the eager ops"})
@@ -358,7 +369,7 @@ class Chooser:
                 t0 = time.perf_counter()
                 got = fn()  # traces and compiles
                 compile_s = time.perf_counter() - t0
-            except Exception as e:  # an unsupported combination: never fail the layer over a candidate
+            except _candidate_failures() as e:  # an unsupported combination: never fail the layer over a candidate
                 rejected[name] = f"{type(e).__name__}: {e}"[:200]
                 continue
             if not agrees(got, ref):

@@ -12,6 +12,7 @@ st.title("A trained network, from pixels to probabilities")
 st.markdown(network_views.introduction())
 if link_warning:
     st.warning(link_warning)
+network_input.phone_picker()
 
 # Drawing: the canvas beside the picture the network sees, the probabilities below; otherwise picture | probabilities.
 if network_input.drawing_now():
@@ -40,10 +41,10 @@ network_views.maps_section(computed, cmap, scale)
 st.header("2 · The learned filters", divider="gray")
 network_views.filters_section(inp)
 st.header("3 · Flatten", divider="gray")
-network_answer.flatten_section(computed.run)
+network_answer.flatten_section(computed.acts)
 st.header("4 · Dense layer and softmax", divider="gray")
-label = network_answer.dense_section(computed.run)
+label = network_answer.dense_section(computed.acts)
 st.header("5 · Grad-CAM: where it looked", divider="gray")
 network_answer.grad_cam_section(inp, label)
 st.header("6 · Inside any layer", divider="gray")
-network_answer.inspector_section(inp)
+network_answer.inspector_section(computed.acts)

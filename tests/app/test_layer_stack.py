@@ -17,6 +17,8 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.errors import SpecError
 from cnn_core.pipeline import plan, run_layer
 from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
+from tests.app.conftest import run as _run
+from tests.app.inspector_steps import animate_at
 from ui.stack import edits
 from ui.stack import plan as stack_plan
 from ui.stack import starters as stack_starters
@@ -62,12 +64,6 @@ STARTER_SHAPES = {
 
 def _app() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
@@ -764,6 +760,7 @@ def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
     result (the cnn_core.stats values), and nothing is left pending."""
     import cnn_core
     from cnn_core import stats as core_stats
+    from ui.common.service import SERVICE
     from ui.stack import maps as stack_maps
 
     image = cnn_core.load_image(ROOT / "assets" / "camera.png")
@@ -778,7 +775,8 @@ def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
         np.testing.assert_array_equal(got.mean, want.mean)
         np.testing.assert_array_equal(got.small[0], want.small[0])
         assert stack_maps.channel_stats(s) is got  # kept under the stage's key
-    assert not any(s.key in stack_maps._PENDING for s in fresh)
+    pending = SERVICE.pending()
+    assert not any(("band statistics", s.key) in pending for s in fresh)
 
 
 def test_the_enlarged_maps_animation_slides_around_the_selected_value():
@@ -786,12 +784,7 @@ def test_the_enlarged_maps_animation_slides_around_the_selected_value():
     conv = _ids(at)[0]
     at.button(key=f"ls_zoom_{conv}_4").click()
     _run(at)
-    at.number_input(key="ls_insp_row").set_value(5)
-    at.number_input(key="ls_insp_col").set_value(30)
-    _run(at)
-    at.toggle(key="ls_anim_on").set_value(True)
-    _run(at)
-    said = " ".join(c.value for c in at.caption)
+    said = animate_at(at, "ls", 5, 30)
     # Column 30 of 32: the 7×7 block is shifted inward to end at the last column.
     assert "Around row 5, column 30: outputs rows 2–8, columns 25–31 (7×7)" in said
     assert "filter 4 on input channel 0" in said

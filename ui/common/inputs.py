@@ -12,7 +12,8 @@ import cnn_core
 from cnn_core.drawing import picture_from_drawing
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, image_size, read_file, size_text
 from cnn_core.samples import SAMPLES, sample_path
-from ui.common.compute import PICTURE_CACHE_ENTRIES
+from ui.common import keys
+from ui.common.service import SERVICE
 from ui.common.text import code, plain
 
 
@@ -27,12 +28,20 @@ class Picture:
     from_link: bool = False  # the small copy of a photo that a shared link carried
 
 
-@st.cache_resource(max_entries=PICTURE_CACHE_ENTRIES, show_spinner=False)
-def _decode(digest: str, downscale: bool, _data: bytes) -> tuple[np.ndarray, str]:
-    # Keyed by the file's hash (the bytes themselves are not hashed again); the array is shared, read-only.
-    arr = cnn_core.decode_image(_data, downscale=downscale)
+def _decode(digest: str, downscale: bool, data: bytes) -> tuple[np.ndarray, str]:
+    # Keyed by the file's hash (the bytes themselves are not hashed again); the array is shared, read-only,
+    # and counts its bytes against the compute service's "decoded photos" share.
+    return SERVICE.remembered("decoded photos", (digest, downscale), lambda: _decoded(data, downscale), _array_bytes)
+
+
+def _decoded(data: bytes, downscale: bool) -> tuple[np.ndarray, str]:
+    arr = cnn_core.decode_image(data, downscale=downscale)
     arr.flags.writeable = False
     return arr, hashlib.blake2b(arr.tobytes() + repr(arr.shape).encode(), digest_size=16).hexdigest()
+
+
+def _array_bytes(decoded: tuple[np.ndarray, str]) -> int:
+    return decoded[0].nbytes
 
 
 def _digest(data: bytes) -> str:
@@ -74,10 +83,10 @@ def use_link_picture(prefix: str, image: bytes | None, sample: str | None) -> No
     """Make the picker show what a shared link names: the small photo it carries, or a bundled sample."""
     if image is not None:
         st.session_state[link_image_key(prefix)] = image
-        st.session_state[f"{prefix}_source"] = LINK_SOURCE
+        st.session_state[keys.source(prefix)] = LINK_SOURCE
     else:
-        st.session_state[f"{prefix}_source"] = "Sample"
-        st.session_state[f"{prefix}_sample"] = sample
+        st.session_state[keys.source(prefix)] = "Sample"
+        st.session_state[keys.sample(prefix)] = sample
 
 
 SOURCES = ("Sample", "Upload", "Camera", "Drawing")
@@ -87,7 +96,7 @@ DRAW_SIDE = 256  # the input canvas, in pixels
 def _on_upload(prefix: str, key: str | None = None) -> None:
     # A file just dropped on the always-visible uploader is what the person wants to see.
     if st.session_state.get(key or f"{prefix}_upload") is not None:
-        st.session_state[f"{prefix}_source"] = "Upload"
+        st.session_state[keys.source(prefix)] = "Upload"
 
 
 def _uploader(prefix: str):
@@ -171,16 +180,21 @@ _PHONE_CSS = """<style>
 
 
 def _from_phone_sample(prefix: str) -> None:
-    st.session_state[f"{prefix}_source"] = "Sample"
-    st.session_state[f"{prefix}_sample"] = st.session_state[f"{prefix}_phone_sample"]
+    st.session_state[keys.source(prefix)] = "Sample"
+    st.session_state[keys.sample(prefix)] = st.session_state[f"{prefix}_phone_sample"]
+
+
+def phone_only(prefix: str):
+    """A bordered container shown only on narrow screens, where the sidebar hides behind its » button."""
+    st.html(_PHONE_CSS.format(p=prefix))
+    return st.container(key=f"{prefix}_phone_input", border=True)
 
 
 def phone_picker(prefix: str, default_sample: str = "camera") -> None:
     """The input picker in the page itself, shown only on narrow screens: a sample or an upload."""
-    st.html(_PHONE_CSS.format(p=prefix))
-    with st.container(key=f"{prefix}_phone_input", border=True):
+    with phone_only(prefix):
         names = list(SAMPLES)
-        current = st.session_state.get(f"{prefix}_sample")
+        current = st.session_state.get(keys.sample(prefix))
         st.session_state[f"{prefix}_phone_sample"] = current if current in names else default_sample
         c1, c2 = st.columns(2)
         c1.selectbox(
@@ -206,9 +220,9 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
     up = _uploader(prefix) or st.session_state.get(f"{prefix}_phone_upload")
     link_image = st.session_state.get(link_image_key(prefix))
     choices = list(SOURCES) + ([LINK_SOURCE] if link_image else [])
-    if st.session_state.get(f"{prefix}_source") not in choices:
-        st.session_state[f"{prefix}_source"] = "Sample"
-    source = st.sidebar.radio("Source", choices, horizontal=True, key=f"{prefix}_source")
+    if st.session_state.get(keys.source(prefix)) not in choices:
+        st.session_state[keys.source(prefix)] = "Sample"
+    source = st.sidebar.radio("Source", choices, horizontal=True, key=keys.source(prefix))
     if source == LINK_SOURCE:
         try:
             arr, key = _decode(_digest(link_image), False, link_image)
@@ -218,9 +232,9 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
             return load_sample(default_sample)
     if source == "Sample":
         names = list(SAMPLES)
-        if st.session_state.get(f"{prefix}_sample") not in names:
-            st.session_state[f"{prefix}_sample"] = default_sample
-        name = st.sidebar.selectbox("Sample photo", names, format_func=SAMPLES.get, key=f"{prefix}_sample")
+        if st.session_state.get(keys.sample(prefix)) not in names:
+            st.session_state[keys.sample(prefix)] = default_sample
+        name = st.sidebar.selectbox("Sample photo", names, format_func=SAMPLES.get, key=keys.sample(prefix))
         return load_sample(name)
     if source == "Camera":
         return _camera(prefix, default_sample)
