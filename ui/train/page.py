@@ -129,8 +129,8 @@ def controls() -> tuple[Choice, str]:
 def _own_classes() -> tuple[class_folders.ClassData | None, str]:
     n = int(st.number_input("How many classes", 2, 6, 2, key=f"{P}_nclasses"))
     st.caption(
-        "At least 10 pictures a class, uploaded, photographed or drawn; augmentation (shifts, mirror images, "
-        "brightness) makes up the rest."
+        "At least 10 pictures a class, uploaded, photographed or drawn; augmentation (turns, zooms, shifts, "
+        "mirror images, brightness) makes up the rest."
     )
     files: dict[str, list[bytes]] = {}
     names: list[str] = []
@@ -218,8 +218,8 @@ def _draw_into_a_class(names: list[str]) -> None:
     if note:
         c_side.info(note)
     c_side.caption(
-        "Each drawing is added as a picture of the canvas (black ink on white), squashed to 64×64 like an "
-        "upload, and the canvas starts blank again. Drawings stay in this visit only."
+        "Each drawing is added as a picture of the canvas (black ink on white), cropped to its ink and brought "
+        "to 64×64 like every picture of a class, and the canvas starts blank again. Drawings stay in this visit only."
     )
 
 
