@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnn_core import errors
 from ui.common.errors import show_unexpected
 
 # An emoji icon becomes an inline SVG in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com,
@@ -32,4 +33,6 @@ st.html(
 try:
     st.navigation(pages).run()
 except Exception as e:  # anything a page did not expect: an apology and a logged reference, no traceback
+    if errors.strict():  # under the tests: the bug itself, with its traceback
+        raise
     show_unexpected(e)

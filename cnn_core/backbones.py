@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 
+from .errors import unexpected
+
 WEIGHTS_HOST = "storage.googleapis.com"
 BACKBONES = {
     "MobileNetV2": "MobileNetV2 (3.5 M weights, 14 MB download)",
@@ -66,5 +68,6 @@ def class_names() -> list[str] | None:
 
         decoded = imagenet_utils.decode_predictions(np.eye(1000, dtype="float32"), top=1)
         return [row[0][1].replace("_", " ") for row in decoded]
-    except Exception:
+    except Exception as e:  # Keras raises a bare Exception when its download fails
+        unexpected(e, "fetching ImageNet's class names")
         return None

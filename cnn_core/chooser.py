@@ -42,6 +42,14 @@ FORMULATIONS = ("eager", "xla", "shifted", "fused")
 _FORCED = threading.local()
 
 
+def _candidate_failures() -> tuple[type[Exception], ...]:
+    """What a formulation that can't run here raises: TensorFlow refusing the op or its compile (an OpError),
+    or a trace Keras/TensorFlow can't build. Anything else is a bug and goes up."""
+    import tensorflow as tf  # loaded by then: a candidate has just run
+
+    return (tf.errors.OpError, ValueError, TypeError, NotImplementedError, RuntimeError)
+
+
 def _forced_stack() -> list[str]:
     stack = getattr(_FORCED, "stack", None)
     if stack is None:
@@ -207,7 +215,7 @@ class Chooser:
                     with self._lock:
                         _, choice = measure()
                     self._remember(key, choice)
-            except Exception as e:  # a candidate that fails here must not end the thread; eager stays
+            except _candidate_failures() as e:  # a candidate that fails here must not end the thread; eager stays
                 self._remember(key, Choice("eager", {}, {"measuring": f"{type(e).__name__}: {e}"[:200]}))
             finally:
                 with self._cond:
@@ -324,7 +332,7 @@ class Chooser:
             t0 = time.perf_counter()
             got = fused()  # traces and compiles
             compile_s = time.perf_counter() - t0
-        except Exception as e:  # an unsupported combination: never fail the layers over a candidate
+        except _candidate_failures() as e:  # an unsupported combination: never fail the layers over a candidate
             return None, Choice("layers", {"layers": known}, {"fused": f"{type(e).__name__}: {e}"[:200]})
         if not agrees(got, reference()):
             return None, Choice("layers", {"layers": known}, {"fused": "values differ from the eager ops"})
@@ -358,7 +366,7 @@ class Chooser:
                 t0 = time.perf_counter()
                 got = fn()  # traces and compiles
                 compile_s = time.perf_counter() - t0
-            except Exception as e:  # an unsupported combination: never fail the layer over a candidate
+            except _candidate_failures() as e:  # an unsupported combination: never fail the layer over a candidate
                 rejected[name] = f"{type(e).__name__}: {e}"[:200]
                 continue
             if not agrees(got, ref):

@@ -60,14 +60,33 @@ POOL_CHANNEL_BLOCK = 8
 # TensorFlow's CPU convolution computes output channels in blocks of this many.
 CONV_CHANNEL_BLOCK = 16
 
+# Nanoseconds per blocked window cell of an eager pooling call, which is what a window over
+# formulations.SHIFTED_POOL_MAX_CELLS always runs as. Eager pooling costs about the same per cell whatever
+# the window (measured side by side for windows 8–64, 2026-12-03: within 2× of each other), where COEFFS'
+# large-window term fits 64×64 and reads mid-size windows 2–4× too cheap; a 24×24 max pool on 2048²
+# came out at 0.19 s, under BAND_SECONDS, and ran unbanded for 3–30 s under load (issue 28). These are
+# COEFFS' per-cell cost at a 64-wide window, raised by the ratio of eager per-cell times (mid windows /
+# 64×64) measured under load; used to decide bands (``StageCost.band_seconds``), not the budget.
+EAGER_POOL_NS = {"max": 0.036, "avg": 0.021}
+
 
 @dataclass(frozen=True)
 class StageCost:
-    """One stage's estimated time and the features it was computed from."""
+    """One stage's estimated time and the features it was computed from.
+
+    ``band_seconds`` is what one uninterruptible call of the stage may take, for deciding whether it runs in
+    bands (a cancellation waits at most one band): ``seconds``, or more where the stage's first call runs a
+    slower formulation than the one its estimate describes.
+    """
 
     family: str  # a key of COEFFS
     features: tuple[float, ...]
     seconds: float
+    band_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.band_seconds < self.seconds:
+            object.__setattr__(self, "band_seconds", self.seconds)
 
 
 def _round_up(n: int, block: int) -> int:
@@ -101,6 +120,13 @@ def layer_features(layer, in_shape: tuple[int, int, int], out_shape: tuple[int, 
     return kind.cost(op, in_shape, out_shape)
 
 
+def _longest_call(layer, in_shape, out_shape) -> float:
+    from . import kinds
+
+    kind, op = kinds.of_spec(layer, in_shape[2])
+    return kind.longest_call_seconds(op, in_shape, out_shape)
+
+
 def seconds(family: str, features: tuple[float, ...]) -> float:
     """Estimated seconds for a stage with these features on the reference machine."""
     coeffs = COEFFS[family]
@@ -119,9 +145,10 @@ def stage_costs(plans, image_shape: tuple[int, ...]) -> list[StageCost]:
     for p in plans:
         if p.layer is None:
             fam, feats = "input", input_features(image_shape, p.shape)
+            out.append(StageCost(fam, feats, seconds(fam, feats)))
         else:
             fam, feats = layer_features(p.layer, prev.shape, p.shape)
-        out.append(StageCost(fam, feats, seconds(fam, feats)))
+            out.append(StageCost(fam, feats, seconds(fam, feats), _longest_call(p.layer, prev.shape, p.shape)))
         prev = p
     return out
 

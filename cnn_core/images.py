@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError
+from .errors import PARSER_FAILURES, ImageError
 from .files import read_bounded, size_text, too_big  # noqa: F401  (size_text: the one unit, shown by the pages)
 
 # The largest image the app works on. Bigger ones are refused, or shrunk when asked.
@@ -77,7 +77,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool =
         raise ImageError(
             f"is not an image this app can read; upload one of: {', '.join(EXTENSIONS)}", "image"
         ) from None
-    except Exception as e:  # anything else Pillow raises on a hostile header is a broken file
+    except PARSER_FAILURES as e:  # anything else Pillow raises on a hostile header is a broken file
         raise ImageError(f"could not be read; the file looks corrupt or truncated ({_short(e)})", "image") from None
     w, h = im.size
     pixels = w * h
@@ -104,7 +104,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_PIXELS, downscale: bool =
         arr = _to_uint8(im)
     except MemoryError:
         raise ImageError("is too large to decode on this server", "image") from None
-    except Exception as e:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, ... on broken data
+    except PARSER_FAILURES as e:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, ... on broken data
         raise ImageError(f"could not be decoded; the file looks truncated or corrupt ({_short(e)})", "image") from None
     if arr.shape[0] * arr.shape[1] > max_pixels:
         arr = _shrink(arr, max_pixels)
@@ -153,7 +153,7 @@ def _upright(im: Image.Image) -> Image.Image:
     """Apply the EXIF orientation. A broken EXIF block leaves the pixels as stored rather than failing."""
     try:
         return ImageOps.exif_transpose(im) or im
-    except Exception:
+    except PARSER_FAILURES:
         return im
 
 
@@ -221,7 +221,7 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         im = Image.open(io.BytesIO(data), formats=FORMATS)
         w, h = im.size
         orientation = im.getexif().get(0x0112, 1)
-    except Exception:  # a header Pillow can't read: decode_image says why, this only informs
+    except PARSER_FAILURES:  # a header Pillow can't read: decode_image says why, this only informs
         return None
     return (w, h) if orientation in (5, 6, 7, 8) else (h, w)
 

@@ -71,7 +71,7 @@ def device_label() -> str:
         return "CPU"
     try:
         name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "")
-    except Exception:  # details are cosmetic; never fail over them
+    except (ValueError, RuntimeError, tf.errors.OpError):  # details are cosmetic; never fail over them
         name = ""
     return f"GPU 0 ({name})" if name else "GPU 0"
 

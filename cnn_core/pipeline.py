@@ -295,7 +295,7 @@ def run_pipeline(
         return looked[i]
 
     def banded(i: int) -> bool:
-        return costs is not None and costs[i].seconds > BAND_SECONDS
+        return costs is not None and costs[i].band_seconds > BAND_SECONDS
 
     stages: list[Stage] = []
     x: np.ndarray | None = None
@@ -325,7 +325,7 @@ def run_pipeline(
         else:
             assert x is not None
             if banded(i):
-                n = math.ceil(costs[p.index].seconds / BAND_SECONDS)
+                n = math.ceil(costs[p.index].band_seconds / BAND_SECONDS)
                 # Bands have shapes of their own: eager ops keep a band from starting a first-use
                 # measurement and compile, which could not be stopped.
                 with formulations.forcing("eager"):

@@ -139,6 +139,17 @@ class PoolKind(Kind):
         cells = ho * wo * kh * kw * _round_up(c, POOL_CHANNEL_BLOCK)
         return f"pool2d:{op.mode}", (cells, math.prod(out_shape), math.prod(in_shape), cells * max(kh, kw))
 
+    def longest_call_seconds(self, op: PoolOp, in_shape, out_shape):
+        from ..cost import EAGER_POOL_NS, POOL_CHANNEL_BLOCK, _round_up
+        from ..formulations import SHIFTED_POOL_MAX_CELLS
+
+        kh, kw = op.size
+        if op.whole or kh * kw <= SHIFTED_POOL_MAX_CELLS:
+            return 0.0
+        # Only eager pooling runs a window this large, at about the same cost per cell whatever its size.
+        cells = out_shape[0] * out_shape[1] * kh * kw * _round_up(in_shape[2], POOL_CHANNEL_BLOCK)
+        return 1e-9 * EAGER_POOL_NS[op.mode] * cells
+
     def explain(self, op: PoolOp, x, y, arith, row, col, channel, source_shape=None) -> PoolDetail:
         kernel, strides, _, _ = self._window(op, x.shape)
         if op.whole:
@@ -207,6 +218,14 @@ class PoolKind(Kind):
             f"{op.mode.capitalize()} pooling {what} of each {ph}×{pw} window{tail}, stepping {sh} at a time: "
             f"the map goes from {in_shape[0]}×{in_shape[1]} to {out_shape[0]}×{out_shape[1]}. Each channel is pooled on its own."
         )
+
+    def to_keras(self, op: PoolOp, index: int):
+        import keras
+
+        if op.whole:
+            return super().to_keras(op, index)
+        pool = keras.layers.MaxPooling2D if op.mode == "max" else keras.layers.AveragePooling2D
+        return pool(op.size, strides=op.strides, padding=op.padding, name=f"{op.mode}_pool_{index}")
 
 
 KIND = PoolKind()

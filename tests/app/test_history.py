@@ -7,14 +7,10 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import run as _run
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "playground.py")
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _kernel_header(at: AppTest) -> str:

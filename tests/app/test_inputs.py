@@ -78,6 +78,7 @@ def test_an_empty_drawing_says_so_and_keeps_the_maps():
     assert "Cameraman" in _sidebar_text(at)
 
 
+@pytest.mark.slow
 def test_the_trained_network_takes_a_camera_photo_too():
     at = AppTest.from_file(str(ROOT / "views" / "trained_network.py"), default_timeout=120)
     at.run()

@@ -16,18 +16,13 @@ from streamlit.testing.v1 import AppTest
 import cnn_core
 from cnn_core import share
 from cnn_core.kernels import PRESETS
+from tests.app.conftest import run as _run
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGE = str(ROOT / "views" / "playground.py")
 STACK = str(ROOT / "views" / "layer_stack.py")
 EDGE = PRESETS["edge"].array().astype(np.float64)
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _headers(at: AppTest) -> list[str]:

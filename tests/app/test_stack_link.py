@@ -7,15 +7,10 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import parse_spec
+from tests.app.conftest import run as _run
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "layer_stack.py")
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _params(at: AppTest) -> dict[str, str]:

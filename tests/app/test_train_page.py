@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from ui.train import jobs as train_jobs
@@ -51,7 +53,12 @@ def test_one_class_is_refused_with_a_reason():
     assert at.button(key="tr_train").disabled
 
 
-def test_a_short_run_shows_curves_filters_results_and_hands_over():
+@pytest.mark.slow
+def test_a_short_run_shows_curves_filters_results_and_hands_over(monkeypatch):
+    # One page under AppTest has no st.navigation to switch within (Streamlit raises "Could not find
+    # page"); the hand-over is checked by where it asks to go.
+    went: list[str] = []
+    monkeypatch.setattr(st, "switch_page", went.append)
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.multiselect(key="tr_shapes").set_value(["circle", "cross"])
     at.slider(key="tr_per_class").set_value(20)
@@ -70,6 +77,7 @@ def test_a_short_run_shows_curves_filters_results_and_hands_over():
     at.button(key="tr_open").click().run()
     name, data, names = at.session_state[train_page.MODEL_KEY]
     assert names == ("circle", "cross") and data == job.model_bytes
+    assert went == ["views/your_model.py"]
 
 
 def test_your_model_page_opens_a_trained_model(tmp_path):

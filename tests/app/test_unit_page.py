@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import tiny_vgg
@@ -74,6 +75,7 @@ def test_the_your_model_pages_model_is_used_when_the_session_has_it(tmp_path):
     assert "unit?unit=backbone/block/blk_conv:2&model=yours" in _text(at)
 
 
+@pytest.mark.slow
 def test_rendering_the_page_never_imports_ray():
     # A fresh interpreter: the scan's tests import Ray into the test process on purpose.
     code = (

@@ -19,6 +19,7 @@ def corpus(tmp_path_factory):
     return dest, build_corpus(dest)
 
 
+@pytest.mark.slow
 def test_every_corpus_file_gives_maps_or_one_clear_message(corpus):
     dest, cases = corpus
     at = AppTest.from_file(PAGE, default_timeout=120)

@@ -76,6 +76,7 @@ def test_paging_shows_the_next_layers(monkeypatch, demo, offline):
     assert last == 0 or f"**{pages[0][0].path}**" not in text  # another page replaces the first
 
 
+@pytest.mark.slow
 def test_nested_layers_are_shown_with_their_path(monkeypatch, tmp_path, offline):
     path = mb.save(mb.nested(), tmp_path, "n.keras")
     at = _run(monkeypatch, path)
@@ -114,6 +115,7 @@ def test_per_map_colour_scale(monkeypatch, demo, offline):
     assert "each map has its own range" in _text(at) and "(whole layer)" not in _text(at)
 
 
+@pytest.mark.slow
 def test_an_imagenet_backbone_runs_when_its_weights_can_be_had(monkeypatch, tmp_path):
     # No download here: the same wrapper with random weights stands in for the ImageNet one.
     build = backbones.build_backbone

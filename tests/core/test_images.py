@@ -215,7 +215,7 @@ def test_huge_images_are_refused_from_the_header(corpus, name, downscale):
     t0 = time.perf_counter()
     with pytest.raises(ImageError, match="decompression bomb") as info:
         decode_image(data, downscale=downscale)
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 10.0  # a wide margin: the memory check below is the sharp one
     assert _peak_rss_mb() - before < 200, "decoding even part of it would take gigabytes"
     assert "pixels" in str(info.value) and f"{MAX_PIXELS:,}" in str(info.value)
     # ui/common/inputs.py offers a "Downscale it" button when the message says so; here it would not help.

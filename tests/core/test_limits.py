@@ -18,7 +18,7 @@ def test_compute_budget_is_refused_with_the_estimate():
     t0 = time.perf_counter()
     with pytest.raises(cnn_core.SpecError) as e:
         cnn_core.plan(spec, (10, 10))
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0  # planning is milliseconds; a wide margin for a loaded machine
     plans = cnn_core.plan(spec, (10, 10), limits=False)
     total = cost.estimate_seconds(plans, (10, 10))
     assert total > cost.MAX_SECONDS

@@ -234,7 +234,7 @@ def test_too_much_memory_is_refused_before_allocating():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert seconds < 2.0 and peak < 20_000_000
+    assert seconds < 10.0 and peak < 20_000_000  # a wide margin on the time: the memory peak is the sharp check
     msg = str(e.value)
     assert "MB" in msg and f"{expected_mb:,.0f} MB" in msg and f"{MAX_STACK_BYTES / 1e6:,.0f} MB" in msg
     # The same kind of stack at a size that fits is planned without complaint.

@@ -430,7 +430,8 @@ def test_a_hostile_link_gives_the_defaults_and_one_warning(name):
     assert "\n" not in warning and len(warning) < 600
     for bad in ("<", ">", "](", "://", "\x00", "\u202e"):
         assert bad not in warning
-    assert elapsed < 0.5, f"{name} took {elapsed:.2f} s"
+    # A wide margin (milliseconds when idle): only a decoder that does the hostile work (seconds) fails it.
+    assert elapsed < 2.0, f"{name} took {elapsed:.2f} s"
 
 
 @pytest.mark.parametrize(

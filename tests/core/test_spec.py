@@ -326,7 +326,7 @@ def test_oversize_text_is_refused_quickly(kind):
     text = '{"version": 1, "layers": []}' + " " * MAX_SPEC_CHARS
     t0 = time.perf_counter()
     e = _error(text if kind is str else text.encode())
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 5.0  # milliseconds when idle; a wide margin for a loaded machine
     assert e.field == "spec" and f"{MAX_SPEC_CHARS:,}" in str(e)
     ok = '{"version": 1, "layers": []}' + " " * (MAX_SPEC_CHARS - 100)
     assert parse_spec(ok) == Spec()

@@ -21,7 +21,7 @@ from cnn_core.spec import parse_spec
 
 from .harness import Server, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 
 def _heavy_spec() -> dict:

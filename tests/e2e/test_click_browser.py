@@ -9,7 +9,7 @@ import pytest
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 FIGS = "document.querySelectorAll('.js-plotly-plot')"
 

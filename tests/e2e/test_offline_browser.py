@@ -14,7 +14,7 @@ import pytest
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 LOCAL = {"127.0.0.1", "localhost"}
 # What must be on each page when it is whole: a selector and how many of it at least.

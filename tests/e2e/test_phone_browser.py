@@ -7,7 +7,7 @@ import pytest
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 BANDS = "[class*='st-key-ls_band_']"

@@ -7,7 +7,7 @@ import pytest
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 EXPECTED = [[-1, -1, 2], [-1, 8, -1], [-1, -1, -1]]  # the outline kernel with w[0,2] typed as 2
 

@@ -9,7 +9,7 @@ import pytest
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 HEADLINE = 'h4:has-text("It\'s a")'
 

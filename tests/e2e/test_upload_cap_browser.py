@@ -14,7 +14,7 @@ from cnn_core.images import MAX_FILE_BYTES
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 OVER = 50_353_427  # the size of the 4096² PNG that found the mismatch
 

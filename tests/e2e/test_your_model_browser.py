@@ -13,7 +13,7 @@ import pytest
 from tests.core import model_builders as mb
 from tests.e2e.harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "assets" / "tiny_vgg.keras"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 from PIL import Image
+from streamlit.errors import StreamlitAPIException
 
 MODES = {
     "freedraw": "Free hand",
@@ -61,7 +62,8 @@ def drawing_canvas(
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     try:
         st_canvas = _canvas_component()
-    except Exception as e:  # the component failed to register (e.g. a bare script runner without its assets)
+    # The component failed to register (e.g. a bare script runner without its assets), or isn't installed.
+    except (StreamlitAPIException, ImportError) as e:
         st.info(f"The drawing canvas can't be shown here ({type(e).__name__}); pick a sample or upload instead.")
         return None
     result = st_canvas(

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import streamlit as st
 
 import cnn_core
+from ui.common import streamlit_internals
 from ui.common.errors import show_unexpected
 from ui.common.text import plain
 
@@ -65,41 +66,11 @@ def stop_requested():
     """A ``should_stop`` for run_pipeline: True once this script run has been superseded or its session closed.
 
     Streamlit itself only notices a newer rerun or a closed tab when the script next calls ``st.*``, so a
-    long computation would run to its end for nobody. This asks the same question Streamlit asks there
-    (``ScriptRequests.on_scriptrunner_yield``) without consuming the request: a STOP (the session
-    ended) or a RERUN that would preempt this run (a newer full rerun; a fragment rerun waits for the
-    script). Outside a script run, or if Streamlit's internals change shape, it never stops.
+    long computation would run to its end for nobody. The question is asked through
+    ``ui/common/streamlit_internals.py``, the one reader of Streamlit's internals; if they moved, runs are
+    not cancellable and the server log says so.
     """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx(suppress_warning=True)
-    requests = getattr(ctx, "script_requests", None)
-    if requests is None:
-        return lambda: False
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
-    except ImportError:  # an older or newer layout: never stop early rather than guess
-        return lambda: False
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_requests import _fragment_run_should_not_preempt_script
-    except ImportError:
-        _fragment_run_should_not_preempt_script = None
-
-    def should_stop() -> bool:
-        state = getattr(requests, "_state", None)
-        if state == ScriptRequestType.STOP:
-            return True
-        if state != ScriptRequestType.RERUN:
-            return False
-        data = getattr(requests, "_rerun_data", None)
-        if _fragment_run_should_not_preempt_script is None or data is None:
-            return True
-        try:
-            return not _fragment_run_should_not_preempt_script(data.fragment_id_queue, data.is_fragment_scoped_rerun)
-        except (AttributeError, TypeError):
-            return True
-
-    return should_stop
+    return streamlit_internals.stop_requested()
 
 
 # The browser tests set this (tests/e2e/harness.py) to a file path; nothing else does, and no visitor can.
@@ -164,7 +135,9 @@ def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = N
     except cnn_core.CnnError as e:
         st.error(f"Can't run these settings. {plain(e)}")
         return None
-    except Exception as e:  # a bug, not a bad setting: apologise, log the details
+    except Exception as e:  # a bug, not a bad setting: apologise, log the details; the tests get the traceback
+        if cnn_core.errors.strict():
+            raise
         show_unexpected(e)
         return None
 

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 LOG = get_logger("cnn_playground")
+APOLOGY = "Sorry, something went wrong on our side"  # the apology's first words (tests/app/conftest.py looks for them)
 
 
 def show_unexpected(error: BaseException, where=None) -> str:
@@ -20,7 +21,7 @@ def show_unexpected(error: BaseException, where=None) -> str:
     ref = uuid.uuid4().hex[:10]
     LOG.error("unexpected error, reference %s", ref, exc_info=(type(error), error, error.__traceback__))
     (where or st).error(
-        f"Sorry, something went wrong on our side and this view could not be shown. "
+        f"{APOLOGY} and this view could not be shown. "
         f"Try again, or change a setting; if it keeps happening, give the site's operator the reference "
         f"`{ref}`.",
         icon=":material/error:",

@@ -16,9 +16,10 @@ pushing, whatever the rerun writes). What it leaves to the app:
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 import streamlit as st
+
+from ui.common import streamlit_internals
 
 
 def _written_key(prefix: str) -> str:
@@ -74,20 +75,10 @@ def write(prefix: str, params: dict[str, str]) -> None:
 
 def _mirror(params: dict[str, str]) -> None:
     """Let this session's ``st.query_params`` hold what the address bar now holds, without the message that
-    would make the browser push an entry. Streamlit has no public call for that; if its internals move,
-    fall back to the public one (the bare address then stays one entry behind, as before)."""
-    try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-        from streamlit.runtime.state.session_state_proxy import get_session_state
-
-        ctx = get_script_run_ctx()
-        with get_session_state().query_params() as qp:
-            qp.clear_with_no_forward_msg(preserve_embed=True)
-            for k, v in params.items():
-                qp._set_item_internal(k, v)
-        if ctx is not None:
-            ctx.query_string = urlencode(params)
-    except (ImportError, AttributeError):
+    would make the browser push an entry. Streamlit has no public call for that (ui/common/streamlit_internals.py
+    reads its internals); if they moved, fall back to the public one (the bare address then stays one entry
+    behind, as before)."""
+    if not streamlit_internals.set_query_silently(params):
         st.query_params.from_dict(params)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core import backbones, model_file, model_maps, shapes_data
-from cnn_core.errors import ModelError
+from cnn_core.errors import ModelError, unexpected
 from cnn_core.files import read_bounded
 from cnn_core.images import size_text
 from ui.common.compute import MODEL_CACHE_BYTES, ContentLru
@@ -171,7 +171,8 @@ def model_picker() -> LoadedModel | None:
         )
         try:
             return _backbone(name)
-        except Exception as e:  # a failed download: say so, the rest of the page still works
+        except Exception as e:  # Keras raises a bare Exception when a download fails; the rest of the page works
+            unexpected(e, f"loading the {name} backbone")
             st.error(f"The {name} weights could not be downloaded ({type(e).__name__}). Upload a model instead.")
             return None
     st.session_state.pop(f"{P}_model_bytes", None)  # until an upload is accepted

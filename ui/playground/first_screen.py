@@ -18,11 +18,11 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import render
-from ui.playground import map_grid
+from ui.playground import keys, map_grid
 from ui.playground import state as pgs
 
 ASSET = Path(__file__).resolve().parents[2] / "assets" / "first_screen.npz"
-NAME = f"{pgs.P}_first_maps"
+NAME = keys.FIRST_MAPS
 NOTE = "Starting TensorFlow (once per server): the controls appear in a few seconds."
 
 
@@ -30,7 +30,7 @@ def wanted() -> bool:
     """Only a fresh session's first look at the default page, while TensorFlow is still to be imported."""
     return (
         "tensorflow" not in sys.modules
-        and pgs.STATE_KEY not in st.session_state
+        and keys.STATE not in st.session_state
         and not st.query_params
         and ASSET.is_file()
     )
@@ -69,11 +69,10 @@ def live() -> tuple[dict, list[map_grid.Cell]]:
     from ui.common.inputs import load_sample
 
     state = pgs.default_state()
-    picture = load_sample(state["sample"])
-    st.session_state[pgs.STATE_KEY] = state  # spec_dict reads the kernel from the session's state
+    picture = load_sample(state.sample)
     spec_dict = pgs.spec_dict(state, picture.array.shape)
     stages = cnn_core.run_pipeline(picture.array, cnn_core.parse_spec(spec_dict))
-    scales = [sc[0] for sc in render.stage_scales(stages, state["cmap"], state["scale"])]
+    scales = [sc[0] for sc in render.stage_scales(stages, state.cmap, state.scale)]
     note = pgs.resize_note(picture.array.shape, pgs.input_size(state, picture.array.shape))
     cells = [
         map_grid.Cell(

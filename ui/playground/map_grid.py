@@ -10,9 +10,9 @@ import streamlit as st
 
 from cnn_core import render
 from ui.common.figures import PLOTLY_CONFIG, map_figure
-from ui.playground.state import P
+from ui.playground import keys
 
-MAPS_CONTAINER = f"{P}_maps"
+MAPS_CONTAINER = keys.MAPS
 MAP_HEIGHT = 245
 
 
@@ -55,5 +55,5 @@ def grid(cells: list[Cell], name: str = MAPS_CONTAINER) -> None:
             for col, i in zip(cols, range(row, min(row + 2, len(cells)))):
                 with col:
                     st.markdown(cells[i].heading)
-                    draw(cells[i], f"{P}_map{i}" if name == MAPS_CONTAINER else f"{name}_{i}")
+                    draw(cells[i], keys.map_chart(name, i))
                     st.caption(cells[i].caption)

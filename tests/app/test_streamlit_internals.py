@@ -1,0 +1,130 @@
+"""The one reader of Streamlit's internals (ui/common/streamlit_internals.py) against the pinned Streamlit.
+
+If one of these fails after a Streamlit upgrade, cancelling stale runs or the silent address-bar write has
+stopped working: re-read the internals named in the failure and fix the adapter before moving the pin.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import streamlit
+from streamlit.runtime.scriptrunner_utils import script_requests as sr
+from streamlit.runtime.state import query_params as qp_module
+
+from ui.common import streamlit_internals as internals
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    internals.recheck()
+    yield
+    internals.recheck()
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    said: list[str] = []
+    monkeypatch.setattr(internals.LOG, "warning", lambda msg, *args: said.append(msg % args))
+    return said
+
+
+def test_the_installed_streamlit_is_the_pinned_one():
+    pinned = re.search(r"^streamlit==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M).group(1)
+    assert internals.STREAMLIT_PIN == pinned, (
+        "constraints.txt moved Streamlit: re-check every internal ui/common/streamlit_internals.py reads, "
+        "then set its STREAMLIT_PIN"
+    )
+    assert streamlit.__version__ == pinned, (
+        f"Streamlit {streamlit.__version__} is installed, constraints.txt pins {pinned}: "
+        "install the pin, or re-check ui/common/streamlit_internals.py before bumping it"
+    )
+
+
+def test_every_internal_the_adapter_reads_is_in_place():
+    assert internals.problems() == (), (
+        "Streamlit's internals moved; re-check ui/common/streamlit_internals.py: " + "; ".join(internals.problems())
+    )
+    assert internals.cancellable()
+
+
+def _requests_with(kind: str, **rerun) -> sr.ScriptRequests:
+    r = sr.ScriptRequests()
+    if kind == "stop":
+        r.request_stop()
+    elif kind == "rerun":
+        assert r.request_rerun(sr.RerunData(**rerun))
+    return r
+
+
+@pytest.mark.parametrize(
+    ("kind", "rerun", "stops"),
+    [
+        ("none", {}, False),
+        ("stop", {}, True),
+        ("rerun", {}, True),  # a newer full rerun replaces this run
+        ("rerun", {"fragment_id_queue": ["f1"]}, False),  # a fragment's own rerun waits for the script
+        ("rerun", {"fragment_id_queue": ["f1"], "is_fragment_scoped_rerun": True}, True),
+    ],
+)
+def test_a_run_stops_exactly_when_streamlit_would_preempt_it(kind, rerun, stops):
+    r = _requests_with(kind, **rerun)
+    assert internals.stop_check(r)() is stops
+    # Asking doesn't consume the request: Streamlit still sees it at its next yield point.
+    assert internals.stop_check(r)() is stops
+    if kind == "rerun":
+        assert r._state == sr.ScriptRequestType.RERUN
+
+
+def test_a_renamed_state_attribute_is_reported_and_runs_become_uncancellable_with_a_warning(monkeypatch, warnings):
+    original = sr.ScriptRequests.__init__
+
+    def renamed(self):
+        original(self)
+        self._status = self.__dict__.pop("_state")  # what a Streamlit refactor might do
+
+    monkeypatch.setattr(sr.ScriptRequests, "__init__", renamed)
+    assert any("_state" in p for p in internals.problems())
+    assert not internals.cancellable()
+    should_stop = internals.stop_check(_requests_with("none"))
+    assert should_stop() is False
+    assert len(warnings) == 1 and "Cancelling stale computations is off" in warnings[0] and "_state" in warnings[0]
+    assert "streamlit_internals.py" in warnings[0]
+    internals.stop_check(_requests_with("none"))
+    assert len(warnings) == 1  # said once per process, not on every run
+
+
+def test_a_removed_fragment_rule_is_reported(monkeypatch, warnings):
+    monkeypatch.delattr(sr, "_fragment_run_should_not_preempt_script")
+    assert any("_fragment_run_should_not_preempt_script" in p for p in internals.problems())
+    assert internals.stop_check(_requests_with("stop"))() is False
+    assert warnings
+
+
+def test_a_reshaped_rerun_data_is_reported(monkeypatch, warnings):
+    original = sr.ScriptRequests.__init__
+
+    def reshaped(self):
+        original(self)
+        self._rerun_data = object()
+
+    monkeypatch.setattr(sr.ScriptRequests, "__init__", reshaped)
+    found = internals.problems()
+    assert any("fragment_id_queue" in p for p in found) and any("is_fragment_scoped_rerun" in p for p in found)
+    assert not internals.cancellable() and warnings
+
+
+def test_a_removed_silent_query_write_falls_back_to_the_public_call(monkeypatch, warnings):
+    monkeypatch.delattr(qp_module.QueryParams, "clear_with_no_forward_msg")
+    assert any("clear_with_no_forward_msg" in p for p in internals.problems())
+    assert internals.set_query_silently({"a": "1"}) is False
+    assert "silent address-bar write is off" in warnings[0]
+    assert internals.cancellable()  # cancelling doesn't depend on the query internals
+
+
+def test_outside_a_script_run_nothing_stops():
+    assert internals.stop_requested()() is False
