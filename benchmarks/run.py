@@ -7,7 +7,7 @@ Sections (all by default):
   memory   the server's peak RSS with 1 and 5 visitors on 2048² photos
   scaling  run_pipeline vs pixels, filters and layers, with fitted exponents
   explain  a click on a 1024² map: the inspector's server time (target ≤ 100 ms)
-  sessions 10 visitors at once, a slider step each every 2 s for 2 min (not in the default run: ask for it)
+  at_once  10 visitors at once, a slider step each every 2 s for 2 min (not in the default run: ask for it)
 
 Prints a table (median, min–max, n, target, PASS/MISS), writes results.json and PNG plots to
 benchmarks/results/ (git-ignored). Exit status 1 if a section failed (including a disagreement
@@ -33,8 +33,8 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from benchmarks.stats import Figure  # noqa: E402
 
-SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain", "network", "units", "sessions")
-DEFAULT_SECTIONS = [s for s in SECTIONS if s != "sessions"]  # sessions takes minutes and the whole machine
+SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain", "network", "units", "at_once")
+DEFAULT_SECTIONS = [s for s in SECTIONS if s != "at_once"]  # at_once takes minutes and the whole machine
 # How a machine with AVX-512 also shows the slow-TensorFlow case: each is set in a fresh Python before
 # TensorFlow is imported (oneDNN reads them once, at start-up).
 CPU_KINDS = {
@@ -51,7 +51,7 @@ REPEATS = {
     "explain": 10,
     "network": 10,
     "units": 1,
-    "sessions": 1,
+    "at_once": 1,
 }
 
 
@@ -234,10 +234,10 @@ def _run_section(name: str, args, repeats: int, out: Path):
         from benchmarks import network
 
         return network.run(args.quick, repeats)
-    if name == "sessions":
-        from benchmarks import sessions
+    if name == "at_once":
+        from benchmarks import at_once
 
-        return sessions.run(args.quick)
+        return at_once.run(args.quick)
     if name == "units":
         from benchmarks import units
 
@@ -260,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
         "--sections",
         type=_sections,
         default=DEFAULT_SECTIONS,
-        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all but sessions)",
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all but at_once)",
     )
     parser.add_argument("--skip", type=_sections, default=[], help="comma-separated sections to leave out")
     parser.add_argument("--repeats", type=int, help="override every section's number of repeats")

@@ -9,9 +9,7 @@ in session state under ``at_key(prefix)`` and in the URL as ``at``.
 from __future__ import annotations
 
 import html
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +23,7 @@ from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, InputDet
 from cnn_core.pipeline import Stage
 from ui.common import animation, worked_numbers
 from ui.common.figures import shrunk
+from ui.common.service import SERVICE
 
 PICTURE_SIDE = 340  # the clickable picture's longer side on screen, in pixels
 MAX_SENT_SIDE = 480  # a larger map is shrunk to this before it is sent (shown at PICTURE_SIDE)
@@ -66,26 +65,13 @@ def with_position(prefix: str, state: share.LinkState) -> share.LinkState:
 
 
 class _Pictures:
-    """Coloured map pictures by (stage key, channel), so a click costs no recolouring of a large map."""
-
-    def __init__(self, max_items: int = 32) -> None:
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.max_items = max_items
+    """Coloured map pictures by (stage key, channel), so a click costs no recolouring of a large map (kept in
+    the compute service's "inspector pictures" cache)."""
 
     def get(self, stage: Stage, channel: int) -> np.ndarray:
-        key = (stage.key, channel) if stage.key else None
-        with self._lock:
-            if key is not None and key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        pic = _colour(stage, channel)
-        if key is not None:
-            with self._lock:
-                self._items[key] = pic
-                while len(self._items) > self.max_items:
-                    self._items.popitem(last=False)
-        return pic
+        if not stage.key:
+            return _colour(stage, channel)
+        return SERVICE.remembered("inspector pictures", (stage.key, channel), lambda: _colour(stage, channel))
 
 
 def _colour(stage: Stage, channel: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from cnn_core import model_file, model_maps, render
 from cnn_core.errors import CnnError
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.map_clicks import map_clicks
+from ui.common.service import SERVICE
 from ui.common.text import plain
 from ui.common.unit_links import YOURS, unit_href
 from ui.model import inspector as model_inspector
@@ -26,7 +27,9 @@ from ui.stack.maps import legend_strip
 
 THUMB_SIDE = 150
 CHANNELS_PER_ROW = 8
-PAGE_CACHE_ENTRIES = 3  # pages of maps kept for the whole server: at most 3 × PAGE_BYTES
+# Pages of maps kept for the whole server (Streamlit's cache, bounded by entries): as many PAGE_BYTES as the
+# compute service's "model map pages" share holds (3 at the default budget), and always one.
+PAGE_CACHE_ENTRIES = max(1, SERVICE.share("model map pages") // model_maps.PAGE_BYTES)
 
 
 def caps(expanded: bool = False) -> None:

@@ -14,6 +14,7 @@ from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, size_text
 from ui.common import history
 from ui.common.canvas import MODES, drawing_canvas
 from ui.common.maps import display_controls as display_controls_of
+from ui.common.service import SERVICE
 from ui.common.text import code, plain
 
 P = "net"  # widget-key prefix of this page
@@ -163,9 +164,15 @@ def _photo(file, hint: str, failure: str, label: str, shape: str, seed: int) -> 
     return NetInput(x, _digest(x), label, "image", shape, seed)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
 def _decode_upload(data: bytes) -> np.ndarray:
-    return cnn_core.decode_image(data, downscale=True)
+    """The upload decoded once, shared read-only, in the compute service's "decoded photos" share."""
+    key = ("network", hashlib.blake2b(data, digest_size=16).hexdigest())
+    return SERVICE.remembered("decoded photos", key, lambda: _read_only(cnn_core.decode_image(data, downscale=True)))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _drawn(area, shape: str, seed: int) -> NetInput | None:

@@ -34,11 +34,8 @@ ABOUT = {
 @st.cache_resource(show_spinner="Loading the trained network…")
 def model():
     """The shipped Tiny VGG, loaded once per server process (safe mode, not compiled)."""
-    import gc
-
     m = tiny_vgg.load_model()
     tiny_vgg.activations(m, np.zeros((64, 64, 3), np.float32))  # build the forward pass and warm TensorFlow up
-    gc.freeze()  # keep TensorFlow's import-time objects out of Streamlit's after-rerun collection
     return m
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -22,10 +20,10 @@ from cnn_core import stats as core_stats
 from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
 from ui.common import explain, inspector
-from ui.common.compute import SUMMARY_CACHE_BYTES, THUMB_CACHE_BYTES, ContentLru
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.map_clicks import map_clicks
 from ui.common.maps import arithmetic_lines, map_stats
+from ui.common.service import SERVICE
 from ui.stack.state import FOCUS_KEY, P
 from ui.stack.text import channel_names, describe, shape_text
 
@@ -35,8 +33,8 @@ PHOTO = -1  # the channel number that stands for the input photo in its own colo
 
 
 # Per-stage statistics and shrunken maps (about 100 KB per channel), shared by every session.
-_THUMBS = ContentLru(1024, max_bytes=THUMB_CACHE_BYTES)
-_STATS = ContentLru(256, max_bytes=SUMMARY_CACHE_BYTES)
+_THUMBS = SERVICE.cache("thumbnails")
+_STATS = SERVICE.cache("band statistics")
 
 
 # --------------------------------------------------------------------------- numbers per channel
@@ -61,49 +59,33 @@ class ChannelStats:
         return self.ranges.hi
 
 
-# Statistics of new stages are worked out on worker threads as soon as the stages exist, so they overlap
-# the drawing of the layer editor (NumPy's reductions release the GIL); the maps wait for them.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-stats")
-_PENDING: dict = {}
-_PENDING_LOCK = threading.Lock()
+# Statistics of new stages are worked out on the compute service's worker threads as soon as the stages
+# exist, so they overlap the drawing of the layer editor (NumPy's reductions release the GIL); the maps wait
+# for them, or work them out themselves if no worker has started yet.
 
 
 def start_stats(stages: list[Stage]) -> None:
     """Begin the statistics of every stage not yet cached, in the background (``channel_stats`` collects them)."""
     for stage in stages:
-        if not stage.key or _STATS.get(stage.key) is not None:
-            continue
-        with _PENDING_LOCK:
-            if stage.key not in _PENDING:
-                _PENDING[stage.key] = _POOL.submit(_in_background, stage)
+        if stage.key:
+            SERVICE.prefetch("band statistics", stage.key, lambda s=stage: _work_out(s), _held)
 
 
 def channel_stats(stage: Stage) -> ChannelStats:
     """Per-channel statistics and shrunken maps in one vectorised pass over the stage (cached by its key)."""
     if not stage.key:
         return _work_out(stage)
-    hit = _STATS.get(stage.key)
-    if hit is not None:
-        return hit
-    with _PENDING_LOCK:
-        pending = _PENDING.get(stage.key)
-    return pending.result() if pending is not None else _work_out(stage)
-
-
-def _in_background(stage: Stage) -> ChannelStats:
-    try:
-        return _work_out(stage)
-    finally:
-        with _PENDING_LOCK:
-            _PENDING.pop(stage.key, None)
+    return SERVICE.remembered("band statistics", stage.key, lambda: _work_out(stage), _held)
 
 
 def _work_out(stage: Stage) -> ChannelStats:
     s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
-    stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
-    if stage.key:
-        _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
-    return stats
+    return ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
+
+
+def _held(stats: ChannelStats) -> int:
+    """The bytes a stage's statistics hold: its shrunken maps (the rest is a few numbers per channel)."""
+    return sum(a.nbytes for a in stats.small)
 
 
 def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.ColorScale | None]]:
@@ -113,7 +95,7 @@ def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.C
             stats = channel_stats(s)
             if stats.ranges.p_lo is None and s.key:
                 full = replace(stats, ranges=stats.ranges.with_percentiles(s.maps))
-                _STATS.put(s.key, full, sum(a.nbytes for a in full.small))
+                _STATS.put(s.key, full, _held(full))
     return render.stage_scales(stages, cmap, mode, [channel_stats(s).ranges for s in stages])
 
 
