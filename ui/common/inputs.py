@@ -184,10 +184,15 @@ def _from_phone_sample(prefix: str) -> None:
     st.session_state[keys.sample(prefix)] = st.session_state[f"{prefix}_phone_sample"]
 
 
+def phone_only(prefix: str):
+    """A bordered container shown only on narrow screens, where the sidebar hides behind its » button."""
+    st.html(_PHONE_CSS.format(p=prefix))
+    return st.container(key=f"{prefix}_phone_input", border=True)
+
+
 def phone_picker(prefix: str, default_sample: str = "camera") -> None:
     """The input picker in the page itself, shown only on narrow screens: a sample or an upload."""
-    st.html(_PHONE_CSS.format(p=prefix))
-    with st.container(key=f"{prefix}_phone_input", border=True):
+    with phone_only(prefix):
         names = list(SAMPLES)
         current = st.session_state.get(keys.sample(prefix))
         st.session_state[f"{prefix}_phone_sample"] = current if current in names else default_sample

@@ -21,9 +21,9 @@ from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
 from ui.common import explain, inspector
 from ui.common.figures import PLOTLY_CONFIG, map_figure
-from ui.common.map_clicks import map_clicks
 from ui.common.maps import arithmetic_lines, map_stats
 from ui.common.service import SERVICE
+from ui.stack import worked
 from ui.stack.state import FOCUS_KEY, P
 from ui.stack.text import channel_names, describe, shape_text
 
@@ -181,14 +181,22 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     if focus and focus[0] not in sids:
         focus = st.session_state[FOCUS_KEY] = None
     st.html(_PHONE_CSS)
-    for i, stage in enumerate(stages):
-        sid = sids[i]
-        channels = shown_channels(i, stage, cmap)
-        with st.container(border=True, key=f"{P}_band_{sid}"):
-            start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
-            _band_grid(sid, stage, channels[start : start + per_band], stats[i], scales[i], names[i], per_band)
-            if focus and focus[0] == sid:
-                _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
+    # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
+    at = worked.clicked(stages, sids)
+    focus = st.session_state.get(FOCUS_KEY)
+    bands, side = worked.columns()
+    with bands:
+        for i, stage in enumerate(stages):
+            sid = sids[i]
+            channels = shown_channels(i, stage, cmap)
+            with st.container(border=True, key=f"{P}_band_{sid}"):
+                start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
+                shown = channels[start : start + per_band]
+                _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band)
+                if focus and focus[0] == sid:
+                    _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
+    with side:
+        worked.side(stages, at)
 
 
 # Streamlit stacks columns on a phone, which made every channel map full width (the default stack: about 20
@@ -235,12 +243,21 @@ def _band_header(
 
 
 def _band_grid(
-    sid: str, stage: Stage, channels: list[int], stats: ChannelStats, scales: list, names: list[str], per_band: int
+    i: int,
+    sid: str,
+    stage: Stage,
+    channels: list[int],
+    stats: ChannelStats,
+    scales: list,
+    names: list[str],
+    per_band: int,
 ) -> None:
     cols = st.container(key=f"{P}_tiles_{sid}").columns(per_band, gap="small")
     for slot, c in enumerate(channels):
         with cols[slot]:
-            st.image(thumbnail(stage, c, None if c == PHOTO else scales[c]), width="stretch")
+            # A click on the picture picks that pixel (worked.clicked hears it); a click on the name enlarges it.
+            with st.container(key=worked.tile_key(i, c)):
+                st.image(thumbnail(stage, c, None if c == PHOTO else scales[c]), width="stretch")
             label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
             st.button(
                 label,
@@ -258,7 +275,7 @@ def _band_grid(
                 )
 
 
-ZOOM_CONTAINER = f"{P}_zoom_wrap"
+ZOOM_CONTAINER = worked.ZOOM_CONTAINER
 
 
 def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids, cmap: str, mode: str) -> None:
@@ -324,12 +341,7 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
                 rgb = lambda: _crisp(render.picture(values, scale), ENLARGED_SIDE)  # noqa: E731
             cache_key = (stage.key, c, "stack") if stage.key else None
             fig = map_figure(values, scale, rgb=rgb, height=440, cache_key=cache_key)
-            # A click on the map explains that value in the inspector under it; the page stays where it is.
-            click = map_clicks(f"{P}_zoom_clicks", ZOOM_CONTAINER)
-            if click is not None:
-                h, w = stage.shape[:2]
-                row, col = min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1)
-                st.session_state[inspector.at_key(P)] = (i, row, col, 0 if c == PHOTO else c)
+            # A click on the map (heard by worked.clicked) explains that value beside the bands and below.
             with st.container(key=ZOOM_CONTAINER):
                 st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
         inspector.inspector(stages, P, stage=i, channel=None if c == PHOTO else c)
