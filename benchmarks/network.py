@@ -26,11 +26,12 @@ def _compute_once(model, shape: str, seed: int) -> None:
     from ui.network import pictures as pics
 
     x = tiny_vgg.prepare_input(shapes_data.sample(shape, seed))
-    run = tiny_vgg.forward(model, x)
-    scales = pics.layer_scales(list(run.layers), "auto", "layer")
-    for layer, s in zip(run.layers, scales):
-        pics.band(layer, s)
-    float(run.probabilities.max())
+    acts = tiny_vgg.activations(model, x)
+    maps = [layer.maps for layer in acts.image_layers]
+    scales = pics.layer_scales(maps, "auto", "layer")
+    for i, (m, s) in enumerate(zip(maps, scales)):
+        pics.band(m, s, picture=i == 0)
+    float(acts.output.max())
 
 
 def run(quick: bool, repeats: int) -> tuple[list[Figure], dict]:

@@ -237,7 +237,7 @@ def _sections(text: str) -> list[str]:
     return names
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python benchmarks/run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat: checks the harness, not speed")
     parser.add_argument(
@@ -268,6 +268,21 @@ def main(argv: list[str] | None = None) -> int:
         help="sections run again for each CPU kind (default: core,server)",
     )
     parser.add_argument("--as-kind", choices=list(CPU_KINDS), help=argparse.SUPPRESS)  # set for the child runs
+    return parser
+
+
+class _Results:
+    """What the sections and the CPU kinds hand back, gathered as they run."""
+
+    def __init__(self) -> None:
+        self.figures: list[Figure] = []
+        self.details: dict = {}
+        self.failed: dict[str, str] = {}
+        self.timings: dict[str, float] = {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     kinds = [] if args.as_kind or args.cpu_kinds in ("", "none") else args.cpu_kinds.split(",")
     bad = [k for k in kinds if k not in CPU_KINDS]
@@ -282,45 +297,81 @@ def main(argv: list[str] | None = None) -> int:
         f"benchmarks: {', '.join(chosen)}{' (quick)' if args.quick else ''} on {meta['device']}, "
         f"{meta['cpus']} CPUs, load {meta['loadavg_at_start']}"
     )
-    figures: list[Figure] = []
-    details: dict = {}
-    failed: dict[str, str] = {}
-    timings: dict[str, float] = {}
+    res = _Results()
     for name in chosen:
-        repeats = 1 if args.quick else (args.repeats or REPEATS[name])
-        _log(f"[{name}] running ({repeats} repeats)...")
-        t0 = time.perf_counter()
-        try:
-            figs, detail = _run_section(name, args, repeats, args.out)
-            figures += figs
-            details[name] = detail
-        except Exception as e:  # report it and go on: one broken section must not hide the others
-            failed[name] = f"{type(e).__name__}: {e}"
-            details[name] = {"error": failed[name], "traceback": traceback.format_exc()}
-            figures.append(Figure(name, "section failed", "", note=failed[name]))
-            _log(f"[{name}] FAILED: {failed[name]}")
-        timings[name] = time.perf_counter() - t0
-        _log(f"[{name}] done in {timings[name]:.0f} s")
-
+        _run_one_section(name, args, res)
     for kind in kinds:
-        sections = [x for x in args.kind_sections if x in chosen] or args.kind_sections
-        _log(f"[{kind}] running {', '.join(sections)} in a fresh Python with {CPU_KINDS[kind][1]}...")
-        t0 = time.perf_counter()
-        figs, detail = run_kind(kind, sections, args)
-        figures += figs
-        details[f"kind {kind}"] = detail
-        if "error" in detail:
-            failed[f"kind {kind}"] = detail["error"]
-        timings[f"kind {kind}"] = time.perf_counter() - t0
-        _log(f"[{kind}] done in {timings[f'kind {kind}']:.0f} s")
+        _run_one_kind(kind, chosen, args, res)
+    conclusions = _conclusions(res, kinds)
+    plots = _write_plots(res, args, conclusions)
 
+    try:
+        load_end = os.getloadavg()
+    except OSError:
+        load_end = None
+    meta.update({"loadavg_at_end": load_end, "seconds": time.perf_counter() - t_start, "section_seconds": res.timings})
+    result = {
+        "meta": meta,
+        "figures": [f.to_dict() for f in res.figures],
+        "conclusions": conclusions,
+        "details": res.details,
+        "plots": plots,
+        "failed": res.failed,
+    }
+    path = args.out / "results.json"
+    path.write_text(json.dumps(result, indent=1, default=_json_default, ensure_ascii=False), encoding="utf-8")
+    _print_report(meta, args, res.figures, kinds, conclusions)
+    print()
+    print(f"results: {path}")
+    for p in plots:
+        print(f"plot: {p}")
+    if res.failed:
+        print(f"FAILED: {', '.join(res.failed)}")
+        return 1
+    if args.strict and any(f.status == "MISS" for f in res.figures):
+        return 1
+    return 0
+
+
+def _run_one_section(name: str, args, res: _Results) -> None:
+    repeats = 1 if args.quick else (args.repeats or REPEATS[name])
+    _log(f"[{name}] running ({repeats} repeats)...")
+    t0 = time.perf_counter()
+    try:
+        figs, detail = _run_section(name, args, repeats, args.out)
+        res.figures += figs
+        res.details[name] = detail
+    except Exception as e:  # report it and go on: one broken section must not hide the others
+        res.failed[name] = f"{type(e).__name__}: {e}"
+        res.details[name] = {"error": res.failed[name], "traceback": traceback.format_exc()}
+        res.figures.append(Figure(name, "section failed", "", note=res.failed[name]))
+        _log(f"[{name}] FAILED: {res.failed[name]}")
+    res.timings[name] = time.perf_counter() - t0
+    _log(f"[{name}] done in {res.timings[name]:.0f} s")
+
+
+def _run_one_kind(kind: str, chosen: list[str], args, res: _Results) -> None:
+    sections = [x for x in args.kind_sections if x in chosen] or args.kind_sections
+    _log(f"[{kind}] running {', '.join(sections)} in a fresh Python with {CPU_KINDS[kind][1]}...")
+    t0 = time.perf_counter()
+    figs, detail = run_kind(kind, sections, args)
+    res.figures += figs
+    res.details[f"kind {kind}"] = detail
+    if "error" in detail:
+        res.failed[f"kind {kind}"] = detail["error"]
+    res.timings[f"kind {kind}"] = time.perf_counter() - t0
+    _log(f"[{kind}] done in {res.timings[f'kind {kind}']:.0f} s")
+
+
+def _conclusions(res: _Results, kinds: list[str]) -> list[str]:
     from benchmarks.scaling import interactivity
     from benchmarks.server import GC_NAME
 
+    details = res.details
     conclusions: list[str] = []
     if "scaling" in details and "sentences" in details["scaling"]:
         conclusions += details["scaling"]["sentences"]
-    gc_ms = next((f.median for f in figures if f.name == GC_NAME), None)
+    gc_ms = next((f.median for f in res.figures if f.name == GC_NAME), None)
     conclusions += interactivity(details.get("server"), details.get("scaling"), gc_ms)
     if "memory" in details and "cache_bounds" in details["memory"]:
         b = details["memory"]["cache_bounds"]
@@ -335,35 +386,27 @@ def main(argv: list[str] | None = None) -> int:
         conclusions += [f"[{label}] {c}" for c in details.get(f"kind {kind}", {}).get("conclusions", [])]
     if "core" in details and details["core"].get("sentences"):
         conclusions += details["core"]["sentences"]
+    return conclusions
 
-    plots: list[str] = []
-    if not args.no_plots:
-        from benchmarks import plots as plotting
 
-        if plotting.available():
-            try:
-                plots = [str(p) for p in plotting.write_all(details, args.out)]
-            except Exception as e:
-                failed["plots"] = f"{type(e).__name__}: {e}"
-        else:
-            conclusions.append("No plots: matplotlib is not installed (pip install -r requirements-bench.txt).")
+def _write_plots(res: _Results, args, conclusions: list[str]) -> list[str]:
+    """The PNG plots' paths; a plotting failure is recorded in ``res.failed``, a missing matplotlib is a conclusion."""
+    if args.no_plots:
+        return []
+    from benchmarks import plots as plotting
 
+    if not plotting.available():
+        conclusions.append("No plots: matplotlib is not installed (pip install -r requirements-bench.txt).")
+        return []
     try:
-        load_end = os.getloadavg()
-    except OSError:
-        load_end = None
-    meta.update({"loadavg_at_end": load_end, "seconds": time.perf_counter() - t_start, "section_seconds": timings})
-    result = {
-        "meta": meta,
-        "figures": [f.to_dict() for f in figures],
-        "conclusions": conclusions,
-        "details": details,
-        "plots": plots,
-        "failed": failed,
-    }
-    path = args.out / "results.json"
-    path.write_text(json.dumps(result, indent=1, default=_json_default, ensure_ascii=False), encoding="utf-8")
+        return [str(p) for p in plotting.write_all(res.details, args.out)]
+    except Exception as e:
+        res.failed["plots"] = f"{type(e).__name__}: {e}"
+        return []
 
+
+def _print_report(meta: dict, args, figures: list[Figure], kinds: list[str], conclusions: list[str]) -> None:
+    load_end = meta["loadavg_at_end"]
     cpu = meta["cpu"]
     avx512 = {True: "yes", False: "no", None: "unknown"}[cpu["avx512"]]
     kind = f" · run as: {kind_label(args.as_kind, cpu)}" if args.as_kind else ""
@@ -388,16 +431,6 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"Note: the load average passed {cpus} (the CPU count) during this run; other work competed for the "
               "CPUs, so absolute times are inflated and noisier. Interleaved ratios hold up better.")  # fmt: skip
-    print()
-    print(f"results: {path}")
-    for p in plots:
-        print(f"plot: {p}")
-    if failed:
-        print(f"FAILED: {', '.join(failed)}")
-        return 1
-    if args.strict and any(f.status == "MISS" for f in figures):
-        return 1
-    return 0
 
 
 def run_kind(kind: str, sections: list[str], args) -> tuple[list[Figure], dict]:

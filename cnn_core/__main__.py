@@ -131,7 +131,6 @@ def read_spec_text(path: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .errors import SpecError
     from .render import check_view
 
     check_view(args.cmap, args.scale)
@@ -144,65 +143,21 @@ def _run(args: argparse.Namespace) -> int:
         raise CnnError("no image files found", "images")
     from PIL import Image
 
-    from .images import load_image
-    from .spec import default_spec, parse_spec
-
     # decode_image refuses these itself; Pillow's warning would only add lines to stderr.
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-    try:
-        spec = parse_spec(text) if args.spec else default_spec()
-    except SpecError as e:
-        raise SpecError(str(e), args.spec) from None  # name the file as well as the field
+    spec = _parse_spec_file(text, args.spec)
     out = Path(args.out)
     lift = {"limits": False} if args.no_limits else {}
     single = len(files) == 1
-    folders = _folder_names(files)
     failures: list[str] = []
     show = not args.quiet and (sys.stderr.isatty() or not single)
-
-    def decode(path: Path):
-        try:
-            return load_image(path), None
-        except CnnError as e:
-            return None, str(e)
-        except Exception as e:  # never lose the batch over one file (but the tests see the bug)
-            if errors.strict():
-                raise
-            return None, f"{path}: unexpected {type(e).__name__}: {e}"
-
-    # Decode in threads while the main thread runs the pipeline, but only a few
-    # images ahead: a folder of large photos must not all sit in memory at once.
-    with ThreadPoolExecutor(max_workers=DECODE_THREADS, thread_name_prefix="decode") as pool:
-        queue = iter(zip(files, folders))
-        pending: deque = deque()
-
-        def top_up() -> None:
-            while len(pending) < DECODE_THREADS + 1 and (item := next(queue, None)) is not None:
-                pending.append((*item, pool.submit(decode, item[0])))
-
-        top_up()
-        n = 0
-        while pending:
-            path, folder, job = pending.popleft()
-            image, err = job.result()
-            top_up()
-            n += 1
-            if image is not None:
-                try:
-                    for line in _write(image, spec, out if single else out / folder, args.cmap, args.scale, **lift):
-                        _warn(line if single else f"{path}: {line}")
-                except CnnError as e:
-                    err = f"{path}: {e}"
-                except OSError as e:
-                    err = f"{path}: could not write output ({e.strerror or e})"
-                except Exception as e:  # report it and go on with the other images (but the tests see the bug)
-                    if errors.strict():
-                        raise
-                    err = f"{path}: unexpected {type(e).__name__}: {e}"
-            if err:
-                failures.append(err)
-            if show:
-                _progress(n, len(files), path.name)
+    for n, (path, folder, image, err) in enumerate(_decoded(files, _folder_names(files)), 1):
+        if image is not None:
+            err = _write_one(image, spec, path, out if single else out / folder, args, single, lift)
+        if err:
+            failures.append(err)
+        if show:
+            _progress(n, len(files), path.name)
     if show:
         print(file=sys.stderr)
     for f in failures:
@@ -212,6 +167,68 @@ def _run(args: argparse.Namespace) -> int:
     if failures:
         return 1
     return 0
+
+
+def _parse_spec_file(text: str, path: str | None):
+    """The spec in ``text`` (the default spec without a file); a SpecError names the file too."""
+    from .errors import SpecError
+    from .spec import default_spec, parse_spec
+
+    try:
+        return parse_spec(text) if path else default_spec()
+    except SpecError as e:
+        raise SpecError(str(e), path) from None  # name the file as well as the field
+
+
+def _decode_one(path: Path):
+    """(image, None) or (None, the reason it could not be read)."""
+    from .images import load_image
+
+    try:
+        return load_image(path), None
+    except CnnError as e:
+        return None, str(e)
+    except Exception as e:  # never lose the batch over one file (but the tests see the bug)
+        if errors.strict():
+            raise
+        return None, f"{path}: unexpected {type(e).__name__}: {e}"
+
+
+def _decoded(files: list[Path], folders: list[str]):
+    """(path, folder, image, error) in order, decoded in threads a few images ahead of the caller.
+
+    Only a few ahead: a folder of large photos must not all sit in memory at once.
+    """
+    with ThreadPoolExecutor(max_workers=DECODE_THREADS, thread_name_prefix="decode") as pool:
+        queue = iter(zip(files, folders))
+        pending: deque = deque()
+
+        def top_up() -> None:
+            while len(pending) < DECODE_THREADS + 1 and (item := next(queue, None)) is not None:
+                pending.append((*item, pool.submit(_decode_one, item[0])))
+
+        top_up()
+        while pending:
+            path, folder, job = pending.popleft()
+            image, err = job.result()
+            top_up()
+            yield path, folder, image, err
+
+
+def _write_one(image, spec, path: Path, out: Path, args: argparse.Namespace, single: bool, lift: dict) -> str | None:
+    """Write one image's outputs and warn of overflows; the failure's line, or None."""
+    try:
+        for line in _write(image, spec, out, args.cmap, args.scale, **lift):
+            _warn(line if single else f"{path}: {line}")
+    except CnnError as e:
+        return f"{path}: {e}"
+    except OSError as e:
+        return f"{path}: could not write output ({e.strerror or e})"
+    except Exception as e:  # report it and go on with the other images (but the tests see the bug)
+        if errors.strict():
+            raise
+        return f"{path}: unexpected {type(e).__name__}: {e}"
+    return None
 
 
 def _folder_names(files: list[Path]) -> list[str]:

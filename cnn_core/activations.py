@@ -131,6 +131,21 @@ class LayerMaps:
     field: Callable[[FieldGeometry], FieldGeometry] | None = None
 
 
+def check_cell(name: str, shape: tuple[int, int, int], row: int, col: int, channel: int) -> None:
+    """Raise ExplainError unless (row, col, channel) is inside a map of ``shape`` (height, width, channels).
+
+    ``name`` says whose map it is in the message ("stage 2", "'conv1'").
+    """
+    h, w, c = shape
+    if not (0 <= row < h and 0 <= col < w):
+        raise ExplainError(
+            f"({row}, {col}) is outside {name}'s {h}×{w} map; rows are 0–{h - 1} and columns 0–{w - 1}",
+            "position",
+        )
+    if not 0 <= channel < c:
+        raise ExplainError(f"{channel} is not a channel of {name}; it has channels 0–{c - 1}", "channel")
+
+
 class Activations:
     """The maps of every layer of one network on one input, in order, the input first.
 
@@ -202,6 +217,27 @@ class Activations:
             layer.maps = got[path]
         return layer.maps
 
+    def fill(self) -> Activations:
+        """Compute the maps of every layer not held yet, all in one call (a whole forward pass); returns self."""
+        missing = [x.path for x in self.layers if x.maps is None]
+        if missing:
+            if self._load is None:
+                raise ExplainError(f"the maps of {missing[0]!r} were not computed", "layer")
+            got = self._load(missing)
+            for p in missing:
+                self._by_path[p].maps = got[p]
+        return self
+
+    @property
+    def image_layers(self) -> list[LayerMaps]:
+        """The input and every layer whose maps are (height, width, channels), in order."""
+        return [x for x in self.layers if len(x.shape) == 3]
+
+    @property
+    def output(self) -> np.ndarray:
+        """The maps of the network's last layer (a classifier's probabilities)."""
+        return self.maps(self.layers[-1].path)
+
     # ---- explaining
 
     def check(self, path: str, row: int, col: int, channel: int) -> LayerMaps:
@@ -220,14 +256,7 @@ class Activations:
             raise ExplainError(
                 f"{path!r} has output shape {shape}; only maps and flat vectors can be explained", "layer"
             )
-        h, w, c = shape
-        if not (0 <= row < h and 0 <= col < w):
-            raise ExplainError(
-                f"({row}, {col}) is outside {path!r}'s {h}×{w} map; rows are 0–{h - 1} and columns 0–{w - 1}",
-                "position",
-            )
-        if not 0 <= channel < c:
-            raise ExplainError(f"{channel} is not a channel of {path!r}; it has channels 0–{c - 1}", "channel")
+        check_cell(repr(path), shape, row, col, channel)
         return layer
 
     def explain(self, path: str, row: int, col: int, channel: int = 0) -> Explanation:

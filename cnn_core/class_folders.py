@@ -126,6 +126,27 @@ def read_folder(path: str | Path) -> ClassData:
 
 def read_zip(data: bytes) -> ClassData:
     """A ZIP of class folders (``cat/1.png``, ...), optionally inside one top folder; read in memory, bounded."""
+    zf, infos = _open_zip(data)
+    classes: dict[str, list[bytes]] = {}
+    too_big = 0
+    for folder, info in _class_entries(infos):
+        if len(classes.get(folder, [])) + sum(map(len, classes.values())) > MAX_PICTURES:
+            raise CnnError(f"The ZIP holds more than {MAX_PICTURES:,} pictures, the cap for one run. Remove some.")
+        if info.file_size > MAX_PICTURE_BYTES:
+            too_big += 1
+            classes.setdefault(folder, [])
+            continue
+        blob = _read_entry(zf, info)
+        if len(blob) > MAX_PICTURE_BYTES:
+            too_big += 1
+            continue
+        classes.setdefault(folder, []).append(blob)
+    result = from_files(classes)
+    return ClassData(result.names, result.images, result.labels, result.unreadable, result.too_big + too_big)
+
+
+def _open_zip(data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The open archive and its file entries, within the size and entry-count caps."""
     if len(data) > MAX_ZIP_BYTES:
         raise CnnError(f"The ZIP is {len(data) / 2**20:.0f} MB; at most {MAX_ZIP_BYTES // 2**20} MB is allowed.")
     try:
@@ -135,6 +156,11 @@ def read_zip(data: bytes) -> ClassData:
         raise CnnError("The file is not a readable ZIP; make one with a folder per class inside.") from None
     if len(infos) > MAX_ZIP_ENTRIES:
         raise CnnError(f"The ZIP has {len(infos):,} entries; at most {MAX_ZIP_ENTRIES:,} are allowed.")
+    return zf, infos
+
+
+def _class_entries(infos: list[zipfile.ZipInfo]) -> list[tuple[str, zipfile.ZipInfo]]:
+    """(class folder, entry) for each picture directly inside a class folder; hidden files and one top folder skipped."""
     entries = []
     for info in infos:
         parts = [p for p in info.filename.replace("\\", "/").split("/") if p]
@@ -144,26 +170,14 @@ def read_zip(data: bytes) -> ClassData:
     # One common top folder ("pictures/cat/1.png") is stripped.
     tops = {tuple(p[:1]) for p, _ in entries if len(p) >= 3}
     strip = 1 if entries and len(tops) == 1 and all(len(p) >= 3 for p, _ in entries) else 0
-    classes: dict[str, list[bytes]] = {}
-    too_big = 0
-    for parts, info in entries:
-        parts = parts[strip:]
-        if len(parts) != 2:
-            continue  # a picture outside a class folder
-        if len(classes.get(parts[0], [])) + sum(map(len, classes.values())) > MAX_PICTURES:
-            raise CnnError(f"The ZIP holds more than {MAX_PICTURES:,} pictures, the cap for one run. Remove some.")
-        if info.file_size > MAX_PICTURE_BYTES:
-            too_big += 1
-            classes.setdefault(parts[0], [])
-            continue
-        try:
-            with zf.open(info) as f:
-                blob = f.read(MAX_PICTURE_BYTES + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
-            blob = b""  # encrypted or corrupt entry: counted as unreadable
-        if len(blob) > MAX_PICTURE_BYTES:
-            too_big += 1
-            continue
-        classes.setdefault(parts[0], []).append(blob)
-    result = from_files(classes)
-    return ClassData(result.names, result.images, result.labels, result.unreadable, result.too_big + too_big)
+    # A picture outside a class folder is passed over.
+    return [(parts[strip], info) for parts, info in entries if len(parts) - strip == 2]
+
+
+def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """An entry's bytes, at most one past the cap; empty (counted as unreadable) when encrypted or corrupt."""
+    try:
+        with zf.open(info) as f:
+            return f.read(MAX_PICTURE_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return b""

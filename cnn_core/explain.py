@@ -17,7 +17,7 @@ the pad sizes come from ``cnn_core.geometry``, the one place they are worked out
 
 from __future__ import annotations
 
-from .activations import Activations, Explanation, InputDetail, ReceptiveField
+from .activations import Activations, Explanation, InputDetail, ReceptiveField, check_cell
 from .activations import receptive_field as _receptive_field
 from .geometry import FieldGeometry, window_cells
 from .kinds import ActivationDetail, Cell, ConvDetail, ExplainError, PoolDetail, Term
@@ -55,14 +55,7 @@ def check_position(shapes: list[tuple[int, int, int]], stage: int, row: int, col
         raise ExplainError("there are no stages to explain", "stage")
     if not 0 <= stage < len(shapes):
         raise ExplainError(f"{stage} is not a stage; stages are numbered 0 (the input) to {len(shapes) - 1}", "stage")
-    h, w, c = shapes[stage]
-    if not (0 <= row < h and 0 <= col < w):
-        raise ExplainError(
-            f"({row}, {col}) is outside stage {stage}'s {h}×{w} map; rows are 0–{h - 1} and columns 0–{w - 1}",
-            "position",
-        )
-    if not 0 <= channel < c:
-        raise ExplainError(f"{channel} is not a channel of stage {stage}; it has channels 0–{c - 1}", "channel")
+    check_cell(f"stage {stage}", shapes[stage], row, col, channel)
 
 
 def field_geometry(stages: list, stage: int) -> FieldGeometry:

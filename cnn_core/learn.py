@@ -24,16 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import class_folders, shapes_data
+from . import class_folders, kinds, shapes_data
 from .class_folders import ClassData
 from .errors import CnnError
-from .spec import Activation, Conv2D, Pool2D, parse_spec
+from .spec import parse_spec
 
 ARCHITECTURES = ("tiny_vgg", "stack")
 MAX_EPOCHS = 50
 BATCH = 32
 VAL_FRACTION = 0.2
-_KERAS_ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "leaky_relu": "leaky_relu"}
 
 
 @dataclass(frozen=True)
@@ -182,31 +181,12 @@ def build(settings: Settings, num_classes: int):
     inputs = keras.Input((shapes_data.SIDE, shapes_data.SIDE, 3), name="input")
     x = inputs
     convs = 0
+    channels = 3
     for i, layer in enumerate(spec.layers, 1):
-        if isinstance(layer, Conv2D):
-            if layer.padding not in ("same", "valid"):
-                raise CnnError(f"Layer {i}: training supports 'same' or 'valid' padding, not {layer.padding!r}.")
-            if layer.stride != (1, 1) and layer.dilation != (1, 1):
-                raise CnnError(f"Layer {i}: a convolution with both a stride and a dilation can't be trained.")
-            x = keras.layers.Conv2D(
-                len(layer.filters),
-                layer.kernel_size,
-                strides=layer.stride,
-                padding=layer.padding,
-                dilation_rate=layer.dilation,
-                name=f"conv_{i}",
-            )(x)
-            convs += 1
-        elif isinstance(layer, Activation):
-            if layer.function not in _KERAS_ACTIVATIONS:
-                raise CnnError(
-                    f"Layer {i}: training supports the activations {', '.join(_KERAS_ACTIVATIONS)}, "
-                    f"not {layer.function!r}."
-                )
-            x = keras.layers.Activation(_KERAS_ACTIVATIONS[layer.function], name=f"{layer.function}_{i}")(x)
-        elif isinstance(layer, Pool2D):
-            pool = keras.layers.MaxPooling2D if layer.mode == "max" else keras.layers.AveragePooling2D
-            x = pool(layer.size, strides=layer.stride, padding=layer.padding, name=f"{layer.mode}_pool_{i}")(x)
+        kind, op = kinds.of_spec(layer, channels)
+        x = kind.to_keras(op, i)(x)
+        channels = kind.channels(op, channels)
+        convs += kind.makes_channels
         if any(d is not None and d < 1 for d in x.shape[1:3]):
             raise CnnError(f"Layer {i} shrinks a 64×64 picture to nothing; remove a pooling or strided layer.")
     if convs == 0:

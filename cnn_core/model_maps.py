@@ -322,32 +322,48 @@ def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = 
     Raises:
         ModelError: when the model's channels can't be made from a photo.
     """
-    from . import ops
     from .pipeline import check_image_array
 
     image = check_image_array(image)
     value_range = value_range or default_range(info)
     if value_range not in VALUE_RANGES:
         raise ModelError(f"{value_range!r} is not a value range; use one of {', '.join(VALUE_RANGES)}", "value_range")
-    h_in, w_in, c_in = info.input_shape
-    x = image.astype(np.float32)
+    notes: list[str] = []
+    x = _fit_channels(image.astype(np.float32), info.input_shape[2], notes)
+    x = _fit_size(x, info.input_shape[:2], notes)
+    x = _scale_values(x, value_range, info.rescale, notes)
+    batch = np.ascontiguousarray(x[None], dtype=np.float32)
+    return Prepared(batch, tuple(notes))
+
+
+def _fit_channels(x: np.ndarray, c_in: int | None, notes: list[str]) -> np.ndarray:
+    """(height, width, c_in) from a photo of 1, 3 or 4 channels (alpha dropped), noting any conversion."""
+    from . import ops
+
     if x.ndim == 2:
         x = x[:, :, None]
     if x.shape[2] == 4:
         x = x[:, :, :3]
-    notes: list[str] = []
     have = x.shape[2]
     if c_in == 1 and have == 3:
-        x = ops.rgb_to_grayscale(x)
         notes.append("The model takes 1 channel (grayscale); the colour photo was converted to grayscale.")
-    elif c_in == 3 and have == 1:
-        x = np.repeat(x, 3, axis=2)
+        return ops.rgb_to_grayscale(x)
+    if c_in == 3 and have == 1:
         notes.append("The model takes 3 channels (RGB); the grayscale photo's one channel was copied into all three.")
-    elif c_in not in (1, 3):
+        return np.repeat(x, 3, axis=2)
+    if c_in not in (1, 3):
         raise ModelError(
             f"the model takes {c_in} channels, but a photo has 1 (grayscale) or 3 (RGB), so no photo can fill its input",
             "model",
         )
+    return x
+
+
+def _fit_size(x: np.ndarray, size_in: tuple, notes: list[str]) -> np.ndarray:
+    """The photo resized to the model's fixed size, or shrunk to ``MAX_FREE_SIDE`` where the size is free."""
+    from . import ops
+
+    h_in, w_in = size_in
     h, w = x.shape[:2]
     if h_in is not None and w_in is not None:
         target = (h_in, w_in)
@@ -357,8 +373,7 @@ def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = 
                 "aspect ratio not kept)."
             )
     else:
-        side = max(h, w)
-        f = min(1.0, MAX_FREE_SIDE / side)
+        f = min(1.0, MAX_FREE_SIDE / max(h, w))
         th = h_in if h_in is not None else max(1, round(h * f))
         tw = w_in if w_in is not None else max(1, round(w * f))
         target = (th, tw)
@@ -371,18 +386,23 @@ def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = 
             notes.append(f"The model takes any size, so the photo keeps its {h}×{w} pixels.")
     if target != (h, w):
         x = ops.resize_bilinear(x, target)
+    return x
+
+
+def _scale_values(x: np.ndarray, value_range: str, rescale: tuple | None, notes: list[str]) -> np.ndarray:
+    """Pixels of 0–255 moved to ``value_range``, with a note on how that meets the model's own Rescaling."""
     if value_range == "0-1":
         x = x / np.float32(255.0)
     elif value_range == "-1-1":
         x = x / np.float32(127.5) - np.float32(1.0)
-    if info.rescale and value_range == "0-255":
+    if rescale and value_range == "0-255":
         notes.append(
-            f"The model rescales pixels itself (its Rescaling layer multiplies by {info.rescale[0]:.4g} and adds "
-            f"{info.rescale[1]:.4g}), so it gets raw pixels from 0 to 255."
+            f"The model rescales pixels itself (its Rescaling layer multiplies by {rescale[0]:.4g} and adds "
+            f"{rescale[1]:.4g}), so it gets raw pixels from 0 to 255."
         )
-    elif info.rescale:
+    elif rescale:
         notes.append(
-            f"The model has a Rescaling layer (×{info.rescale[0]:.4g}), yet the pixels were set to "
+            f"The model has a Rescaling layer (×{rescale[0]:.4g}), yet the pixels were set to "
             f"{VALUE_RANGES[value_range]}: they are scaled twice."
         )
     elif value_range == "0-1":
@@ -392,8 +412,7 @@ def prepare_photo(image: np.ndarray, info: ModelInfo, value_range: str | None = 
         )
     else:
         notes.append(f"Pixels were scaled to {VALUE_RANGES[value_range]}, as chosen.")
-    batch = np.ascontiguousarray(x[None], dtype=np.float32)
-    return Prepared(batch, tuple(notes))
+    return x
 
 
 # --------------------------------------------------------------------------- paging

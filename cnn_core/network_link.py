@@ -83,20 +83,10 @@ def decode_view(params: Mapping[str, Any]) -> tuple[NetView | None, str | None]:
 
 
 def _decode(params: Mapping[str, Any]) -> NetView | None:
-    q = {}
-    for key, value in params.items():
-        if isinstance(value, (list, tuple)):
-            if len(value) != 1:
-                raise share.LinkRefused(f"its part {key} is given {len(value)} times")
-            value = value[0]
-        q[key] = value
+    q = _single_values(params)
     if not q or q.get("p") != PAGE:
         return None
-    for key, value in q.items():
-        if key not in _LIMITS:
-            raise share.LinkRefused(f"it has a part this page does not know; the parts are {', '.join(_LIMITS)}")
-        if not isinstance(value, str) or len(value) > _LIMITS[key]:
-            raise share.LinkRefused(f"its part {key} is too long (at most {_LIMITS[key]:,} characters)")
+    _check_parts(q)
     source = q.get("in", "sample")
     if source not in SOURCES:
         raise share.LinkRefused(f"its input must be one of {', '.join(SOURCES)}")
@@ -112,16 +102,40 @@ def _decode(params: Mapping[str, Any]) -> NetView | None:
     cmap, _, scale = q.get("v", "auto.layer").partition(".")
     if cmap not in COLORMAPS or scale not in share.SCALE_MODES:
         raise share.LinkRefused(f"its colour settings are not valid; colour maps are {', '.join(COLORMAPS)}")
-    image = None
-    if source == "image":
-        text = q.get("img")
-        if not text or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-            raise share.LinkRefused("its picture is missing or not valid base64url text")
-        image = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        picture = decode_image(image, max_pixels=share.MAX_IMAGE_PIXELS)  # raises ImageError on anything odd
-        if max(picture.shape[:2]) > 128:
-            raise share.LinkRefused("its picture is larger than 128 pixels a side")
+    image = _decode_picture(q.get("img")) if source == "image" else None
     return NetView(source, shape, int(seed_text), explain, cmap, scale, image)
+
+
+def _single_values(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The query with each part's one value (a list of one is unwrapped; a repeated part is refused)."""
+    q = {}
+    for key, value in params.items():
+        if isinstance(value, (list, tuple)):
+            if len(value) != 1:
+                raise share.LinkRefused(f"its part {key} is given {len(value)} times")
+            value = value[0]
+        q[key] = value
+    return q
+
+
+def _check_parts(q: Mapping[str, Any]) -> None:
+    """Refuse a part this page doesn't know and one longer than its limit."""
+    for key, value in q.items():
+        if key not in _LIMITS:
+            raise share.LinkRefused(f"it has a part this page does not know; the parts are {', '.join(_LIMITS)}")
+        if not isinstance(value, str) or len(value) > _LIMITS[key]:
+            raise share.LinkRefused(f"its part {key} is too long (at most {_LIMITS[key]:,} characters)")
+
+
+def _decode_picture(text: str | None) -> bytes:
+    """The encoded picture of a link's ``img`` part, checked to decode and to be at most 128 pixels a side."""
+    if not text or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise share.LinkRefused("its picture is missing or not valid base64url text")
+    image = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    picture = decode_image(image, max_pixels=share.MAX_IMAGE_PIXELS)  # raises ImageError on anything odd
+    if max(picture.shape[:2]) > 128:
+        raise share.LinkRefused("its picture is larger than 128 pixels a side")
+    return image
 
 
 def link_picture(picture: np.ndarray) -> bytes | None:

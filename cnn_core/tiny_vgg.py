@@ -3,8 +3,8 @@ between its pixels and its probabilities.
 
     >>> model = load_model()                        # the network the project trained and ships
     >>> x = prepare_input(photo)                    # float32 (64, 64, 3) in [0, 1], framed like a drawing
-    >>> run = forward(model, x)
-    >>> run.probabilities, CLASSES[run.predicted]
+    >>> acts = activations(model, x)                # every layer's maps, as cnn_core.activations.Activations
+    >>> acts.output, CLASSES[predicted(acts)]       # the probabilities and the answer
     >>> cam = grad_cam(model, x, run.predicted)     # where the network looked
 
 The layers, each named for what it is::
@@ -32,6 +32,7 @@ import keras
 import numpy as np
 
 from . import framing
+from .activations import Activations
 from .errors import CnnError, ImageError
 from .shapes_data import CLASSES, NONE, SIDE
 
@@ -126,60 +127,14 @@ def prepare_input(image: np.ndarray, frame: bool = True) -> np.ndarray:
 # --------------------------------------------------------------------------- the forward pass
 
 
-@dataclass(frozen=True)
-class LayerMaps:
-    """One layer's output for one picture: ``maps`` float32 (height, width, channels)."""
-
-    name: str
-    kind: str  # "input", "conv", "relu" or "pool"
-    maps: np.ndarray
-
-
-@dataclass(frozen=True)
-class Forward:
-    """Everything between a picture and its class.
-
-    Attributes:
-        layers: the input and every conv, ReLU and pooling layer's maps, in order.
-        flat: float32 (1690,), the last pooled maps flattened in TensorFlow's channels-last order.
-        logits: float32 (classes,), the dense layer's outputs ``flat @ W + b``.
-        probabilities: float32 (classes,), softmax(logits / temperature), the network's own output.
-        temperature: T, the calibration (1 for a network without a temperature layer).
-        predicted: the index of the largest probability.
-    """
-
-    layers: tuple[LayerMaps, ...]
-    flat: np.ndarray
-    logits: np.ndarray
-    probabilities: np.ndarray
-    temperature: float = 1.0
-
-    @property
-    def predicted(self) -> int:
-        return int(np.argmax(self.probabilities))
-
-
-_KINDS = {"Conv2D": "conv", "ReLU": "relu", "MaxPooling2D": "pool", "InputLayer": "input"}
-# Derived models, one per network, dropped with it (keyed weakly: an id could be reused by a later model).
-_PROBES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_PROBE_LOCK = threading.Lock()
+FLAT = "flatten"  # the path of the flattened vector, float32 (1690,), in TensorFlow's channels-last order
+LOGITS = "dense"  # the path of the logits, float32 (classes,): ``flat @ W + b``, before ÷ T
+_COMPUTER_LOCK = threading.Lock()
 
 
 def map_layers(model: keras.Model) -> list:
     """The layers whose outputs are maps (conv, ReLU and pooling), in order."""
     return [layer for layer in model.layers if type(layer).__name__ in ("Conv2D", "ReLU", "MaxPooling2D")]
-
-
-def _probe(model: keras.Model) -> keras.Model:
-    """One model with every map layer, the flatten, the logits and the softmax as outputs (built once)."""
-    with _PROBE_LOCK:
-        probe = _PROBES.get(model)
-        if probe is None:
-            outs = [layer.output for layer in map_layers(model)]
-            outs += [model.get_layer("flatten").output, model.get_layer("dense").output, model.output]
-            probe = keras.Model(model.inputs, outs, name=f"{model.name}_probe")
-            _PROBES[model] = probe
-        return probe
 
 
 def _batch(x: np.ndarray) -> np.ndarray:
@@ -189,7 +144,7 @@ def _batch(x: np.ndarray) -> np.ndarray:
     return x[None]
 
 
-def forward(model: keras.Model, x: np.ndarray) -> Forward:
+def activations(model: keras.Model, x: np.ndarray) -> Activations:
     """Run the network on one prepared picture and keep every layer's output.
 
     Args:
@@ -197,17 +152,20 @@ def forward(model: keras.Model, x: np.ndarray) -> Forward:
         x: float32 (64, 64, 3) in [0, 1], from ``prepare_input``.
 
     Returns:
-        A ``Forward`` with every layer's maps (each (height, width, channels)), the flattened vector, the
-        logits and the probabilities, all NumPy.
+        The ``cnn_core.activations.Activations`` of the network, every layer's maps computed in one call:
+        "input" and each conv, ReLU and pooling layer by name (``image_layers``, each (height, width,
+        channels)), ``FLAT`` (1690,), ``LOGITS`` (classes,), "temperature" (the logits ÷ T) and, last, the
+        probabilities (``output``, classes,). The same type the Playground, the Layer stack and Your model use,
+        so its values can be explained (``Activations.explain``).
     """
-    outs = _probe(model)([_batch(x)], training=False)
-    outs = [o.numpy()[0] for o in outs]
-    layers = [LayerMaps("input", "input", np.asarray(x, dtype=np.float32))]
-    layers += [
-        LayerMaps(layer.name, _KINDS[type(layer).__name__], maps) for layer, maps in zip(map_layers(model), outs[:-3])
-    ]
-    flat, logits, probs = outs[-3:]
-    return Forward(tuple(layers), flat, logits, probs, temperature(model))
+    from .model_maps import activations as model_activations
+
+    return model_activations(map_computer(model), _batch(x)).fill()
+
+
+def predicted(acts: Activations) -> int:
+    """The class with the largest probability."""
+    return int(np.argmax(acts.output))
 
 
 def dense_weights(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
@@ -352,7 +310,7 @@ def map_computer(model: keras.Model):
     """The model's ``model_maps.MapComputer`` (one per loaded model)."""
     from .model_maps import MapComputer
 
-    with _PROBE_LOCK:
+    with _COMPUTER_LOCK:
         c = _COMPUTERS.get(model)
         if c is None:
             c = _COMPUTERS[model] = MapComputer(model)

@@ -9,24 +9,25 @@ from ui.common import compute, maps, share_panel
 from ui.common.inputs import link_image_key, phone_picker, picture_picker, use_link_picture
 from ui.common.text import plain
 from ui.stack import files as stack_files
+from ui.stack import keys as stack_keys
 from ui.stack import layers as stack_layers
 from ui.stack import maps as stack_maps
 from ui.stack import plan as stack_plan
 from ui.stack import starters as stack_starters
 from ui.stack import state as stack_state
 
-P = stack_state.P
+P = stack_keys.P
 
 stack_starters.init_state()
 link, link_warning = share_panel.read_link(P, "stack")
 if link is not None:
     stack_state.load_spec(link.spec)
-    st.session_state[f"{P}_cmap"] = link.view["cmap"]
-    st.session_state[f"{P}_scale"] = link.view["scale"]
+    st.session_state[stack_keys.page("cmap")] = link.view["cmap"]
+    st.session_state[stack_keys.page("scale")] = link.view["scale"]
     if not share_panel.keeps_photo(P, link):
         use_link_picture(P, link.image, link.sample)
     if share_panel.link_note(link) and not share_panel.keeps_photo(P, link):
-        st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
+        st.session_state[stack_keys.LINK_NOTE] = share_panel.link_note(link)
 share_panel.header(
     P,
     "Layer stack",
@@ -47,7 +48,7 @@ except SpecError as e:
     st.stop()
 stack_layers.input_controls(spec, picture.array.shape if picture is not None else None)
 cmap, scale_mode = maps.display_controls(P, "auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.")
-per_band = st.sidebar.select_slider("Maps per band", [4, 6, 8, 12], value=8, key=f"{P}_per_band")
+per_band = st.sidebar.select_slider("Maps per band", [4, 6, 8, 12], value=8, key=stack_keys.page("per_band"))
 
 # --- one plan and one call into the core: the layers that can be built run (the table names the first that can't)
 stages = None

@@ -1,6 +1,6 @@
 """Playground: one convolution, one activation, one pooling layer on a photo, side by side.
 
-Every control is a view of one state dict (ui/playground/state.py), so nothing is lost when the
+Every control is a view of one typed state (ui/playground/state.py), so nothing is lost when the
 page is left, an upload fails or the kernel editor changes.
 """
 
@@ -13,12 +13,11 @@ from cnn_core.spec import MAX_SIDE
 from ui.common import compute, inspector, share_panel
 from ui.common.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker
 from ui.common.text import plain
-from ui.playground import controls, view
+from ui.playground import controls, keys, view
 from ui.playground import state as pgs
 
 P = pgs.P
 
-state = pgs.state()
 pgs.check()
 
 link, link_warning = share_panel.read_link(P, "playground")
@@ -29,18 +28,18 @@ if link is not None:
             f"This link doesn't fit the Playground ({why}); showing the defaults. {controls.LAYER_STACK_HINT}"
         )
     else:
-        state["cmap"] = link.view["cmap"]
-        state["scale"] = link.view["scale"] if link.view["scale"] in pgs.SCALE_CHOICES else "layer"
+        scale = link.view["scale"] if link.view["scale"] in pgs.SCALE_CHOICES else "layer"
+        pgs.update(cmap=link.view["cmap"], scale=scale)
         if share_panel.keeps_photo(P, link):
             pass  # Back or Forward over an edit made on an upload: the upload stays
         elif link.image is not None:
             st.session_state[link_image_key(P)] = link.image
-            state["source"] = LINK_SOURCE
+            pgs.update(source=LINK_SOURCE)
         else:
-            state["source"], state["sample"] = "Sample", link.sample
-        st.session_state[f"{P}_source"], st.session_state[f"{P}_sample"] = state["source"], state["sample"]
+            pgs.update(source="Sample", sample=link.sample)
+        st.session_state[keys.SOURCE], st.session_state[keys.SAMPLE] = pgs.state().source, pgs.state().sample
         if share_panel.link_note(link) and not share_panel.keeps_photo(P, link):
-            st.session_state[f"{P}_link_note"] = share_panel.link_note(link)
+            st.session_state[keys.LINK_NOTE] = share_panel.link_note(link)
 
 share_panel.header(
     P,
@@ -55,28 +54,30 @@ phone_picker(P)
 
 # --- sidebar: the input and how maps are coloured --------------------------------------------------
 # The picker's own widgets forget their value when another page is shown: give it back from the state.
-for field in ("source", "sample"):
-    link_photo_gone = field == "source" and state[field] == LINK_SOURCE and not st.session_state.get(link_image_key(P))
-    if f"{P}_{field}" not in st.session_state and not link_photo_gone:
-        st.session_state[f"{P}_{field}"] = state[field]
+state = pgs.state()
+for key, value in ((keys.SOURCE, state.source), (keys.SAMPLE, state.sample)):
+    link_photo_gone = key == keys.SOURCE and value == LINK_SOURCE and not st.session_state.get(link_image_key(P))
+    if key not in st.session_state and not link_photo_gone:
+        st.session_state[key] = value
 picture = picture_picker(P)
-state["source"] = st.session_state.get(f"{P}_source", state["source"])
-state["sample"] = st.session_state.get(f"{P}_sample", state["sample"])
+pgs.update(
+    source=st.session_state.get(keys.SOURCE, state.source), sample=st.session_state.get(keys.SAMPLE, state.sample)
+)
 
 pgs.bound(st.sidebar.radio, "Colour", "color", ["grayscale", "rgb"], horizontal=True)
 pgs.bound(
     st.sidebar.radio, "Size before the network", "size_mode", list(pgs.SIZE_MODES), format_func=pgs.SIZE_MODES.get
 )
-if state["size_mode"] == "aspect":
+if pgs.state().size_mode == "aspect":
     pgs.bound(st.sidebar.number_input, "Longer side (pixels)", "long_side", 1, MAX_SIDE)
-elif state["size_mode"] == "exact":
+elif pgs.state().size_mode == "exact":
     c1, c2 = st.sidebar.columns(2)
     pgs.bound(c1.number_input, "Height", "h", 1, MAX_SIDE)
     pgs.bound(c2.number_input, "Width", "w", 1, MAX_SIDE)
 resize_note = ""
 if picture is not None:
     pgs.settle_size_mode(picture.array.shape)
-    resize_note = pgs.resize_note(picture.array.shape, pgs.input_size(state, picture.array.shape))
+    resize_note = pgs.resize_note(picture.array.shape, pgs.input_size(pgs.state(), picture.array.shape))
     st.sidebar.caption(resize_note)
 st.sidebar.subheader("Display")
 pgs.bound(
@@ -93,7 +94,7 @@ pgs.bound(st.sidebar.radio, "Colour scale", "scale", list(pgs.SCALE_CHOICES), fo
 def playground(picture, resize_note: str) -> None:
     view.style()
     s = pgs.state()
-    channels = 1 if s["color"] == "grayscale" else 3
+    channels = 1 if s.color == "grayscale" else 3
     ctrl_col, maps_col = st.columns([5, 6], gap="medium")
     stages = None
     with maps_col:
@@ -104,9 +105,7 @@ def playground(picture, resize_note: str) -> None:
         else:
             stages = compute.run(picture, spec)
             if stages is not None:
-                view.maps_block(
-                    stages, [sc[0] for sc in render.stage_scales(stages, s["cmap"], s["scale"])], resize_note
-                )
+                view.maps_block(stages, [sc[0] for sc in render.stage_scales(stages, s.cmap, s.scale)], resize_note)
     with ctrl_col:
         at = view.clicked(stages) if stages is not None else None
         if at is not None:  # a click on a map: its worked sum beside the maps, above the controls
@@ -120,7 +119,7 @@ def playground(picture, resize_note: str) -> None:
     st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
     inspector.inspector(stages, P)
     link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
-    link_state = share_panel.view_state("playground", picture, spec, s["cmap"], s["scale"], link_image)
+    link_state = share_panel.view_state("playground", picture, spec, s.cmap, s.scale, link_image)
     share_panel.share_and_export(P, link_state, picture, stages)
     controls.spec_file()
 

@@ -74,8 +74,9 @@ model_views.input_panel(info, picture, prepared)
 
 st.subheader("Feature maps")
 photo_key = f"{picture.key}-{value_range}"
-model_views.maps_browser(loaded, info, prepared, photo_key, value_range, cmap, per_map)
-model_views.enlarge(loaded, info, prepared, photo_key, value_range, cmap)
+fed = model_views.Fed(loaded, info, prepared, photo_key, value_range)
+model_views.maps_browser(fed, cmap, per_map)
+model_views.enlarge(fed, cmap)
 
 st.subheader("Output")
 model_views.output_panel(loaded, info, prepared, photo_key)

@@ -31,6 +31,10 @@ _WORDS = {
     "linear": "The linear activation passes every value through unchanged",
 }
 
+# The functions training builds as Keras activations (by Keras's own name). leaky_relu is built as a
+# LeakyReLU layer with the spec's own alpha, so the trained slope is the one the page shows.
+KERAS_NAMES = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "leaky_relu": "leaky_relu"}
+
 
 @dataclass(frozen=True)
 class ActivationOp:
@@ -60,21 +64,25 @@ class ActivationDetail:
         }
 
 
+# Each function's value worked out with its numbers, left of "= y": (x, alpha) -> text.
+_WORKINGS = {
+    "relu": lambda x, a: f"max(0, {g(x)})",
+    "leaky_relu": lambda x, a: f"{g(a)} · {g(x)}",
+    "tanh": lambda x, a: f"tanh({g(x)})",
+    "sigmoid": lambda x, a: f"1 / (1 + e^{g(-x)})",
+    "elu": lambda x, a: f"e^{g(x)} − 1",
+    "gelu": lambda x, a: f"{g(x)} · ½ · (1 + erf({g(x / math.sqrt(2))}))",
+}
+_PASS_POSITIVE = ("leaky_relu", "elu")  # x > 0 comes out unchanged
+
+
 def worked(function: str, alpha: float, x: float, y: float) -> ActivationDetail:
     """``function`` at x, giving y, as a formula and with its numbers."""
     f, a = function, alpha
-    if f == "relu":
-        text = f"max(0, {g(x)}) = {g(y)}"
-    elif f == "leaky_relu":
-        text = f"{g(x)} > 0, so {g(y)}" if x > 0 else f"{g(a)} · {g(x)} = {g(y)}"
-    elif f == "tanh":
-        text = f"tanh({g(x)}) = {g(y)}"
-    elif f == "sigmoid":
-        text = f"1 / (1 + e^{g(-x)}) = {g(y)}"
-    elif f == "elu":
-        text = f"{g(x)} > 0, so {g(y)}" if x > 0 else f"e^{g(x)} − 1 = {g(y)}"
-    elif f == "gelu":
-        text = f"{g(x)} · ½ · (1 + erf({g(x / math.sqrt(2))})) = {g(y)}"
+    if f in _PASS_POSITIVE and x > 0:
+        text = f"{g(x)} > 0, so {g(y)}"
+    elif f in _WORKINGS:
+        text = f"{_WORKINGS[f](x, a)} = {g(y)}"
     else:
         text = f"{g(x)} = {g(y)}"
     formula = FORMULAS[f].replace("α", f"α (= {g(a)})") if f == "leaky_relu" else FORMULAS[f]
@@ -107,6 +115,20 @@ class ActivationKind(Kind):
             zeros = percent_text(int(np.count_nonzero(maps == 0)), maps.size)
             return f"{text}: {zeros} of the values are now exactly 0. The shape does not change."
         return f"{text}. The shape does not change."
+
+    def to_keras(self, op: ActivationOp, index: int):
+        import keras
+
+        from ..errors import CnnError
+
+        if op.function not in KERAS_NAMES:
+            raise CnnError(
+                f"Layer {index}: training supports the activations {', '.join(KERAS_NAMES)}, not {op.function!r}."
+            )
+        name = f"{op.function}_{index}"
+        if op.function == "leaky_relu":
+            return keras.layers.LeakyReLU(negative_slope=float(op.alpha), name=name)
+        return keras.layers.Activation(KERAS_NAMES[op.function], name=name)
 
 
 KIND = ActivationKind()

@@ -12,6 +12,7 @@ position is (row, col, channel); for a (units,) map it is (0, 0, unit).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -23,6 +24,23 @@ Pair = tuple[int, int]
 
 class ExplainError(CnnError):
     """The layer, position or channel asked about can't be explained."""
+
+
+class LazyWeights:
+    """For an op whose ``weights()`` gives (kernel, bias): called once, when the numbers are first needed."""
+
+    @cached_property
+    def _wb(self) -> tuple[np.ndarray, np.ndarray]:
+        k, b = self.weights()
+        return np.asarray(k, np.float32), np.asarray(b, np.float32)
+
+    @property
+    def kernel(self) -> np.ndarray:
+        return self._wb[0]
+
+    @property
+    def bias(self) -> np.ndarray:
+        return self._wb[1]
 
 
 @dataclass(frozen=True)
@@ -155,6 +173,21 @@ class Kind:
     def describe(self, op, in_shape: tuple, out_shape: tuple, maps: np.ndarray | None = None) -> str:
         """One or two plain sentences on what this layer did."""
         return ""
+
+    # ---- its part in a network made from a spec (the Layer stack editor, training)
+    makes_channels = False  # whether its output channels are its own (a convolution's filters), not its input's
+
+    def channels(self, op, in_channels: int) -> int:
+        """How many channels the layer gives for ``in_channels`` input channels."""
+        return in_channels
+
+    def to_keras(self, op, index: int):
+        """A fresh, untrained Keras layer with the op's settings, named for layer ``index`` (counting from 1).
+
+        Raises:
+            CnnError: naming layer ``index`` and what training accepts, for settings Keras training can't take.
+        """
+        raise CnnError(f"Layer {index}: {self.title.lower()} layers can't be trained here.")
 
 
 def value_at(y: np.ndarray, row: int, col: int, channel: int) -> float:

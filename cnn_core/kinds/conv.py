@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .. import geometry
 from .activation import ActivationDetail, worked
-from .base import Frames, Kind, value_at
+from .base import Frames, Kind, LazyWeights, value_at
 
 Pair = tuple[int, int]
 
 
 @dataclass(frozen=True, eq=False)
-class ConvOp:
+class ConvOp(LazyWeights):
     """A convolution's numbers.
 
     Attributes:
@@ -42,19 +41,6 @@ class ConvOp:
     alpha: float = 0.2
     depths: tuple[int, ...] = ()  # the depths of a spec's 3-D kernels (each must equal in_channels)
 
-    @cached_property
-    def _wb(self) -> tuple[np.ndarray, np.ndarray]:
-        k, b = self.weights()
-        return np.asarray(k, np.float32), np.asarray(b, np.float32)
-
-    @property
-    def kernel(self) -> np.ndarray:
-        return self._wb[0]
-
-    @property
-    def bias(self) -> np.ndarray:
-        return self._wb[1]
-
     def taps_of(self, channel: int) -> tuple[list[int], np.ndarray]:
         """The input channels output ``channel`` reads and its weights (kh, kw, len(channels)) on them."""
         if self.depthwise:
@@ -77,15 +63,7 @@ class Term:
     product: float
 
     def to_dict(self) -> dict:
-        return {
-            "row": self.row,
-            "col": self.col,
-            "channel": self.channel,
-            "input": self.input,
-            "padding": self.padding,
-            "weight": self.weight,
-            "product": self.product,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -301,6 +279,27 @@ class ConvKind(Kind):
             f"A {kh}×{kw} kernel slides {step} at a time{dil}; at each stop it multiplies the patch under it "
             f"by its weights{over} and adds up. {_padding_words(op.padding)}.{frame} {depth}.{act}"
         )
+
+    makes_channels = True
+
+    def channels(self, op: ConvOp, in_channels: int) -> int:
+        return op.filters
+
+    def to_keras(self, op: ConvOp, index: int):
+        import keras
+
+        from ..errors import CnnError
+
+        if op.padding not in ("same", "valid"):
+            raise CnnError(f"Layer {index}: training supports 'same' or 'valid' padding, not {op.padding!r}.")
+        if op.strides != (1, 1) and op.dilation != (1, 1):
+            raise CnnError(f"Layer {index}: a convolution with both a stride and a dilation can't be trained.")
+        if op.depthwise or op.activation != "linear":
+            raise CnnError(f"Layer {index}: training takes plain convolutions, without their own activation.")
+        return keras.layers.Conv2D(
+            op.filters, op.kernel_size, strides=op.strides, padding=op.padding, dilation_rate=op.dilation,
+            name=f"conv_{index}",
+        )  # fmt: skip
 
 
 def _taps(shape: Pair, ar, kernel: Pair, stride: Pair, dilation: Pair) -> list:

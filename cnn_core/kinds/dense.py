@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from .activation import ActivationDetail, worked
-from .base import Kind, value_at
+from .base import Kind, LazyWeights, value_at
 
 
 @dataclass(frozen=True, eq=False)
-class DenseOp:
+class DenseOp(LazyWeights):
     """units; weights() gives (kernel (inputs, units), bias (units,)); the layer's own activation."""
 
     units: int
     weights: object
     activation: str = "linear"
     alpha: float = 0.2
-
-    @cached_property
-    def _wb(self):
-        k, b = self.weights()
-        return np.asarray(k, np.float32), np.asarray(b, np.float32)
-
-    @property
-    def kernel(self) -> np.ndarray:
-        return self._wb[0]
-
-    @property
-    def bias(self) -> np.ndarray:
-        return self._wb[1]
 
 
 @dataclass(frozen=True)

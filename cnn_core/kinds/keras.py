@@ -48,63 +48,110 @@ def _check_channels_last(layer) -> str:
 def op_of_layer(layer) -> tuple:
     """(kind, op, "") for a Keras layer a kind explains, else (None, None, why in a few words)."""
     name = type(layer).__name__
-    cfg = layer.get_config()
     why = _check_channels_last(layer)
     if why:
         return None, None, why
-    if name in ("Conv2D", "DepthwiseConv2D"):
-        f = _function(layer.activation)
-        if f is None:
-            return None, None, f"its activation {getattr(layer.activation, '__name__', '?')} has no kind"
-        if getattr(layer, "groups", 1) != 1:
-            return None, None, "it is a grouped convolution"
-        kh, kw = _pair(cfg["kernel_size"])
-        c_in = int(layer.input.shape[-1]) if _has_input(layer) else int(layer.get_weights()[0].shape[2])
-        depthwise = name == "DepthwiseConv2D"
-        filters = c_in * int(cfg["depth_multiplier"]) if depthwise else int(cfg["filters"])
-        op = ConvOp(
-            kernel_size=(kh, kw), in_channels=c_in, filters=filters, strides=_pair(cfg["strides"]),
-            padding=cfg["padding"], dilation=_pair(cfg["dilation_rate"]),
-            weights=_weights(layer, cfg["use_bias"], filters), depthwise=depthwise, activation=f[0], alpha=f[1],
-        )  # fmt: skip
-        return conv.KIND, op, ""
-    if name in ("MaxPooling2D", "AveragePooling2D"):
-        mode = "max" if name.startswith("Max") else "avg"
-        strides = cfg.get("strides") or cfg["pool_size"]
-        return pool.KIND, PoolOp(mode, _pair(cfg["pool_size"]), _pair(strides), cfg["padding"]), ""
-    if name in ("GlobalMaxPooling2D", "GlobalAveragePooling2D"):
-        mode = "max" if "Max" in name else "avg"
-        return pool.KIND, PoolOp(mode, whole=True, keepdims=bool(cfg.get("keepdims", False))), ""
-    if name == "ReLU":
-        if cfg.get("max_value") is not None or float(cfg.get("threshold", 0.0)) != 0.0:
-            return None, None, "it is a capped or shifted ReLU"
-        slope = float(cfg.get("negative_slope", 0.0))
-        return activation.KIND, ActivationOp("leaky_relu", slope) if slope else ActivationOp("relu"), ""
-    if name == "LeakyReLU":
-        return activation.KIND, ActivationOp("leaky_relu", float(cfg["negative_slope"])), ""
-    if name == "Activation":
-        f = _function(layer.activation)
-        if f is None:
-            return None, None, f"its function {getattr(layer.activation, '__name__', '?')} has no kind"
-        return activation.KIND, ActivationOp(*f), ""
-    if name == "Flatten":
-        return reshape.FLATTEN, FlattenOp(), ""
-    if name == "ZeroPadding2D":
-        (t, b), (left, r) = cfg["padding"]
-        return reshape.PAD, PadOp(((int(t), int(b)), (int(left), int(r)))), ""
-    if name == "Dense":
-        f = _function(layer.activation)
-        if f is None:
-            return None, None, f"its activation {getattr(layer.activation, '__name__', '?')} has no kind"
-        units = int(cfg["units"])
-        return dense.KIND, DenseOp(units, _weights(layer, cfg["use_bias"], units), *f), ""
-    if name == "BatchNormalization":
-        if cfg.get("axis") not in (-1, 3, [-1], [3]):
-            return None, None, "it normalises an axis other than the channels"
-        return affine.KIND, _batch_norm(layer, cfg), ""
-    if name == "Rescaling":
-        return affine.KIND, AffineOp(np.asarray(layer.scale, np.float32), np.asarray(layer.offset, np.float32)), ""
-    return None, None, f"{name} layers have no value-by-value explanation here"
+    read = _READERS.get(name)
+    if read is None:
+        return None, None, f"{name} layers have no value-by-value explanation here"
+    return read(layer, layer.get_config())
+
+
+def _unexplained_function(layer, what: str) -> tuple:
+    return None, None, f"its {what} {getattr(layer.activation, '__name__', '?')} has no kind"
+
+
+def _conv_op(layer, cfg) -> tuple:
+    f = _function(layer.activation)
+    if f is None:
+        return _unexplained_function(layer, "activation")
+    if getattr(layer, "groups", 1) != 1:
+        return None, None, "it is a grouped convolution"
+    kh, kw = _pair(cfg["kernel_size"])
+    c_in = int(layer.input.shape[-1]) if _has_input(layer) else int(layer.get_weights()[0].shape[2])
+    depthwise = type(layer).__name__ == "DepthwiseConv2D"
+    filters = c_in * int(cfg["depth_multiplier"]) if depthwise else int(cfg["filters"])
+    op = ConvOp(
+        kernel_size=(kh, kw), in_channels=c_in, filters=filters, strides=_pair(cfg["strides"]),
+        padding=cfg["padding"], dilation=_pair(cfg["dilation_rate"]),
+        weights=_weights(layer, cfg["use_bias"], filters), depthwise=depthwise, activation=f[0], alpha=f[1],
+    )  # fmt: skip
+    return conv.KIND, op, ""
+
+
+def _pool_op(layer, cfg) -> tuple:
+    mode = "max" if type(layer).__name__.startswith("Max") else "avg"
+    strides = cfg.get("strides") or cfg["pool_size"]
+    return pool.KIND, PoolOp(mode, _pair(cfg["pool_size"]), _pair(strides), cfg["padding"]), ""
+
+
+def _global_pool_op(layer, cfg) -> tuple:
+    mode = "max" if "Max" in type(layer).__name__ else "avg"
+    return pool.KIND, PoolOp(mode, whole=True, keepdims=bool(cfg.get("keepdims", False))), ""
+
+
+def _relu_op(layer, cfg) -> tuple:
+    if cfg.get("max_value") is not None or float(cfg.get("threshold", 0.0)) != 0.0:
+        return None, None, "it is a capped or shifted ReLU"
+    slope = float(cfg.get("negative_slope", 0.0))
+    return activation.KIND, ActivationOp("leaky_relu", slope) if slope else ActivationOp("relu"), ""
+
+
+def _leaky_relu_op(layer, cfg) -> tuple:
+    return activation.KIND, ActivationOp("leaky_relu", float(cfg["negative_slope"])), ""
+
+
+def _activation_op(layer, cfg) -> tuple:
+    f = _function(layer.activation)
+    if f is None:
+        return _unexplained_function(layer, "function")
+    return activation.KIND, ActivationOp(*f), ""
+
+
+def _flatten_op(layer, cfg) -> tuple:
+    return reshape.FLATTEN, FlattenOp(), ""
+
+
+def _zero_padding_op(layer, cfg) -> tuple:
+    (t, b), (left, r) = cfg["padding"]
+    return reshape.PAD, PadOp(((int(t), int(b)), (int(left), int(r)))), ""
+
+
+def _dense_op(layer, cfg) -> tuple:
+    f = _function(layer.activation)
+    if f is None:
+        return _unexplained_function(layer, "activation")
+    units = int(cfg["units"])
+    return dense.KIND, DenseOp(units, _weights(layer, cfg["use_bias"], units), *f), ""
+
+
+def _batch_norm_op(layer, cfg) -> tuple:
+    if cfg.get("axis") not in (-1, 3, [-1], [3]):
+        return None, None, "it normalises an axis other than the channels"
+    return affine.KIND, _batch_norm(layer, cfg), ""
+
+
+def _rescaling_op(layer, cfg) -> tuple:
+    return affine.KIND, AffineOp(np.asarray(layer.scale, np.float32), np.asarray(layer.offset, np.float32)), ""
+
+
+# The Keras layer class name -> its reader: (layer, its config) -> (kind, op, why not).
+_READERS = {
+    "Conv2D": _conv_op,
+    "DepthwiseConv2D": _conv_op,
+    "MaxPooling2D": _pool_op,
+    "AveragePooling2D": _pool_op,
+    "GlobalMaxPooling2D": _global_pool_op,
+    "GlobalAveragePooling2D": _global_pool_op,
+    "ReLU": _relu_op,
+    "LeakyReLU": _leaky_relu_op,
+    "Activation": _activation_op,
+    "Flatten": _flatten_op,
+    "ZeroPadding2D": _zero_padding_op,
+    "Dense": _dense_op,
+    "BatchNormalization": _batch_norm_op,
+    "Rescaling": _rescaling_op,
+}
 
 
 def _has_input(layer) -> bool:

@@ -219,5 +219,13 @@ class PoolKind(Kind):
             f"the map goes from {in_shape[0]}×{in_shape[1]} to {out_shape[0]}×{out_shape[1]}. Each channel is pooled on its own."
         )
 
+    def to_keras(self, op: PoolOp, index: int):
+        import keras
+
+        if op.whole:
+            return super().to_keras(op, index)
+        pool = keras.layers.MaxPooling2D if op.mode == "max" else keras.layers.AveragePooling2D
+        return pool(op.size, strides=op.strides, padding=op.padding, name=f"{op.mode}_pool_{index}")
+
 
 KIND = PoolKind()

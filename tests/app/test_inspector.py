@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 import cnn_core
 from cnn_core import share
 from tests.app.conftest import run as _run
+from tests.app.inspector_steps import animate_at
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND = str(ROOT / "views" / "playground.py")
@@ -103,12 +104,7 @@ def test_the_animation_centres_on_the_selected_value_not_the_corner(stages):
     import json
 
     at = _run(AppTest.from_file(PLAYGROUND, default_timeout=120))
-    at.number_input(key="pg_insp_row").set_value(93)
-    at.number_input(key="pg_insp_col").set_value(126)
-    _run(at)
-    at.toggle(key="pg_anim_on").set_value(True)
-    _run(at)
-    said = "\n".join(c.value for c in at.caption)
+    said = animate_at(at, "pg", 93, 126)
     assert "Around row 93, column 126: outputs rows 90–96, columns 123–129 (7×7)" in said
     # It opens on the selected value's own frame: the 25th of 49, the centre of the block.
     assert at.number_input(key="pg_anim_step").value == 25

@@ -18,6 +18,7 @@ from cnn_core.errors import SpecError
 from cnn_core.pipeline import plan, run_layer
 from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
 from tests.app.conftest import run as _run
+from tests.app.inspector_steps import animate_at
 from ui.stack import edits
 from ui.stack import plan as stack_plan
 from ui.stack import starters as stack_starters
@@ -781,12 +782,7 @@ def test_the_enlarged_maps_animation_slides_around_the_selected_value():
     conv = _ids(at)[0]
     at.button(key=f"ls_zoom_{conv}_4").click()
     _run(at)
-    at.number_input(key="ls_insp_row").set_value(5)
-    at.number_input(key="ls_insp_col").set_value(30)
-    _run(at)
-    at.toggle(key="ls_anim_on").set_value(True)
-    _run(at)
-    said = " ".join(c.value for c in at.caption)
+    said = animate_at(at, "ls", 5, 30)
     # Column 30 of 32: the 7×7 block is shifted inward to end at the last column.
     assert "Around row 5, column 30: outputs rows 2–8, columns 25–31 (7×7)" in said
     assert "filter 4 on input channel 0" in said

@@ -28,8 +28,9 @@ def _headline(at: AppTest) -> str:
 
 def _expected(shape: str, seed: int) -> tuple[str, float]:
     m = tiny_vgg.load_model()
-    run = tiny_vgg.forward(m, tiny_vgg.prepare_input(shapes_data.sample(shape, seed)))
-    return shapes_data.CLASSES[run.predicted], float(run.probabilities[run.predicted])
+    acts = tiny_vgg.activations(m, tiny_vgg.prepare_input(shapes_data.sample(shape, seed)))
+    k = tiny_vgg.predicted(acts)
+    return shapes_data.CLASSES[k], float(acts.output[k])
 
 
 def test_page_runs_and_shows_every_section():
@@ -89,8 +90,8 @@ def test_a_link_with_a_drawn_picture_shows_that_picture():
     at = _app(params)
     assert not at.exception
     assert at.sidebar.radio(key="net_source").value == "link"
-    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(picture, frame=False))
-    assert _headline(at).startswith(f"#### It's a **{shapes_data.CLASSES[run.predicted]}**")
+    acts = tiny_vgg.activations(tiny_vgg.load_model(), tiny_vgg.prepare_input(picture, frame=False))
+    assert _headline(at).startswith(f"#### It's a **{shapes_data.CLASSES[tiny_vgg.predicted(acts)]}**")
 
 
 def test_a_bad_link_warns_once_and_shows_a_sample():
@@ -114,12 +115,13 @@ def test_a_picture_of_no_shape_is_answered_none_or_unsure():
     params = network_link.encode_view(network_link.NetView(source="image", image=network_link.link_picture(stripes)))
     at = _app(params)
     assert not at.exception
-    run = tiny_vgg.forward(tiny_vgg.load_model(), tiny_vgg.prepare_input(stripes, frame=False))
-    answer = tiny_vgg.verdict(run.probabilities)
+    acts = tiny_vgg.activations(tiny_vgg.load_model(), tiny_vgg.prepare_input(stripes, frame=False))
+    probs = acts.output
+    answer = tiny_vgg.verdict(probs)
     assert not answer.sure
     head = _headline(at)
     if answer.label == shapes_data.NONE:
-        assert head == f"#### **None of these** shapes · {run.probabilities[run.predicted]:.1%}"
+        assert head == f"#### **None of these** shapes · {probs[tiny_vgg.predicted(acts)]:.1%}"
     else:
         assert head.startswith("#### Not sure:")
     assert any(i.value.startswith(("The network isn't sure", "The network answers none")) for i in at.info)

@@ -13,26 +13,15 @@ import pytest
 
 import cnn_core
 import cnn_core.__main__ as cli
+
+# The spec builders of the cost benchmark: the tests and the benchmark build the same views.
+from benchmarks.cost_fit import conv as _conv
+from benchmarks.cost_fit import estimate as _estimate
+from benchmarks.cost_fit import pool as _pool
+from benchmarks.cost_fit import spec as _spec
 from cnn_core import cost, share
-from cnn_core.pipeline import plan
 
 BUDGET = cost.MAX_SECONDS
-
-
-def _pool(size, mode="max", stride=1):
-    return {"type": "pool2d", "mode": mode, "size": size, "stride": stride, "padding": "same"}
-
-
-def _conv(n, k, seed=0):
-    return {"type": "conv2d", "filters": [{"init": "he_normal", "seed": seed + j, "size": [k, k]} for j in range(n)]}
-
-
-def _spec(color, side, layers):
-    return {"version": 1, "input": {"color": color, "size": [side, side]}, "layers": layers}
-
-
-def _estimate(spec, image_shape) -> float:
-    return cost.estimate_seconds(plan(spec, image_shape, limits=False), image_shape)
 
 
 # --------------------------------------------------------------------------- no layer is free

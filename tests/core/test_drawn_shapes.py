@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from cnn_core import nonshapes, shapes_data, sketch_check, sketches, tiny_vgg, train
+from tests.core.generator_checks import assert_seeded
 
 NONE = shapes_data.NONE
 
@@ -22,13 +23,7 @@ def test_none_is_a_class_named_with_the_word_none():
 
 
 def test_sketches_are_deterministic_balanced_and_network_sized():
-    a, la = sketches.make_dataset(21, seed=4)
-    b, lb = sketches.make_dataset(21, seed=4)
-    c, _ = sketches.make_dataset(21, seed=5)
-    assert a.dtype == np.uint8 and a.shape == (21, 64, 64, 3)
-    np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(la, lb)
-    assert not np.array_equal(a, c)
+    _, la = assert_seeded(sketches.make_dataset, 21, seed=4)
     assert np.bincount(la, minlength=7).tolist() == [3] * 7
     canvas = sketches.sample("star", 2)
     assert canvas.shape == (256, 256, 3) and np.array_equal(canvas, sketches.sample("star", 2))
@@ -155,10 +150,11 @@ def test_the_temperature_travels_with_the_model_and_divides_the_logits(tmp_path)
     loaded = tiny_vgg.load_model(path)
     assert tiny_vgg.temperature(loaded) == pytest.approx(3.0)
     x = np.random.default_rng(3).random((64, 64, 3)).astype(np.float32)
-    run = tiny_vgg.forward(loaded, x)
-    np.testing.assert_allclose(run.logits, tiny_vgg.forward(m, x).logits, atol=1e-6)  # same weights
-    z = run.logits.astype(np.float64) / 3.0
-    np.testing.assert_allclose(run.probabilities, np.exp(z - z.max()) / np.exp(z - z.max()).sum(), atol=1e-6)
+    acts = tiny_vgg.activations(loaded, x)
+    logits = acts.maps(tiny_vgg.LOGITS)
+    np.testing.assert_allclose(logits, tiny_vgg.activations(m, x).maps(tiny_vgg.LOGITS), atol=1e-6)  # same weights
+    z = logits.astype(np.float64) / 3.0
+    np.testing.assert_allclose(acts.output, np.exp(z - z.max()) / np.exp(z - z.max()).sum(), atol=1e-6)
 
 
 # --------------------------------------------------------------------------- the unsure answer
@@ -190,9 +186,9 @@ def model():
 
 def test_shipped_network_reads_fresh_drawings_and_knows_non_shapes(model):
     """300 pictures no training code has seen: 150 shapes drawn by sketch_check and 150 non-shapes, through
-    the page's own path (prepare_input, forward)."""
+    the page's own path (prepare_input, activations)."""
     pictures, labels = sketch_check.make_set(150, seed=2026_12_03)
-    probs = np.stack([tiny_vgg.forward(model, tiny_vgg.prepare_input(p)).probabilities for p in pictures])
+    probs = np.stack([tiny_vgg.activations(model, tiny_vgg.prepare_input(p)).output for p in pictures])
     predicted = probs.argmax(axis=1)
     shape = labels != NONE
     accuracy = (predicted[shape] == labels[shape]).mean()

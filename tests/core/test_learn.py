@@ -116,6 +116,55 @@ def test_stack_architecture_gets_a_dense_head():
     assert learn.first_filters(model).shape == (3, 3, 3, 3)
 
 
+def _stack(*layers):
+    return {"version": 1, "input": {"color": "grayscale", "size": None}, "layers": list(layers)}
+
+
+def test_each_stack_layer_becomes_the_keras_layer_with_its_settings():
+    conv = {"type": "conv2d", "filters": [{"init": "he_normal", "seed": s, "size": [5, 3]} for s in range(6)]}
+    spec = _stack(
+        {**conv, "stride": [2, 1], "padding": "valid"},
+        {"type": "activation", "function": "leaky_relu", "alpha": 0.05},
+        {**conv, "dilation": [1, 2], "padding": "same"},
+        {"type": "activation", "function": "tanh"},
+        {"type": "pool2d", "mode": "avg", "size": [3, 2], "stride": [1, 2], "padding": "same"},
+    )
+    model = learn.build(learn.Settings(architecture="stack", stack_spec=spec), 3)
+    got = {layer.name: layer.get_config() for layer in model.layers}
+    assert [n for n in got if n not in ("input", "flatten", "dense", "softmax")] == [
+        "conv_1", "leaky_relu_2", "conv_3", "tanh_4", "avg_pool_5",
+    ]  # fmt: skip
+    assert (got["conv_1"]["filters"], tuple(got["conv_1"]["kernel_size"])) == (6, (5, 3))
+    assert tuple(got["conv_1"]["strides"]) == (2, 1) and got["conv_1"]["padding"] == "valid"
+    assert tuple(got["conv_3"]["dilation_rate"]) == (1, 2) and got["conv_3"]["padding"] == "same"
+    # the stack's own slope, not Keras's default 0.2: -2 comes out as -0.1
+    assert got["leaky_relu_2"]["negative_slope"] == pytest.approx(0.05) and got["tanh_4"]["activation"] == "tanh"
+    assert float(model.get_layer("leaky_relu_2")(np.array([[-2.0]], "float32"))[0, 0]) == pytest.approx(-0.1)
+    assert tuple(got["avg_pool_5"]["pool_size"]) == (3, 2) and tuple(got["avg_pool_5"]["strides"]) == (1, 2)
+    # 64 → valid 5×3 stride (2, 1): (64 − 5) // 2 + 1 = 30 rows, 64 − 2 = 62 columns; same keeps them;
+    # the same-padded pool with stride (1, 2) gives 30 × ceil(62 / 2) = 31.
+    assert model.get_layer("avg_pool_5").output.shape[1:] == (30, 31, 6)
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ({"type": "conv2d", "filters": ["edge"], "padding": [[1, 1], [1, 1]]}, "Layer 1: training supports 'same'"),
+        ({"type": "conv2d", "filters": ["edge"], "stride": 2, "dilation": 2}, "Layer 1: a convolution with both"),
+        ({"type": "activation", "function": "gelu"}, "Layer 1: training supports the activations relu"),
+    ],
+)
+def test_stack_layers_training_cant_take_are_named(layer, message):
+    with pytest.raises(CnnError, match=message):
+        learn.build(learn.Settings(architecture="stack", stack_spec=_stack(layer)), 3)
+
+
+def test_a_stack_without_a_convolution_is_refused():
+    spec = _stack({"type": "activation", "function": "relu"}, {"type": "pool2d"})
+    with pytest.raises(CnnError, match="no convolution to train"):
+        learn.build(learn.Settings(architecture="stack", stack_spec=spec), 3)
+
+
 def test_read_folder_counts_skips_and_orders_classes(tmp_path):
     root = _folder(tmp_path / "d", ("star", "circle"), 3)
     (root / "star" / "broken.png").write_bytes(b"not a picture")

@@ -63,13 +63,13 @@ def test_stack_link_spec_reproduces_the_filters_map(model):
     """The Layer stack runs the network's own layers up to the filter: its last map is the network's channel."""
     x = tiny_vgg.prepare_input(shapes_data.sample("star", 2))
     picture = np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
-    run = tiny_vgg.forward(model, tiny_vgg.prepare_input(picture, frame=False))  # as a link's picture is read
+    acts = tiny_vgg.activations(model, tiny_vgg.prepare_input(picture, frame=False))  # as a link's picture is read
     convs = [tiny_vgg.conv_filters(model, n) for n in tiny_vgg.CONV_LAYERS]
     for layer, name in ((0, "relu_1_1"), (1, "relu_1_2"), (2, "relu_2_1")):
         spec = network_link.stack_spec(convs, layer, 4)
         assert spec.layers[-2].filters[0].depth == convs[layer][0].shape[2]  # a 3-D kernel
         stages = run_pipeline(picture, spec)
-        want = next(m.maps for m in run.layers if m.name == name)[:, :, 4]
+        want = acts.maps(name)[:, :, 4]
         np.testing.assert_allclose(stages[-1].maps[:, :, 0], want, atol=2e-3)  # weights rounded to 4 decimals
 
 

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from cnn_core import CnnError, shapes_data, tiny_vgg, train
+from tests.core.generator_checks import assert_seeded
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +28,7 @@ def pictures():
 
 
 def test_generator_is_deterministic_for_a_seed():
-    a, la = shapes_data.make_dataset(18, seed=5)
-    b, lb = shapes_data.make_dataset(18, seed=5)
-    c, _ = shapes_data.make_dataset(18, seed=6)
-    assert a.dtype == np.uint8 and a.shape == (18, 64, 64, 3)
-    np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(la, lb)
-    assert not np.array_equal(a, c)
+    a, _ = assert_seeded(shapes_data.make_dataset, 18, seed=5)
     # Picture i depends on (seed, i) alone: a longer set starts with the shorter one.
     longer, _ = shapes_data.make_dataset(24, seed=5)
     np.testing.assert_array_equal(longer[:18], a)
@@ -103,32 +98,37 @@ def test_shipped_model_file_is_small():
 def test_page_maps_equal_keras_sub_models(model, pictures):
     xs, _ = pictures
     for x in xs:
-        run = tiny_vgg.forward(model, x)
-        assert [m.name for m in run.layers[1:]] == [layer.name for layer in tiny_vgg.map_layers(model)]
-        for maps in run.layers[1:]:
-            sub = keras.Model(model.inputs, model.get_layer(maps.name).output)
+        acts = tiny_vgg.activations(model, x)
+        shown = acts.image_layers
+        assert [m.path for m in shown[1:]] == [layer.name for layer in tiny_vgg.map_layers(model)]
+        for maps in shown[1:]:
+            sub = keras.Model(model.inputs, model.get_layer(maps.path).output)
             want = sub([x[None]], training=False).numpy()[0]
-            np.testing.assert_allclose(maps.maps, want, atol=1e-5, err_msg=maps.name)
-        np.testing.assert_array_equal(run.layers[0].maps, x)
+            np.testing.assert_allclose(maps.maps, want, atol=1e-5, err_msg=maps.path)
+        np.testing.assert_array_equal(shown[0].maps, x)
+        np.testing.assert_allclose(acts.output, model([x[None]], training=False).numpy()[0], atol=1e-6)
 
 
 def test_logits_equal_flatten_times_weights_plus_bias(model, pictures):
     w, b = (a.astype(np.float64) for a in model.get_layer("dense").get_weights())
     for x in pictures[0]:
-        run = tiny_vgg.forward(model, x)
-        pooled = run.layers[-1].maps.astype(np.float64)
+        acts = tiny_vgg.activations(model, x)
+        pooled = acts.image_layers[-1].maps.astype(np.float64)
         flat = pooled.reshape(-1)  # NumPy's C order on (row, col, channel) = channels-last
-        np.testing.assert_allclose(run.flat, flat, atol=1e-6)
+        np.testing.assert_allclose(acts.maps(tiny_vgg.FLAT), flat, atol=1e-6)
+        logits = acts.maps(tiny_vgg.LOGITS)
         # float32 sums of 1,690 products against float64: equal to float32 precision (logits reach ~100).
-        np.testing.assert_allclose(run.logits, flat @ w + b, rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(logits, flat @ w + b, rtol=1e-6, atol=1e-5)
         # The probabilities are softmax(logits / T), T the calibrated temperature stored in the model.
-        assert run.temperature == pytest.approx(tiny_vgg.model_card()["temperature"], abs=1e-4)
-        z = run.logits.astype(np.float64) / run.temperature
+        t = tiny_vgg.temperature(model)
+        assert t == pytest.approx(tiny_vgg.model_card()["temperature"], abs=1e-4)
+        z = logits.astype(np.float64) / t
         e = np.exp(z - z.max())
-        np.testing.assert_allclose(run.probabilities, e / e.sum(), atol=1e-6)
-        k = run.predicted
-        terms = tiny_vgg.contributions(run.flat, w.astype(np.float32), k, pooled.shape)
-        np.testing.assert_allclose(terms.sum() + b[k], run.logits[k], atol=1e-4)
+        np.testing.assert_allclose(acts.output, e / e.sum(), atol=1e-6)
+        k = tiny_vgg.predicted(acts)
+        assert k == int(np.argmax(e))
+        terms = tiny_vgg.contributions(acts.maps(tiny_vgg.FLAT), w.astype(np.float32), k, pooled.shape)
+        np.testing.assert_allclose(terms.sum() + b[k], logits[k], atol=1e-4)
 
 
 def test_flat_position_is_channels_last():
@@ -141,12 +141,13 @@ def test_flat_position_is_channels_last():
 
 def test_top_contributions_are_the_largest_terms(model, pictures):
     w, _ = tiny_vgg.dense_weights(model)
-    run = tiny_vgg.forward(model, pictures[0][0])
-    top = tiny_vgg.top_contributions(run.flat, w, 2, (13, 13, 10), k=5)
-    terms = run.flat * w[:, 2]
+    acts = tiny_vgg.activations(model, pictures[0][0])
+    flat = acts.maps(tiny_vgg.FLAT)
+    top = tiny_vgg.top_contributions(flat, w, 2, (13, 13, 10), k=5)
+    terms = flat * w[:, 2]
     np.testing.assert_allclose(sorted(abs(t.product) for t in top), np.sort(np.abs(terms))[-5:], rtol=1e-6)
     for t in top:
-        assert run.layers[-1].maps[t.row, t.col, t.channel] == pytest.approx(t.activation)
+        assert acts.maps("max_pool_2")[t.row, t.col, t.channel] == pytest.approx(t.activation)
 
 
 def _reference_grad_cam(model, x: np.ndarray, label: int) -> np.ndarray:
@@ -193,7 +194,7 @@ def test_a_short_training_run_end_to_end(tmp_path):
     again = tiny_vgg.load_model(out)
     x = tiny_vgg.prepare_input(shapes_data.sample("cross", 1))
     np.testing.assert_allclose(
-        tiny_vgg.forward(again, x).probabilities, trained(x[None], training=False).numpy()[0], atol=1e-6
+        tiny_vgg.activations(again, x).output, trained(x[None], training=False).numpy()[0], atol=1e-6
     )
     accuracy, per_class = train.evaluate(again, seed=9, samples=12)
     assert 0.0 <= accuracy <= 1.0 and set(per_class) == set(shapes_data.CLASSES)
@@ -225,7 +226,7 @@ def test_missing_model_file_says_how_to_make_it(tmp_path):
         tiny_vgg.load_model(tmp_path / "none.keras")
 
 
-def test_each_network_gets_its_own_probe_even_after_others_are_dropped():
+def test_each_network_gets_its_own_forward_pass_even_after_others_are_dropped():
     import gc
 
     x = tiny_vgg.prepare_input(shapes_data.sample("square", 3))
@@ -233,7 +234,7 @@ def test_each_network_gets_its_own_probe_even_after_others_are_dropped():
         keras.utils.set_random_seed(seed)
         m = tiny_vgg.build_model()
         want = m(x[None], training=False).numpy()[0]
-        np.testing.assert_allclose(tiny_vgg.forward(m, x).probabilities, want, atol=1e-6)
+        np.testing.assert_allclose(tiny_vgg.activations(m, x).output, want, atol=1e-6)
         del m
         gc.collect()
 

@@ -38,9 +38,8 @@ def test_weights_of_a_convolution_and_through_relu_and_pooling(tiny):
 
 
 def test_maps_are_the_forward_pass(tiny, star):
-    run = tiny_vgg.forward(tiny, star)
-    layer = next(x for x in run.layers if x.name == "relu_1_2")
-    np.testing.assert_allclose(unit_cam.unit_maps(tiny, "relu_1_2", star[None]), layer.maps, rtol=1e-5, atol=1e-5)
+    maps = tiny_vgg.activations(tiny, star).maps("relu_1_2")
+    np.testing.assert_allclose(unit_cam.unit_maps(tiny, "relu_1_2", star[None]), maps, rtol=1e-5, atol=1e-5)
 
 
 def test_grad_cam_of_a_convolution_unit_against_the_closed_form(tiny, star):
@@ -49,7 +48,7 @@ def test_grad_cam_of_a_convolution_unit_against_the_closed_form(tiny, star):
     c = 6
     cam = unit_cam.unit_grad_cam(tiny, "conv_2_2", c, star[None])
     assert cam.read == "relu_2_1"
-    a = next(x for x in tiny_vgg.forward(tiny, star).layers if x.name == "relu_2_1").maps
+    a = tiny_vgg.activations(tiny, star).maps("relu_2_1")
     kernel, _ = tiny_vgg.conv_filters(tiny, "conv_2_2")
     alpha = kernel[:, :, :, c].sum(axis=(0, 1)) / (a.shape[0] * a.shape[1])
     coarse = np.maximum(np.tensordot(a, alpha, axes=([2], [0])), 0)

@@ -31,14 +31,13 @@ def page(server, browser):
     page.close()
 
 
-def test_clicking_a_map_pixel_shows_the_worked_sum_with_the_maps_value(page, stages):
+def _click_cell(page, stages, row: int, col: int) -> None:
+    """Click cell (row, col) of the convolution map in the inspector's picture, however wide it is drawn."""
     frame = page.frame_locator(f"{INSPECTOR} iframe").first
     picture = frame.locator("img#image")
     picture.wait_for(timeout=60_000)
     box = picture.bounding_box()
     h, w, _ = stages[1].shape
-    # Aim at map cell (row 40, col 210) of the 300×300 convolution map, however wide it is drawn.
-    row, col = 40, 210
     # (The browser reports whole pixels, so aim a little inside the cell rather than at its centre line.)
     picture.click(position={"x": (col + 0.25) * box["width"] / w, "y": (row + 0.25) * box["height"] / h})
     page.wait_for_function(
@@ -47,6 +46,12 @@ def test_clicking_a_map_pixel_shows_the_worked_sum_with_the_maps_value(page, sta
         timeout=60_000,
     )
     wait_idle(page)
+
+
+def test_clicking_a_map_pixel_shows_the_worked_sum_with_the_maps_value(page, stages):
+    # Map cell (row 40, col 210) of the 300×300 convolution map.
+    row, col = 40, 210
+    _click_cell(page, stages, row, col)
     value = float(stages[1].maps[row, col, 0])
     text = page.locator(INSPECTOR).inner_text()
     assert (
@@ -75,18 +80,7 @@ def _anim_state(page) -> dict:
 
 def test_stepping_and_playing_the_sliding_window_around_the_clicked_value(page, stages):
     # Click map cell (row 40, col 210) first: the animation opens on it, not on the top-left corner.
-    frame = page.frame_locator(f"{INSPECTOR} iframe").first
-    picture = frame.locator("img#image")
-    picture.wait_for(timeout=60_000)
-    box = picture.bounding_box()
-    h, w, _ = stages[1].shape
-    picture.click(position={"x": (210 + 0.25) * box["width"] / w, "y": (40 + 0.25) * box["height"] / h})
-    page.wait_for_function(
-        "t => document.querySelector('.st-key-pg_inspector').innerText.includes(t)",
-        arg="row 40, column 210",
-        timeout=60_000,
-    )
-    wait_idle(page)
+    _click_cell(page, stages, 40, 210)
     page.get_by_text("Watch the window slide").first.click()
     step = page.get_by_label(re.compile(r"^Step \(1–\d+\)"))
     step.wait_for(timeout=60_000)

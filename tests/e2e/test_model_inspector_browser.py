@@ -92,11 +92,17 @@ def _click_enlarged_map(page, prefix: str) -> None:
     assert page.locator("[data-testid=stException]").count() == 0
 
 
-def test_a_click_on_your_models_enlarged_map_opens_the_inspector_on_that_value(server, browser):
+def _open(server, browser, path: str, section: str):
+    """A wide page at ``path``, once its ``section`` heading is drawn."""
     page = browser.new_page(viewport={"width": 1440, "height": 1100})
-    page.goto(server.url + "/your_model")
+    page.goto(server.url + path)
     wait_idle(page)
-    page.get_by_text("Inside a layer").first.wait_for(timeout=120_000)
+    page.get_by_text(section).first.wait_for(timeout=120_000)
+    return page
+
+
+def test_a_click_on_your_models_enlarged_map_opens_the_inspector_on_that_value(server, browser):
+    page = _open(server, browser, "/your_model", "Inside a layer")
     page.get_by_text("Enlarge one map, with the value under the pointer").first.click()
     wait_idle(page)
     _click_enlarged_map(page, "ym")
@@ -104,19 +110,13 @@ def test_a_click_on_your_models_enlarged_map_opens_the_inspector_on_that_value(s
 
 
 def test_a_click_on_the_trained_networks_enlarged_map_opens_the_inspector_on_that_value(server, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 1100})
-    page.goto(server.url + "/trained_network")
-    wait_idle(page)
-    page.get_by_text("6 · Inside any layer").first.wait_for(timeout=120_000)
+    page = _open(server, browser, "/trained_network", "6 · Inside any layer")
     _click_enlarged_map(page, "net")
     page.close()
 
 
 def test_trained_network_explains_any_layer_and_takes_grad_cam_from_a_chosen_layer(server, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 1100})
-    page.goto(server.url + "/trained_network")
-    wait_idle(page)
-    page.get_by_text("6 · Inside any layer").first.wait_for(timeout=120_000)
+    page = _open(server, browser, "/trained_network", "6 · Inside any layer")
     # The worked sum is an st.html block, drawn a moment after the rest of the section.
     page.get_by_text("the map holds").first.wait_for(timeout=60_000)
     assert "✓ equal" in _text(page)

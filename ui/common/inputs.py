@@ -12,6 +12,7 @@ import cnn_core
 from cnn_core.drawing import picture_from_drawing
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, image_size, read_file, size_text
 from cnn_core.samples import SAMPLES, sample_path
+from ui.common import keys
 from ui.common.compute import PICTURE_CACHE_ENTRIES
 from ui.common.text import code, plain
 
@@ -74,10 +75,10 @@ def use_link_picture(prefix: str, image: bytes | None, sample: str | None) -> No
     """Make the picker show what a shared link names: the small photo it carries, or a bundled sample."""
     if image is not None:
         st.session_state[link_image_key(prefix)] = image
-        st.session_state[f"{prefix}_source"] = LINK_SOURCE
+        st.session_state[keys.source(prefix)] = LINK_SOURCE
     else:
-        st.session_state[f"{prefix}_source"] = "Sample"
-        st.session_state[f"{prefix}_sample"] = sample
+        st.session_state[keys.source(prefix)] = "Sample"
+        st.session_state[keys.sample(prefix)] = sample
 
 
 SOURCES = ("Sample", "Upload", "Camera", "Drawing")
@@ -87,7 +88,7 @@ DRAW_SIDE = 256  # the input canvas, in pixels
 def _on_upload(prefix: str, key: str | None = None) -> None:
     # A file just dropped on the always-visible uploader is what the person wants to see.
     if st.session_state.get(key or f"{prefix}_upload") is not None:
-        st.session_state[f"{prefix}_source"] = "Upload"
+        st.session_state[keys.source(prefix)] = "Upload"
 
 
 def _uploader(prefix: str):
@@ -171,8 +172,8 @@ _PHONE_CSS = """<style>
 
 
 def _from_phone_sample(prefix: str) -> None:
-    st.session_state[f"{prefix}_source"] = "Sample"
-    st.session_state[f"{prefix}_sample"] = st.session_state[f"{prefix}_phone_sample"]
+    st.session_state[keys.source(prefix)] = "Sample"
+    st.session_state[keys.sample(prefix)] = st.session_state[f"{prefix}_phone_sample"]
 
 
 def phone_picker(prefix: str, default_sample: str = "camera") -> None:
@@ -180,7 +181,7 @@ def phone_picker(prefix: str, default_sample: str = "camera") -> None:
     st.html(_PHONE_CSS.format(p=prefix))
     with st.container(key=f"{prefix}_phone_input", border=True):
         names = list(SAMPLES)
-        current = st.session_state.get(f"{prefix}_sample")
+        current = st.session_state.get(keys.sample(prefix))
         st.session_state[f"{prefix}_phone_sample"] = current if current in names else default_sample
         c1, c2 = st.columns(2)
         c1.selectbox(
@@ -206,9 +207,9 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
     up = _uploader(prefix) or st.session_state.get(f"{prefix}_phone_upload")
     link_image = st.session_state.get(link_image_key(prefix))
     choices = list(SOURCES) + ([LINK_SOURCE] if link_image else [])
-    if st.session_state.get(f"{prefix}_source") not in choices:
-        st.session_state[f"{prefix}_source"] = "Sample"
-    source = st.sidebar.radio("Source", choices, horizontal=True, key=f"{prefix}_source")
+    if st.session_state.get(keys.source(prefix)) not in choices:
+        st.session_state[keys.source(prefix)] = "Sample"
+    source = st.sidebar.radio("Source", choices, horizontal=True, key=keys.source(prefix))
     if source == LINK_SOURCE:
         try:
             arr, key = _decode(_digest(link_image), False, link_image)
@@ -218,9 +219,9 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
             return load_sample(default_sample)
     if source == "Sample":
         names = list(SAMPLES)
-        if st.session_state.get(f"{prefix}_sample") not in names:
-            st.session_state[f"{prefix}_sample"] = default_sample
-        name = st.sidebar.selectbox("Sample photo", names, format_func=SAMPLES.get, key=f"{prefix}_sample")
+        if st.session_state.get(keys.sample(prefix)) not in names:
+            st.session_state[keys.sample(prefix)] = default_sample
+        name = st.sidebar.selectbox("Sample photo", names, format_func=SAMPLES.get, key=keys.sample(prefix))
         return load_sample(name)
     if source == "Camera":
         return _camera(prefix, default_sample)

@@ -7,7 +7,7 @@ import streamlit as st
 import cnn_core
 from cnn_core import export, share
 from cnn_core.pipeline import Stage
-from ui.common import history, inspector
+from ui.common import history, inspector, keys
 from ui.common.inputs import Picture
 from ui.common.text import plain
 
@@ -171,5 +171,5 @@ def header(prefix: str, title: str, intro: str, link_warning: str | None) -> Non
     st.markdown(intro)
     if link_warning:
         st.warning(link_warning)
-    if st.session_state.get(f"{prefix}_link_note"):
-        st.info(st.session_state[f"{prefix}_link_note"])
+    if st.session_state.get(keys.link_note(prefix)):
+        st.info(st.session_state[keys.link_note(prefix)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -113,16 +114,19 @@ def _thumb(values: np.ndarray, scale: render.ColorScale) -> str:
     return "data:image/png;base64," + base64.b64encode(render.indexed_png(small, scale)).decode()
 
 
-def maps_browser(
-    loaded: LoadedModel,
-    info: model_maps.ModelInfo,
-    prepared: model_maps.Prepared,
-    photo_key: str,
-    value_range: str,
-    cmap: str,
-    per_map: bool = False,
-) -> None:
+class Fed(NamedTuple):
+    """The model and the photo fed to it: what every view of its maps reads."""
+
+    loaded: LoadedModel
+    info: model_maps.ModelInfo
+    prepared: model_maps.Prepared
+    photo_key: str  # names the photo and its value range in the caches
+    value_range: str
+
+
+def maps_browser(fed: Fed, cmap: str, per_map: bool = False) -> None:
     """Page through the image-shaped layers; each layer is a band of its channel maps, itself paged."""
+    loaded, info, prepared, photo_key, value_range = fed
     batch = prepared.batch
     pages = model_maps.pages(info, batch.shape)
     if not pages:
@@ -198,15 +202,9 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
                 st.caption(f"{name} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
 
-def enlarge(
-    loaded: LoadedModel,
-    info: model_maps.ModelInfo,
-    prepared: model_maps.Prepared,
-    photo_key: str,
-    value_range: str,
-    cmap: str,
-) -> None:
+def enlarge(fed: Fed, cmap: str) -> None:
     """One map of the current page, large, with the value under the pointer."""
+    loaded, info, prepared, photo_key, value_range = fed
     batch = prepared.batch
     pages = model_maps.pages(info, batch.shape)
     if not pages:

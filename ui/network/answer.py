@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core import gradients, render, tiny_vgg
+from cnn_core.activations import Activations
 from cnn_core.errors import CnnError
 from cnn_core.shapes_data import CLASSES
 from ui.common.figures import PLOTLY_CONFIG, map_figure
@@ -23,24 +24,25 @@ from ui.network.views import explained_class, model, probability_chart
 # --------------------------------------------------------------------------- flatten
 
 
-def flatten_section(run: tiny_vgg.Forward) -> None:
-    pooled = run.layers[-1].maps
+def flatten_section(acts: Activations) -> None:
+    pooled = acts.image_layers[-1].maps
+    flat = acts.maps(tiny_vgg.FLAT)
     h, w, c = pooled.shape
     st.markdown(
-        f"The last pooled maps ({h}×{w}×{c}) are laid out in one vector of **{run.flat.size:,}** numbers. "
+        f"The last pooled maps ({h}×{w}×{c}) are laid out in one vector of **{flat.size:,}** numbers. "
         "TensorFlow keeps maps **channels-last** — (row, column, channel) — and flattens in that order, so the "
         f"channel changes fastest: index = (row · {w} + column) · {c} + channel."
     )
-    idx = np.arange(run.flat.size)
+    idx = np.arange(flat.size)
     rows, rest = np.divmod(idx, w * c)
     cols, chans = np.divmod(rest, c)
     custom = np.stack([rows, cols, chans], axis=1)  # every index counts from 0
-    scale = render.choose_scale(float(run.flat.min()), float(run.flat.max()), "magma")
-    strip = "data:image/png;base64," + base64.b64encode(pics.value_strip_png(run.flat, scale)).decode()
+    scale = render.choose_scale(float(flat.min()), float(flat.max()), "magma")
+    strip = "data:image/png;base64," + base64.b64encode(pics.value_strip_png(flat, scale)).decode()
     # The strip is a picture; an invisible heatmap over it answers the hover with each entry's origin.
     fig = go.Figure(
         go.Heatmap(
-            z=run.flat[None, :].astype(np.float64),
+            z=flat[None, :].astype(np.float64),
             customdata=custom[None, :, :],
             opacity=0,
             showscale=False,
@@ -52,7 +54,7 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
         height=90,
         margin={"l": 0, "r": 0, "t": 0, "b": 24},
         yaxis={"visible": False, "range": [-0.5, 0.5]},
-        xaxis={"range": [-0.5, run.flat.size - 0.5], "tickfont": {"size": 10}, "showgrid": False},
+        xaxis={"range": [-0.5, flat.size - 0.5], "tickfont": {"size": 10}, "showgrid": False},
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
         images=[
@@ -62,7 +64,7 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
                 "yref": "y",
                 "x": -0.5,
                 "y": 0.5,
-                "sizex": run.flat.size,
+                "sizex": flat.size,
                 "sizey": 1,
                 "sizing": "stretch",
                 "layer": "below",
@@ -74,10 +76,10 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
     st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_flat_strip", theme=None)
     left, right = st.columns([1, 2], gap="large")
     with left:
-        i = st.number_input("Pick an entry", 0, run.flat.size - 1, 0, key=f"{P}_flat_index")
+        i = st.number_input("Pick an entry", 0, flat.size - 1, 0, key=f"{P}_flat_index")
         row, col, ch = tiny_vgg.flat_position(int(i), pooled.shape)
         st.markdown(
-            f"Entry **{i}** = {run.flat[i]:.4f} comes from **channel {ch}, row {row}, column {col}** of "
+            f"Entry **{i}** = {flat[i]:.4f} comes from **channel {ch}, row {row}, column {col}** of "
             f"max_pool_2: ({row} · {w} + {col}) · {c} + {ch} = {i}."
         )
     with right:
@@ -95,22 +97,23 @@ def flatten_section(run: tiny_vgg.Forward) -> None:
 # --------------------------------------------------------------------------- dense and softmax
 
 
-def dense_section(run: tiny_vgg.Forward) -> int:
+def dense_section(acts: Activations) -> int:
     """Logits, the explained class's contributions, and the softmax worked out; returns the explained class."""
+    flat, probs, predicted = acts.maps(tiny_vgg.FLAT), acts.output, tiny_vgg.predicted(acts)
     kernel, bias = tiny_vgg.dense_weights(model())
     options = ["pred", *CLASSES]
     st.selectbox(
         "Class to explain (here and in Grad-CAM)",
         options,
         key=EXPLAIN_KEY,
-        format_func=lambda o: f"the prediction ({CLASSES[run.predicted]})" if o == "pred" else o,
+        format_func=lambda o: f"the prediction ({CLASSES[predicted]})" if o == "pred" else o,
     )
-    label = explained_class(run)
+    label = explained_class(acts)
     st.markdown(
         f"The dense layer gives each class a score, its **logit**: zᵢ = Σ flatten[j] · W[j, i] + bᵢ, a sum of "
-        f"{run.flat.size:,} products plus a bias. W is {kernel.shape[0]:,}×{kernel.shape[1]}."
+        f"{flat.size:,} products plus a bias. W is {kernel.shape[0]:,}×{kernel.shape[1]}."
     )
-    z, t = run.logits, run.temperature
+    z, t = acts.maps(tiny_vgg.LOGITS), tiny_vgg.temperature(model())
     zt = z.astype(np.float64) / t
     e = np.exp(zt - zt.max())
     table = pd.DataFrame(
@@ -120,7 +123,7 @@ def dense_section(run: tiny_vgg.Forward) -> int:
             "bias bᵢ": bias,
             "zᵢ / T": zt,
             "exp(zᵢ/T − max)": e,
-            "probability": run.probabilities,
+            "probability": probs,
         }
     )
     st.dataframe(
@@ -150,13 +153,11 @@ def dense_section(run: tiny_vgg.Forward) -> int:
         f"= {fixed(e[k], dec)} / {fixed(e.sum(), dec)} = **{fixed(100 * e[k] / e.sum(), max(2, dec - 2))}%**"
     )
     with right:
-        st.plotly_chart(
-            probability_chart(run.probabilities, k, height=200), config=PLOTLY_CONFIG, key=f"{P}_probs", theme=None
-        )
+        st.plotly_chart(probability_chart(probs, k, height=200), config=PLOTLY_CONFIG, key=f"{P}_probs", theme=None)
     st.markdown(f"##### The largest terms of {CLASSES[k]}'s logit (weight × activation)")
-    pooled_shape = run.layers[-1].maps.shape
-    top = tiny_vgg.top_contributions(run.flat, kernel, k, pooled_shape, k=8)
-    contrib = tiny_vgg.contributions(run.flat, kernel, k, pooled_shape)
+    pooled_shape = acts.image_layers[-1].maps.shape
+    top = tiny_vgg.top_contributions(flat, kernel, k, pooled_shape, k=8)
+    contrib = tiny_vgg.contributions(flat, kernel, k, pooled_shape)
     st.dataframe(
         pd.DataFrame(
             [
@@ -175,12 +176,12 @@ def dense_section(run: tiny_vgg.Forward) -> int:
         hide_index=True,
     )
     st.caption(
-        f"All {run.flat.size:,} terms sum to {contrib.sum():.3f}; plus the bias {bias[k]:.3f} that is the "
+        f"All {flat.size:,} terms sum to {contrib.sum():.3f}; plus the bias {bias[k]:.3f} that is the "
         f"logit {z[k]:.3f}. Zero activations add nothing, whatever their weight."
     )
     m = float(np.abs(contrib).max()) or 1.0
     scale = render.ColorScale("diverging", -m, m)
-    b = pics.band(tiny_vgg.LayerMaps("contributions", "pool", contrib), [scale] * contrib.shape[2], cell=65)
+    b = pics.band(contrib, [scale] * contrib.shape[2], cell=65)
     st.image(b.png, width="stretch")
     st.caption(
         f"Every term mapped back onto max_pool_2's 10 maps (13×13 each, channels 1–10 from the left): red "
@@ -250,11 +251,8 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
         st.caption("Red maps count for the class, blue against it.")
 
 
-def inspector_section(inp: NetInput) -> None:
+def inspector_section(acts: Activations) -> None:
     """Click any value of any layer: its worked sum and receptive field (the same inspector as Your model's)."""
     from ui.model import inspector as model_inspector
 
-    computer = tiny_vgg.map_computer(model())
-    batch = inp.x[None].astype(np.float32)
-    acts = model_inspector.activations(f"tiny-{inp.key}", computer, batch)
     model_inspector.model_inspector(acts, P)

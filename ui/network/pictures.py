@@ -12,7 +12,6 @@ import numpy as np
 from PIL import Image
 
 from cnn_core import render
-from cnn_core.tiny_vgg import LayerMaps
 
 CELL = 96  # pixels a side of one map in a band
 GAP = 6
@@ -54,15 +53,16 @@ class Band:
     labels: tuple[str, ...]
 
 
-def layer_scales(layers: list[LayerMaps], cmap: str, mode: str) -> list[list[render.ColorScale]]:
-    """Every layer's per-channel colour scales; ``mode`` "layer" (one per layer), "global" (one for every layer
-    after the input) or "map" (one per channel)."""
-    ranges = [(m.maps.min(axis=(0, 1)), m.maps.max(axis=(0, 1))) for m in layers]
+def layer_scales(maps: list[np.ndarray], cmap: str, mode: str) -> list[list[render.ColorScale]]:
+    """Every layer's per-channel colour scales, from each layer's maps (height, width, channels), the input's
+    first; ``mode`` "layer" (one per layer), "global" (one for every layer after the input) or "map" (one per
+    channel)."""
+    ranges = [(m.min(axis=(0, 1)), m.max(axis=(0, 1))) for m in maps]
     later = ranges[1:]
     glo = (min(float(lo.min()) for lo, _ in later), max(float(hi.max()) for _, hi in later)) if later else (0, 1)
     out = []
-    for i, (m, (lo, hi)) in enumerate(zip(layers, ranges)):
-        c = m.maps.shape[2]
+    for i, (m, (lo, hi)) in enumerate(zip(maps, ranges)):
+        c = m.shape[2]
         if i == 0:
             out.append([render.ColorScale("gray", 0.0, 1.0)] * c)
         elif mode == "map":
@@ -74,18 +74,18 @@ def layer_scales(layers: list[LayerMaps], cmap: str, mode: str) -> list[list[ren
     return out
 
 
-def band(layer: LayerMaps, scales: list[render.ColorScale], cell: int = CELL) -> Band:
-    """A layer's maps side by side; the input band starts with the picture in its own colours, then R, G, B."""
-    maps = layer.maps
+def band(maps: np.ndarray, scales: list[render.ColorScale], cell: int = CELL, picture: bool = False) -> Band:
+    """Maps (height, width, channels) side by side; ``picture``: they are the input, and the band starts with
+    the picture in its own colours, then R, G, B."""
     tiles, shown, labels = [], [], []
-    if layer.kind == "input":
+    if picture:
         tiles.append(_fit(render.input_rgb(maps), cell))
         shown.append(None)
         labels.append("picture")
     for k in range(maps.shape[2]):
         tiles.append(_fit(render.colorize(maps[:, :, k], scales[k]), cell))
         shown.append(scales[k])
-        labels.append("RGB"[k] if layer.kind == "input" else str(k))
+        labels.append("RGB"[k] if picture else str(k))
     return Band(_png(_row(tiles)), tuple(shown), tuple(labels))
 
 

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core import network_link, render, tiny_vgg
+from cnn_core.activations import Activations
 from cnn_core.shapes_data import CLASSES, NONE
 from ui.common import unit_links
 from ui.common.figures import PLOTLY_CONFIG, map_figure
@@ -21,11 +22,12 @@ from ui.model import inspector as model_inspector
 from ui.network import pictures as pics
 from ui.network.inputs import EXPLAIN_KEY, NetInput, P
 
+# What each layer does, by its kind's name (None: the input).
 ABOUT = {
-    "input": "the 64×64 RGB picture, values 0–1",
-    "conv": "10 learned 3×3 filters over every input channel, plus a bias (valid padding: 2 pixels narrower)",
-    "relu": "max(0, x): negative values become 0",
-    "pool": "the largest value in each 2×2 block: half the size",
+    None: "the 64×64 RGB picture, values 0–1",
+    "conv2d": "10 learned 3×3 filters over every input channel, plus a bias (valid padding: 2 pixels narrower)",
+    "activation": "max(0, x): negative values become 0",
+    "pool2d": "the largest value in each 2×2 block: half the size",
 }
 
 
@@ -35,14 +37,14 @@ def model():
     import gc
 
     m = tiny_vgg.load_model()
-    tiny_vgg.forward(m, np.zeros((64, 64, 3), np.float32))  # build the probe model and warm TensorFlow up
+    tiny_vgg.activations(m, np.zeros((64, 64, 3), np.float32))  # build the forward pass and warm TensorFlow up
     gc.freeze()  # keep TensorFlow's import-time objects out of Streamlit's after-rerun collection
     return m
 
 
 @dataclass(frozen=True)
 class Computed:
-    run: tiny_vgg.Forward
+    acts: Activations  # every layer's maps, computed
     bands: tuple[pics.Band, ...]
     scales: tuple
     seconds: float  # forward pass, every band and the probabilities, on the server
@@ -53,15 +55,16 @@ def compute(key: str, cmap: str, mode: str, _x: np.ndarray) -> Computed:
     """The forward pass and every layer's band, cached by the input's content and the colour settings."""
     m = model()  # loaded once; not part of an input change
     t0 = time.perf_counter()
-    run = tiny_vgg.forward(m, _x)
-    scales = pics.layer_scales(list(run.layers), cmap, mode)
-    bands = tuple(pics.band(layer, s) for layer, s in zip(run.layers, scales))
-    return Computed(run, bands, tuple(scales), time.perf_counter() - t0)
+    acts = tiny_vgg.activations(m, _x)
+    maps = [layer.maps for layer in acts.image_layers]
+    scales = pics.layer_scales(maps, cmap, mode)
+    bands = tuple(pics.band(x, s, picture=i == 0) for i, (x, s) in enumerate(zip(maps, scales)))
+    return Computed(acts, bands, tuple(scales), time.perf_counter() - t0)
 
 
-def explained_class(run: tiny_vgg.Forward) -> int:
+def explained_class(acts: Activations) -> int:
     choice = st.session_state.get(EXPLAIN_KEY, "pred")
-    return run.predicted if choice not in CLASSES else CLASSES.index(choice)
+    return tiny_vgg.predicted(acts) if choice not in CLASSES else CLASSES.index(choice)
 
 
 # --------------------------------------------------------------------------- headline
@@ -118,7 +121,7 @@ def probability_chart(probs: np.ndarray, highlight: int, height: int = 260) -> g
 
 def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
     """The 64×64 picture the network sees, the prediction and the probabilities, in the two areas given."""
-    run = c.run
+    predicted = tiny_vgg.predicted(c.acts)
     with seen_area:
         st.image(pics.crisp_png(inp.x), width=256)
         st.caption(
@@ -127,15 +130,15 @@ def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
             "resized bilinearly, RGB 0–1."
         )
     with probs_area:
-        p = run.probabilities
+        p = c.acts.output
         answer = tiny_vgg.verdict(p)
         if answer.sure:
-            st.markdown(f"#### It's a **{CLASSES[run.predicted]}** · {p[run.predicted]:.1%}")
+            st.markdown(f"#### It's a **{CLASSES[predicted]}** · {p[predicted]:.1%}")
         elif answer.label == NONE:
-            st.markdown(f"#### **None of these** shapes · {p[run.predicted]:.1%}")
+            st.markdown(f"#### **None of these** shapes · {p[predicted]:.1%}")
         else:
             st.markdown(f"#### Not sure: **{CLASSES[answer.label]}** or **{CLASSES[answer.runner_up]}**?")
-        st.plotly_chart(probability_chart(p, run.predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
+        st.plotly_chart(probability_chart(p, predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
         if not answer.sure:
             lead = "The network answers none of these" if answer.label == NONE else "The network isn't sure"
             st.info(
@@ -154,11 +157,12 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
         "One band per layer, every channel side by side. Colours follow the sidebar's colour map; the range "
         "under each band is what its colours span. Pick a map below the bands to read its values."
     )
-    layers = c.run.layers
+    layers = c.acts.image_layers
     for i, (layer, b) in enumerate(zip(layers, c.bands)):
         h, w, ch = layer.maps.shape
         head, legend = st.columns([5, 2], vertical_alignment="bottom")
-        head.markdown(f"**{i} · {layer.name}** · {h}×{w}×{ch}  \n:gray[{ABOUT[layer.kind]}]")
+        about = ABOUT[layer.kind.name if layer.kind is not None else None]
+        head.markdown(f"**{i} · {layer.path}** · {h}×{w}×{ch}  \n:gray[{about}]")
         s = [x for x in b.scales if x is not None]
         if i > 0 and s:
             with legend:
@@ -166,9 +170,9 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
                 st.caption("each map its own range" if mode == "map" else _range(s[0]))
         st.image(b.png, width="stretch" if len(b.labels) > 6 else "content")
         if i > 0:
-            st.markdown(f":small[{unit_links.channel_links(layer.name, ch)}]")
+            st.markdown(f":small[{unit_links.channel_links(layer.path, ch)}]")
     st.markdown("##### Enlarge one map")
-    names = [f"{i} · {m.name} ({m.maps.shape[0]}×{m.maps.shape[1]})" for i, m in enumerate(layers)]
+    names = [f"{i} · {m.path} ({m.maps.shape[0]}×{m.maps.shape[1]})" for i, m in enumerate(layers)]
     left, right = st.columns([1, 2], gap="large")
     with left:
         i = st.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=f"{P}_zoom_layer", index=2)
@@ -186,8 +190,8 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
         click = map_clicks(f"{P}_zoom_clicks", f"{P}_zoom_wrap")
         if click is not None:
             r, q = min(max(click[1], 0), values.shape[0] - 1), min(max(click[2], 0), values.shape[1] - 1)
-            model_inspector.select(P, layer.name, r, q, k)
-            left.caption(f"Row {r}, column {q} of {layer.name} is explained in *6 · Inside any layer*.")
+            model_inspector.select(P, layer.path, r, q, k)
+            left.caption(f"Row {r}, column {q} of {layer.path} is explained in *6 · Inside any layer*.")
         with st.container(key=f"{P}_zoom_wrap"):
             st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_fig", theme=None)
 

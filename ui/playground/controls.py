@@ -12,54 +12,55 @@ import cnn_core
 from cnn_core.images import size_text
 from cnn_core.spec import ACTIVATIONS, MAX_SPEC_CHARS
 from ui.common.text import code, plain
+from ui.playground import keys
 from ui.playground import state as pgs
 from ui.playground.kernel_editor import kernel_editor
-from ui.playground.state import P, state
 
 LAYER_STACK_HINT = "The Layer stack page builds and loads stacks like it."
 
 
 def _on_spec_file() -> None:
-    up = st.session_state.get(f"{P}_spec_file")
+    up = st.session_state.get(keys.SPEC_FILE)
     if up is None:
-        st.session_state[f"{P}_spec_msg"] = None
+        st.session_state[keys.SPEC_MSG] = None
         return
     try:
         why = pgs.load_spec(cnn_core.parse_spec(up.getvalue()))
     except cnn_core.CnnError as e:
-        st.session_state[f"{P}_spec_msg"] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
+        st.session_state[keys.SPEC_MSG] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
         return
     if why:
-        st.session_state[f"{P}_spec_msg"] = (
+        st.session_state[keys.SPEC_MSG] = (
             "warning",
             f"{code(up.name)} doesn't fit the Playground ({plain(why)}). {LAYER_STACK_HINT}",
         )
     else:
-        st.session_state[f"{P}_spec_msg"] = ("success", f"Loaded {code(up.name)}.")
-        st.session_state[f"{P}_rerun_app"] = True
+        st.session_state[keys.SPEC_MSG] = ("success", f"Loaded {code(up.name)}.")
+        st.session_state[keys.RERUN_APP] = True
 
 
 def layer_controls(channels: int) -> None:
     """Every setting of the three layers; each widget shows and writes the state."""
-    st.markdown(f"**Kernel** · {pgs.kernel_title()}")
+    s = pgs.state()
+    st.markdown(f"**Kernel** · {pgs.kernel_title(s.kernel)}")
     kernel_editor(channels)
     c_col, a_col = st.columns(2, gap="medium")
     with c_col:
         st.markdown("**Convolution**")
         pgs.bound(st.select_slider, "Stride", "stride", list(pgs.STRIDES))
         pgs.bound(st.selectbox, "Padding", "padding", list(pgs.PADDINGS))
-        if state()["padding"] == "zeros on every side":
+        if s.padding == "zeros on every side":
             pgs.bound(st.number_input, "Zeros per side", "pad", 0, 64)
         pgs.bound(st.select_slider, "Dilation", "dilation", list(pgs.STRIDES))
         pgs.bound(st.slider, "Bias", "bias", -pgs.BIAS_LIMIT, pgs.BIAS_LIMIT, step=0.05)
     with a_col:
         st.markdown("**Activation**")
         pgs.bound(st.selectbox, "Function", "act", ACTIVATIONS)
-        if state()["act"] == "leaky_relu":
+        if s.act == "leaky_relu":
             pgs.bound(st.slider, "Slope below 0 (alpha)", "alpha", 0.0, 1.0, step=0.01)
         st.markdown("**Pooling**")
         pgs.bound(st.toggle, "Pooling layer", "pool_on")
-        if state()["pool_on"]:
+        if s.pool_on:
             pgs.bound(st.radio, "Mode", "pool_mode", ["max", "avg"], horizontal=True)
             pgs.bound(st.select_slider, "Window", "pool_size", list(pgs.POOL_CHOICES))
             pgs.bound(st.select_slider, "Stride ", "pool_stride", list(pgs.POOL_CHOICES))
@@ -70,12 +71,12 @@ def spec_file() -> None:
     """Load a spec JSON file into the page (the share panel downloads one)."""
     st.file_uploader(
         f"Load a spec JSON file (a download from here or the Layer stack; up to {size_text(MAX_SPEC_CHARS)})",
-        key=f"{P}_spec_file",
+        key=keys.SPEC_FILE,
         max_upload_size=MAX_SPEC_CHARS // 10**6,  # Streamlit's uploader refuses a larger file in one sentence
         on_change=_on_spec_file,
     )
-    msg = st.session_state.get(f"{P}_spec_msg")
+    msg = st.session_state.get(keys.SPEC_MSG)
     if msg:
         getattr(st, msg[0])(msg[1])
-    if st.session_state.pop(f"{P}_rerun_app", False):
+    if st.session_state.pop(keys.RERUN_APP, False):
         st.rerun()  # the sidebar's controls show the loaded colour and size too

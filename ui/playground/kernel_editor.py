@@ -13,14 +13,14 @@ import streamlit as st
 from cnn_core.kernels import PRESETS
 from ui.common import explain
 from ui.common.number_grid import grid_edits, refused_text
+from ui.playground import keys
 from ui.playground import state as pgs
 from ui.playground.kernel_canvas import kernel_canvas
 
-P = pgs.P
 MAX_SIZE = pgs.MAX_SIZE
 # The sliders span the smallest of these that holds every weight; beyond the last, a slider shows its end.
 SLIDER_RANGES = (10.0, 20.0, 50.0, 100.0)
-GRID_CONTAINER = f"{P}_kernel_grid"  # the CSS keeps this block a grid on a phone
+GRID_CONTAINER = keys.KERNEL_GRID  # the CSS keeps this block a grid on a phone
 
 
 def slider_range(weights: np.ndarray) -> float:
@@ -36,7 +36,7 @@ EDITED = "__edited__"  # the preset box's entry while the kernel is edited, so p
 
 
 def _on_preset() -> None:
-    name = st.session_state[f"{P}_preset"]
+    name = st.session_state[keys.PRESET]
     if name in PRESETS:
         pgs.set_kernel(PRESETS[name].array(), name)
 
@@ -46,19 +46,19 @@ def _preset_label(name: str) -> str:
 
 
 def _on_size() -> None:
-    pgs.set_kernel(pgs.resized_kernel(pgs.kernel_weights(), st.session_state[f"{P}_ksize"]))
+    pgs.set_kernel(pgs.resized_kernel(pgs.state().kernel.array(), st.session_state[keys.KERNEL_SIZE]))
 
 
 def _on_slider(i: int, j: int) -> None:
-    pgs.set_weight(i, j, st.session_state[f"{P}_w{i}_{j}"])
+    pgs.set_weight(i, j, st.session_state[keys.weight(i, j)])
 
 
 def _on_grid(key: str) -> None:
-    w = pgs.kernel_weights()
+    w = pgs.state().kernel.array()
     cells, refused = grid_edits(st.session_state[key])
     for row, col, value in cells:
         w[row, col] = value
-    st.session_state[f"{P}_grid_refused"] = refused
+    st.session_state[keys.GRID_REFUSED] = refused
     pgs.set_kernel(w)
 
 
@@ -69,7 +69,7 @@ def _sliders(w: np.ndarray) -> None:
         for i in range(k):
             cols = st.columns(k, gap="small")
             for j in range(k):
-                key = f"{P}_w{i}_{j}"
+                key = keys.weight(i, j)
                 st.session_state[key] = float(np.clip(w[i, j], -r, r))
                 cols[j].slider(
                     f"w[{i},{j}]",
@@ -94,8 +94,8 @@ def _sliders(w: np.ndarray) -> None:
 
 def _grid(w: np.ndarray) -> None:
     k = w.shape[0]
-    key = f"{P}_grid_{pgs.kernel_version()}"
-    refused = st.session_state.pop(f"{P}_grid_refused", None)
+    key = keys.grid(pgs.state().kernel.version)
+    refused = st.session_state.pop(keys.GRID_REFUSED, None)
     if refused:
         text = refused_text(refused)
         st.warning(text[0].upper() + text[1:] + ".")
@@ -112,34 +112,36 @@ def _grid(w: np.ndarray) -> None:
 
 def kernel_editor(channels: int) -> None:
     """Draw the editor of the kernel in use (``channels``: the input's, for the preset's explanation)."""
-    w = pgs.kernel_weights()
+    kernel = pgs.state().kernel
+    w = kernel.array()
     k = w.shape[0]
     c1, c2 = st.columns([3, 2])
-    name = pgs.kernel_preset()
+    name = pgs.kernel_preset(kernel)
     # An edited kernel shows as its own entry: picking the preset it started from is then a change, and resets it.
-    st.session_state[f"{P}_preset"] = name if name is not None else EDITED
+    st.session_state[keys.PRESET] = name if name is not None else EDITED
     c1.selectbox(
         "Start from a preset",
         list(PRESETS) + ([EDITED] if name is None else []),
         format_func=_preset_label,
-        key=f"{P}_preset",
+        key=keys.PRESET,
         on_change=_on_preset,
     )
-    st.session_state[f"{P}_ksize"] = k
+    st.session_state[keys.KERNEL_SIZE] = k
     c2.selectbox(
         "Kernel size",
         list(range(1, MAX_SIZE + 1)),
-        key=f"{P}_ksize",
+        key=keys.KERNEL_SIZE,
         on_change=_on_size,
         format_func=lambda n: f"{n}×{n}",
     )
     if name is not None:
         st.caption(explain.preset_explanation(name, channels))
     else:
-        st.caption(f"{pgs.origin()[0].upper()}{pgs.origin()[1:]}. Pick a preset to start again from it.")
+        said = pgs.origin(kernel)
+        st.caption(f"{said[0].upper()}{said[1:]}. Pick a preset to start again from it.")
     editors = list(pgs.EDITORS) if k <= pgs.SLIDER_MAX else [e for e in pgs.EDITORS if e != "Sliders"]
-    if pgs.state()["editor"] not in editors:
-        pgs.state()["editor"] = "Canvas"
+    if pgs.state().editor not in editors:
+        pgs.update(editor="Canvas")
     mode = pgs.bound(
         st.radio,
         "Edit weights with",
@@ -147,12 +149,12 @@ def kernel_editor(channels: int) -> None:
         editors,
         horizontal=True,
         label_visibility="collapsed",
-        key=f"{P}_mode",
+        key=keys.EDITOR,
     )
     if mode == "Sliders":
         _sliders(w)
     elif mode == "Canvas":
         # The maps were drawn before this editor, so a new drawing reruns the page to show them.
-        kernel_canvas(f"{P}_kc", (k, k), pgs.set_kernel, current=w, rerun=True)
+        kernel_canvas(keys.KERNEL_CANVAS, (k, k), pgs.set_kernel, current=w, rerun=True)
     else:
         _grid(w)

@@ -143,34 +143,50 @@ def worked_panel(stages: list[Stage], at: tuple[int, int, int]) -> None:
 
 def worked_text(ex) -> str:
     """The clicked value's arithmetic as plain text, with numbers that add up as shown."""
-    d = ex.detail
-    if isinstance(d, ConvDetail):
-        kh, kw, n = d.products.shape
-        terms = d.products.ravel().tolist()
-        if len(terms) <= 49:
-            dec = worked_numbers.sum_decimals([(terms + [d.bias], d.total)])
-            factors = list(zip(d.inputs.ravel().tolist(), d.weights.ravel().tolist()))
-            fd = worked_numbers.factor_decimals(factors, terms, dec)
-            fx = worked_numbers.fixed
-            lines = [
-                f"{'pad 0' if d.padding[i, j] else fx(d.inputs[i, j, c], fd)} × {fx(d.weights[i, j, c], fd)}"
-                f" = {fx(d.products[i, j, c], dec)}"
-                for c in range(n)
-                for i in range(kh)
-                for j in range(kw)
-            ]
-            total = worked_numbers.written_sum(terms + [d.bias], d.total, dec)
-            return "input × weight = product\n" + "\n".join(lines) + "\nproducts + bias: " + total
-        partial = d.partial_sums.tolist()
-        dec = worked_numbers.sum_decimals([(partial + [d.bias], d.total)])
-        return f"{len(terms):,} products; each input channel's sum, then the bias:\n" + worked_numbers.written_sum(
-            partial + [d.bias], d.total, dec
-        )
-    if isinstance(d, ActivationDetail):
-        return f"{d.function}: {d.formula}\n{d.worked}"
-    if isinstance(d, PoolDetail):
-        values = ", ".join(f"{c.value:.6g}" for c in d.window if not c.padding)
-        if d.mode == "max":
-            return f"the largest of the window ({values}) = {ex.value:.6g}"
-        return f"the mean of the {d.count} real cells ({values}) = {d.sum:.6g} / {d.count} = {ex.value:.6g}"
+    return _WORKED.get(ex.detail.kind, _input_text)(ex)
+
+
+def _conv_text(ex) -> str:
+    d: ConvDetail = ex.detail
+    kh, kw, n = d.products.shape
+    terms = d.products.ravel().tolist()
+    if len(terms) <= 49:
+        dec = worked_numbers.sum_decimals([(terms + [d.bias], d.total)])
+        factors = list(zip(d.inputs.ravel().tolist(), d.weights.ravel().tolist()))
+        fd = worked_numbers.factor_decimals(factors, terms, dec)
+        fx = worked_numbers.fixed
+        lines = [
+            f"{'pad 0' if d.padding[i, j] else fx(d.inputs[i, j, c], fd)} × {fx(d.weights[i, j, c], fd)}"
+            f" = {fx(d.products[i, j, c], dec)}"
+            for c in range(n)
+            for i in range(kh)
+            for j in range(kw)
+        ]
+        total = worked_numbers.written_sum(terms + [d.bias], d.total, dec)
+        return "input × weight = product\n" + "\n".join(lines) + "\nproducts + bias: " + total
+    partial = d.partial_sums.tolist()
+    dec = worked_numbers.sum_decimals([(partial + [d.bias], d.total)])
+    return f"{len(terms):,} products; each input channel's sum, then the bias:\n" + worked_numbers.written_sum(
+        partial + [d.bias], d.total, dec
+    )
+
+
+def _activation_text(ex) -> str:
+    d: ActivationDetail = ex.detail
+    return f"{d.function}: {d.formula}\n{d.worked}"
+
+
+def _pool_text(ex) -> str:
+    d: PoolDetail = ex.detail
+    values = ", ".join(f"{c.value:.6g}" for c in d.window if not c.padding)
+    if d.mode == "max":
+        return f"the largest of the window ({values}) = {ex.value:.6g}"
+    return f"the mean of the {d.count} real cells ({values}) = {d.sum:.6g} / {d.count} = {ex.value:.6g}"
+
+
+def _input_text(ex) -> str:
     return f"an input pixel: its level / 255 = {ex.value:.6g}"
+
+
+# The worked text of each kind of detail (``detail.kind``, the kind's name); the input's otherwise.
+_WORKED = {"conv2d": _conv_text, "activation": _activation_text, "pool2d": _pool_text}

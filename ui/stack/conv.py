@@ -16,8 +16,8 @@ from cnn_core.spec import MAX_DILATION, MAX_FILTERS, MAX_KERNEL, MAX_PAD, MAX_ST
 from ui.common.explain import preset_explanation
 from ui.common.number_grid import grid_edits, refused_text
 from ui.playground.kernel_canvas import kernel_canvas
-from ui.stack import edits
-from ui.stack.state import P, draw, edit, pair_inputs, ss
+from ui.stack import edits, keys
+from ui.stack.state import draw, edit, pair_inputs, ss
 from ui.stack.text import filter_label
 
 SLIDER_RANGES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -31,13 +31,13 @@ def _padding_mode(lid: str, padding) -> str:
     if isinstance(padding, str):
         return padding
     (t, b), (left, r) = padding
-    if t == b == left == r and ss.get(f"{P}_{lid}_padpref") != "explicit":
+    if t == b == left == r and ss.get(keys.layer(lid, "padpref")) != "explicit":
         return "zeros"
     return "explicit"
 
 
 def _set_padding_mode(L: Conv2D, lid: str, mode: str) -> Conv2D:
-    ss[f"{P}_{lid}_padpref"] = mode
+    ss[keys.layer(lid, "padpref")] = mode
     if mode in ("same", "valid"):
         return replace(L, padding=mode)
     if isinstance(L.padding, str):
@@ -53,19 +53,18 @@ def _set_pad_side(L: Conv2D, side: int, value: int) -> Conv2D:
 
 def conv_panel(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -> None:
     """Every setting of convolution ``layer`` (layer i of ``spec``, id ``lid``, ``depth`` input channels)."""
-    k = f"{P}_{lid}"
     kh, kw = layer.kernel_size
     sizes = list(range(1, MAX_KERNEL + 1))
     mode = _padding_mode(lid, layer.padding)
     c1, c2, c3 = st.columns([1, 1, 2])
     with c1:
-        draw(st.selectbox, f"{k}_kh", kh, lid, lambda L, v: edits.resize_kernels(L, (v, L.kernel_size[1])),
+        draw(st.selectbox, keys.layer(lid, "kh"), kh, lid, lambda L, v: edits.resize_kernels(L, (v, L.kernel_size[1])),
              "Kernel height", sizes, help="Every filter of a layer has the same size.")  # fmt: skip
     with c2:
-        draw(st.selectbox, f"{k}_kw", kw, lid, lambda L, v: edits.resize_kernels(L, (L.kernel_size[0], v)),
+        draw(st.selectbox, keys.layer(lid, "kw"), kw, lid, lambda L, v: edits.resize_kernels(L, (L.kernel_size[0], v)),
              "Kernel width", sizes)  # fmt: skip
     with c3:
-        draw(st.selectbox, f"{k}_padmode", mode, lid, lambda L, v: _set_padding_mode(L, lid, v), "Padding",
+        draw(st.selectbox, keys.layer(lid, "padmode"), mode, lid, lambda L, v: _set_padding_mode(L, lid, v), "Padding",
              list(PAD_MODES), format_func=PAD_MODES.get)  # fmt: skip
     c1, c2 = st.columns(2)
     with c1:
@@ -73,32 +72,31 @@ def conv_panel(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview)
     with c2:
         pair_inputs(lid, "dilation", "Dilation", layer.dilation, MAX_DILATION, lambda L, p: replace(L, dilation=p))
     if mode == "zeros":
-        draw(st.number_input, f"{k}_pad", layer.padding[0][0], lid,
+        draw(st.number_input, keys.layer(lid, "pad"), layer.padding[0][0], lid,
              lambda L, v: replace(L, padding=((v,) * 2,) * 2), "Zeros on every side", 0, MAX_PAD)  # fmt: skip
     elif mode == "explicit":
         cols = st.columns(4)
         pads = (layer.padding[0][0], layer.padding[0][1], layer.padding[1][0], layer.padding[1][1])
         for side, (col, name) in enumerate(zip(cols, ("Top", "Bottom", "Left", "Right"))):
             with col:
-                draw(st.number_input, f"{k}_pad{side}", pads[side], lid,
+                draw(st.number_input, keys.layer(lid, f"pad{side}"), pads[side], lid,
                      lambda L, v, s=side: _set_pad_side(L, s, v), name, 0, MAX_PAD)  # fmt: skip
     _filters(spec, i, lid, layer, depth, preview)
 
 
 def _filters(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -> None:
-    k = f"{P}_{lid}"
     n = len(layer.filters)
     seed = edits.fresh_seed(spec)
     st.markdown(f"**Filters** · each one makes an output channel ({n} → {n} channels)")
     c1, c2 = st.columns([1, 1], vertical_alignment="bottom")
     with c1:
-        draw(st.number_input, f"{k}_count", n, lid, lambda L, v: edits.set_filter_count(L, int(v), seed),
+        draw(st.number_input, keys.layer(lid, "count"), n, lid, lambda L, v: edits.set_filter_count(L, int(v), seed),
              "Number of filters", 1, max(MAX_FILTERS, n),
              help="New filters get seeded He-normal weights; removing drops filters from the end.")  # fmt: skip
     with c2:
-        st.button("All random (He)", key=f"{k}_allrandom", on_click=edit, args=(lid, lambda L: edits.all_random(L, seed)),
+        st.button("All random (He)", key=keys.layer(lid, "allrandom"), on_click=edit, args=(lid, lambda L: edits.all_random(L, seed)),
                   help="Give every filter fresh seeded He-normal weights, as in an untrained network.")  # fmt: skip
-    sel = f"{k}_fsel"
+    sel = keys.layer(lid, "fsel")
     if ss.get(sel) not in range(n):
         ss[sel] = 0
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
@@ -111,7 +109,7 @@ def _filters(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -
             ("fdup", "content_copy", "Duplicate this filter", n >= MAX_FILTERS, lambda L: edits.duplicate_filter(L, j)),
             ("fdel", "delete", "Remove this filter", n == 1, lambda L: edits.remove_filter(L, j)),
         ):
-            st.button(f":material/{icon}:", key=f"{k}_{name}", help=why, disabled=disabled, on_click=edit,
+            st.button(f":material/{icon}:", key=keys.layer(lid, name), help=why, disabled=disabled, on_click=edit,
                       args=(lid, change))  # fmt: skip
     with st.container(border=True):
         if preview is None:
@@ -125,18 +123,17 @@ def _filters(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -
 
 
 def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: int, seed: int) -> None:
-    k = f"{P}_{lid}_f{j}"
     f = layer.filters[j]
     n = len(layer.filters)
-    draw(st.radio, f"{k}_src", edits.filter_source(f), lid, lambda L, v: edits.set_source(L, j, v, depth, seed),
+    draw(st.radio, keys.filter_(lid, j, "src"), edits.filter_source(f), lid, lambda L, v: edits.set_source(L, j, v, depth, seed),
          "Weights", list(edits.SOURCES), format_func=SOURCE_LABELS.get, horizontal=True)  # fmt: skip
     if f.preset is not None:
         names = edits.presets_for(layer)
         if f.preset not in names:
             names.insert(0, f.preset)
-        draw(st.selectbox, f"{k}_preset", f.preset, lid, lambda L, v: edits.set_preset(L, j, v), "Preset", names,
+        draw(st.selectbox, keys.filter_(lid, j, "preset"), f.preset, lid, lambda L, v: edits.set_preset(L, j, v), "Preset", names,
              format_func=lambda p: PRESETS[p].label)  # fmt: skip
-        if spec.input.channels == 3 and not any(isinstance(L, Conv2D) for L in spec.layers[:i]):
+        if spec.input.channels == 3 and edits.sees_photo(spec, i):
             # Its input channels are still the photo's red, green and blue: the colour version of the text.
             st.caption(preset_explanation(f.preset, 3))
         else:
@@ -145,11 +142,11 @@ def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: in
     elif f.init is not None:
         c1, c2 = st.columns(2)
         with c1:
-            draw(st.selectbox, f"{k}_init", f.init, lid,
+            draw(st.selectbox, keys.filter_(lid, j, "init"), f.init, lid,
                  lambda L, v: edits.set_filter(L, j, replace(L.filters[j], init=v)), "Initialiser",
                  list(INITIALISERS), format_func=INIT_LABELS.get)  # fmt: skip
         with c2:
-            draw(st.number_input, f"{k}_seed", f.seed, lid,
+            draw(st.number_input, keys.filter_(lid, j, "seed"), f.seed, lid,
                  lambda L, v: edits.set_filter(L, j, replace(L.filters[j], seed=int(v))), "Seed", 0, 2**31 - 1)  # fmt: skip
         fan_in = f.size[0] * f.size[1] * depth
         if f.init == "he_normal":
@@ -163,7 +160,7 @@ def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: in
         )
     else:
         _weights_editor(spec, i, lid, layer, j, depth)
-    draw(st.number_input, f"{k}_bias", float(layer.bias[j]), lid, lambda L, v: edits.set_bias(L, j, float(v)),
+    draw(st.number_input, keys.filter_(lid, j, "bias"), float(layer.bias[j]), lid, lambda L, v: edits.set_bias(L, j, float(v)),
          "Bias (added to this filter's output)", step=0.05, format="%.4g")  # fmt: skip
 
 
@@ -174,7 +171,6 @@ def _channel_name(spec: Spec, i: int, c: int) -> str:
 
 
 def _depth_choice(lid: str, j: int, w: np.ndarray, depth: int, n: int) -> None:
-    k = f"{P}_{lid}_f{j}"
     labels = {
         "shared": "Same weights on every input channel (2-D)",
         "per": f"Separate weights per input channel ({w.shape[0]}×{w.shape[1]}×{depth})",
@@ -186,14 +182,13 @@ def _depth_choice(lid: str, j: int, w: np.ndarray, depth: int, n: int) -> None:
             L, j, edits.to_per_channel(g, depth, n) if choice == "per" else edits.to_shared(g, depth, n)
         )
 
-    draw(st.radio, f"{k}_depth", "per" if w.ndim == 3 else "shared", lid, set_depth, "Input channels", list(labels),
+    draw(st.radio, keys.filter_(lid, j, "depth"), "per" if w.ndim == 3 else "shared", lid, set_depth, "Input channels", list(labels),
          format_func=labels.get,
          help="A 2-D kernel is applied to every input channel and the results are summed; a 3-D kernel "
          "has its own slice for each channel. Going back to 2-D keeps the mean of the slices.")  # fmt: skip
 
 
 def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: int) -> None:
-    k = f"{P}_{lid}_f{j}"
     w = np.array(layer.filters[j].weights, dtype=np.float64)
     per_channel = w.ndim == 3
     if depth > 1 or per_channel:
@@ -202,10 +197,10 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
     if per_channel:
         if w.shape[2] != depth:
             st.warning(f"This kernel has {w.shape[2]} channel slices but the layer's input has {depth} channels.")
-            st.button(f"Fit every kernel of this layer to {depth} channels", key=f"{k}_fit",
+            st.button(f"Fit every kernel of this layer to {depth} channels", key=keys.filter_(lid, j, "fit"),
                       help="Drops extra slices or adds slices of zeros.", on_click=edit,
                       args=(lid, lambda L: edits.fit_depth(L, depth)))  # fmt: skip
-        ckey = f"{P}_{lid}_ch"
+        ckey = keys.layer(lid, "ch")
         if ss.get(ckey) not in range(w.shape[2]):
             ss[ckey] = 0
         channel = st.selectbox("Input channel to edit", list(range(w.shape[2])), key=ckey,
@@ -214,7 +209,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
     else:
         shown = w
     kh, kw = shown.shape
-    mkey = f"{P}_{lid}_wmode"
+    mkey = keys.layer(lid, "wmode")
     modes = ["Sliders", "Number grid", "Canvas"] if max(kh, kw) <= MAX_SLIDER_SIDE else ["Number grid", "Canvas"]
     if ss.get(mkey) not in modes:
         ss[mkey] = modes[0]
@@ -222,7 +217,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
     with c1:
         mode = st.radio("Edit with", modes, key=mkey, horizontal=True)
     if mode == "Sliders":
-        rkey = f"{k}_range"
+        rkey = keys.filter_(lid, j, "range")
         if ss.get(rkey) not in SLIDER_RANGES:
             big = float(np.abs(w).max()) if w.size else 0.0
             ss[rkey] = next((r for r in SLIDER_RANGES if r >= big), SLIDER_RANGES[-1])
@@ -232,7 +227,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
             cols = st.columns(kw)
             for q in range(kw):
                 with cols[q]:
-                    draw(st.slider, f"{k}_c{channel}_w{r}_{q}", float(np.clip(shown[r, q], -lim, lim)), lid,
+                    draw(st.slider, keys.filter_(lid, j, f"c{channel}_w{r}_{q}"), float(np.clip(shown[r, q], -lim, lim)), lid,
                          lambda L, v, r=r, q=q: edits.set_filter(
                              L, j, edits.set_weight(L.filters[j], r, q, channel, float(v))),
                          f"w[{r},{q}]", -lim, lim, step=lim / 200, format="%.3g",
@@ -242,7 +237,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
     elif mode == "Canvas":
         # The maps above were computed before this editor was drawn, so a new drawing reruns the page.
         kernel_canvas(
-            f"{k}_c{channel}",
+            keys.filter_(lid, j, f"c{channel}"),
             (kh, kw),
             lambda w2d: edit(lid, lambda L: edits.set_filter(L, j, edits.set_slice(L.filters[j], channel, w2d))),
             current=shown,
@@ -250,7 +245,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
         )
     else:
         digest = hashlib.blake2b(shown.tobytes() + repr(shown.shape).encode(), digest_size=6).hexdigest()
-        gkey = f"{k}_c{channel}_grid_{digest}"
+        gkey = keys.filter_(lid, j, f"c{channel}_grid_{digest}")
         st.data_editor(
             pd.DataFrame(shown, columns=[str(q) for q in range(kw)]),
             key=gkey,

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from cnn_core import kinds
 from cnn_core.errors import SpecError
 from cnn_core.kernels import PRESETS, random_kernel
 from cnn_core.spec import MAX_KERNEL, Activation, Conv2D, Filter, Layer, Pool2D, Spec
@@ -16,16 +17,25 @@ from cnn_core.spec import MAX_KERNEL, Activation, Conv2D, Filter, Layer, Pool2D,
 SOURCES = ("preset", "init", "weights")
 
 
+def _new_conv() -> Conv2D:
+    filters = tuple(Filter(preset=p) for p in ("sobel_x", "sobel_y", "edge", "gaussian_3"))
+    return Conv2D(filters=filters, bias=(0.0,) * len(filters))
+
+
+# A new layer of each kind, by the kind's name (the spec's layer type), with settings to start editing from.
+_NEW = {
+    "conv2d": _new_conv,
+    "activation": lambda: Activation("relu"),
+    "pool2d": lambda: Pool2D("max", (2, 2), (2, 2), "valid"),
+}
+
+
 def new_layer(kind: str) -> Layer:
     """A layer of ``kind`` with sensible settings to start editing from."""
-    if kind == "conv2d":
-        filters = tuple(Filter(preset=p) for p in ("sobel_x", "sobel_y", "edge", "gaussian_3"))
-        return Conv2D(filters=filters, bias=(0.0,) * len(filters))
-    if kind == "activation":
-        return Activation("relu")
-    if kind == "pool2d":
-        return Pool2D("max", (2, 2), (2, 2), "valid")
-    raise SpecError(f"{kind!r} is not a layer type; use conv2d, activation or pool2d", "type")
+    if kind not in _NEW:
+        *rest, last = _NEW
+        raise SpecError(f"{kind!r} is not a layer type; use {', '.join(rest)} or {last}", "type")
+    return _NEW[kind]()
 
 
 def moved(items: list, i: int, delta: int) -> list:
@@ -42,14 +52,14 @@ def input_channels(spec: Spec) -> list[int]:
     out = []
     for layer in spec.layers:
         out.append(c)
-        if isinstance(layer, Conv2D):
-            c = len(layer.filters)
+        kind, op = kinds.of_spec(layer, c)
+        c = kind.channels(op, c)
     return out
 
 
 def sees_photo(spec: Spec, i: int) -> bool:
     """Whether layer i's input channels are still the photo's colours (no convolution before it)."""
-    return not any(isinstance(layer, Conv2D) for layer in spec.layers[:i])
+    return not any(kinds.spec_kind(layer).makes_channels for layer in spec.layers[:i])
 
 
 def filter_source(f: Filter) -> str:
@@ -77,7 +87,8 @@ def _tuples(a: np.ndarray):
 
 def fresh_seed(spec: Spec) -> int:
     """One more than the largest initialiser seed in the stack, so a new random filter differs from the others."""
-    seeds = [f.seed for layer in spec.layers if isinstance(layer, Conv2D) for f in layer.filters if f.init]
+    filters = [layer.filters for layer in spec.layers if kinds.spec_kind(layer).makes_channels]
+    seeds = [f.seed for layer_filters in filters for f in layer_filters if f.init]
     return max(seeds, default=0) + 1
 
 

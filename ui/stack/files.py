@@ -8,22 +8,23 @@ from cnn_core.errors import SpecError
 from cnn_core.images import size_text
 from cnn_core.spec import MAX_SPEC_CHARS, Spec
 from ui.common.text import code, plain
-from ui.stack.state import P, load_spec, ss
+from ui.stack import keys
+from ui.stack.state import load_spec, ss
 
-IMPORT_KEY = f"{P}_import"
+IMPORT_KEY = keys.IMPORT
 
 
 def _on_import() -> None:
     up = ss.get(IMPORT_KEY)
     if up is None:
-        ss[f"{P}_import_msg"] = None
+        ss[keys.IMPORT_MSG] = None
         return
     try:
         load_spec(up.getvalue())
     except SpecError as e:
-        ss[f"{P}_import_msg"] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
+        ss[keys.IMPORT_MSG] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
         return
-    ss[f"{P}_import_msg"] = ("success", f"Loaded {code(up.name)}.")
+    ss[keys.IMPORT_MSG] = ("success", f"Loaded {code(up.name)}.")
 
 
 def import_export(spec: Spec) -> None:
@@ -33,7 +34,7 @@ def import_export(spec: Spec) -> None:
         spec.to_json(indent=2),
         file_name="layer_stack.json",
         mime="application/json",
-        key=f"{P}_download",
+        key=keys.page("download"),
         on_click="ignore",
         icon=":material/download:",
     )
@@ -44,6 +45,6 @@ def import_export(spec: Spec) -> None:
         on_change=_on_import,
         help="A file downloaded here, or any pipeline spec v1 document.",
     )
-    msg = ss.get(f"{P}_import_msg")
+    msg = ss.get(keys.IMPORT_MSG)
     if msg:
         (st.error if msg[0] == "error" else st.success)(msg[1])

@@ -8,19 +8,19 @@ from dataclasses import replace
 
 import streamlit as st
 
-from cnn_core.spec import ACTIVATIONS, MAX_LAYERS, MAX_POOL, MAX_STRIDE, Activation, Conv2D, InputSpec, Pool2D, Spec
+from cnn_core.spec import ACTIVATIONS, MAX_LAYERS, MAX_POOL, MAX_STRIDE, Activation, InputSpec, Pool2D, Spec
 from ui.common.text import plain
-from ui.stack import edits, state
+from ui.stack import edits, keys, state
 from ui.stack.conv import conv_panel
 from ui.stack.plan import StackPlan
-from ui.stack.state import OPEN_KEY, P, draw, pair_inputs, ss
+from ui.stack.state import draw, pair_inputs, ss
 from ui.stack.text import LAYER_TITLES, describe, shape_text
 
 
 def input_controls(spec: Spec, image_shape: tuple[int, ...] | None) -> None:
     """Sidebar controls for the spec's input: colour and the size the photo is resized to."""
     inp = spec.input
-    draw(st.sidebar.radio, f"{P}_color", inp.color, None, lambda i, v: replace(i, color=v),
+    draw(st.sidebar.radio, keys.page("color"), inp.color, None, lambda i, v: replace(i, color=v),
          "Colour", ["grayscale", "rgb"], horizontal=True,
          help="rgb gives the first layer three input channels (red, green, blue).")  # fmt: skip
 
@@ -30,16 +30,16 @@ def input_controls(spec: Spec, image_shape: tuple[int, ...] | None) -> None:
         h, w = image_shape[:2] if image_shape else (128, 128)
         return replace(i, size=(min(int(h), 4096), min(int(w), 4096)))
 
-    draw(st.sidebar.checkbox, f"{P}_resize", inp.size is not None, None, toggle, "Resize before the network")
+    draw(st.sidebar.checkbox, keys.page("resize"), inp.size is not None, None, toggle, "Resize before the network")
     if inp.size is not None:
         c1, c2 = st.sidebar.columns(2)
         with c1:
-            draw(st.number_input, f"{P}_h", inp.size[0], None, lambda i, v: replace(i, size=(int(v), i.size[1])),
+            draw(st.number_input, keys.page("h"), inp.size[0], None, lambda i, v: replace(i, size=(int(v), i.size[1])),
                  "Height", 1, 4096)  # fmt: skip
         with c2:
-            draw(st.number_input, f"{P}_w", inp.size[1], None, lambda i, v: replace(i, size=(i.size[0], int(v))),
+            draw(st.number_input, keys.page("w"), inp.size[1], None, lambda i, v: replace(i, size=(i.size[0], int(v))),
                  "Width", 1, 4096)  # fmt: skip
-    note = ss.pop(f"{P}_input_note", None)
+    note = ss.pop(keys.INPUT_NOTE, None)
     if note:
         st.sidebar.warning(plain(note))
 
@@ -47,7 +47,7 @@ def input_controls(spec: Spec, image_shape: tuple[int, ...] | None) -> None:
 def _row_buttons(i: int, lid: str, count: int, is_open: bool) -> None:
     st.button(
         ":material/close_fullscreen:" if is_open else ":material/tune:",
-        key=f"{P}_{lid}_open",
+        key=keys.layer(lid, "open"),
         help="Close the settings" if is_open else "Edit this layer's settings",
         on_click=state.toggle_open,
         args=(lid,),
@@ -59,7 +59,7 @@ def _row_buttons(i: int, lid: str, count: int, is_open: bool) -> None:
         ("dup", "content_copy", "Duplicate", count >= MAX_LAYERS, state.duplicate, (lid,)),
         ("del", "delete", "Remove", False, state.remove, (lid,)),
     ):
-        st.button(f":material/{icon}:", key=f"{P}_{lid}_{name}", help=why, disabled=disabled, on_click=callback,
+        st.button(f":material/{icon}:", key=keys.layer(lid, name), help=why, disabled=disabled, on_click=callback,
                   args=args, type="tertiary")  # fmt: skip
 
 
@@ -73,8 +73,8 @@ def layer_list(spec: Spec, sp: StackPlan, preview: Callable[[int, int], None] | 
     if not spec.layers:
         st.info("No layers yet: add one below, or pick a starting point.")
     for i, (lid, layer) in enumerate(zip(ids, spec.layers)):
-        is_open = ss.get(OPEN_KEY) == lid
-        with st.container(border=True, key=f"{P}_row_{lid}"):
+        is_open = ss.get(keys.OPEN) == lid
+        with st.container(border=True, key=keys.page(f"row_{lid}")):
             if i + 1 < len(sp.plans):
                 status = f"→ {shape_text(sp.plans[i + 1].shape)}"
             elif i == sp.bad_layer:
@@ -88,38 +88,44 @@ def layer_list(spec: Spec, sp: StackPlan, preview: Callable[[int, int], None] | 
             if i == sp.bad_layer:
                 st.caption(f":red[{plain(sp.error.reason).replace(']', chr(92) + ']')}]")
             if is_open:
-                note = ss.get(f"{P}_{lid}_note")
+                note = ss.get(keys.note(lid))
                 if note:
                     st.warning(plain(note))
-                if isinstance(layer, Conv2D):
-                    conv_panel(spec, i, lid, layer, depths[i], preview)
-                elif isinstance(layer, Activation):
-                    _activation_panel(lid, layer)
-                else:
-                    _pool_panel(lid, layer)
+                EDITORS[layer.type](spec, i, lid, layer, depths[i], preview)
     st.markdown("**Add a layer at the end**")
     with st.container(horizontal=True, gap="small"):
-        for kind, label in (("conv2d", "Convolution"), ("activation", "Activation"), ("pool2d", "Pooling")):
-            st.button(label, key=f"{P}_add_{kind}", on_click=state.add, args=(kind,), icon=":material/add:",
+        for kind, label in LAYER_TITLES.items():
+            st.button(label, key=keys.page(f"add_{kind}"), on_click=state.add, args=(kind,), icon=":material/add:",
                       disabled=len(spec.layers) >= MAX_LAYERS)  # fmt: skip
 
 
-def _activation_panel(lid: str, layer: Activation) -> None:
-    k = f"{P}_{lid}"
-    draw(st.selectbox, f"{k}_fn", layer.function, lid, lambda L, v: replace(L, function=v), "Function", ACTIVATIONS)
+def _activation_panel(spec: Spec, i: int, lid: str, layer: Activation, depth: int, preview) -> None:
+    draw(
+        st.selectbox,
+        keys.layer(lid, "fn"),
+        layer.function,
+        lid,
+        lambda L, v: replace(L, function=v),
+        "Function",
+        ACTIVATIONS,
+    )
     if layer.function == "leaky_relu":
-        draw(st.number_input, f"{k}_alpha", float(layer.alpha), lid, lambda L, v: replace(L, alpha=float(v)),
+        draw(st.number_input, keys.layer(lid, "alpha"), float(layer.alpha), lid, lambda L, v: replace(L, alpha=float(v)),
              "Slope below 0 (alpha)", -1000.0, 1000.0, step=0.05, format="%.4g")  # fmt: skip
 
 
-def _pool_panel(lid: str, layer: Pool2D) -> None:
-    k = f"{P}_{lid}"
+def _pool_panel(spec: Spec, i: int, lid: str, layer: Pool2D, depth: int, preview) -> None:
     c1, c2 = st.columns(2)
     with c1:
-        draw(st.radio, f"{k}_mode", layer.mode, lid, lambda L, v: replace(L, mode=v), "Mode", ["max", "avg"],
+        draw(st.radio, keys.layer(lid, "mode"), layer.mode, lid, lambda L, v: replace(L, mode=v), "Mode", ["max", "avg"],
              horizontal=True)  # fmt: skip
     with c2:
-        draw(st.radio, f"{k}_pad", layer.padding, lid, lambda L, v: replace(L, padding=v), "Padding",
+        draw(st.radio, keys.layer(lid, "pad"), layer.padding, lid, lambda L, v: replace(L, padding=v), "Padding",
              ["valid", "same"], horizontal=True)  # fmt: skip
     pair_inputs(lid, "size", "Window", layer.size, MAX_POOL, lambda L, p: replace(L, size=p))
     pair_inputs(lid, "stride", "Stride", layer.stride, MAX_STRIDE, lambda L, p: replace(L, stride=p))
+
+
+# The settings panel of each spec layer, by its kind's name (the spec's layer type); each takes
+# (spec, layer index, layer id, layer, input channels, filter preview).
+EDITORS = {"conv2d": conv_panel, "activation": _activation_panel, "pool2d": _pool_panel}

@@ -9,7 +9,8 @@ import streamlit as st
 from cnn_core.errors import SpecError
 from cnn_core.files import read_bounded
 from cnn_core.spec import MAX_SPEC_CHARS, Spec, parse_spec
-from ui.stack.state import SPEC_KEY, STARTER_KEY, P, load_spec, ss
+from ui.stack import keys
+from ui.stack.state import load_spec, ss
 
 STACKS = Path(__file__).resolve().parents[2] / "assets" / "stacks"
 
@@ -52,13 +53,13 @@ def load_starter(name: str) -> Spec:
 
 def init_state() -> None:
     """Start from the default starting point the first time the page runs in a session."""
-    if SPEC_KEY not in ss:
+    if keys.SPEC not in ss:
         load_spec(load_starter(DEFAULT_STARTER), starter=DEFAULT_STARTER)
 
 
 def _load(name: str) -> None:
     load_spec(load_starter(name), starter=name)
-    ss[f"{P}_import_msg"] = None
+    ss[keys.IMPORT_MSG] = None
 
 
 def starting_points() -> None:
@@ -66,7 +67,7 @@ def starting_points() -> None:
     st.markdown("**Start from**")
     with st.container(horizontal=True, gap="small"):
         for name, (label, about) in STARTERS.items():
-            st.button(label, key=f"{P}_start_{name}", help=about, on_click=_load, args=(name,))
-    name = ss.get(STARTER_KEY)
+            st.button(label, key=keys.page(f"start_{name}"), help=about, on_click=_load, args=(name,))
+    name = ss.get(keys.STARTER)
     if name in STARTERS:
         st.caption(f"Loaded **{STARTERS[name][0]}**: {STARTERS[name][1]}")

@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
+from cnn_core import kinds
 from cnn_core.kernels import PRESETS
-from cnn_core.spec import Activation, Conv2D, Filter, Layer, Spec
+from cnn_core.spec import LAYER_TYPES, Activation, Conv2D, Filter, Layer, Pool2D, Spec
 from ui.common.maps import shape_text
 
 __all__ = ["LAYER_TITLES", "channel_names", "describe", "filter_label", "shape_text"]
 
-LAYER_TITLES = {"conv2d": "Convolution", "activation": "Activation", "pool2d": "Pooling"}
+LAYER_TITLES = {t: kinds.KINDS[t].title for t in LAYER_TYPES}
 
 
 def describe(layer: Layer) -> str:
     """A short line with the layer's settings, e.g. "12 filters 3×3 · stride 1 · same"."""
-    if isinstance(layer, Conv2D):
-        kh, kw = layer.kernel_size
-        n = len(layer.filters)
-        parts = [
-            f"{n} filter{'s' if n > 1 else ''} {kh}×{kw}",
-            f"stride {_pair_text(layer.stride)}",
-            _padding_text(layer.padding),
-        ]
-        if layer.dilation != (1, 1):
-            parts.append(f"dilation {_pair_text(layer.dilation)}")
-        return " · ".join(parts)
-    if isinstance(layer, Activation):
-        return f"leaky_relu (alpha {layer.alpha:g})" if layer.function == "leaky_relu" else layer.function
+    return _SETTINGS_TEXT[layer.type](layer)
+
+
+def _conv_text(layer: Conv2D) -> str:
+    kh, kw = layer.kernel_size
+    n = len(layer.filters)
+    parts = [
+        f"{n} filter{'s' if n > 1 else ''} {kh}×{kw}",
+        f"stride {_pair_text(layer.stride)}",
+        _padding_text(layer.padding),
+    ]
+    if layer.dilation != (1, 1):
+        parts.append(f"dilation {_pair_text(layer.dilation)}")
+    return " · ".join(parts)
+
+
+def _activation_text(layer: Activation) -> str:
+    return f"leaky_relu (alpha {layer.alpha:g})" if layer.function == "leaky_relu" else layer.function
+
+
+def _pool_text(layer: Pool2D) -> str:
     return f"{layer.mode} {layer.size[0]}×{layer.size[1]} · stride {_pair_text(layer.stride)} · {layer.padding}"
+
+
+# The settings line of each spec layer, by its kind's name (the spec's layer type).
+_SETTINGS_TEXT = {"conv2d": _conv_text, "activation": _activation_text, "pool2d": _pool_text}
 
 
 def _pair_text(p: tuple[int, int]) -> str:
@@ -57,7 +70,7 @@ def channel_names(spec: Spec) -> list[list[str]]:
     current = ["red", "green", "blue"] if spec.input.color == "rgb" else ["grey"]
     out = [current]
     for layer in spec.layers:
-        if isinstance(layer, Conv2D):
+        if kinds.spec_kind(layer).makes_channels:
             current = [filter_label(f) for f in layer.filters]
         out.append(current)
     return out

@@ -123,14 +123,8 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _work(job: Job) -> None:
-    while not _slots.acquire(timeout=0.5):
-        if job.control.stop_requested or _abandoned(job):
-            with _lock:
-                _queue.remove(job)
-            job.state, job.message = "stopped", "Stopped before it started."
-            return
-    with _lock:
-        _queue.remove(job)
+    if not _wait_for_slot(job):
+        return
     out = _mp.Queue()
     proc = _mp.Process(
         target=learn.child_run,
@@ -147,38 +141,62 @@ def _work(job: Job) -> None:
                 msg = out.get(timeout=0.5)
             except queue.Empty:
                 msg = None
-            if msg is None:
-                if not proc.is_alive():
-                    job.state = "failed"
-                    job.message = job.message or f"The training process ended unexpectedly (exit code {proc.exitcode})."
-                    break
-            elif msg[0] == "batch":
-                job.batch = (msg[1], msg[2])
-            elif msg[0] == "epoch":
-                job.snapshots.append(Snapshot(msg[1], msg[2], msg[3]))
-            elif msg[0] == "result":
-                job.model_bytes, job.confusion, job.wrong = msg[1], msg[2], msg[3]
-                job.state = "stopped" if msg[4] else "done"
-                ended = True
-            elif msg[0] == "failed":
-                job.state, job.message = "failed", msg[1]
-                ended = True
+            if msg is None and not proc.is_alive():
+                job.state = "failed"
+                job.message = job.message or f"The training process ended unexpectedly (exit code {proc.exitcode})."
+                break
+            ended = msg is not None and _take_message(job, msg)
             job.cpu_seconds = _cpu_seconds(proc.pid) if proc.pid else 0.0
-            if not ended and not job.control.stop_requested:
-                if _abandoned(job):
-                    job.message = "Stopped: the page was closed."
-                    job.control.stop()
-                elif job.cpu_seconds > MAX_CPU_SECONDS:
-                    job.message = f"Stopped at the budget of {MAX_CPU_SECONDS} CPU seconds."
-                    job.control.stop()
-            if not ended and job.state in ("running", "paused"):
-                job.state = "paused" if job.control.paused else "running"
+            if not ended:
+                _keep_watch(job)
     finally:
         proc.join(timeout=20)
         if proc.is_alive():
             proc.kill()
             proc.join(timeout=5)
         _slots.release()
+
+
+def _wait_for_slot(job: Job) -> bool:
+    """Wait in the queue for a training slot; False (the job stopped) when stopped or abandoned meanwhile."""
+    while not _slots.acquire(timeout=0.5):
+        if job.control.stop_requested or _abandoned(job):
+            with _lock:
+                _queue.remove(job)
+            job.state, job.message = "stopped", "Stopped before it started."
+            return False
+    with _lock:
+        _queue.remove(job)
+    return True
+
+
+def _take_message(job: Job, msg: tuple) -> bool:
+    """Record one message of the training process on the job; True when it was the last."""
+    if msg[0] == "batch":
+        job.batch = (msg[1], msg[2])
+    elif msg[0] == "epoch":
+        job.snapshots.append(Snapshot(msg[1], msg[2], msg[3]))
+    elif msg[0] == "result":
+        job.model_bytes, job.confusion, job.wrong = msg[1], msg[2], msg[3]
+        job.state = "stopped" if msg[4] else "done"
+        return True
+    elif msg[0] == "failed":
+        job.state, job.message = "failed", msg[1]
+        return True
+    return False
+
+
+def _keep_watch(job: Job) -> None:
+    """Stop a job whose page was closed or that spent its CPU budget; show pause and resume."""
+    if not job.control.stop_requested:
+        if _abandoned(job):
+            job.message = "Stopped: the page was closed."
+            job.control.stop()
+        elif job.cpu_seconds > MAX_CPU_SECONDS:
+            job.message = f"Stopped at the budget of {MAX_CPU_SECONDS} CPU seconds."
+            job.control.stop()
+    if job.state in ("running", "paused"):
+        job.state = "paused" if job.control.paused else "running"
 
 
 def history_zip(job: Job) -> bytes:

@@ -1,0 +1,48 @@
+"""Every session-state and widget key of the Layer stack page, made here and nowhere else (with
+``ui.common.keys``, as the Playground's are).
+
+Keys start with ``P`` ("ls"). A layer's widgets carry its stable id ("L3"), a filter's widgets its index too,
+so a layer keeps its widgets when another is moved or removed. The browser tests find containers by these
+names (``st-key-ls_band_L1``); share links and spec files never hold them, so changing a key here changes
+no file format.
+"""
+
+from __future__ import annotations
+
+from ui.common import keys as common
+
+P = "ls"
+
+# The page's state (ui/stack/state.py reads and writes these as one StackState).
+SPEC = common.key(P, "spec")  # the stack as a spec dict, the only copy
+IDS = common.key(P, "ids")  # the layers' stable ids, in order
+OPEN = common.key(P, "open")  # the id of the layer whose settings are open, or None
+FOCUS = common.key(P, "focus")  # (stage id, channel) of the enlarged map, or None
+STARTER = common.key(P, "starter")  # the starting point the stack was loaded from, or None
+NEXT_ID = common.key(P, "next_id")  # the number of the last id handed out
+
+# Notes and messages shown once.
+INPUT_NOTE = common.key(P, "input_note")
+IMPORT = common.key(P, "import")
+IMPORT_MSG = common.key(P, "import_msg")
+LINK_NOTE = common.link_note(P)
+
+
+def page(name: str) -> str:
+    """A page-wide widget's key, e.g. page("color") or page("add_conv2d")."""
+    return common.key(P, name)
+
+
+def layer(lid: str, name: str = "") -> str:
+    """The key of widget ``name`` of the layer with id ``lid`` (its prefix when ``name`` is empty)."""
+    return common.key(P, lid, name) if name else common.key(P, lid)
+
+
+def note(lid: str) -> str:
+    """Where a refused edit of layer ``lid`` leaves its sentence."""
+    return layer(lid, "note")
+
+
+def filter_(lid: str, j: int, name: str = "") -> str:
+    """The key of widget ``name`` of filter ``j`` of layer ``lid`` (its prefix when ``name`` is empty)."""
+    return layer(lid, f"f{j}_{name}" if name else f"f{j}")
