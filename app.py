@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cnn_core import errors
+from ui.common import service
 from ui.common.errors import show_unexpected
 
 # An emoji icon becomes an inline SVG in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com,
@@ -36,3 +37,5 @@ except Exception as e:  # anything a page did not expect: an apology and a logge
     if errors.strict():  # under the tests: the bug itself, with its traceback
         raise
     show_unexpected(e)
+# Once per process, after the first page has imported TensorFlow: its objects leave the collector's reach.
+service.start()

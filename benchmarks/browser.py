@@ -423,11 +423,11 @@ def cache_bounds() -> dict[str, list[str]]:
     import re
 
     out: dict[str, list[str]] = {}
-    for path in sorted((ROOT / "ui").glob("*.py")):
+    for path in sorted((ROOT / "ui").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         found = [m.group(0).strip() for pat in _BOUND_PATTERNS for m in re.finditer(pat, text, re.MULTILINE)]
         if found:
-            out[f"ui/{path.name}"] = found
+            out[path.relative_to(ROOT).as_posix()] = found
     return out
 
 

@@ -9,7 +9,7 @@ After every script run Streamlit calls ``keras.backend.clear_session()`` when ke
 loads it), which runs a full ``gc.collect()``; a real server also runs ``gc.collect(2)`` (the hidden
 option ``runner.postScriptGC``; AppTest leaves that one out). With TensorFlow imported a full collection
 walks several hundred thousand objects, so the app moves the objects that exist after its imports out of
-the collector's reach with ``gc.freeze()`` on its first run (``ui.common.compute.stage_cache``). The headline
+the collector's reach with ``gc.freeze()`` at the end of its first run (``ui.common.service.start``). The headline
 rows measure the app as it runs, frozen; the "without gc.freeze()" rows undo the freeze around each timed
 call (what-if: the app before it froze its imports), and the section times one full collection both ways.
 """

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .locks import KeyedLocks
+
 # A first call quicker than this is not worth measuring: compiling costs far more than it could save.
 MEASURE_FLOOR_S = 0.004
 # Layers that take less than this together (their own first-use timings) are not worth compiling as one
@@ -117,9 +119,10 @@ class Chooser:
 
     def __init__(self, background: bool = False) -> None:
         self._choices: dict[tuple, Choice] = {}
-        # One measurement at a time; compiling concurrently only wastes CPU. Reentrant: measuring a fused
-        # block runs its layers, whose own keys may (rarely: one was just forgotten) need measuring too.
-        self._lock = threading.RLock()
+        # One measurement per key at a time (a second caller of the same shape waits for the first's choice);
+        # different shapes measure side by side. Re-entrant: measuring a fused block runs its layers, whose own
+        # keys may (rarely: one was just forgotten) need measuring too.
+        self._locks = KeyedLocks()
         self.background = background
         self._pending: dict[tuple, Callable[[], tuple]] = {}  # key -> measure(), in arrival order
         self._cond = threading.Condition()
@@ -142,7 +145,7 @@ class Chooser:
         return total
 
     def clear(self) -> None:
-        with self._lock, self._cond:
+        with self._cond:
             self._choices.clear()
             self._pending.clear()
 
@@ -212,7 +215,7 @@ class Chooser:
                 self._busy = True
             try:
                 if key not in self._choices:
-                    with self._lock:
+                    with self._locks.hold(key):
                         _, choice = measure()
                     self._remember(key, choice)
             except _candidate_failures() as e:  # a candidate that fails here must not end the thread; eager stays
@@ -253,7 +256,7 @@ class Chooser:
         choice = self._choices.get(key)
         if choice is not None:
             return candidates[choice.name]()
-        with self._lock:
+        with self._locks.hold(key):
             choice = self._choices.get(key)
             if choice is not None:
                 return candidates[choice.name]()
@@ -303,7 +306,7 @@ class Chooser:
         known = layers_seconds()
         if known is None:
             return None
-        with self._lock:
+        with self._locks.hold(key):
             choice = self._choices.get(key)
             if choice is not None:
                 return fused() if choice.name == "fused" else None

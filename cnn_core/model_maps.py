@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ModelError
+from .locks import KeyedLocks
 
 PAGE_LAYERS = 6
 PAGE_BYTES = 64 * 2**20
@@ -459,6 +460,7 @@ class MapComputer:
         self._fns: OrderedDict = OrderedDict()
         self._max = max_functions
         self._lock = threading.Lock()
+        self._compiling = KeyedLocks()
         self._entries: dict | None = None
 
     def entries(self) -> dict:
@@ -520,15 +522,24 @@ class MapComputer:
         Before it first runs, every tensor of its graph is checked against ``MAX_TENSOR_VALUES`` from the
         shapes TensorFlow infers: a Resizing or UpSampling layer that would blow up memory is refused, not run.
         """
-        import keras
-        import tensorflow as tf
-
         key = (id(container), tuple(id(t) for t in tensors), tuple(shape))
+        fn = self._known(key)
+        if fn is not None:
+            return fn
+        with self._compiling.hold(key):  # two sessions asking for one new shape compile it once
+            return self._known(key) or self._compile(key, container, tensors, shape)
+
+    def _known(self, key: tuple):
         with self._lock:
             fn = self._fns.get(key)
             if fn is not None:
                 self._fns.move_to_end(key)
-                return fn
+            return fn
+
+    def _compile(self, key: tuple, container, tensors: list, shape: tuple):
+        import keras
+        import tensorflow as tf
+
         sub = keras.Model(container.inputs[0], tensors)
 
         # A graph, not eager Keras: TensorFlow frees every intermediate tensor once it has been used.

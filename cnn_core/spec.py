@@ -64,13 +64,19 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Filter:
-    """One output channel's kernel: a preset, explicit weights, or a seeded initialiser."""
+    """One output channel's kernel: a preset, explicit weights, or a seeded initialiser.
+
+    ``started_from`` names the preset that explicit weights were edited from, for the page to say so; it
+    changes no number. In JSON such a filter is ``{"weights": [...], "from": "sobel_x"}`` (optional: plain
+    weights are a list, as ever).
+    """
 
     preset: str | None = None
     weights: tuple | None = None  # nested tuples, 2-D (kh, kw) or 3-D (kh, kw, c)
     init: str | None = None
     seed: int = 0
     init_size: Pair | None = None
+    started_from: str | None = None
 
     @property
     def size(self) -> Pair:
@@ -92,6 +98,8 @@ class Filter:
         if self.preset is not None:
             return self.preset
         if self.weights is not None:
+            if self.started_from is not None:
+                return {"weights": _to_lists(self.weights), "from": self.started_from}
             return _to_lists(self.weights)
         return {"init": self.init, "seed": self.seed, "size": list(self.init_size or ())}
 
@@ -352,6 +360,15 @@ def _parse_filter(raw: Any, where: str) -> Filter:
         if raw not in PRESETS:
             raise SpecError(f"{_show(raw)} is not a preset; known presets: {', '.join(PRESETS)}", where)
         return Filter(preset=raw)
+    if isinstance(raw, dict) and "weights" in raw:
+        _check_keys(raw, {"weights", "from"}, where)
+        weights = raw["weights"]
+        if not isinstance(weights, list):
+            raise SpecError(f"must be a 2-D or 3-D list of numbers; got {_kind(weights)}", f"{where}.weights")
+        origin = raw.get("from")
+        if origin is not None and origin not in PRESETS:
+            raise SpecError(f"{_show(origin)} is not a preset; known presets: {', '.join(PRESETS)}", f"{where}.from")
+        return Filter(weights=_kernel_weights(weights, f"{where}.weights"), started_from=origin)
     if isinstance(raw, dict):
         _check_keys(raw, {"init", "seed", "size"}, where)
         init = raw.get("init")

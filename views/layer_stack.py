@@ -32,7 +32,8 @@ share_panel.header(
     P,
     "Layer stack",
     "Stack convolutions, activations and pooling layers in any order and see what each stage makes of the "
-    "photo: one band of channel maps per stage. Click a map's name to enlarge it and read its values.",
+    "photo: one band of channel maps per stage. Click any pixel of a map to see the sum that made it; click a "
+    "map's name to enlarge it and read its values.",
     link_warning,
 )
 

@@ -12,6 +12,7 @@ st.title("A trained network, from pixels to probabilities")
 st.markdown(network_views.introduction())
 if link_warning:
     st.warning(link_warning)
+network_input.phone_picker()
 
 # Drawing: the canvas beside the picture the network sees, the probabilities below; otherwise picture | probabilities.
 if network_input.drawing_now():

@@ -760,6 +760,7 @@ def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
     result (the cnn_core.stats values), and nothing is left pending."""
     import cnn_core
     from cnn_core import stats as core_stats
+    from ui.common.service import SERVICE
     from ui.stack import maps as stack_maps
 
     image = cnn_core.load_image(ROOT / "assets" / "camera.png")
@@ -774,7 +775,8 @@ def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
         np.testing.assert_array_equal(got.mean, want.mean)
         np.testing.assert_array_equal(got.small[0], want.small[0])
         assert stack_maps.channel_stats(s) is got  # kept under the stage's key
-    assert not any(s.key in stack_maps._PENDING for s in fresh)
+    pending = SERVICE.pending()
+    assert not any(("band statistics", s.key) in pending for s in fresh)
 
 
 def test_the_enlarged_maps_animation_slides_around_the_selected_value():

@@ -11,41 +11,50 @@ import pytest
 import cnn_core
 from cnn_core import model_maps
 from cnn_core.render import png_bytes
-from ui.common import compute, figures, maps
+from ui.common import figures, maps, service
+from ui.common.service import SERVICE
 from ui.model import source as model_source
 from ui.model import views as model_views
 from ui.stack import maps as stack_maps
+from ui.units import page as units_page
 
 
 def test_the_caches_shares_add_up_to_no_more_than_the_budget():
-    caps = compute.cache_caps()
-    assert sum(caps.values()) <= compute.PROCESS_CACHE_BYTES, caps
-    # The shares are the caches' own bounds, not a second copy that could drift.
-    assert figures._URIS.max_bytes == caps["map pictures"]
-    assert figures._SHRUNK.max_bytes == caps["shrunk maps"]
-    assert stack_maps._THUMBS.max_bytes == caps["thumbnails"]
-    assert stack_maps._STATS.max_bytes == caps["band statistics"]
-    assert maps._STATS_TEXT.max_bytes == caps["statistics lines"]
-    assert model_source._MODELS.max_bytes == caps["loaded models"]
-    assert model_views.PAGE_CACHE_ENTRIES * model_maps.PAGE_BYTES == caps["model map pages"]
-    assert compute.stage_cache().max_bytes == caps["stage maps"]
+    assert sum(service.SHARES.values()) <= 1, service.SHARES
+    assert SERVICE.budget == service.MEMORY_BUDGET
+    # Every module's cache is the service's own, bounded by its share: no second copy of a bound that could drift.
+    assert figures._URIS is SERVICE.cache("map pictures")
+    assert figures._SHRUNK is SERVICE.cache("shrunk maps")
+    assert stack_maps._THUMBS is SERVICE.cache("thumbnails")
+    assert stack_maps._STATS is SERVICE.cache("band statistics")
+    assert maps._STATS_TEXT is SERVICE.cache("statistics lines")
+    assert model_source._MODELS is SERVICE.cache("loaded models")
+    assert units_page._SCANS is SERVICE.cache("unit scans")
+    for name, cache in SERVICE.caches.items():
+        assert cache.max_bytes == SERVICE.share(name), name
+    assert SERVICE.stage_cache.max_bytes == SERVICE.share("stage maps")
+    # Streamlit's cache of model map pages is bounded by entries: they fit its reserved share.
+    assert model_views.PAGE_CACHE_ENTRIES * model_maps.PAGE_BYTES <= SERVICE.share("model map pages")
+    assert model_views.PAGE_CACHE_ENTRIES == 3  # at the default budget, as the README says
 
 
-def test_a_content_lru_counts_what_it_holds_by_default():
-    lru = compute.ContentLru(100, max_bytes=1000)
+def test_a_byte_lru_counts_what_it_holds_by_default():
+    lru = service.ByteLru(max_bytes=1000)
     lru.put("a", "x" * 600)
     lru.put("b", np.zeros(100, np.float32))  # 400 bytes: 1000 in all
     assert lru.get("a") is not None
     lru.put("c", b"y" * 10)  # over: the least recently used ("b") goes
     assert lru.get("b") is None and lru.get("a") is not None and lru.get("c") is not None
+    assert lru.nbytes == 610
 
 
 @pytest.mark.slow
 def test_a_300_change_session_stays_inside_the_budget():
     # 300 distinct values of one weight on a 512² photo: each change makes three new stages (about 2.6 MB)
     # and a picture of each, about 0.8 GB in all, over twice the stage cache's share. The caches must evict.
-    cache = compute.cnn_core.StageCache(max_bytes=compute.STAGE_CACHE_BYTES)
-    pictures = compute.ContentLru(256, max_bytes=compute.URI_CACHE_BYTES)
+    stage_share, picture_share = SERVICE.share("stage maps"), SERVICE.share("map pictures")
+    cache = cnn_core.StageCache(max_bytes=stage_share)
+    pictures = service.ByteLru(max_bytes=picture_share)
     rng = np.random.default_rng(5)
     image = (rng.random((512, 512)) * 255).astype(np.uint8)
     key = cnn_core.pipeline.image_digest(image)
@@ -62,14 +71,14 @@ def test_a_300_change_session_stays_inside_the_budget():
                 picture = png_bytes(np.repeat(_grey(s.maps[..., 0])[..., None], 3, axis=2))
                 pictures.put((s.key, 0), picture)
             del stages
-            assert cache.nbytes <= compute.STAGE_CACHE_BYTES
-            held_most = max(held_most, cache.nbytes + pictures._bytes)
+            assert cache.nbytes <= stage_share
+            held_most = max(held_most, cache.nbytes + pictures.nbytes)
         now, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    share = compute.STAGE_CACHE_BYTES + compute.URI_CACHE_BYTES
+    share = stage_share + picture_share
     assert held_most <= share
-    assert held_most > 0.8 * compute.STAGE_CACHE_BYTES  # the session did fill the cache: a real test of eviction
+    assert held_most > 0.8 * stage_share  # the session did fill the cache: a real test of eviction
     # What Python and NumPy hold at the end (the caches and anything leaked beside them) is within the share.
     assert now - base <= share * 1.05, (now - base) / 1e6
 

@@ -259,3 +259,25 @@ def test_an_800x533_upload_keeps_its_shape():
     assert _headers(at)[0] == "**Input** · 200×300×1"  # 533 × 300/800 = 199.9
     assert "Resized from 533×800 to 200×300 pixels (height×width)." in [c.value for c in at.caption]
     assert _link(at).spec.input.size == (200, 300)
+
+
+def test_a_kernel_edited_from_sobel_x_still_says_so_after_a_reload():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    _run(at)
+    at.selectbox(key="pg_preset").set_value("sobel_x").run()
+    at.slider(key="pg_w0_0").set_value(-1.5).run()
+    assert not at.exception
+    assert "started from Sobel x" in _kernel_header(at)
+    # The link (what a reload reads back) keeps the weights and names the preset they started from.
+    f = _link(at).spec.layers[0].filters[0]
+    assert f.preset is None and f.started_from == "sobel_x"
+    want = PRESETS["sobel_x"].array().astype(np.float64)
+    want[0, 0] = -1.5
+    np.testing.assert_array_equal(np.array(f.weights, dtype=np.float64), want)
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    again = _open(params)
+    assert "edited by hand, started from Sobel x" in _kernel_header(again)
+    np.testing.assert_array_equal(_kernel_in_use(again), want)
+    # Weights that came without an origin (an old link or spec file) still say just that.
+    old = _open(_link_with_kernel(want))
+    assert "custom weights from a link or a spec file" in _kernel_header(old)

@@ -87,3 +87,44 @@ def test_shown_factors_multiply_to_the_shown_product():
     for (x, w), p in zip(factors, products):
         shown = Decimal(wn.fixed(x, fd)) * Decimal(wn.fixed(w, fd))
         assert Decimal(wn.fixed(float(shown), dec)) == Decimal(wn.fixed(p, dec))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    k=st.sampled_from([1, 3]),
+    seed=st.integers(0, 10_000),
+    where=st.tuples(st.integers(0, 7), st.integers(0, 7)),
+    bias=st.floats(-2, 2, allow_nan=False),
+)
+def test_exact_values_are_the_float32_numbers_and_their_exact_sum(k, seed, where, bias):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
+    kernel = rng.normal(size=(k, k, 3)) / 3  # weights with every float32 digit in use
+    spec = cnn_core.parse_spec(
+        {
+            "version": 1,
+            "input": {"color": "rgb", "size": None},
+            "layers": [{"type": "conv2d", "filters": [kernel.tolist()], "padding": "same", "bias": bias}],
+        }
+    )
+    stages = cnn_core.run_pipeline(image, spec)
+    ex = cnn_core.explain(stages, 1, where[0], where[1], 0)
+    lines = wn.worked_text(ex, exact=True).splitlines()
+    # Every input and weight reads back as the very float32 the layer used (independent NumPy reference).
+    x = np.pad(image / 255.0, ((k // 2, k // 2), (k // 2, k // 2), (0, 0)))[
+        where[0] : where[0] + k, where[1] : where[1] + k
+    ].astype(np.float32)
+    factors = [line.split(" = ")[0].split(" × ") for line in lines[1 : 1 + k * k * 3]]
+    want = [(x[i, j, c], np.float32(kernel[i, j, c])) for c in range(3) for i in range(k) for j in range(k)]
+    for (xs, ws), (xv, wv) in zip(factors, want):
+        assert np.float32(0.0 if xs == "pad 0" else xs) == xv and np.float32(ws) == wv
+    # The terms as written add up exactly to the sum written, and TensorFlow's value is the map's float32.
+    sum_line = next(line for line in lines if line.startswith("products + bias as written, added exactly: "))
+    left, right = sum_line.split(": ", 1)[1].rsplit(" = ", 1)
+    assert sum((Decimal(t.strip("()")) for t in left.split(" + ")), Decimal(0)) == Decimal(right)
+    tf_line = lines[-1]
+    value = tf_line.split("value: ")[1].split(" ")[0]
+    assert np.float32(value) == stages[1].maps[where[0], where[1], 0]
+    diff = Decimal(tf_line.split("rounding: ")[1].split(" ")[0])
+    assert diff == Decimal(right) - Decimal(value)
+    assert abs(diff) <= Decimal(1e-5) * (1 + sum(abs(Decimal(t.strip("()"))) for t in left.split(" + ")))

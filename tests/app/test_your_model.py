@@ -68,6 +68,8 @@ def test_paging_shows_the_next_layers(monkeypatch, demo, offline):
     info = model_maps.describe(loaded)
     pages = model_maps.pages(info, (1, *[d or 1 for d in info.input_shape]))
     assert len(pager.options) == len(pages)
+    # Pages count from 0, like every other index on the pages.
+    assert [o.split(":")[0] for o in pager.options] == [str(i) for i in range(len(pages))]
     last = len(pages) - 1
     pager.set_value(last).run()
     assert not at.exception

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import cnn_core
-from cnn_core import Activation, Conv2D, InputSpec, Pool2D, Spec, SpecError, parse_spec
+from cnn_core import Activation, Conv2D, InputSpec, Pool2D, Spec, SpecError, parse_spec, run_pipeline
 from cnn_core.spec import MAX_SPEC_CHARS
 from tests.core.np_reference import assert_maps_close, np_conv2d, np_run_pipeline
 
@@ -398,3 +398,45 @@ def test_largest_legal_numbers_parse():
     assert spec.layers[0].kernel_size == (15, 15) and spec.layers[0].padding == ((64, 64), (64, 64))
     assert spec.layers[2].alpha == -1000.0
     assert parse_spec(_spec(_conv(stride=2.0))).layers[0].stride == (2, 2)  # a whole float is a whole number
+
+
+def test_weights_may_name_the_preset_they_were_edited_from():
+    w = [[-1.5, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    raw = {"version": 1, "layers": [{"type": "conv2d", "filters": [{"weights": w, "from": "sobel_x"}, w]}]}
+    spec = parse_spec(raw)
+    a, b = spec.layers[0].filters
+    assert a.started_from == "sobel_x" and b.started_from is None
+    assert a.weights == b.weights
+    # It round-trips, and a filter without an origin is written as plain weights, as before.
+    again = parse_spec(spec.to_json())
+    assert again == spec
+    assert json.loads(spec.to_json())["layers"][0]["filters"] == [{"weights": w, "from": "sobel_x"}, w]
+    # It changes no number: the maps are those of the plain weights (NumPy reference below).
+    image = np.arange(36, dtype=np.uint8).reshape(6, 6) * 7
+    plain = parse_spec({"version": 1, "input": {"color": "grayscale"}, "layers": [{"type": "conv2d", "filters": [w]}]})
+    named = parse_spec(
+        {
+            "version": 1,
+            "input": {"color": "grayscale"},
+            "layers": [{"type": "conv2d", "filters": [{"weights": w, "from": "sobel_x"}]}],
+        }
+    )
+    got = run_pipeline(image, named)[1].maps[:, :, 0]
+    np.testing.assert_array_equal(got, run_pipeline(image, plain)[1].maps[:, :, 0])
+    x = np.pad(image / 255.0, 1)
+    ref = sum(x[i : i + 6, j : j + 6] * w[i][j] for i in range(3) for j in range(3))
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "entry, field, words",
+    [
+        ({"weights": [[1.0]], "from": "nope"}, "layers[0].filters[0].from", "not a preset"),
+        ({"weights": [[1.0]], "from": "edge", "x": 1}, "layers[0].filters[0]", "unknown field"),
+        ({"weights": "edge"}, "layers[0].filters[0].weights", "list of numbers"),
+    ],
+)
+def test_a_named_origin_is_checked(entry, field, words):
+    with pytest.raises(SpecError) as e:
+        parse_spec({"version": 1, "layers": [{"type": "conv2d", "filters": [entry]}]})
+    assert e.value.field == field and words in str(e.value)

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core import render
-from ui.common.compute import SHRUNK_CACHE_BYTES, URI_CACHE_BYTES, ContentLru
+from ui.common.service import SERVICE
 
 # The picture is sent at most this many pixels on its longer side...
 DISPLAY_SIDE = 480
@@ -30,9 +30,9 @@ def hover_steps(h: int, w: int, hover_side: int = HOVER_SIDE, grid: int = HOVER_
 
 
 # Encoded pictures, keyed by content identity (stage key, channel, scale).
-_URIS = ContentLru(256, max_bytes=URI_CACHE_BYTES)
+_URIS = SERVICE.cache("map pictures")
 # Maps box-averaged for display, shared by a map's figure and the inspector's clickable picture of it.
-_SHRUNK = ContentLru(64, max_bytes=SHRUNK_CACHE_BYTES)
+_SHRUNK = SERVICE.cache("shrunk maps")
 
 
 def shrunk(values: np.ndarray, side: int, key: tuple | None = None) -> np.ndarray:

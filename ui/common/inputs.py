@@ -13,7 +13,7 @@ from cnn_core.drawing import picture_from_drawing
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, image_size, read_file, size_text
 from cnn_core.samples import SAMPLES, sample_path
 from ui.common import keys
-from ui.common.compute import PICTURE_CACHE_ENTRIES
+from ui.common.service import SERVICE
 from ui.common.text import code, plain
 
 
@@ -28,12 +28,20 @@ class Picture:
     from_link: bool = False  # the small copy of a photo that a shared link carried
 
 
-@st.cache_resource(max_entries=PICTURE_CACHE_ENTRIES, show_spinner=False)
-def _decode(digest: str, downscale: bool, _data: bytes) -> tuple[np.ndarray, str]:
-    # Keyed by the file's hash (the bytes themselves are not hashed again); the array is shared, read-only.
-    arr = cnn_core.decode_image(_data, downscale=downscale)
+def _decode(digest: str, downscale: bool, data: bytes) -> tuple[np.ndarray, str]:
+    # Keyed by the file's hash (the bytes themselves are not hashed again); the array is shared, read-only,
+    # and counts its bytes against the compute service's "decoded photos" share.
+    return SERVICE.remembered("decoded photos", (digest, downscale), lambda: _decoded(data, downscale), _array_bytes)
+
+
+def _decoded(data: bytes, downscale: bool) -> tuple[np.ndarray, str]:
+    arr = cnn_core.decode_image(data, downscale=downscale)
     arr.flags.writeable = False
     return arr, hashlib.blake2b(arr.tobytes() + repr(arr.shape).encode(), digest_size=16).hexdigest()
+
+
+def _array_bytes(decoded: tuple[np.ndarray, str]) -> int:
+    return decoded[0].nbytes
 
 
 def _digest(data: bytes) -> str:
@@ -176,10 +184,15 @@ def _from_phone_sample(prefix: str) -> None:
     st.session_state[keys.sample(prefix)] = st.session_state[f"{prefix}_phone_sample"]
 
 
+def phone_only(prefix: str):
+    """A bordered container shown only on narrow screens, where the sidebar hides behind its » button."""
+    st.html(_PHONE_CSS.format(p=prefix))
+    return st.container(key=f"{prefix}_phone_input", border=True)
+
+
 def phone_picker(prefix: str, default_sample: str = "camera") -> None:
     """The input picker in the page itself, shown only on narrow screens: a sample or an upload."""
-    st.html(_PHONE_CSS.format(p=prefix))
-    with st.container(key=f"{prefix}_phone_input", border=True):
+    with phone_only(prefix):
         names = list(SAMPLES)
         current = st.session_state.get(keys.sample(prefix))
         st.session_state[f"{prefix}_phone_sample"] = current if current in names else default_sample

@@ -9,9 +9,7 @@ in session state under ``at_key(prefix)`` and in the URL as ``at``.
 from __future__ import annotations
 
 import html
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -25,6 +23,7 @@ from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, InputDet
 from cnn_core.pipeline import Stage
 from ui.common import animation, worked_numbers
 from ui.common.figures import shrunk
+from ui.common.service import SERVICE
 
 PICTURE_SIDE = 340  # the clickable picture's longer side on screen, in pixels
 MAX_SENT_SIDE = 480  # a larger map is shrunk to this before it is sent (shown at PICTURE_SIDE)
@@ -39,6 +38,30 @@ PAD_LIGHT, PAD_DARK = (
 
 def at_key(prefix: str) -> str:
     return f"{prefix}_insp_at"
+
+
+def exact_key(prefix: str) -> str:
+    """Where a page keeps whether its worked sums show exact values (one setting for all its toggles)."""
+    return f"{prefix}_exact"
+
+
+def _store_exact(prefix: str, key: str) -> None:
+    st.session_state[exact_key(prefix)] = st.session_state[key]
+
+
+def exact_toggle(prefix: str, where: str) -> bool:
+    """The "Exact values" toggle of a worked sum; every toggle of the page shows and sets the same setting."""
+    key = f"{prefix}_exact_{where}"
+    st.session_state[key] = bool(st.session_state.get(exact_key(prefix), False))
+    return st.toggle(
+        "Exact values",
+        key=key,
+        on_change=_store_exact,
+        args=(prefix, key),
+        help="Every digit of each float32 input, weight and map value as TensorFlow holds it (the shortest "
+        "decimal that reads back as the same float32), each product and the sum worked out exactly, and how far "
+        "float32 rounding moved TensorFlow's total from it.",
+    )
 
 
 def remember_link(prefix: str, link: share.LinkState) -> None:
@@ -66,26 +89,13 @@ def with_position(prefix: str, state: share.LinkState) -> share.LinkState:
 
 
 class _Pictures:
-    """Coloured map pictures by (stage key, channel), so a click costs no recolouring of a large map."""
-
-    def __init__(self, max_items: int = 32) -> None:
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self.max_items = max_items
+    """Coloured map pictures by (stage key, channel), so a click costs no recolouring of a large map (kept in
+    the compute service's "inspector pictures" cache)."""
 
     def get(self, stage: Stage, channel: int) -> np.ndarray:
-        key = (stage.key, channel) if stage.key else None
-        with self._lock:
-            if key is not None and key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        pic = _colour(stage, channel)
-        if key is not None:
-            with self._lock:
-                self._items[key] = pic
-                while len(self._items) > self.max_items:
-                    self._items.popitem(last=False)
-        return pic
+        if not stage.key:
+            return _colour(stage, channel)
+        return SERVICE.remembered("inspector pictures", (stage.key, channel), lambda: _colour(stage, channel))
 
 
 def _colour(stage: Stage, channel: int) -> np.ndarray:
@@ -377,6 +387,10 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
         f"A **{kh}×{kw}** kernel over **{n}** input channel{'s' if n > 1 else ''}: {kh * kw * n:,} products. "
         f"Input channel **{page}**: each cell shows *input × weight = product*; beige striped cells are zero padding."
     )
+    exact = exact_toggle(prefix, "inspector")
+    if exact:
+        _conv_exact(ex, d, page)
+        return
     rows, cols = d.rows[:, 0].tolist(), d.cols[0].tolist()
     partial = d.partial_sums
     dec = worked_numbers.sum_decimals(
@@ -424,6 +438,34 @@ def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
     if n > 1:
         with st.expander(f"Every channel's partial sum ({n})"):
             st.dataframe({"input channel": list(range(n)), "partial sum": [float(v) for v in partial]}, hide_index=True)
+
+
+def _conv_exact(ex: Explanation, d: ConvDetail, page: int) -> None:
+    """Input channel ``page``'s products with every digit, then the whole sum added exactly beside TensorFlow's
+    float32 value."""
+    kh, kw = d.kernel_size
+    x32 = worked_numbers.float32_text
+    cells = [
+        [
+            f"pad 0 × {x32(d.weights[i, j, page])}<br>= 0"
+            if d.padding[i, j]
+            else f"{x32(d.inputs[i, j, page])} × {x32(d.weights[i, j, page])}<br>= {x32(d.products[i, j, page])}"
+            for j in range(kw)
+        ]
+        for i in range(kh)
+    ]
+    classes = [["pad" if d.padding[i, j] else "" for j in range(kw)] for i in range(kh)]
+    st.html(_CSS + _grid(cells, classes, d.rows[:, 0].tolist(), d.cols[0].tolist()))
+    st.html(
+        '<div class="insp-sum">'
+        + "<br>".join(html.escape(line) for line in worked_numbers.worked_text(ex, exact=True).splitlines()[-2:])
+        + "</div>"
+    )
+    st.caption(
+        "Inputs, weights and products are float32 numbers, as TensorFlow multiplies them: each is written with the "
+        "fewest digits that read back as the same float32. The terms as written are added exactly; TensorFlow adds "
+        "in float32, in an order of its own, so its total differs from that by float32 rounding."
+    )
 
 
 def _pool(ex: Explanation, d: PoolDetail, prefix: str = "") -> None:

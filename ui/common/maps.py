@@ -7,9 +7,9 @@ import streamlit as st
 
 from cnn_core import render
 from cnn_core.pipeline import Stage
-from ui.common.compute import STATS_TEXT_CACHE_BYTES, ContentLru
 from ui.common.explain import percent_text
 from ui.common.figures import PLOTLY_CONFIG, map_figure
+from ui.common.service import SERVICE
 
 
 def shape_text(shape: tuple[int, int, int]) -> str:
@@ -33,7 +33,7 @@ def draw_map(stage: Stage, channel: int | None, scale: render.ColorScale | None,
 
 
 # map_stats lines by content identity: an unchanged stage isn't summed again.
-_STATS_TEXT = ContentLru(256, max_bytes=STATS_TEXT_CACHE_BYTES)
+_STATS_TEXT = SERVICE.cache("statistics lines")
 
 
 def map_stats(values: np.ndarray, key: tuple | None = None) -> str:

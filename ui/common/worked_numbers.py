@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+import numpy as np
+
+from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, PoolDetail
+
 MOST = 17  # beyond this a float64 has no more digits to give
 
 
@@ -75,3 +79,113 @@ def factor_decimals(
         ):
             return d
     return most
+
+
+# --------------------------------------------------------------------------- exact values
+
+
+def float32_text(v: float) -> str:
+    """A float32 value with every digit it needs: the shortest decimal that reads back as the same float32
+    (TensorFlow's maps, inputs and weights are float32), never in exponent notation."""
+    return np.format_float_positional(np.float32(v), unique=True, trim="-")
+
+
+def exact_sum(texts: Sequence[str]) -> str:
+    """The exact decimal sum of numbers as written (no rounding at all)."""
+    total = sum((Decimal(t) for t in texts), Decimal(0))
+    return format(total.normalize(), "f") if total else "0"
+
+
+# --------------------------------------------------------------------------- the worked sum as text
+
+
+def worked_text(ex: Explanation, exact: bool = False) -> str:
+    """How one value of a map was made, as plain text.
+
+    By default every number is rounded so that the products shown add up to the total shown in its last
+    digit. With ``exact`` every input, weight and product is written as the float32 number it is (TensorFlow
+    multiplies in float32; the fewest digits that read back as that float32), then the terms as written added
+    exactly, and the map's float32 value as TensorFlow computed it: the two differ by float32's rounding of
+    each partial sum, in TensorFlow's own order of adding.
+    """
+    return _WORKED.get(ex.detail.kind, _input_text)(ex, exact)
+
+
+def _conv_text(ex: Explanation, exact: bool) -> str:
+    return _exact_conv(ex, ex.detail) if exact else _rounded_conv(ex.detail)
+
+
+def _activation_text(ex: Explanation, exact: bool) -> str:
+    d: ActivationDetail = ex.detail  # type: ignore[assignment]
+    tail = f"\ninput {float32_text(d.input)} → output {float32_text(ex.value)}" if exact else ""
+    return f"{d.function}: {d.formula}\n{d.worked}{tail}"
+
+
+def _pool_text(ex: Explanation, exact: bool) -> str:
+    d: PoolDetail = ex.detail  # type: ignore[assignment]
+    show = float32_text if exact else (lambda v: f"{v:.6g}")
+    values = ", ".join(show(c.value) for c in d.window if not c.padding and c.value is not None)
+    if d.mode == "max":
+        return f"the largest of the window ({values}) = {show(ex.value)}"
+    return f"the mean of the {d.count} real cells ({values}) = {show(d.sum)} / {d.count} = {show(ex.value)}"
+
+
+def _input_text(ex: Explanation, exact: bool) -> str:
+    return f"an input pixel: its level / 255 = {float32_text(ex.value) if exact else f'{ex.value:.6g}'}"
+
+
+def _rounded_conv(d: ConvDetail) -> str:
+    kh, kw, n = d.products.shape
+    terms = d.products.ravel().tolist()
+    if len(terms) <= 49:
+        dec = sum_decimals([(terms + [d.bias], d.total)])
+        factors = list(zip(d.inputs.ravel().tolist(), d.weights.ravel().tolist()))
+        fd = factor_decimals(factors, terms, dec)
+        lines = [
+            f"{'pad 0' if d.padding[i, j] else fixed(d.inputs[i, j, c], fd)} × {fixed(d.weights[i, j, c], fd)}"
+            f" = {fixed(d.products[i, j, c], dec)}"
+            for c in range(n)
+            for i in range(kh)
+            for j in range(kw)
+        ]
+        total = written_sum(terms + [d.bias], d.total, dec)
+        return "input × weight = product\n" + "\n".join(lines) + "\nproducts + bias: " + total
+    partial = d.partial_sums.tolist()
+    dec = sum_decimals([(partial + [d.bias], d.total)])
+    return f"{len(terms):,} products; each input channel's sum, then the bias:\n" + written_sum(
+        partial + [d.bias], d.total, dec
+    )
+
+
+def _exact_conv(ex: Explanation, d: ConvDetail) -> str:
+    kh, kw, n = d.products.shape
+    bias = float32_text(d.bias)
+    if kh * kw * n <= 49:
+        lines = [
+            f"{'pad 0' if d.padding[i, j] else float32_text(d.inputs[i, j, c])} × {float32_text(d.weights[i, j, c])}"
+            f" = {float32_text(d.products[i, j, c])}"
+            for c in range(n)
+            for i in range(kh)
+            for j in range(kw)
+        ]
+        terms = [float32_text(p) for p in d.products.ravel().tolist()] + [bias]
+        head = "input × weight = product, each a float32 with all its digits\n"
+    else:
+        lines = []
+        terms = [float32_text(p) for p in d.partial_sums.tolist()] + [bias]
+        head = f"{kh * kw * n:,} products; each input channel's sum as a float32, then the bias:\n"
+    summed = exact_sum(terms)
+    value = float32_text(ex.value)
+    diff = exact_sum([summed, f"-{value}" if not value.startswith("-") else value[1:]])
+    return (
+        head
+        + "".join(line + "\n" for line in lines)
+        + "products + bias as written, added exactly: "
+        + " + ".join(signed(t) for t in terms)
+        + f" = {summed}\n"
+        + f"TensorFlow's float32 value: {value} (float32 rounding: {diff} from the exact sum)"
+    )
+
+
+# The worked text of each kind of detail (``detail.kind``, the kind's name); the input's otherwise.
+_WORKED = {"conv2d": _conv_text, "activation": _activation_text, "pool2d": _pool_text}

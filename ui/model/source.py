@@ -17,7 +17,7 @@ from cnn_core import backbones, model_file, model_maps, shapes_data
 from cnn_core.errors import ModelError, unexpected
 from cnn_core.files import read_bounded
 from cnn_core.images import size_text
-from ui.common.compute import MODEL_CACHE_BYTES, ContentLru
+from ui.common.service import SERVICE
 from ui.common.text import code, plain
 
 P = "ym"  # widget-key prefix of the page
@@ -45,7 +45,7 @@ def _digest(data: bytes) -> str:
 # Loaded models count against the process's memory budget by their weights and largest declared tensor
 # (model_file.resident_bytes); the least recently used go first. One larger than the whole share is used
 # but not kept.
-_MODELS = ContentLru(4, max_bytes=MODEL_CACHE_BYTES)
+_MODELS = SERVICE.cache("loaded models")
 
 
 def _load(digest: str, name: str, _data: bytes, label: str = "", names: tuple[str, ...] | None = None) -> LoadedModel:

@@ -18,6 +18,7 @@ from cnn_core import model_file, model_maps, render
 from cnn_core.errors import CnnError
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.map_clicks import map_clicks
+from ui.common.service import SERVICE
 from ui.common.text import plain
 from ui.common.unit_links import YOURS, unit_href
 from ui.model import inspector as model_inspector
@@ -26,7 +27,9 @@ from ui.stack.maps import legend_strip
 
 THUMB_SIDE = 150
 CHANNELS_PER_ROW = 8
-PAGE_CACHE_ENTRIES = 3  # pages of maps kept for the whole server: at most 3 × PAGE_BYTES
+# Pages of maps kept for the whole server (Streamlit's cache, bounded by entries): as many PAGE_BYTES as the
+# compute service's "model map pages" share holds (3 at the default budget), and always one.
+PAGE_CACHE_ENTRIES = max(1, SERVICE.share("model map pages") // model_maps.PAGE_BYTES)
 
 
 def caps(expanded: bool = False) -> None:
@@ -132,15 +135,14 @@ def maps_browser(fed: Fed, cmap: str, per_map: bool = False) -> None:
     if not pages:
         st.info("No layer of this model outputs an image-shaped (H×W×C) result, so there are no feature maps to show.")
         return
-    labels = [
-        f"{i + 1}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i + 1}: {p[0].path}" for i, p in enumerate(pages)
-    ]
+    labels = [f"{i}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i}: {p[0].path}" for i, p in enumerate(pages)]
     key = f"{P}_page_{loaded.key}"
     if st.session_state.get(key) not in range(len(pages)):
         st.session_state[key] = 0
     total = model_maps.total_map_bytes(info, batch.shape)
     st.selectbox(
-        f"Page of layers ({len(pages)} pages, {len(info.image_layers)} layers with maps)",
+        f"Page of layers ({len(pages)} page{'s' if len(pages) > 1 else ''}, counted from 0; "
+        f"{len(info.image_layers)} layers with maps)",
         range(len(pages)),
         format_func=lambda i: labels[i],
         key=key,
@@ -221,7 +223,7 @@ def enlarge(fed: Fed, cmap: str) -> None:
         a, b = st.columns(2)
         path = a.selectbox("Layer", [x.path for x in page], key=f"{P}_zoom_layer")
         m = maps[path]
-        ch = b.number_input("Channel", 1, m.shape[2], 1, key=f"{P}_zoom_channel") - 1
+        ch = b.number_input(f"Channel (0–{m.shape[2] - 1})", 0, m.shape[2] - 1, 0, key=f"{P}_zoom_channel")
         ch = min(ch, m.shape[2] - 1)
         values = m[:, :, ch]
         scale = render.scale_for(*render.finite_range(values), cmap)

@@ -13,7 +13,9 @@ from cnn_core import network_link, shapes_data, tiny_vgg
 from cnn_core.images import EXTENSIONS, MAX_FILE_BYTES, size_text
 from ui.common import history
 from ui.common.canvas import MODES, drawing_canvas
+from ui.common.inputs import phone_only
 from ui.common.maps import display_controls as display_controls_of
+from ui.common.service import SERVICE
 from ui.common.text import code, plain
 
 P = "net"  # widget-key prefix of this page
@@ -101,14 +103,61 @@ def drawing_now() -> bool:
     return st.session_state.get(f"{P}_source") == "draw"
 
 
+def _defaults() -> None:
+    st.session_state.setdefault(f"{P}_source", "sample")
+    st.session_state.setdefault(f"{P}_shape", shapes_data.CLASSES[3])
+    st.session_state.setdefault(f"{P}_seed", 0)
+
+
+PHONE_SOURCES = ("sample", "draw", "upload")  # the camera and the drawing tools stay in the sidebar
+
+
+def _from_phone(field: str) -> None:
+    st.session_state[f"{P}_{field}"] = st.session_state[f"{P}_phone_{field}"]
+
+
+def phone_picker() -> None:
+    """The input choice on the page itself, shown only on narrow screens (the sidebar hides behind »): a
+    generated sample of any shape, a drawing on the page's canvas, or an uploaded photo."""
+    _defaults()
+    ss = st.session_state
+    with phone_only(P):
+        source = ss[f"{P}_source"]
+        ss[f"{P}_phone_source"] = source if source in PHONE_SOURCES else "sample"
+        st.selectbox(
+            "What the network looks at",
+            PHONE_SOURCES,
+            format_func=SOURCES.get,
+            key=f"{P}_phone_source",
+            on_change=_from_phone,
+            args=("source",),
+            help="The camera, the pen and the colours are in the sidebar (» at the top left).",
+        )
+        if ss[f"{P}_phone_source"] == "sample":
+            c1, c2 = st.columns(2)
+            ss[f"{P}_phone_shape"], ss[f"{P}_phone_seed"] = ss[f"{P}_shape"], ss[f"{P}_seed"]
+            c1.selectbox("Shape", shapes_data.CLASSES, key=f"{P}_phone_shape", on_change=_from_phone, args=("shape",))
+            c2.number_input(
+                "Sample number",
+                0,
+                network_link.MAX_SEED,
+                step=1,
+                key=f"{P}_phone_seed",
+                on_change=_from_phone,
+                args=("seed",),
+            )
+        elif ss[f"{P}_phone_source"] == "upload":
+            st.file_uploader(
+                f"Photo (up to {size_text(MAX_FILE_BYTES)})", type=list(EXTENSIONS), key=f"{P}_phone_upload"
+            )
+
+
 def input_picker(draw_area) -> NetInput | None:
     """The sidebar's input choice; a drawing is made in ``draw_area`` (a container on the page).
 
     Returns None while there is nothing to run (an empty canvas, no upload yet, an unreadable file).
     """
-    st.session_state.setdefault(f"{P}_source", "sample")
-    st.session_state.setdefault(f"{P}_shape", shapes_data.CLASSES[3])
-    st.session_state.setdefault(f"{P}_seed", 0)
+    _defaults()
     options = [k for k in SOURCES if k != "link" or st.session_state.get(f"{P}_link_image")]
     st.sidebar.subheader("Input")
     source = st.sidebar.radio("What the network looks at", options, format_func=SOURCES.get, key=f"{P}_source")
@@ -139,7 +188,7 @@ def input_picker(draw_area) -> NetInput | None:
             type=list(EXTENSIONS),
             key=f"{P}_upload",
             help="The centre square is taken and shrunk to 64×64.",
-        )
+        ) or st.session_state.get(f"{P}_phone_upload")
         hint = "Upload a photo to see what the network makes of it."
         return _photo(up, hint, "", f"your photo {code(up.name)}" if up else "", shape, seed)
     if source == "camera":
@@ -163,9 +212,15 @@ def _photo(file, hint: str, failure: str, label: str, shape: str, seed: int) -> 
     return NetInput(x, _digest(x), label, "image", shape, seed)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
 def _decode_upload(data: bytes) -> np.ndarray:
-    return cnn_core.decode_image(data, downscale=True)
+    """The upload decoded once, shared read-only, in the compute service's "decoded photos" share."""
+    key = ("network", hashlib.blake2b(data, digest_size=16).hexdigest())
+    return SERVICE.remembered("decoded photos", key, lambda: _read_only(cnn_core.decode_image(data, downscale=True)))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _drawn(area, shape: str, seed: int) -> NetInput | None:

@@ -34,11 +34,8 @@ ABOUT = {
 @st.cache_resource(show_spinner="Loading the trained network…")
 def model():
     """The shipped Tiny VGG, loaded once per server process (safe mode, not compiled)."""
-    import gc
-
     m = tiny_vgg.load_model()
     tiny_vgg.activations(m, np.zeros((64, 64, 3), np.float32))  # build the forward pass and warm TensorFlow up
-    gc.freeze()  # keep TensorFlow's import-time objects out of Streamlit's after-rerun collection
     return m
 
 
@@ -177,7 +174,7 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
     with left:
         i = st.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=f"{P}_zoom_layer", index=2)
         layer = layers[i]
-        k = st.number_input("Channel", 1, layer.maps.shape[2], 1, key=f"{P}_zoom_ch") - 1
+        k = st.number_input(f"Channel (0–{layer.maps.shape[2] - 1})", 0, layer.maps.shape[2] - 1, 0, key=f"{P}_zoom_ch")
         k = min(k, layer.maps.shape[2] - 1)
         values = layer.maps[:, :, k]
         st.caption(

@@ -277,6 +277,13 @@ def settle_size_mode(shape: tuple[int, ...]) -> None:
 # --- the spec ---------------------------------------------------------------------------------------------------
 
 
+def _edited_weights(kernel: Kernel) -> Any:
+    """The kernel's weights for the spec, with the preset they were edited from when that is known (so a
+    reload or a link still says "started from Sobel x")."""
+    weights = kernel.array().tolist()
+    return weights if started_from(kernel) == LOADED else {"weights": weights, "from": started_from(kernel)}
+
+
 def spec_dict(s: PlaygroundState, shape: tuple[int, ...]) -> dict[str, Any]:
     """The pipeline spec (v1) the state describes, for a photo of ``shape``."""
     name = kernel_preset(s.kernel)
@@ -287,7 +294,7 @@ def spec_dict(s: PlaygroundState, shape: tuple[int, ...]) -> dict[str, Any]:
     layers: list[dict[str, Any]] = [
         {
             "type": "conv2d",
-            "filters": [name or s.kernel.array().tolist()],
+            "filters": [name or _edited_weights(s.kernel)],
             "stride": int(s.stride),
             "padding": padding,
             "dilation": int(s.dilation),
@@ -381,7 +388,7 @@ def from_spec(s: PlaygroundState, spec: Spec) -> tuple[PlaygroundState, str | No
     s = replace(s, **changes)
     if f.preset is not None:
         return with_kernel(s, PRESETS[f.preset].array(), f.preset), None
-    return with_kernel(s, np.array(f.weights, dtype=np.float64), LOADED), None
+    return with_kernel(s, np.array(f.weights, dtype=np.float64), f.started_from or LOADED), None
 
 
 def load_spec(spec: Spec) -> str | None:

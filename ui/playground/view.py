@@ -7,7 +7,6 @@ import streamlit as st
 
 import cnn_core
 from cnn_core import render
-from cnn_core.explain import ActivationDetail, ConvDetail, PoolDetail
 from cnn_core.pipeline import Stage
 from ui.common import explain, inspector, maps, worked_numbers
 from ui.common.figures import PLOTLY_CONFIG, map_figure
@@ -129,7 +128,8 @@ def worked_panel(stages: list[Stage], at: tuple[int, int, int]) -> None:
         top, close = st.columns([5, 1], vertical_alignment="center")
         top.markdown(f"**{stages[k].title}**, row {row}, column {col}: the map holds **{ex.value:.6g}**")
         close.button("Close", key=f"{P}_worked_close", on_click=_close, type="tertiary", icon=":material/close:")
-        st.code(worked_text(ex), language=None, wrap_lines=True)
+        exact = inspector.exact_toggle(P, "panel")
+        st.code(worked_numbers.worked_text(ex, exact=exact), language=None, wrap_lines=True)
         rf = ex.receptive_field
         if k and rf.box is not None:
             t, left, b, r = rf.box
@@ -139,54 +139,3 @@ def worked_panel(stages: list[Stage], at: tuple[int, int, int]) -> None:
                 "Every product in a grid, the patch on the photo and the sliding window: *Inside the operation*, "
                 "below, opened at this value."
             )
-
-
-def worked_text(ex) -> str:
-    """The clicked value's arithmetic as plain text, with numbers that add up as shown."""
-    return _WORKED.get(ex.detail.kind, _input_text)(ex)
-
-
-def _conv_text(ex) -> str:
-    d: ConvDetail = ex.detail
-    kh, kw, n = d.products.shape
-    terms = d.products.ravel().tolist()
-    if len(terms) <= 49:
-        dec = worked_numbers.sum_decimals([(terms + [d.bias], d.total)])
-        factors = list(zip(d.inputs.ravel().tolist(), d.weights.ravel().tolist()))
-        fd = worked_numbers.factor_decimals(factors, terms, dec)
-        fx = worked_numbers.fixed
-        lines = [
-            f"{'pad 0' if d.padding[i, j] else fx(d.inputs[i, j, c], fd)} × {fx(d.weights[i, j, c], fd)}"
-            f" = {fx(d.products[i, j, c], dec)}"
-            for c in range(n)
-            for i in range(kh)
-            for j in range(kw)
-        ]
-        total = worked_numbers.written_sum(terms + [d.bias], d.total, dec)
-        return "input × weight = product\n" + "\n".join(lines) + "\nproducts + bias: " + total
-    partial = d.partial_sums.tolist()
-    dec = worked_numbers.sum_decimals([(partial + [d.bias], d.total)])
-    return f"{len(terms):,} products; each input channel's sum, then the bias:\n" + worked_numbers.written_sum(
-        partial + [d.bias], d.total, dec
-    )
-
-
-def _activation_text(ex) -> str:
-    d: ActivationDetail = ex.detail
-    return f"{d.function}: {d.formula}\n{d.worked}"
-
-
-def _pool_text(ex) -> str:
-    d: PoolDetail = ex.detail
-    values = ", ".join(f"{c.value:.6g}" for c in d.window if not c.padding)
-    if d.mode == "max":
-        return f"the largest of the window ({values}) = {ex.value:.6g}"
-    return f"the mean of the {d.count} real cells ({values}) = {d.sum:.6g} / {d.count} = {ex.value:.6g}"
-
-
-def _input_text(ex) -> str:
-    return f"an input pixel: its level / 255 = {ex.value:.6g}"
-
-
-# The worked text of each kind of detail (``detail.kind``, the kind's name); the input's otherwise.
-_WORKED = {"conv2d": _conv_text, "activation": _activation_text, "pool2d": _pool_text}

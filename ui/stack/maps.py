@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -22,10 +20,10 @@ from cnn_core import stats as core_stats
 from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
 from ui.common import explain, inspector
-from ui.common.compute import SUMMARY_CACHE_BYTES, THUMB_CACHE_BYTES, ContentLru
 from ui.common.figures import PLOTLY_CONFIG, map_figure
-from ui.common.map_clicks import map_clicks
 from ui.common.maps import arithmetic_lines, map_stats
+from ui.common.service import SERVICE
+from ui.stack import worked
 from ui.stack.state import FOCUS_KEY, P
 from ui.stack.text import channel_names, describe, shape_text
 
@@ -35,8 +33,8 @@ PHOTO = -1  # the channel number that stands for the input photo in its own colo
 
 
 # Per-stage statistics and shrunken maps (about 100 KB per channel), shared by every session.
-_THUMBS = ContentLru(1024, max_bytes=THUMB_CACHE_BYTES)
-_STATS = ContentLru(256, max_bytes=SUMMARY_CACHE_BYTES)
+_THUMBS = SERVICE.cache("thumbnails")
+_STATS = SERVICE.cache("band statistics")
 
 
 # --------------------------------------------------------------------------- numbers per channel
@@ -61,49 +59,33 @@ class ChannelStats:
         return self.ranges.hi
 
 
-# Statistics of new stages are worked out on worker threads as soon as the stages exist, so they overlap
-# the drawing of the layer editor (NumPy's reductions release the GIL); the maps wait for them.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="stack-stats")
-_PENDING: dict = {}
-_PENDING_LOCK = threading.Lock()
+# Statistics of new stages are worked out on the compute service's worker threads as soon as the stages
+# exist, so they overlap the drawing of the layer editor (NumPy's reductions release the GIL); the maps wait
+# for them, or work them out themselves if no worker has started yet.
 
 
 def start_stats(stages: list[Stage]) -> None:
     """Begin the statistics of every stage not yet cached, in the background (``channel_stats`` collects them)."""
     for stage in stages:
-        if not stage.key or _STATS.get(stage.key) is not None:
-            continue
-        with _PENDING_LOCK:
-            if stage.key not in _PENDING:
-                _PENDING[stage.key] = _POOL.submit(_in_background, stage)
+        if stage.key:
+            SERVICE.prefetch("band statistics", stage.key, lambda s=stage: _work_out(s), _held)
 
 
 def channel_stats(stage: Stage) -> ChannelStats:
     """Per-channel statistics and shrunken maps in one vectorised pass over the stage (cached by its key)."""
     if not stage.key:
         return _work_out(stage)
-    hit = _STATS.get(stage.key)
-    if hit is not None:
-        return hit
-    with _PENDING_LOCK:
-        pending = _PENDING.get(stage.key)
-    return pending.result() if pending is not None else _work_out(stage)
-
-
-def _in_background(stage: Stage) -> ChannelStats:
-    try:
-        return _work_out(stage)
-    finally:
-        with _PENDING_LOCK:
-            _PENDING.pop(stage.key, None)
+    return SERVICE.remembered("band statistics", stage.key, lambda: _work_out(stage), _held)
 
 
 def _work_out(stage: Stage) -> ChannelStats:
     s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
-    stats = ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
-    if stage.key:
-        _STATS.put(stage.key, stats, sum(a.nbytes for a in s.small))
-    return stats
+    return ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
+
+
+def _held(stats: ChannelStats) -> int:
+    """The bytes a stage's statistics hold: its shrunken maps (the rest is a few numbers per channel)."""
+    return sum(a.nbytes for a in stats.small)
 
 
 def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.ColorScale | None]]:
@@ -113,7 +95,7 @@ def band_scales(stages: list[Stage], cmap: str, mode: str) -> list[list[render.C
             stats = channel_stats(s)
             if stats.ranges.p_lo is None and s.key:
                 full = replace(stats, ranges=stats.ranges.with_percentiles(s.maps))
-                _STATS.put(s.key, full, sum(a.nbytes for a in full.small))
+                _STATS.put(s.key, full, _held(full))
     return render.stage_scales(stages, cmap, mode, [channel_stats(s).ranges for s in stages])
 
 
@@ -199,14 +181,22 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     if focus and focus[0] not in sids:
         focus = st.session_state[FOCUS_KEY] = None
     st.html(_PHONE_CSS)
-    for i, stage in enumerate(stages):
-        sid = sids[i]
-        channels = shown_channels(i, stage, cmap)
-        with st.container(border=True, key=f"{P}_band_{sid}"):
-            start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
-            _band_grid(sid, stage, channels[start : start + per_band], stats[i], scales[i], names[i], per_band)
-            if focus and focus[0] == sid:
-                _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
+    # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
+    at = worked.clicked(stages, sids)
+    focus = st.session_state.get(FOCUS_KEY)
+    bands, side = worked.columns()
+    with bands:
+        for i, stage in enumerate(stages):
+            sid = sids[i]
+            channels = shown_channels(i, stage, cmap)
+            with st.container(border=True, key=f"{P}_band_{sid}"):
+                start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
+                shown = channels[start : start + per_band]
+                _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band)
+                if focus and focus[0] == sid:
+                    _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
+    with side:
+        worked.side(stages, at)
 
 
 # Streamlit stacks columns on a phone, which made every channel map full width (the default stack: about 20
@@ -253,12 +243,21 @@ def _band_header(
 
 
 def _band_grid(
-    sid: str, stage: Stage, channels: list[int], stats: ChannelStats, scales: list, names: list[str], per_band: int
+    i: int,
+    sid: str,
+    stage: Stage,
+    channels: list[int],
+    stats: ChannelStats,
+    scales: list,
+    names: list[str],
+    per_band: int,
 ) -> None:
     cols = st.container(key=f"{P}_tiles_{sid}").columns(per_band, gap="small")
     for slot, c in enumerate(channels):
         with cols[slot]:
-            st.image(thumbnail(stage, c, None if c == PHOTO else scales[c]), width="stretch")
+            # A click on the picture picks that pixel (worked.clicked hears it); a click on the name enlarges it.
+            with st.container(key=worked.tile_key(i, c)):
+                st.image(thumbnail(stage, c, None if c == PHOTO else scales[c]), width="stretch")
             label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
             st.button(
                 label,
@@ -276,7 +275,7 @@ def _band_grid(
                 )
 
 
-ZOOM_CONTAINER = f"{P}_zoom_wrap"
+ZOOM_CONTAINER = worked.ZOOM_CONTAINER
 
 
 def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids, cmap: str, mode: str) -> None:
@@ -342,12 +341,7 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
                 rgb = lambda: _crisp(render.picture(values, scale), ENLARGED_SIDE)  # noqa: E731
             cache_key = (stage.key, c, "stack") if stage.key else None
             fig = map_figure(values, scale, rgb=rgb, height=440, cache_key=cache_key)
-            # A click on the map explains that value in the inspector under it; the page stays where it is.
-            click = map_clicks(f"{P}_zoom_clicks", ZOOM_CONTAINER)
-            if click is not None:
-                h, w = stage.shape[:2]
-                row, col = min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1)
-                st.session_state[inspector.at_key(P)] = (i, row, col, 0 if c == PHOTO else c)
+            # A click on the map (heard by worked.clicked) explains that value beside the bands and below.
             with st.container(key=ZOOM_CONTAINER):
                 st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
         inspector.inspector(stages, P, stage=i, channel=None if c == PHOTO else c)

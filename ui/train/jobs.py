@@ -20,6 +20,7 @@ import numpy as np
 
 from cnn_core import learn
 from cnn_core.class_folders import ClassData
+from ui.common.service import SERVICE
 
 MAX_AT_ONCE = 1  # runs training at the same time on this server (2 cores); the rest wait in a queue
 MAX_EPOCHS = 30
@@ -104,8 +105,7 @@ def start(data: ClassData, settings: learn.Settings, probe: np.ndarray) -> Job:
     job = Job(data, settings, probe)
     with _lock:
         _queue.append(job)
-    job.thread = threading.Thread(target=_work, args=(job,), name="train-job", daemon=True)
-    job.thread.start()
+    job.thread = SERVICE.watcher(_work, job, name="train-job")
     return job
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from cnn_core import model_maps, render, unit_cam
 from cnn_core.errors import CnnError, ModelError
 from ui.common.figures import PLOTLY_CONFIG, map_figure
+from ui.common.service import SERVICE
 from ui.common.text import plain
 from ui.common.unit_links import TINY, YOURS, parse_unit, unit_href
 
@@ -43,12 +44,17 @@ class Unit:
     kind: str  # TINY or YOURS
 
 
-@st.cache_resource(max_entries=4, show_spinner="Checking and loading the model…")
-def _load(key: str, name: str, _data: bytes):
+def _load(key: str, name: str, data: bytes):
+    """The model and its description, kept in the compute service's "loaded models" share by what it holds."""
+    return SERVICE.remembered("loaded models", ("unit", key, name), lambda: _loaded(name, data), lambda v: v[2])[:2]
+
+
+def _loaded(name: str, data: bytes):
     from cnn_core import model_file
 
-    model, _ = model_file.load_model(_data, name)
-    return model, model_maps.describe(model)
+    with st.spinner("Checking and loading the model…"):
+        model, checked = model_file.load_model(data, name)
+    return model, model_maps.describe(model), model_file.resident_bytes(checked)
 
 
 def unit_from_url() -> tuple[Unit | None, str | None]:
@@ -223,10 +229,14 @@ def _enlarged(pixels: np.ndarray, side: int) -> np.ndarray:
 # --------------------------------------------------------------------------- top pictures, on Ray
 
 
-@st.cache_resource(show_spinner=False)
-def _scans() -> dict:
-    """Finished scans of this server process, by (model, layer, pictures): the first visitor pays, others reuse."""
-    return {}
+# Finished scans of this server process, by (model, layer, pictures): the first visitor pays, others reuse.
+# Each keeps its result and the pictures it shows (the top ones), not every picture scanned.
+_SCANS = SERVICE.cache("unit scans")
+
+
+def _kept(result, items) -> tuple:
+    shown = {h.image for hits in result.channels for h in hits}
+    return result, [it for it in items if it.name in shown]
 
 
 def picture_source(u: Unit):
@@ -269,7 +279,7 @@ def top_pictures(u: Unit) -> None:
         return
     key, items, skipped, label = source
     scan_key = (u.key, u.layer.path, key)
-    done = _scans().get(scan_key)
+    done = _SCANS.get(scan_key)
     if done is None:
         st.caption(
             f"The {TOP} pictures of {label} that excite each channel of {plain(u.layer.path)} most, found by running "
@@ -280,7 +290,8 @@ def top_pictures(u: Unit) -> None:
         done = _run_scan(u, key, items, skipped)
         if done is None:
             return
-        _scans()[scan_key] = done
+        done = _kept(*done)
+        _SCANS.put(scan_key, done, sum(len(it.data) for it in done[1]) + 64 * sum(map(len, done[0].channels)))
         st.rerun()  # drawn again from the kept scan, without the button
     result, items = done
     hits = result.channels[u.channel]

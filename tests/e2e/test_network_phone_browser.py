@@ -1,0 +1,50 @@
+"""On a phone (390×844) the Trained network's input is picked on the page itself, without opening the sidebar
+(issue 21): its picker is near the top, a shape picked there is what the network sees, and the sidebar's
+picker follows it; on a wide screen the page's picker is hidden."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import wait_idle
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+PICKER = "[class*='st-key-net_phone_input']"
+
+
+def test_the_networks_input_is_picked_without_opening_the_sidebar(server, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(f"{server.url}/trained_network?p=network&in=sample&cls=star&seed=0&k=pred&v=auto.layer")
+    wait_idle(page)
+    page.locator('h4:has-text("It\'s a")').first.wait_for(timeout=60_000)
+    assert not page.locator("[data-testid=stSidebar]").is_visible() or (
+        page.locator("[data-testid=stSidebar]").bounding_box()["x"] < 0
+    )
+    picker = page.locator(PICKER)
+    assert picker.is_visible()
+    box = picker.bounding_box()
+    assert box["y"] + box["height"] < 2 * 844  # within the first two screens
+    shape = picker.get_by_role("combobox", name="Shape")
+    shape.tap()
+    page.get_by_role("option", name="ring").click()
+    page.wait_for_function("() => location.search.includes('cls=ring')", timeout=60_000)
+    wait_idle(page)
+    assert "a generated ring (sample 0)" in page.locator("[data-testid=stMain]").inner_text()
+    # Another source: the page's own upload box appears in the picker.
+    source = picker.get_by_role("combobox", name="What the network looks at")
+    source.tap()
+    page.get_by_role("option", name="Upload a photo").click()
+    wait_idle(page)
+    picker.locator("[data-testid=stFileUploaderDropzone]").wait_for(timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    context.close()
+    # On a wide screen the sidebar holds the picker, and the page's copy is hidden.
+    wide = browser.new_page(viewport={"width": 1440, "height": 900})
+    wide.goto(f"{server.url}/trained_network")
+    wait_idle(wide)
+    wide.locator('h4:has-text("It\'s a")').first.wait_for(timeout=60_000)
+    assert not wide.locator(PICKER).is_visible()
+    wide.close()
