@@ -7,6 +7,7 @@ Sections (all by default):
   memory   the server's peak RSS with 1 and 5 visitors on 2048² photos
   scaling  run_pipeline vs pixels, filters and layers, with fitted exponents
   explain  a click on a 1024² map: the inspector's server time (target ≤ 100 ms)
+  at_once  10 visitors at once, a slider step each every 2 s for 2 min (not in the default run: ask for it)
 
 Prints a table (median, min–max, n, target, PASS/MISS), writes results.json and PNG plots to
 benchmarks/results/ (git-ignored). Exit status 1 if a section failed (including a disagreement
@@ -32,7 +33,8 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from benchmarks.stats import Figure  # noqa: E402
 
-SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain", "network", "units")
+SECTIONS = ("core", "server", "browser", "memory", "scaling", "explain", "network", "units", "at_once")
+DEFAULT_SECTIONS = [s for s in SECTIONS if s != "at_once"]  # at_once takes minutes and the whole machine
 # How a machine with AVX-512 also shows the slow-TensorFlow case: each is set in a fresh Python before
 # TensorFlow is imported (oneDNN reads them once, at start-up).
 CPU_KINDS = {
@@ -40,7 +42,17 @@ CPU_KINDS = {
     "onednn-off": ("oneDNN off", {"TF_ENABLE_ONEDNN_OPTS": "0"}),
 }
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
-REPEATS = {"core": 9, "server": 15, "browser": 10, "memory": 1, "scaling": 3, "explain": 10, "network": 10, "units": 1}
+REPEATS = {
+    "core": 9,
+    "server": 15,
+    "browser": 10,
+    "memory": 1,
+    "scaling": 3,
+    "explain": 10,
+    "network": 10,
+    "units": 1,
+    "at_once": 1,
+}
 
 
 def _log(msg: str) -> None:
@@ -222,6 +234,10 @@ def _run_section(name: str, args, repeats: int, out: Path):
         from benchmarks import network
 
         return network.run(args.quick, repeats)
+    if name == "at_once":
+        from benchmarks import at_once
+
+        return at_once.run(args.quick)
     if name == "units":
         from benchmarks import units
 
@@ -243,8 +259,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sections",
         type=_sections,
-        default=list(SECTIONS),
-        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
+        default=DEFAULT_SECTIONS,
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all but at_once)",
     )
     parser.add_argument("--skip", type=_sections, default=[], help="comma-separated sections to leave out")
     parser.add_argument("--repeats", type=int, help="override every section's number of repeats")
@@ -267,6 +283,12 @@ def _parser() -> argparse.ArgumentParser:
         default=["core", "server"],
         help="sections run again for each CPU kind (default: core,server)",
     )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "gpu"),
+        default="auto",
+        help="auto: a GPU when TensorFlow sees one; cpu: hide any GPU (servers too); gpu: require one, else exit 2",
+    )
     parser.add_argument("--as-kind", choices=list(CPU_KINDS), help=argparse.SUPPRESS)  # set for the child runs
     return parser
 
@@ -284,7 +306,15 @@ class _Results:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    kinds = [] if args.as_kind or args.cpu_kinds in ("", "none") else args.cpu_kinds.split(",")
+    if args.device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # before TensorFlow loads; the servers started here inherit it
+    if args.device == "gpu":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            _log("benchmarks: --device gpu, but TensorFlow sees no GPU here; nothing was measured")
+            return 2
+    kinds = [] if args.as_kind or args.device == "gpu" or args.cpu_kinds in ("", "none") else args.cpu_kinds.split(",")
     bad = [k for k in kinds if k not in CPU_KINDS]
     if bad:
         parser.error(f"unknown CPU kind {bad[0]!r}; choose from {', '.join(CPU_KINDS)} or none")

@@ -64,10 +64,13 @@ CONV_CHANNEL_BLOCK = 16
 # formulations.SHIFTED_POOL_MAX_CELLS always runs as. Eager pooling costs about the same per cell whatever
 # the window (measured side by side for windows 8–64, 2026-12-03: within 2× of each other), where COEFFS'
 # large-window term fits 64×64 and reads mid-size windows 2–4× too cheap; a 24×24 max pool on 2048²
-# came out at 0.19 s, under BAND_SECONDS, and ran unbanded for 3–30 s under load (issue 28). These are
-# COEFFS' per-cell cost at a 64-wide window, raised by the ratio of eager per-cell times (mid windows /
-# 64×64) measured under load; used to decide bands (``StageCost.band_seconds``), not the budget.
-EAGER_POOL_NS = {"max": 0.036, "avg": 0.021}
+# came out at 0.19 s, under BAND_SECONDS, and ran unbanded for 3–30 s under load (issue 28). COEFFS'
+# per-cell cost at a 64-wide window times the ratio of eager per-cell times (mid windows / 64×64) measured
+# under load gave 0.036 (max) and 0.021 (avg); with those, a band of that pool took 6–9 s at load average
+# 20–27 on 2 cores (tests/e2e/test_cancel_browser.py's work log), so these are doubled: a band is
+# pessimistically ~0.12 s of quiet-machine work. Used to decide bands (``StageCost.band_seconds``), not the
+# budget; a band too many costs only its window's overlap of rows.
+EAGER_POOL_NS = {"max": 0.07, "avg": 0.045}
 
 
 @dataclass(frozen=True)

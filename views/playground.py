@@ -6,15 +6,20 @@ page is left, an upload fails or the kernel editor changes.
 
 import streamlit as st
 
-import cnn_core
-from cnn_core import render
-from cnn_core.render import COLORMAPS, SCALE_MODES
-from cnn_core.spec import MAX_SIDE
-from ui.common import compute, inspector, share_panel
-from ui.common.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker
-from ui.common.text import plain
-from ui.playground import controls, keys, view
-from ui.playground import state as pgs
+from ui.playground import first_screen
+
+# A fresh server's first visitor sees the default maps now, while the imports below load TensorFlow.
+first_maps = first_screen.show()
+
+import cnn_core  # noqa: E402  (after the first screen, on purpose)
+from cnn_core import render  # noqa: E402
+from cnn_core.render import COLORMAPS, SCALE_MODES  # noqa: E402
+from cnn_core.spec import MAX_SIDE  # noqa: E402
+from ui.common import compute, inspector, share_panel  # noqa: E402
+from ui.common.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker  # noqa: E402
+from ui.common.text import plain  # noqa: E402
+from ui.playground import controls, keys, view  # noqa: E402
+from ui.playground import state as pgs  # noqa: E402
 
 P = pgs.P
 
@@ -124,6 +129,8 @@ def playground(picture, resize_note: str) -> None:
     controls.spec_file()
 
 
+if first_maps is not None:
+    first_maps.empty()  # the live maps take its place
 if picture is None:
     st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
 else:

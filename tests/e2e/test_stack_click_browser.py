@@ -12,7 +12,7 @@ import pytest
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 BANDS = "[class*='st-key-ls_band_']"
 PANEL = ".st-key-ls_worked"

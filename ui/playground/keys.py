@@ -21,6 +21,8 @@ EDITOR = keys.key(P, "mode")
 KERNEL_CANVAS = keys.key(P, "kc")
 KERNEL_GRID = keys.key(P, "kernel_grid")  # the sliders' container; the CSS keeps it a grid on a phone
 GRID_REFUSED = keys.key(P, "grid_refused")  # the number grid's refused cells, shown once
+MAPS = keys.key(P, "maps")  # the 2×2 block of maps (the CSS keeps it in view)
+FIRST_MAPS = keys.key(P, "first_maps")  # the stored first screen's block, drawn before TensorFlow loads
 
 
 def setting(field: str) -> str:
@@ -31,6 +33,11 @@ def setting(field: str) -> str:
 def weight(i: int, j: int) -> str:
     """The slider of weight [i, j]."""
     return keys.key(P, f"w{i}_{j}")
+
+
+def map_chart(block: str, i: int) -> str:
+    """The i-th map of a block of maps (``MAPS`` or ``FIRST_MAPS``): "pg_map0" … for the live block."""
+    return keys.key(P, f"map{i}") if block == MAPS else keys.key(block, i)
 
 
 def grid(version: int) -> str:

@@ -6,16 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 import cnn_core
-from cnn_core import render
 from cnn_core.pipeline import Stage
 from ui.common import explain, inspector, maps, worked_numbers
-from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.map_clicks import map_clicks
+from ui.playground import map_grid
 from ui.playground.kernel_editor import GRID_CONTAINER
 from ui.playground.state import P
 
-MAPS_CONTAINER = f"{P}_maps"
-MAP_HEIGHT = 245
+MAPS_CONTAINER = map_grid.MAPS_CONTAINER
 
 # Streamlit stacks columns on narrow screens. The maps' column stays in view (sticky) while the controls
 # scroll; the kernel's sliders and the 2×2 maps keep their grid on a phone, where the maps go first and
@@ -51,40 +49,22 @@ def style() -> None:
     st.html(_CSS)
 
 
-def _draw(stage: Stage, scale: render.ColorScale | None, key: str) -> None:
-    cache_key = (stage.key, -1 if scale is None else 0) if stage.key else None
-    if scale is None:
-        values = stage.maps if stage.maps.shape[2] > 1 else stage.maps[:, :, 0]
-        fig = map_figure(
-            values,
-            None,
-            rgb=lambda: render.input_rgb(stage.maps),
-            height=MAP_HEIGHT,
-            cache_key=cache_key,
-            align_top=True,
-        )
-    else:
-        # At the top of its box, so a phone's shorter box crops only empty space.
-        fig = map_figure(stage.maps[:, :, 0], scale, height=MAP_HEIGHT, cache_key=cache_key, align_top=True)
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=key, theme=None)
-
-
 def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
     """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers."""
-    with st.container(key=MAPS_CONTAINER):
-        for row in range(0, len(stages), 2):
-            cols = st.columns(2, gap="small")
-            for col, i in zip(cols, range(row, min(row + 2, len(stages)))):
-                stage, scale = stages[i], scales[i]
-                with col:
-                    arrow = "→ " if i else ""
-                    st.markdown(f"**{arrow}{stage.title}** · {maps.shape_text(stage.shape)}")
-                    _draw(stage, scale, f"{P}_map{i}")
-                    st.caption(
-                        resize_note
-                        if stage.name == "input"
-                        else maps.map_stats(stage.maps, (stage.key, "all") if stage.key else None)
-                    )
+    map_grid.grid(
+        [
+            map_grid.Cell(
+                f"**{'→ ' if i else ''}{stage.title}** · {maps.shape_text(stage.shape)}",
+                stage.maps,
+                scale,
+                resize_note
+                if stage.name == "input"
+                else maps.map_stats(stage.maps, (stage.key, "all") if stage.key else None),
+                (stage.key, -1 if scale is None else 0) if stage.key else None,
+            )
+            for i, (stage, scale) in enumerate(zip(stages, scales))
+        ]
+    )
 
 
 def stage_notes(stages: list[Stage]) -> None:
