@@ -52,9 +52,10 @@ def _wait_text(page, selector: str, pattern: str, timeout: int) -> str:
 def train_server():
     """A server whose training process runs at nice 0 (``CNN_PLAYGROUND_TRAIN_NICE``).
 
-    At the default nice 10 the run yields to every other process on the machine, so on a shared test box
-    (load 20 on 2 cores) it got about 1% of a core and had not finished epoch 1 after minutes, while the
-    same server on a quiet machine trains this set in seconds; nice 0 keeps the test about the page.
+    At the default nice 10 the run yields to every other process on the machine: on the shared test box
+    (load 20–25 on 2 cores) it had not finished epoch 1 after 120 s (by the scheduler's weights it gets about
+    1% of a core there), while a quiet machine trains a set like this in seconds; nice 0 keeps the test
+    about the page.
     """
     try:
         s = Server(env={"CNN_PLAYGROUND_TRAIN_NICE": "0"})
