@@ -63,7 +63,9 @@ def test_spec_dict_follows_every_field_without_the_session(no_session):
     got = pgs.spec_dict(s, (10, 10))
     assert got["input"] == {"color": "rgb", "size": [40, 60]}
     conv, act, pool = got["layers"]
-    np.testing.assert_array_equal(np.array(conv["filters"][0]), w)
+    # weights edited from the default preset carry where they started (spec v1's optional filter form)
+    assert conv["filters"][0]["from"] == "edge"
+    np.testing.assert_array_equal(np.array(conv["filters"][0]["weights"]), w)
     assert (conv["stride"], conv["padding"], conv["dilation"], conv["bias"]) == (2, 3, 2, -0.5)
     assert act == {"type": "activation", "function": "leaky_relu", "alpha": 0.3}
     assert pool == {"type": "pool2d", "mode": "avg", "size": 3, "stride": 1, "padding": "valid"}
