@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.harness import Server, browser_missing, chromium, wait_idle
+from tests.e2e.harness import Server, browser_missing, chromium, tree_rss, wait_idle
 
 from .stats import Figure, Target, unavailable
 
@@ -55,14 +55,7 @@ def _cpu_seconds(procs) -> float:
 def _server_rss(server: Server) -> int:
     import psutil
 
-    proc = psutil.Process(server.proc.pid)
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+    return tree_rss(psutil.Process(server.proc.pid))
 
 
 def run(quick: bool, sessions: int = 10, period: float = 2.0, duration: float = 120.0) -> tuple[list[Figure], dict]:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.e2e.harness import ROOT, Server, browser_missing, chromium, wait_idle
+from tests.e2e.harness import ROOT, Server, browser_missing, chromium, tree_rss, wait_idle
 
 from .stats import Figure, Target, unavailable
 
@@ -320,19 +320,7 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
 
 
 def _rss(proc) -> int:
-    import psutil
-
-    total = 0
-    try:
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+    return tree_rss(proc)
 
 
 class PeakWatcher:

@@ -15,6 +15,7 @@ environment forces one formulation, for benchmarks and comparisons. The formulat
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
@@ -130,6 +131,8 @@ class Chooser:
         self._busy = False
         self._active = 0  # foreground ops running now
         self._last_foreground = 0.0
+        self._stopping = False
+        self._atexit = False
 
     def choices(self) -> dict[tuple, Choice]:
         return dict(self._choices)
@@ -181,9 +184,17 @@ class Chooser:
             if key in self._pending or len(self._pending) >= MAX_PENDING:
                 return  # already queued, or full: a later call for this key asks again
             self._pending[key] = measure
+            if self._stopping:
+                self._pending.pop(key, None)
+                return
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._measure_later, name="chooser-measure", daemon=True)
                 self._worker.start()
+                if not self._atexit:
+                    # A daemon thread still inside a TensorFlow op when Python exits is unwound by force, and
+                    # TensorFlow aborts the whole process ("FATAL: exception not rethrown", exit status 134).
+                    atexit.register(self.stop)
+                    self._atexit = True
             self._cond.notify_all()
 
     @contextlib.contextmanager
@@ -198,11 +209,25 @@ class Chooser:
                 self._active -= 1
                 self._last_foreground = time.monotonic()
 
+    def stop(self, timeout: float = 60.0) -> None:
+        """Drop what waits to be measured and wait (up to ``timeout``) for a measurement under way to end; no
+        later one starts. Called at exit."""
+        with self._cond:
+            self._stopping = True
+            self._pending.clear()
+            self._cond.notify_all()
+            worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
+
     def _measure_later(self) -> None:
         """The background thread: once the foreground has been quiet for QUIET_S, measure each waiting key."""
         while True:
             with self._cond:
                 while not self._pending:
+                    if self._stopping:
+                        self._worker = None
+                        return
                     if not self._cond.wait(timeout=30.0):
                         self._worker = None  # idle for long: end; the next _schedule starts another
                         return

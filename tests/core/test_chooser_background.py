@@ -68,3 +68,25 @@ def test_quick_or_single_formulation_shapes_are_remembered_at_once():
     chooser.run(("quick",), {"eager": _op(1.0, 0.0, calls, "eager"), "xla": _op(1.0, 0.0, calls, "xla")})
     assert set(chooser.choices()) == {("one",), ("quick",)} and chooser.pending() == []
     assert [n for n, _, _ in calls] == ["eager", "eager"]
+
+
+def test_stop_waits_for_the_measurement_under_way_and_starts_no_other():
+    # Python's exit unwinds a daemon thread that is still inside a TensorFlow op by force, and TensorFlow then
+    # aborts the process (status 134): `pytest tests/app/test_playground.py` ended so 2 runs of 2. The chooser
+    # registers stop() at exit, so its thread is never inside an op when the interpreter goes.
+    chooser = C.Chooser(background=True)
+    calls: list = []
+    slow = {"eager": _op(1.0, 0.01, calls, "eager"), "shifted": _op(1.0, 0.8, calls, "shifted")}
+    chooser.run(("a",), slow)
+    chooser.run(("b",), {"eager": _op(2.0, 0.01, calls, "eager"), "shifted": _op(2.0, 0.01, calls, "b-shifted")})
+    deadline = time.monotonic() + 30
+    while not chooser._busy and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert chooser._busy, "the background measurement never started"
+    worker = chooser._worker
+    chooser.stop(timeout=30)
+    assert not worker.is_alive()  # it waited for the measurement under way to end...
+    assert chooser.pending() == []  # ...dropped the one waiting...
+    assert "b-shifted" not in [n for n, _, _ in calls]
+    chooser.run(("c",), {"eager": _op(3.0, 0.01, calls, "eager"), "shifted": _op(3.0, 0.01, calls, "c-shifted")})
+    assert chooser.pending() == [] and chooser._worker is None  # ...and measures nothing after

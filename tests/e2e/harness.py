@@ -123,3 +123,24 @@ def wait_idle(page, timeout: int = 120_000) -> None:
     """Wait until the app has finished its script run (give a just-sent rerun time to start first)."""
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def tree_rss(proc) -> int:
+    """Resident memory of a process and all its children in bytes (children that exit meanwhile count 0)."""
+    import psutil
+
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+# A phone's browser context (an iPhone-sized screen with touch), for the phone layout tests.
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}

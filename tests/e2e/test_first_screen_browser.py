@@ -10,7 +10,7 @@ from ui.playground import first_screen
 
 from .harness import wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 # The hover values plotly holds for each map (plotly.js decodes the typed arrays the server sent).
 HOVER_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => {

@@ -17,7 +17,7 @@ from PIL import Image
 
 import cnn_core
 
-from .harness import healthy, wait_idle
+from .harness import healthy, tree_rss, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,13 +53,7 @@ def _shown_conv(page) -> np.ndarray:
 
 
 def _rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+    return tree_rss(proc)
 
 
 def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):

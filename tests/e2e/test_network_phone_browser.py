@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import wait_idle
+from .harness import PHONE, wait_idle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 PICKER = "[class*='st-key-net_phone_input']"
 
 

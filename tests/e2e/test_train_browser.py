@@ -115,12 +115,6 @@ def test_train_pause_resume_and_watch_it_learn(train_server, browser):
 state: dict = {}
 
 
-@pytest.mark.xfail(
-    reason="known bug: after Open in Your model the Your model page stayed blank for 180 s in three runs "
-    "(2026-12-03, load 4-25), while the same hand-over by hand, clicked as soon as the run ended, showed the "
-    "model in about 40 s; not diagnosed yet",
-    strict=False,
-)
 @pytest.mark.timeout(600)
 def test_the_trained_model_opens_in_your_model(train_server, browser):
     page = state.get("page")

@@ -134,20 +134,25 @@ def _input_text(ex: Explanation, exact: bool) -> str:
     return f"an input pixel: its level / 255 = {float32_text(ex.value) if exact else f'{ex.value:.6g}'}"
 
 
-def _rounded_conv(d: ConvDetail) -> str:
+def _product_lines(d: ConvDetail, factor, product) -> list[str]:
+    """One "input × weight = product" line per tap, channel by channel, row by row; padding as "pad 0"."""
     kh, kw, n = d.products.shape
+    return [
+        f"{'pad 0' if d.padding[i, j] else factor(d.inputs[i, j, c])} × {factor(d.weights[i, j, c])}"
+        f" = {product(d.products[i, j, c])}"
+        for c in range(n)
+        for i in range(kh)
+        for j in range(kw)
+    ]
+
+
+def _rounded_conv(d: ConvDetail) -> str:
     terms = d.products.ravel().tolist()
     if len(terms) <= 49:
         dec = sum_decimals([(terms + [d.bias], d.total)])
         factors = list(zip(d.inputs.ravel().tolist(), d.weights.ravel().tolist()))
         fd = factor_decimals(factors, terms, dec)
-        lines = [
-            f"{'pad 0' if d.padding[i, j] else fixed(d.inputs[i, j, c], fd)} × {fixed(d.weights[i, j, c], fd)}"
-            f" = {fixed(d.products[i, j, c], dec)}"
-            for c in range(n)
-            for i in range(kh)
-            for j in range(kw)
-        ]
+        lines = _product_lines(d, lambda v: fixed(v, fd), lambda v: fixed(v, dec))
         total = written_sum(terms + [d.bias], d.total, dec)
         return "input × weight = product\n" + "\n".join(lines) + "\nproducts + bias: " + total
     partial = d.partial_sums.tolist()
@@ -158,22 +163,16 @@ def _rounded_conv(d: ConvDetail) -> str:
 
 
 def _exact_conv(ex: Explanation, d: ConvDetail) -> str:
-    kh, kw, n = d.products.shape
+    taps = d.products.size
     bias = float32_text(d.bias)
-    if kh * kw * n <= 49:
-        lines = [
-            f"{'pad 0' if d.padding[i, j] else float32_text(d.inputs[i, j, c])} × {float32_text(d.weights[i, j, c])}"
-            f" = {float32_text(d.products[i, j, c])}"
-            for c in range(n)
-            for i in range(kh)
-            for j in range(kw)
-        ]
+    if taps <= 49:
+        lines = _product_lines(d, float32_text, float32_text)
         terms = [float32_text(p) for p in d.products.ravel().tolist()] + [bias]
         head = "input × weight = product, each a float32 with all its digits\n"
     else:
         lines = []
         terms = [float32_text(p) for p in d.partial_sums.tolist()] + [bias]
-        head = f"{kh * kw * n:,} products; each input channel's sum as a float32, then the bias:\n"
+        head = f"{taps:,} products; each input channel's sum as a float32, then the bias:\n"
     summed = exact_sum(terms)
     value = float32_text(ex.value)
     diff = exact_sum([summed, f"-{value}" if not value.startswith("-") else value[1:]])
@@ -189,3 +188,17 @@ def _exact_conv(ex: Explanation, d: ConvDetail) -> str:
 
 # The worked text of each kind of detail (``detail.kind``, the kind's name); the input's otherwise.
 _WORKED = {"conv2d": _conv_text, "activation": _activation_text, "pool2d": _pool_text}
+
+
+def patch_sentence(rf, where: str) -> str | None:
+    """What the clicked value sees of the input (its receptive field), and where the full explanation is;
+    None when the field has no box."""
+    if rf.box is None:
+        return None
+    t, left, b, r = rf.box
+    pad = f"; {rf.padding_pixels} of its pixels are padding" if rf.padding_pixels else ""
+    return (
+        f"It sees a {rf.size[0]}×{rf.size[1]} patch of the input: rows {t}–{b}, columns {left}–{r}{pad}. "
+        f"Every product in a grid, the patch on the photo and the sliding window: *Inside the operation*, {where}, "
+        "opened at this value."
+    )

@@ -110,12 +110,6 @@ def worked_panel(stages: list[Stage], at: tuple[int, int, int]) -> None:
         close.button("Close", key=f"{P}_worked_close", on_click=_close, type="tertiary", icon=":material/close:")
         exact = inspector.exact_toggle(P, "panel")
         st.code(worked_numbers.worked_text(ex, exact=exact), language=None, wrap_lines=True)
-        rf = ex.receptive_field
-        if k and rf.box is not None:
-            t, left, b, r = rf.box
-            pad = f"; {rf.padding_pixels} of its pixels are padding" if rf.padding_pixels else ""
-            st.caption(
-                f"It sees a {rf.size[0]}×{rf.size[1]} patch of the input: rows {t}–{b}, columns {left}–{r}{pad}. "
-                "Every product in a grid, the patch on the photo and the sliding window: *Inside the operation*, "
-                "below, opened at this value."
-            )
+        field = worked_numbers.patch_sentence(ex.receptive_field, "below")
+        if k and field:
+            st.caption(field)

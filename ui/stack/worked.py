@@ -114,12 +114,6 @@ def panel(stages: list[Stage], at: tuple[int, int, int, int]) -> None:
         st.code("\n".join(lines[last:] or lines), language=None, wrap_lines=True)
         if lines[last:] and last > 0:
             st.code("\n".join(lines[:last]), language=None, wrap_lines=True, height=min(260, 24 * last + 20))
-        rf = ex.receptive_field
-        if k and rf.box is not None:
-            t, left, b, r = rf.box
-            pad = f"; {rf.padding_pixels} of its pixels are padding" if rf.padding_pixels else ""
-            st.caption(
-                f"It sees a {rf.size[0]}×{rf.size[1]} patch of the input: rows {t}–{b}, columns {left}–{r}{pad}. "
-                "Every product in a grid, the patch on the photo and the sliding window: *Inside the operation*, "
-                "under the enlarged map, opened at this value."
-            )
+        field = worked_numbers.patch_sentence(ex.receptive_field, "under the enlarged map")
+        if k and field:
+            st.caption(field)

@@ -253,11 +253,23 @@ def _probe_index(data: class_folders.ClassData) -> int:
     return int(np.flatnonzero(data.labels == 0)[0])
 
 
-@st.fragment(run_every=1.0)
+def _polls(job: jobs.Job | None) -> bool:
+    return job is not None and not job.finished
+
+
 def live(choice: Choice) -> None:
-    """Polls the worker: the buttons, progress, curves, filters, maps, and the results once it is done."""
-    buttons(choice)
+    """The buttons, progress, curves, filters, maps, and the results once it is done; a fragment that polls
+    the worker every second only while a run is going. A timer left running after the run ends kept asking
+    for reruns of a fragment the next page (Open in Your model) doesn't have."""
+    polling = _polls(ss.get(JOB_KEY))
+    st.fragment(run_every=1.0 if polling else None)(_live)(choice, polling)
+
+
+def _live(choice: Choice, polling: bool) -> None:
     job: jobs.Job | None = ss.get(JOB_KEY)
+    if _polls(job) != polling:
+        st.rerun()  # a run started or ended: the whole page again, so the fragment polls or stops polling
+    buttons(choice)
     if job is None:
         return
     job.seen()
