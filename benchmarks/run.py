@@ -306,18 +306,9 @@ class _Results:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.device == "cpu":
-        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # before TensorFlow loads; the servers started here inherit it
-    if args.device == "gpu":
-        import tensorflow as tf
-
-        if not tf.config.list_physical_devices("GPU"):
-            _log("benchmarks: --device gpu, but TensorFlow sees no GPU here; nothing was measured")
-            return 2
-    kinds = [] if args.as_kind or args.device == "gpu" or args.cpu_kinds in ("", "none") else args.cpu_kinds.split(",")
-    bad = [k for k in kinds if k not in CPU_KINDS]
-    if bad:
-        parser.error(f"unknown CPU kind {bad[0]!r}; choose from {', '.join(CPU_KINDS)} or none")
+    if not _device_ready(args.device):
+        return 2
+    kinds = _kinds(args, parser)
 
     chosen = [s for s in SECTIONS if s in args.sections and s not in args.skip]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -335,11 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     conclusions = _conclusions(res, kinds)
     plots = _write_plots(res, args, conclusions)
 
-    try:
-        load_end = os.getloadavg()
-    except OSError:
-        load_end = None
-    meta.update({"loadavg_at_end": load_end, "seconds": time.perf_counter() - t_start, "section_seconds": res.timings})
+    meta.update(
+        {"loadavg_at_end": _load_end(), "seconds": time.perf_counter() - t_start, "section_seconds": res.timings}
+    )
     result = {
         "meta": meta,
         "figures": [f.to_dict() for f in res.figures],
@@ -355,10 +344,43 @@ def main(argv: list[str] | None = None) -> int:
     print(f"results: {path}")
     for p in plots:
         print(f"plot: {p}")
+    return _status(res, args.strict)
+
+
+def _device_ready(device: str) -> bool:
+    """Sets up --device; False when a GPU was asked for and TensorFlow sees none (nothing is measured)."""
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"  # before TensorFlow loads; the servers started here inherit it
+    if device == "gpu":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            _log("benchmarks: --device gpu, but TensorFlow sees no GPU here; nothing was measured")
+            return False
+    return True
+
+
+def _kinds(args, parser) -> list[str]:
+    """The CPU kinds to rerun the sections as (none with --as-kind, on a GPU, or with --cpu-kinds none)."""
+    kinds = [] if args.as_kind or args.device == "gpu" or args.cpu_kinds in ("", "none") else args.cpu_kinds.split(",")
+    bad = [k for k in kinds if k not in CPU_KINDS]
+    if bad:
+        parser.error(f"unknown CPU kind {bad[0]!r}; choose from {', '.join(CPU_KINDS)} or none")
+    return kinds
+
+
+def _load_end():
+    try:
+        return os.getloadavg()
+    except OSError:
+        return None
+
+
+def _status(res: _Results, strict: bool) -> int:
     if res.failed:
         print(f"FAILED: {', '.join(res.failed)}")
         return 1
-    if args.strict and any(f.status == "MISS" for f in res.figures):
+    if strict and any(f.status == "MISS" for f in res.figures):
         return 1
     return 0
 
