@@ -144,3 +144,12 @@ def tree_rss(proc) -> int:
 
 # A phone's browser context (an iPhone-sized screen with touch), for the phone layout tests.
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def phone_page(browser, url: str):
+    """A new phone-sized context (``PHONE``) with a page opened at ``url`` and settled; close the context after."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(url)
+    wait_idle(page)
+    return context, page

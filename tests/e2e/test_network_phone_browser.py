@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import PHONE, wait_idle
+from .harness import phone_page, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
@@ -14,10 +14,9 @@ PICKER = "[class*='st-key-net_phone_input']"
 
 
 def test_the_networks_input_is_picked_without_opening_the_sidebar(server, browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.goto(f"{server.url}/trained_network?p=network&in=sample&cls=star&seed=0&k=pred&v=auto.layer")
-    wait_idle(page)
+    context, page = phone_page(
+        browser, f"{server.url}/trained_network?p=network&in=sample&cls=star&seed=0&k=pred&v=auto.layer"
+    )
     page.locator('h4:has-text("It\'s a")').first.wait_for(timeout=60_000)
     assert not page.locator("[data-testid=stSidebar]").is_visible() or (
         page.locator("[data-testid=stSidebar]").bounding_box()["x"] < 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import PHONE, wait_idle
+from .harness import phone_page, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
@@ -13,10 +13,7 @@ BANDS = "[class*='st-key-ls_band_']"
 
 
 def test_layer_stack_default_is_under_six_screens_with_tiles(server, browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.goto(f"{server.url}/layer_stack")
-    wait_idle(page)
+    context, page = phone_page(browser, f"{server.url}/layer_stack")
     page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 4', timeout=60_000)
     page.wait_for_timeout(1500)
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
@@ -38,10 +35,7 @@ def test_layer_stack_default_is_under_six_screens_with_tiles(server, browser):
 
 
 def test_the_photo_is_picked_without_opening_the_sidebar(server, browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.goto(server.url)
-    wait_idle(page)
+    context, page = phone_page(browser, server.url)
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
     before = page.evaluate("document.querySelectorAll('.js-plotly-plot')[0].layout.images[0].source")
     picker = page.locator("[class*='st-key-pg_phone_input']")
