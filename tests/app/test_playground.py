@@ -356,7 +356,13 @@ def test_the_pipeline_runs_on_a_reused_compute_thread(monkeypatch):
         t.start()
         t.join()
     assert len(seen) == 3 and all(name.startswith("tf-compute") for name in seen)
-    assert len(set(seen)) == 1
+    # Long-lived: the compute service's workers outlive the runs (a pool of a few, shared with prefetches, so
+    # consecutive runs may land on different workers of it, but never on a thread made for one run).
+    alive = {t.name for t in threading.enumerate()}
+    assert set(seen) <= alive, (seen, alive)
+    from ui.common.service import SERVICE
+
+    assert len(set(seen)) <= SERVICE._executor._max_workers
     assert all(r is not None and len(r) == 4 for r in runs)
 
 
