@@ -44,5 +44,7 @@ def test_the_networks_input_is_picked_without_opening_the_sidebar(server, browse
     wide.goto(f"{server.url}/trained_network")
     wait_idle(wide)
     wide.locator('h4:has-text("It\'s a")').first.wait_for(timeout=60_000)
+    # Hidden by the page's CSS rule, which can land a moment after the elements: wait for it (fails if never).
+    wide.locator(PICKER).wait_for(state="hidden", timeout=30_000)
     assert not wide.locator(PICKER).is_visible()
     wide.close()
