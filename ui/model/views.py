@@ -21,7 +21,7 @@ from ui.common.map_clicks import map_clicks
 from ui.common.service import SERVICE
 from ui.common.text import plain
 from ui.common.unit_links import YOURS, unit_href
-from ui.model import inspector as model_inspector
+from ui.model import worked
 from ui.model.source import LoadedModel, P
 from ui.stack.maps import legend_strip
 
@@ -204,8 +204,9 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
                 st.caption(f"{name} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
 
-def enlarge(fed: Fed, cmap: str) -> None:
-    """One map of the current page, large, with the value under the pointer."""
+def enlarge(fed: Fed, cmap: str, acts) -> None:
+    """One map of the current page, large, with the value under the pointer; a click opens its worked sum
+    beside it (``acts``: the network's layers on this photo, ``ui.model.inspector.activations``)."""
     loaded, info, prepared, photo_key, value_range = fed
     batch = prepared.batch
     pages = model_maps.pages(info, batch.shape)
@@ -227,16 +228,16 @@ def enlarge(fed: Fed, cmap: str) -> None:
         ch = min(ch, m.shape[2] - 1)
         values = m[:, :, ch]
         scale = render.scale_for(*render.finite_range(values), cmap)
-        # A click on the map opens "Inside the network" on that value; the page stays where it is.
+        # A click on the map opens its worked sum beside it (and *Inside the network* on the same value).
         click = map_clicks(f"{P}_zoom_clicks", f"{P}_zoom_wrap")
-        if click is not None:
-            h, w = values.shape
-            model_inspector.select(P, path, min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1), ch)
-            st.caption(f"Row {click[1]}, column {click[2]} of {path} is explained under *Inside the network*.")
-        with st.container(key=f"{P}_zoom_wrap"):
+        at = worked.clicked(P, click, path, ch, values.shape)
+        left, right = worked.columns(P)
+        with left, st.container(key=f"{P}_zoom_wrap"):
             st.plotly_chart(
                 map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None
             )
+        with right:
+            worked.side(acts, P, path, ch, at)
 
 
 def _unnamed(i: int) -> str:
