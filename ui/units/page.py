@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnn_core import model_maps, render, unit_cam
+from cnn_core import model_maps, render, shapes_data, unit_cam
 from cnn_core.errors import CnnError, ModelError
+from ui.common import inputs
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.service import SERVICE
 from ui.common.text import plain
@@ -110,6 +111,44 @@ def neighbours(u: Unit) -> None:
             ch = min(u.channel, int(other.shape[2]) - 1)
             links.append(f"[{arrow}: {plain(other.path)}:{ch}]({unit_href(other.path, ch, u.kind)})")
     st.markdown(" · ".join(links))
+
+
+# --------------------------------------------------------------------------- the current photo
+
+SHAPE_KEY, SEED_KEY = f"{P}_shape", f"{P}_seed"  # the Tiny VGG's generated sample, set in the sidebar or the page
+DEFAULT_SHAPE = shapes_data.CLASSES[4]
+
+
+def _from_phone(key: str) -> None:
+    st.session_state[key] = st.session_state[f"{P}_phone_{key}"]
+
+
+def phone_picker(u: Unit) -> None:
+    """The current photo picked on the page itself, shown only on narrow screens (the sidebar hides behind
+    »): a generated sample for the Tiny VGG, a sample photo or an upload for any other model."""
+    if u.kind != TINY:
+        inputs.phone_picker(P, default_sample="chelsea")
+        return
+    ss = st.session_state
+    ss.setdefault(SHAPE_KEY, DEFAULT_SHAPE)
+    ss.setdefault(SEED_KEY, 0)
+    with inputs.phone_only(P):
+        ss[f"{P}_phone_{SHAPE_KEY}"], ss[f"{P}_phone_{SEED_KEY}"] = ss[SHAPE_KEY], ss[SEED_KEY]
+        c1, c2 = st.columns(2)
+        c1.selectbox("Generated sample", shapes_data.CLASSES, key=f"{P}_phone_{SHAPE_KEY}", on_change=_from_phone,
+                     args=(SHAPE_KEY,))  # fmt: skip
+        c2.number_input("Sample number", 0, 9999, key=f"{P}_phone_{SEED_KEY}", on_change=_from_phone,
+                        args=(SEED_KEY,))  # fmt: skip
+
+
+def sidebar_sample() -> tuple[np.ndarray, str]:
+    """The Tiny VGG's generated sample chosen in the sidebar (the page's phone picker sets the same keys)."""
+    st.session_state.setdefault(SHAPE_KEY, DEFAULT_SHAPE)
+    st.session_state.setdefault(SEED_KEY, 0)
+    st.sidebar.subheader("Photo")
+    shape = st.sidebar.selectbox("Generated sample", shapes_data.CLASSES, key=SHAPE_KEY)
+    seed = st.sidebar.number_input("Sample number", 0, 9999, key=SEED_KEY)
+    return shapes_data.sample(shape, seed), f"shape-{shape}-{seed}"
 
 
 # --------------------------------------------------------------------------- the unit on its own
