@@ -99,17 +99,24 @@ def display_controls() -> tuple[str, str]:
 
 
 def drawing_now() -> bool:
-    """Whether this run draws (the page lays out a column for the canvas before the sidebar is built)."""
-    return st.session_state.get(f"{P}_source") == "draw"
+    """Whether this run draws or takes a photo (the page lays out a column for the canvas or the camera before
+    the sidebar is built)."""
+    return st.session_state.get(f"{P}_source") in ("draw", "camera")
+
+
+# The pen's settings, set in the sidebar or (on a phone) in the page's picker.
+PEN_DEFAULTS = {"tool": "freedraw", "pen": DRAW_PEN, "ink": "#1f3a93", "paper": "#ffffff"}
 
 
 def _defaults() -> None:
     st.session_state.setdefault(f"{P}_source", "sample")
     st.session_state.setdefault(f"{P}_shape", shapes_data.CLASSES[3])
     st.session_state.setdefault(f"{P}_seed", 0)
+    for field, value in PEN_DEFAULTS.items():
+        st.session_state.setdefault(f"{P}_{field}", value)
 
 
-PHONE_SOURCES = ("sample", "draw", "upload")  # the camera and the drawing tools stay in the sidebar
+PHONE_SOURCES = ("sample", "draw", "upload", "camera")  # the camera itself is on the page, beside what it sees
 
 
 def _from_phone(field: str) -> None:
@@ -131,7 +138,6 @@ def phone_picker() -> None:
             key=f"{P}_phone_source",
             on_change=_from_phone,
             args=("source",),
-            help="The camera, the pen and the colours are in the sidebar (» at the top left).",
         )
         if ss[f"{P}_phone_source"] == "sample":
             c1, c2 = st.columns(2)
@@ -146,14 +152,30 @@ def phone_picker() -> None:
                 on_change=_from_phone,
                 args=("seed",),
             )
+        elif ss[f"{P}_phone_source"] == "draw":
+            _phone_pen()
         elif ss[f"{P}_phone_source"] == "upload":
             st.file_uploader(
                 f"Photo (up to {size_text(MAX_FILE_BYTES)})", type=list(EXTENSIONS), key=f"{P}_phone_upload"
             )
 
 
+def _phone_pen() -> None:
+    """The pen's settings in the page's picker, the sidebar's copies following them."""
+    ss = st.session_state
+    for field in PEN_DEFAULTS:
+        ss[f"{P}_phone_{field}"] = ss[f"{P}_{field}"]
+    c1, c2 = st.columns(2)
+    c1.selectbox("Tool", list(MODES), format_func=MODES.get, key=f"{P}_phone_tool", on_change=_from_phone,
+                 args=("tool",))  # fmt: skip
+    c2.slider("Pen width", 4, 64, key=f"{P}_phone_pen", on_change=_from_phone, args=("pen",))
+    c3, c4 = st.columns(2)
+    c3.color_picker("Ink", key=f"{P}_phone_ink", on_change=_from_phone, args=("ink",))
+    c4.color_picker("Paper", key=f"{P}_phone_paper", on_change=_from_phone, args=("paper",))
+
+
 def input_picker(draw_area) -> NetInput | None:
-    """The sidebar's input choice; a drawing is made in ``draw_area`` (a container on the page).
+    """The sidebar's input choice; a drawing or a camera photo is made in ``draw_area`` (a container on the page).
 
     Returns None while there is nothing to run (an empty canvas, no upload yet, an unreadable file).
     """
@@ -192,7 +214,8 @@ def input_picker(draw_area) -> NetInput | None:
         hint = "Upload a photo to see what the network makes of it."
         return _photo(up, hint, "", f"your photo {code(up.name)}" if up else "", shape, seed)
     if source == "camera":
-        shot = st.sidebar.camera_input("Take a photo", key=f"{P}_camera")
+        with draw_area if draw_area is not None else st.sidebar:
+            shot = st.camera_input("Take a photo", key=f"{P}_camera")
         hint = "Take a photo (the browser may first ask for permission to use the camera)."
         return _photo(shot, hint, "The camera photo can't be used: ", "your photo from the camera", shape, seed)
     return _drawn(draw_area, shape, seed)
@@ -230,10 +253,10 @@ def _drawn(area, shape: str, seed: int) -> NetInput | None:
         "and a cross two strokes. Anything else should come back as 'none of these'."
     )
     mode = st.sidebar.selectbox("Tool", list(MODES), format_func=MODES.get, key=f"{P}_tool")
-    width = st.sidebar.slider("Pen width", 4, 64, DRAW_PEN, key=f"{P}_pen")
+    width = st.sidebar.slider("Pen width", 4, 64, key=f"{P}_pen")
     c1, c2 = st.sidebar.columns(2)
-    ink = c1.color_picker("Ink", "#1f3a93", key=f"{P}_ink")
-    paper = c2.color_picker("Paper", "#ffffff", key=f"{P}_paper")
+    ink = c1.color_picker("Ink", key=f"{P}_ink")
+    paper = c2.color_picker("Paper", key=f"{P}_paper")
     with area:
         st.write("")  # room for the canvas's toolbar, which sits above it
         picture = drawing_canvas(
