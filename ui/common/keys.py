@@ -26,3 +26,13 @@ def sample(prefix: str) -> str:
 def link_note(prefix: str) -> str:
     """The note a share link left for the page header (e.g. that its photo was downscaled)."""
     return key(prefix, "link_note")
+
+
+def cmap(prefix: str) -> str:
+    """The display controls' colour map (ui/common/maps.py)."""
+    return key(prefix, "cmap")
+
+
+def scale(prefix: str) -> str:
+    """The display controls' colour-scale mode (ui/common/maps.py)."""
+    return key(prefix, "scale")
