@@ -324,11 +324,11 @@ def results(job: jobs.Job) -> None:
     if job.model_bytes is not None:
         c3.download_button("Model .keras", job.model_bytes, "trained.keras", key=keys.KERAS)
         if c4.button("Open in Your model", key=keys.OPEN):
-            from ui.model.source import TRAINED
-            from ui.model.source import P as YM
+            from ui.model import keys as model_keys
+            from ui.model.state import TRAINED
 
             ss[MODEL_KEY] = ("trained.keras", job.model_bytes, tuple(names))
-            ss[f"{YM}_model_source"] = TRAINED
+            ss[model_keys.MODEL_SOURCE] = TRAINED
             st.switch_page("views/your_model.py")
 
 
