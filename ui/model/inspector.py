@@ -18,6 +18,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnn_core import gradcam, render
 from cnn_core.activations import Activations, Explanation
 from cnn_core.errors import CnnError
+from ui.common import keys as common_keys
 from ui.common.inspector import _CSS, RENDERERS, _enlarge, _f, _outline
 from ui.common.text import code, plain
 from ui.model import keys, state
@@ -169,7 +170,7 @@ def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
     from ui.common.animation import build_figure, caption, start_of
 
     x = acts.maps(layer.input)
-    page = int(st.session_state.get(f"{prefix}_insp_page", 0))
+    page = int(st.session_state.get(common_keys.inspector(prefix, "insp_page"), 0))
     in_ch = min(page, x.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
     fr = layer.kind.frames_at(layer.op, x, in_ch, ex.channel, (ex.row, ex.col))
     if fr is None:
