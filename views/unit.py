@@ -5,6 +5,7 @@ import streamlit as st
 from ui.common.inputs import picture_picker
 from ui.common.text import plain
 from ui.common.unit_links import TINY
+from ui.units import keys as unit_keys
 from ui.units import page as unit_page
 
 unit, warning = unit_page.unit_from_url()
@@ -25,7 +26,7 @@ unit_page.neighbours(unit)
 if unit.kind == TINY:
     photo, photo_key = unit_page.sidebar_sample()
 else:
-    picture = picture_picker("unit", default_sample="chelsea")
+    picture = picture_picker(unit_keys.P, default_sample="chelsea")
     photo, photo_key = (picture.array, picture.key) if picture is not None else (None, "")
 
 vis_col, weights_col = st.columns(2, gap="large")

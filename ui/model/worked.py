@@ -11,21 +11,7 @@ from cnn_core.errors import CnnError
 from ui.common import inspector, worked_numbers
 from ui.common.text import plain
 from ui.model import inspector as model_inspector
-
-
-def at_key(prefix: str) -> str:
-    """Session key of the value whose sum is open: (layer path, row, column, channel), or None when closed."""
-    return f"{prefix}_zoom_at"
-
-
-def side_key(prefix: str) -> str:
-    return f"{prefix}_zoom_side"
-
-
-def panel_key(prefix: str) -> str:
-    """The key of the open panel's container (``.st-key-<it>`` in the page)."""
-    return f"{prefix}_zoom_worked"
-
+from ui.model import keys
 
 # The panel's column stays in view while the page scrolls past the map (the map is shorter than a screen, so
 # most of the time it simply sits beside it); at most a screen tall, scrolling inside. On a phone Streamlit
@@ -47,9 +33,9 @@ def clicked(prefix: str, click: tuple[int, int, int] | None, path: str, channel:
     if click is not None:
         h, w = shape
         row, col = min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1)
-        ss[at_key(prefix)] = (path, row, col, int(channel))
+        ss[keys.zoom(prefix, "at")] = (path, row, col, int(channel))
         model_inspector.select(prefix, path, row, col, channel)  # the full inspector further down follows it
-    at = ss.get(at_key(prefix))
+    at = ss.get(keys.zoom(prefix, "at"))
     if not at or at[0] != path or at[3] != channel or at[1] >= shape[0] or at[2] >= shape[1]:
         return None
     return at[1], at[2]
@@ -57,12 +43,12 @@ def clicked(prefix: str, click: tuple[int, int, int] | None, path: str, channel:
 
 def columns(prefix: str):
     """The map's column and the panel's, beside it."""
-    st.html(_CSS.format(side=side_key(prefix)))
+    st.html(_CSS.format(side=keys.zoom(prefix, "side")))
     return st.columns([1, 1], gap="medium")
 
 
 def _close(prefix: str) -> None:
-    st.session_state[at_key(prefix)] = None
+    st.session_state[keys.zoom(prefix, "at")] = None
 
 
 def _sum_first(ex: Explanation, exact: bool) -> tuple[str, str]:
@@ -82,7 +68,7 @@ def _sum_first(ex: Explanation, exact: bool) -> tuple[str, str]:
 
 def side(acts: Activations, prefix: str, path: str, channel: int, at: tuple[int, int] | None) -> None:
     """The panel's column: the clicked value's sum, receptive field and sliding window, or how to open them."""
-    with st.container(key=side_key(prefix)):
+    with st.container(key=keys.zoom(prefix, "side")):
         if at is None:
             st.caption(
                 "Click any value of the map: the sum that made it, the part of the picture it sees and the "
@@ -95,14 +81,14 @@ def side(acts: Activations, prefix: str, path: str, channel: int, at: tuple[int,
         except CnnError as e:
             st.error(f"This value can't be explained: {plain(e.detail)}.")
             return
-        with st.container(border=True, key=panel_key(prefix)):
+        with st.container(border=True, key=keys.zoom(prefix, "worked")):
             _panel(acts, prefix, path, ex)
 
 
 def _panel(acts: Activations, prefix: str, path: str, ex: Explanation) -> None:
     top, close = st.columns([5, 2], vertical_alignment="center")
     top.markdown(f"**{path}**, row {ex.row}, column {ex.col}, channel {ex.channel}: the map holds **{ex.value:.6g}**")
-    close.button("Close", key=f"{prefix}_zoom_close", on_click=_close, args=(prefix,), type="tertiary",
+    close.button("Close", key=keys.zoom(prefix, "close"), on_click=_close, args=(prefix,), type="tertiary",
                  icon=":material/close:")  # fmt: skip
     exact = inspector.exact_toggle(prefix, "zoom")
     total, products = _sum_first(ex, exact)
@@ -127,5 +113,5 @@ def _panel(acts: Activations, prefix: str, path: str, ex: Explanation) -> None:
         )
     layer = acts[path]
     if layer.kind is not None and layer.kind.window(layer.op) is not None:
-        if st.toggle("Watch the window slide", key=f"{prefix}_zoom_anim"):
-            model_inspector.slide(acts, layer, ex, prefix, key=f"{prefix}_zoom_anim_fig")
+        if st.toggle("Watch the window slide", key=keys.zoom(prefix, "anim")):
+            model_inspector.slide(acts, layer, ex, prefix, key=keys.zoom(prefix, "anim_fig"))

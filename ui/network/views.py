@@ -19,6 +19,7 @@ from ui.common import unit_links
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.map_clicks import map_clicks
 from ui.model import worked
+from ui.network import keys
 from ui.network import pictures as pics
 from ui.network.inputs import EXPLAIN_KEY, NetInput, P
 
@@ -135,7 +136,7 @@ def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
             st.markdown(f"#### **None of these** shapes · {p[predicted]:.1%}")
         else:
             st.markdown(f"#### Not sure: **{CLASSES[answer.label]}** or **{CLASSES[answer.runner_up]}**?")
-        st.plotly_chart(probability_chart(p, predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
+        st.plotly_chart(probability_chart(p, predicted), config=PLOTLY_CONFIG, key=keys.PROBS_TOP, theme=None)
         if not answer.sure:
             lead = "The network answers none of these" if answer.label == NONE else "The network isn't sure"
             st.info(
@@ -171,10 +172,10 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
     st.markdown("##### Enlarge one map")
     names = [f"{i} · {m.path} ({m.maps.shape[0]}×{m.maps.shape[1]})" for i, m in enumerate(layers)]
     pick_layer, pick_channel, stats = st.columns([2, 1, 2], gap="medium", vertical_alignment="bottom")
-    i = pick_layer.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=f"{P}_zoom_layer", index=2)
+    i = pick_layer.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=keys.ZOOM_LAYER, index=2)
     layer = layers[i]
     k = pick_channel.number_input(
-        f"Channel (0–{layer.maps.shape[2] - 1})", 0, layer.maps.shape[2] - 1, 0, key=f"{P}_zoom_ch"
+        f"Channel (0–{layer.maps.shape[2] - 1})", 0, layer.maps.shape[2] - 1, 0, key=keys.ZOOM_CHANNEL
     )
     k = min(k, layer.maps.shape[2] - 1)
     values = layer.maps[:, :, k]
@@ -182,14 +183,14 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
         f"min {values.min():.4g} · max {values.max():.4g} · mean {values.mean():.4g} · zeros {np.mean(values == 0):.0%}"
     )
     # A click on the map opens its worked sum beside it (and *6 · Inside any layer* on the same value).
-    click = map_clicks(f"{P}_zoom_clicks", f"{P}_zoom_wrap")
+    click = map_clicks(keys.ZOOM_CLICKS, keys.ZOOM_WRAP)
     at = worked.clicked(P, click, layer.path, k, values.shape)
     left, right = worked.columns(P)
-    with left, st.container(key=f"{P}_zoom_wrap"):
+    with left, st.container(key=keys.ZOOM_WRAP):
         st.plotly_chart(
             map_figure(values, c.scales[i][k], height=360, cache_key=None),
             config=PLOTLY_CONFIG,
-            key=f"{P}_zoom_fig",
+            key=keys.ZOOM_FIGURE,
             theme=None,
         )
     with right:
@@ -238,7 +239,7 @@ def filters_section(inp: NetInput) -> None:
     names = list(tiny_vgg.CONV_LAYERS)
     left, right = st.columns([1, 1], gap="large")
     with left:
-        layer = st.radio("Conv layer", range(4), format_func=names.__getitem__, horizontal=True, key=f"{P}_flayer")
+        layer = st.radio("Conv layer", range(4), format_func=names.__getitem__, horizontal=True, key=keys.FILTER_LAYER)
         kernel, bias = tiny_vgg.conv_filters(m, names[layer])
         png, scale = pics.kernel_grid(kernel, cell=12)
         st.image(png, width=160 if kernel.shape[2] == 3 else 520)
@@ -249,10 +250,10 @@ def filters_section(inp: NetInput) -> None:
         )
     with right:
         c1, c2 = st.columns(2)
-        f = c1.number_input("Filter", 0, kernel.shape[3] - 1, 0, key=f"{P}_ffilter")
+        f = c1.number_input("Filter", 0, kernel.shape[3] - 1, 0, key=keys.FILTER)
         ch_names = ["red", "green", "blue"] if kernel.shape[2] == 3 else [str(k) for k in range(kernel.shape[2])]
         ch = c2.selectbox(
-            "Input channel", range(kernel.shape[2]), format_func=ch_names.__getitem__, key=f"{P}_fch_{layer}"
+            "Input channel", range(kernel.shape[2]), format_func=ch_names.__getitem__, key=keys.filter_channel(layer)
         )
         st.markdown(f"**Filter {f} of {names[layer]}, input channel {ch_names[ch]}** · bias {bias[f]:.4f}")
         w = kernel[:, :, ch, f]
