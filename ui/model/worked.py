@@ -106,7 +106,7 @@ def _panel(acts: Activations, prefix: str, path: str, ex: Explanation) -> None:
         pic, caption = st.columns([1, 2], vertical_alignment="center")
         x = acts.maps(acts.input.path)
         pic.image(inspector._outline(inspector._enlarge(model_inspector.picture(x)), x.shape[:2], rf.box),
-                  width="stretch")  # fmt: skip
+                  width=140)  # fmt: skip
         caption.caption(
             f"Its receptive field (outlined): a {rf.size[0]}×{rf.size[1]} patch of the model's input, rows "
             f"{t}–{b}, columns {left}–{r}{pad}."
