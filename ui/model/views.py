@@ -157,9 +157,27 @@ def maps_browser(fed: Fed, cmap: str, per_map: bool = False) -> None:
     except CnnError as e:
         st.error(f"This page can't be computed: {plain(e.detail)}.")
         return
+    st.html(_PHONE_CSS.format(band=keys.band(""), n=CHANNELS_PER_ROW))
     for layer in page:
         with st.container(border=True, key=keys.band(layer.file_stem)):
             _band(layer, maps.get(layer.path), cmap, batch.shape, per_map)
+
+
+# Streamlit stacks columns on a phone, which made every channel map full width (the Tiny VGG demo: about 38
+# screens at 390×844). There a band's rows of maps (CHANNELS_PER_ROW columns) stay rows of small tiles, four
+# to a line, like the Layer stack's; the head, legend and pager above them still stack.
+_PHONE_CSS = """<style>
+@media (max-width: 640px) {{
+  [class*="st-key-{band}"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]:nth-child({n})) {{
+    flex-wrap: wrap !important; gap: 0.35rem;
+  }}
+  [class*="st-key-{band}"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]:nth-child({n}))
+    > [data-testid="stColumn"] {{
+    min-width: 0 !important; width: calc(25% - 0.3rem) !important; flex: 0 0 calc(25% - 0.3rem) !important;
+  }}
+  [class*="st-key-{band}"] [data-testid="stCaptionContainer"] p {{ font-size: 0.7rem; }}
+}}
+</style>"""
 
 
 def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch_shape: tuple, per_map: bool) -> None:
