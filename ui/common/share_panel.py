@@ -67,7 +67,7 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
         state, embed_failed = _with_embedded_photo(state, picture)
     params = sync_url(prefix, inspector.with_position(prefix, state))
     panel = st.expander(
-        "Share or download this view", icon=":material/share:", key=f"{prefix}_share_open", on_change="rerun"
+        "Share or download this view", icon=":material/share:", key=keys.share(prefix, "share_open"), on_change="rerun"
     )
     if not panel.open:
         return
@@ -75,8 +75,8 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
         if embeddable:
             st.caption(embed_note(picture.array.shape, state.spec))
             # The box's own state goes when the closed panel stops drawing it; the choice is kept beside it.
-            if f"{prefix}_embed" not in st.session_state:
-                st.session_state[f"{prefix}_embed"] = st.session_state.get(_embed_kept(prefix), False)
+            if keys.share(prefix, "embed") not in st.session_state:
+                st.session_state[keys.share(prefix, "embed")] = st.session_state.get(_embed_kept(prefix), False)
             st.checkbox(
                 "Put a small copy of my photo in the link (about 100×100 pixels)",
                 key=keys.share(prefix, "embed"),
@@ -143,11 +143,11 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
 
 
 def _embed_kept(prefix: str) -> str:
-    return f"{prefix}_embed_kept"
+    return keys.share(prefix, "embed_kept")
 
 
 def _keep_embed(prefix: str) -> None:
-    st.session_state[_embed_kept(prefix)] = bool(st.session_state.get(f"{prefix}_embed"))
+    st.session_state[_embed_kept(prefix)] = bool(st.session_state.get(keys.share(prefix, "embed")))
 
 
 def _with_embedded_photo(state: share.LinkState, picture: Picture) -> tuple[share.LinkState, bool]:
