@@ -113,10 +113,34 @@ def chromium():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _patient_navigation(browser)
         try:
             yield browser
         finally:
             browser.close()
+
+
+# Playwright gives a page load 30 s by default. On a loaded 2-core machine (the suite beside a benchmark and
+# other work, load 10–20) a first load once took longer, and the test failed with nothing wrong: tests check
+# behaviour, so every context and page of the harness's browser waits up to this long for a page to load.
+NAVIGATION_TIMEOUT_MS = 180_000
+
+
+def _patient_navigation(browser) -> None:
+    """Make every context and page this browser opens wait NAVIGATION_TIMEOUT_MS for a page load."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def patient_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        return context
+
+    def patient_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        return page
+
+    browser.new_context, browser.new_page = patient_context, patient_page
 
 
 def wait_idle(page, timeout: int = 120_000) -> None:
