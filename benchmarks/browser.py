@@ -48,44 +48,51 @@ document.addEventListener('keydown', () => window.__bench.keydown.push(performan
 })();
 """
 
-# The pictures of the maps after the input (convolution, activation, pooling).
-SOURCES_JS = f"""() => Array.from({FIGS}).slice(1, 4).map(g => g.layout && g.layout.images &&
-  g.layout.images[0] && g.layout.images[0].source)"""
+# The pictures a key press must change, each as [the picture the page holds, the one on screen (null until
+# it is)]: on the Playground the maps after the input (convolution, activation, pooling), Plotly images.
+PLAYGROUND_PICS = f"""() => Array.from({FIGS}).slice(1, 4).map(g => {{
+  const src = (g.layout && g.layout.images && g.layout.images[0] && g.layout.images[0].source) || null;
+  const el = g.querySelector('image');
+  const href = el && (el.getAttribute('href') || el.getAttribute('xlink:href'));
+  return [src, src && href === src ? src : null];
+}})"""
+# On the Layer stack, the first map (channel 0, whose filter the key press edits) of the bands after the input
+# (conv, ReLU, pool): st.image tiles, on screen once loaded and decoded.
+STACK_PICS = """() => [1, 2, 3].map(i => {
+  const img = document.querySelector(`.st-key-ls_cell_${i}_0 img`);
+  const src = (img && img.getAttribute('src')) || null;
+  return [src, src && img.complete && img.naturalWidth > 0 ? src : null];
+})"""
 
-# Every frame, look whether all three pictures differ from `prev` and their <image> elements show the new
-# ones; the frame after that has been painted, so its requestAnimationFrame time is the paint time.
-# Also note when the app reports its script run finished (running → notRunning).
-WATCH_JS = f"""prev => {{
+# Every frame, look whether all the pictures differ from `prev` and are on screen; the frame after that has
+# been painted, so its requestAnimationFrame time is the paint time. Also note when the app reports its
+# script run finished (running → notRunning).
+WATCH_JS = """([pics, prev]) => {
+  const current = eval('(' + pics + ')');
   window.__paint = null;
   const t0 = performance.now();
-  const done = () => {{
-    const figs = Array.from({FIGS}).slice(1, 4);
-    if (figs.length < 3) return false;
-    return figs.every((g, i) => {{
-      const src = g.layout && g.layout.images && g.layout.images[0] && g.layout.images[0].source;
-      const el = g.querySelector('image');
-      const href = el && (el.getAttribute('href') || el.getAttribute('xlink:href'));
-      return src && src !== prev[i] && href === src;
-    }});
-  }};
+  const done = () => {
+    const now = current();
+    return now.length === prev.length && now.length > 0 && now.every(([src, shown], i) => src && src !== prev[i] && shown === src);
+  };
   window.__idle = null;
   const app = document.querySelector('[data-testid=stApp]');
   let ran = false;
-  const watcher = new MutationObserver(() => {{
+  const watcher = new MutationObserver(() => {
     const state = app.getAttribute('data-test-script-state');
     if (state === 'running') ran = true;
-    else if (ran && state === 'notRunning' && window.__idle === null) {{
+    else if (ran && state === 'notRunning' && window.__idle === null) {
       window.__idle = performance.now();
       watcher.disconnect();
-    }}
-  }});
-  watcher.observe(app, {{attributes: true, attributeFilter: ['data-test-script-state']}});
-  const frame = () => {{
-    if (done()) requestAnimationFrame(t => {{ window.__paint = performance.now(); }});
+    }
+  });
+  watcher.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  const frame = () => {
+    if (done()) requestAnimationFrame(t => { window.__paint = performance.now(); });
     else if (performance.now() - t0 < 120000) requestAnimationFrame(frame);
-  }};
+  };
   requestAnimationFrame(frame);
-}}"""
+}"""
 
 FIRST_MAPS_JS = f"""() => {{
   const figs = Array.from({FIGS});
@@ -161,6 +168,18 @@ def playground_link(side: int) -> str:
     return urlencode(share.encode_state(share.LinkState(page="playground", sample="camera", spec=parse_spec(spec))))
 
 
+def stack_link(side: int) -> str:
+    """Query parameters that open the Layer stack on the server section's stack (conv with 8 filters → ReLU →
+    2×2 max pool, the first filter's weights as sliders) and the chelsea photo, RGB, resized to side²."""
+    from cnn_core import share
+    from cnn_core.spec import parse_spec
+
+    from .server import stack_spec
+
+    state = share.LinkState(page="stack", sample="chelsea", spec=parse_spec(stack_spec(side)))
+    return urlencode(share.encode_state(state))
+
+
 IMPORTS = (
     "import time; t = time.perf_counter(); import cnn_core, plotly.graph_objects, streamlit, ui.common.figures; "
     "print(time.perf_counter() - t)"
@@ -187,11 +206,12 @@ def _first_maps(browser) -> tuple[float, float, Server, object]:
         raise
 
 
-def _one_change(page, counter: Bytes) -> dict:
-    """Press ArrowLeft on the focused w[1,1] slider; times on the page's clock and bytes received."""
-    page.get_by_role("slider", name="w[1,1]").focus()
-    prev = page.evaluate(SOURCES_JS)
-    page.evaluate(WATCH_JS, prev)
+def _one_change(page, counter: Bytes, pics: str = PLAYGROUND_PICS) -> dict:
+    """Press ArrowLeft on the (first) w[1,1] slider until the pictures ``pics`` names are painted anew; times on
+    the page's clock and bytes received."""
+    page.get_by_role("slider", name="w[1,1]").first.focus()
+    prev = [src for src, _ in page.evaluate(pics)]
+    page.evaluate(WATCH_JS, [pics, prev])
     n_keys = page.evaluate("window.__bench.keydown.length")
     counter.reset()
     page.keyboard.press("ArrowLeft")
@@ -227,6 +247,20 @@ def _open_playground(browser, server: Server, side: int, page=None):
     wait_idle(page)
     counter = Bytes(page)
     _one_change(page, counter)  # the first change at this size is not timed
+    return page, counter
+
+
+def _open_stack(browser, server: Server, side: int):
+    page = new_page(browser)
+    page.goto(f"{server.url}/layer_stack?{stack_link(side)}")
+    page.wait_for_selector(f"text={side}×{side}×3", timeout=120_000)
+    wait_idle(page)
+    if not page.get_by_role("slider", name="w[1,1]").count():  # open the first layer's settings
+        page.locator("[class*='st-key-ls_L'][class*='_open'] button").first.click()
+        page.get_by_role("slider", name="w[1,1]").first.wait_for(timeout=120_000)
+        wait_idle(page)
+    counter = Bytes(page)
+    _one_change(page, counter, STACK_PICS)  # the first change at this size is not timed
     return page, counter
 
 
