@@ -264,20 +264,23 @@ def _open_stack(browser, server: Server, side: int):
     return page, counter
 
 
-def profile_server(server: Server, page, counter: Bytes, changes: int, out: Path) -> dict:
-    """py-spy on the server process while the page makes ``changes`` more slider changes."""
+def profile_server(
+    server: Server, page, counter: Bytes, changes: int, out: Path, pics: str = PLAYGROUND_PICS, name: str = "server"
+) -> dict:
+    """py-spy on the server process while the page makes ``changes`` more slider changes (``pics``: what they
+    repaint); the raw stacks go to ``out``/profile_``name``_py-spy.txt."""
     from . import profiling
 
     if not profiling.py_spy_available():
         return {"error": "py-spy is not installed (pip install -r requirements-bench.txt)"}
     out.mkdir(parents=True, exist_ok=True)
-    raw = out / "profile_server_py-spy.txt"
+    raw = out / f"profile_{name}_py-spy.txt"
     spy = profiling.py_spy_start(server.proc.pid, raw)
     time.sleep(2)  # let it attach
     if spy.poll() is not None:
         return {"error": f"py-spy could not attach: {profiling.py_spy_stop(spy)}"}
     for _ in range(changes):
-        _one_change(page, counter)
+        _one_change(page, counter, pics)
     messages = profiling.py_spy_stop(spy)
     if not raw.exists():
         return {"error": f"py-spy wrote nothing: {messages}"}
@@ -287,25 +290,27 @@ def profile_server(server: Server, page, counter: Bytes, changes: int, out: Path
 def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[list[Figure], dict]:
     section = "browser"
     t_first, t_paint, t_bytes = Target("<=", 5, "s"), Target("<=", 120, "ms"), Target("<=", 1, "MB")  # issue 22
+    t_stack = Target("<=", 200, "ms")  # issue 22
     side = 128 if quick else 1024
     names = (
         "server start → first maps visible (default page)",
         f"slider key press → updated maps painted, playground {side}²",
         f"bytes received per slider change, playground {side}² (1 MB = 10⁶ B)",
+        f"slider key press → updated maps painted, Layer stack (conv 8 filters → ReLU → pool) RGB {side}²",
     )
     try:
         check_browser()
     except BrowserUnavailable as e:
         return [
             unavailable(section, n, u, str(e), t)
-            for n, u, t in zip(names, ("s", "ms", "MB"), (t_first, t_paint, t_bytes))
+            for n, u, t in zip(names, ("s", "ms", "MB", "ms"), (t_first, t_paint, t_bytes, t_stack))
         ], {}
     starts = 1 if quick else 3
     changes = 2 if quick else max(2, repeats)
     firsts: list[float] = []
     health: list[float] = []
     imports: list[float] = []
-    detail: dict = {"side": side, "changes": []}
+    detail: dict = {"side": side, "changes": [], "stack_changes": []}
     with chromium() as browser:
         for i in range(starts):
             imports.append(import_seconds())
@@ -324,9 +329,19 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
                     raise RuntimeError("the page shows an exception")
                 if profile_dir is not None:
                     detail["server_profile"] = profile_server(server, page, counter, 2 if quick else 8, profile_dir)
+                page.context.close()
+                page, counter = _open_stack(browser, server, side)
+                for _ in range(changes):
+                    detail["stack_changes"].append(_one_change(page, counter, STACK_PICS))
+                if page.locator("[data-testid=stException]").count():
+                    raise RuntimeError("the Layer stack shows an exception")
+                if profile_dir is not None:
+                    detail["stack_server_profile"] = profile_server(
+                        server, page, counter, 2 if quick else 8, profile_dir, STACK_PICS, "stack"
+                    )
             finally:
                 server.stop()
-    ch = detail["changes"]
+    ch, sk = detail["changes"], detail["stack_changes"]
 
     def fig(name: str, unit: str, values: list, target: Target | None = None) -> Figure:
         return Figure(section, name, unit, [v for v in values if v is not None], target, quick=quick)
@@ -347,6 +362,16 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
         fig("slider key press → script run finished (app idle again)", "ms", [c["key_to_idle_ms"] for c in ch]),
         fig(names[2], "MB", [c["bytes"] / 1e6 for c in ch], t_bytes),
         fig("  of which over HTTP (media files and other requests)", "MB", [c["http_bytes"] / 1e6 for c in ch]),
+        fig(names[3], "ms", [c["key_to_paint_ms"] for c in sk], t_stack),
+        fig(
+            "  of which: request → last message before the paint (server)",
+            "ms",
+            [c["request_to_last_reply_ms"] for c in sk],
+        ),
+        fig("  of which: that message → maps painted (browser)", "ms", [c["last_reply_to_paint_ms"] for c in sk]),
+        fig("  for scale: computing the stages (the page's own caption)", "ms", [c["compute_ms"] for c in sk]),
+        fig("  bytes received per change (MB)", "MB", [c["bytes"] / 1e6 for c in sk]),
+        fig("  WebSocket messages per change", "", [c["ws_frames"] for c in sk]),
     ], detail
 
 
