@@ -21,7 +21,7 @@ MAPS_CONTAINER = map_grid.MAPS_CONTAINER
 UPDATING_CSS = f"""
 .st-key-{MAPS_CONTAINER} {{ position: relative; }}
 .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"][data-stale="true"]:has([data-testid="stPlotlyChart"]) {{
-  opacity: 0.55; transition: opacity 0.15s;
+  opacity: 0.55;
 }}
 .st-key-{MAPS_CONTAINER}:has([data-stale="true"] [data-testid="stPlotlyChart"])::before {{
   content: "updating…"; position: absolute; top: 0; right: 0; z-index: 5; padding: 0.05rem 0.5rem;
