@@ -14,6 +14,8 @@ import pytest
 
 from .harness import Server, wait_idle
 
+pytestmark = [pytest.mark.slow]  # starts its own server: seconds
+
 
 def get(url: str) -> tuple[int, str]:
     try:

@@ -11,6 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 import tomllib
 
 from .harness import ROOT, healthy
@@ -24,6 +25,7 @@ def get(url: str) -> tuple[int, bytes]:
         return 0, b""
 
 
+@pytest.mark.slow  # starts a server: seconds
 def test_streamlit_run_app_answers_its_health_check(fresh_server):
     # The fixture waits for the health check's "ok"; here the status code and the page shell too.
     assert get(f"{fresh_server.url}/_stcore/health") == (200, b"ok")
