@@ -39,13 +39,18 @@ def _component():
 def device_pixel_ratio(key: str) -> float:
     """The visitor's devicePixelRatio (1 until the browser has said otherwise), between 1 and MAX_DPR; mounts the
     probe under ``key`` (one per page)."""
-    known = float(st.session_state.get(DPR_KEY, 1.0))
-    result = _component()(key=key, data={"known": known}, on_dpr_change=lambda: None)
+    # The ratio as reported, not capped: the probe compares it with its own and stays quiet when they agree.
+    reported = float(st.session_state.get(DPR_KEY, 1.0))
+    result = _component()(key=key, data={"known": reported}, on_dpr_change=lambda: None)
     told = getattr(result, "dpr", None)
     if isinstance(told, (int, float)) and math.isfinite(told) and told > 0:
-        known = float(told)
-        st.session_state[DPR_KEY] = known
-    return min(max(known, 1.0), MAX_DPR)
+        st.session_state[DPR_KEY] = float(told)
+    return known_dpr()
+
+
+def known_dpr() -> float:
+    """The devicePixelRatio this session's browser last reported (1 until it has), between 1 and MAX_DPR."""
+    return min(max(float(st.session_state.get(DPR_KEY, 1.0)), 1.0), MAX_DPR)
 
 
 def picture_side(map_side: int, css_px: int, dpr: float) -> int:
