@@ -17,15 +17,11 @@ import re
 import streamlit as st
 from starlette.middleware import Middleware
 
-try:  # the limits Streamlit applies to a query before the page sees it
-    from streamlit.runtime.state.query_params import (
-        CLIENT_STATE_QUERY_STRING_MAX_FIELDS as MAX_QUERY_PARTS,
-    )
-    from streamlit.runtime.state.query_params import (
-        CLIENT_STATE_QUERY_STRING_MAX_LENGTH as MAX_QUERY_CHARS,
-    )
-except ImportError:  # another layout: the values of Streamlit 1.67
-    MAX_QUERY_PARTS, MAX_QUERY_CHARS = 1000, 512 * 1024
+from ui.common.streamlit_internals import query_limits
+
+# The limits Streamlit applies to a query before the page sees it (read through the one adapter of its
+# internals, which falls back to the pinned version's values and logs it if they move).
+MAX_QUERY_PARTS, MAX_QUERY_CHARS = query_limits()
 
 _METRICS = re.compile(r"/_stcore/+metrics/*$")
 

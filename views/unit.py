@@ -6,6 +6,7 @@ from cnn_core import shapes_data
 from ui.common.inputs import picture_picker
 from ui.common.text import plain
 from ui.common.unit_links import TINY
+from ui.units import keys as unit_keys
 from ui.units import page as unit_page
 
 unit, warning = unit_page.unit_from_url()
@@ -24,11 +25,11 @@ unit_page.neighbours(unit)
 # --- sidebar: the current photo ------------------------------------------------------------------
 if unit.kind == TINY:
     st.sidebar.subheader("Photo")
-    shape = st.sidebar.selectbox("Generated sample", shapes_data.CLASSES, index=4, key="unit_shape")
-    seed = st.sidebar.number_input("Sample number", 0, 9999, 0, key="unit_seed")
+    shape = st.sidebar.selectbox("Generated sample", shapes_data.CLASSES, index=4, key=unit_keys.SHAPE)
+    seed = st.sidebar.number_input("Sample number", 0, 9999, 0, key=unit_keys.SEED)
     photo, photo_key = shapes_data.sample(shape, seed), f"shape-{shape}-{seed}"
 else:
-    picture = picture_picker("unit", default_sample="chelsea")
+    picture = picture_picker(unit_keys.P, default_sample="chelsea")
     photo, photo_key = (picture.array, picture.key) if picture is not None else (None, "")
 
 vis_col, weights_col = st.columns(2, gap="large")

@@ -8,6 +8,8 @@ from cnn_core.render import COLORMAPS
 from ui.common.inputs import phone_picker, picture_picker
 from ui.common.text import plain
 from ui.model import inspector as model_inspector
+from ui.model import keys as model_keys
+from ui.model import state as model_state
 from ui.model import views as model_views
 from ui.model.source import P, model_picker
 
@@ -24,22 +26,21 @@ loaded = model_picker()
 model_views.caps(expanded=loaded is None)
 picture = picture_picker(P, default_sample="chelsea")
 st.sidebar.subheader("Display")
-cmap = st.sidebar.selectbox(
+st.sidebar.selectbox(
     "Colour map",
     COLORMAPS,
-    key=f"{P}_cmap",
+    key=model_keys.CMAP,
     help="auto: a blue–white–red map centred on 0 for signed maps, magma otherwise.",
 )
-per_map = (
-    st.sidebar.radio(
-        "Colour scale",
-        ["Per layer", "Per map"],
-        key=f"{P}_scale",
-        horizontal=True,
-        help="Per map stretches each map over its own range: faint maps become visible.",
-    )
-    == "Per map"
+st.sidebar.radio(
+    "Colour scale",
+    model_state.SCALES,
+    key=model_keys.SCALE,
+    horizontal=True,
+    help="Per map stretches each map over its own range: faint maps become visible.",
 )
+settings = model_state.from_session(st.session_state)
+cmap, per_map = settings.cmap, settings.per_map
 
 if loaded is None:
     st.info("Choose a model in the sidebar: upload a `.keras` file saved with `model.save('name.keras')`.")
@@ -61,7 +62,7 @@ value_range = st.radio(
     index=ranges.index(default),
     horizontal=True,
     format_func=model_maps.VALUE_RANGES.get,
-    key=f"{P}_range_{loaded.key}",
+    key=model_keys.value_range(loaded.key),
     disabled=loaded.value_range is not None,
     help="Use the range the model was trained on. The default follows its first Rescaling layer.",
 )
@@ -91,5 +92,5 @@ model_inspector.grad_cam_panel(
     P,
     loaded.class_names,
     f"{loaded.key}-{photo_key}",
-    source=st.session_state.get(f"{P}_model_bytes"),
+    source=st.session_state.get(model_keys.MODEL_BYTES),
 )

@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core import render
 from tests.core.np_reference import np_run_pipeline
-from ui.common.screen import DPR_KEY, MAX_DPR, picture_side
+from ui.common.keys import SCREEN_DPR
+from ui.common.screen import MAX_DPR, picture_side
 from ui.playground.map_grid import MAP_HEIGHT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def _pictures(at: AppTest) -> list[Image.Image]:
 def _at_1024(dpr: float | None = None) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=180)
     if dpr is not None:
-        at.session_state[DPR_KEY] = dpr
+        at.session_state[SCREEN_DPR] = dpr
     at.run()
     at.radio(key="pg_size_mode").set_value("exact").run()
     at.number_input(key="pg_h").set_value(1024)
@@ -101,7 +102,7 @@ def test_maps_at_1024_are_sent_at_shown_size_and_equal_the_numpy_reference():
 def test_a_dense_screen_gets_pictures_twice_as_large():
     at = _at_1024(dpr=2.0)
     assert [p.size for p in _pictures(at)] == [(512, 512)] * 4
-    at.session_state[DPR_KEY] = 3.0  # capped: the eye cannot tell, the bytes would grow 2.25×
+    at.session_state[SCREEN_DPR] = 3.0  # capped: the eye cannot tell, the bytes would grow 2.25×
     at.run()
     assert MAX_DPR == 2.0
     assert [p.size for p in _pictures(at)] == [(512, 512)] * 4

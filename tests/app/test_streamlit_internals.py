@@ -128,3 +128,36 @@ def test_a_removed_silent_query_write_falls_back_to_the_public_call(monkeypatch,
 
 def test_outside_a_script_run_nothing_stops():
     assert internals.stop_requested()() is False
+
+
+def test_the_query_limits_are_streamlits_own_and_the_edge_uses_them():
+    assert internals.query_limits() == (
+        qp_module.CLIENT_STATE_QUERY_STRING_MAX_FIELDS,
+        qp_module.CLIENT_STATE_QUERY_STRING_MAX_LENGTH,
+    )
+    # The pinned Streamlit's figures, which serve.py's docstring and tests/e2e/test_edge.py state.
+    assert internals.query_limits() == internals.PINNED_QUERY_LIMITS == (1000, 512 * 1024)
+
+
+def test_a_changed_query_limit_is_read_not_assumed(monkeypatch, warnings):
+    monkeypatch.setattr(qp_module, "CLIENT_STATE_QUERY_STRING_MAX_FIELDS", 250)
+    assert internals.query_limits() == (250, 512 * 1024)
+    assert not warnings
+
+
+@pytest.mark.parametrize("fake", ["removed", "text"])
+def test_a_removed_or_reshaped_query_limit_is_reported_and_the_pinned_one_used(monkeypatch, warnings, fake):
+    if fake == "removed":
+        monkeypatch.delattr(qp_module, "CLIENT_STATE_QUERY_STRING_MAX_LENGTH")
+    else:
+        monkeypatch.setattr(qp_module, "CLIENT_STATE_QUERY_STRING_MAX_LENGTH", "512KiB")
+    assert any("CLIENT_STATE_QUERY_STRING_MAX_LENGTH" in p for p in internals.problems())
+    assert internals.query_limits() == internals.PINNED_QUERY_LIMITS
+    assert len(warnings) == 1 and "Streamlit's own limits" in warnings[0] and "streamlit_internals.py" in warnings[0]
+    assert internals.cancellable()  # cancelling doesn't depend on the query limits
+
+
+def test_serve_reads_streamlits_internals_only_through_the_adapter():
+    text = (ROOT / "serve.py").read_text()
+    assert "streamlit.runtime" not in text and "CLIENT_STATE_QUERY" not in text
+    assert "query_limits()" in text

@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 from cnn_core import geometry, kinds
 from cnn_core.activations import Activations, Explanation
 from cnn_core.pipeline import Stage
+from ui.common import keys
 from ui.common.figures import PrebuiltFigure
 
 
@@ -245,13 +246,13 @@ def sliding_window(stages: list[Stage], ex: Explanation, prefix: str) -> None:
     the kind's, which are the map's own."""
     layer = Activations.from_stages(stages)[str(ex.stage)]
     prev = stages[ex.stage - 1]
-    page = int(st.session_state.get(f"{prefix}_insp_page", 0))
+    page = int(st.session_state.get(keys.inspector(prefix, "insp_page"), 0))
     in_ch = min(page, prev.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
     fr = layer.kind.frames_at(layer.op, prev.maps, in_ch, ex.channel, (ex.row, ex.col))
     act = getattr(layer.op, "activation", "linear")
     st.caption(caption(fr, (ex.row, ex.col), f"stage {ex.stage - 1}", act))
-    key = f"{prefix}_anim_step"
-    at = f"{prefix}_anim_at"
+    key = keys.animation(prefix, "anim_step")
+    at = keys.animation(prefix, "anim_at")
     if st.session_state.get(at) != (ex.stage, ex.row, ex.col) or st.session_state.get(key, 1) > len(fr.taps):
         # A new value: start on its own frame.
         st.session_state[at] = (ex.stage, ex.row, ex.col)
@@ -260,7 +261,7 @@ def sliding_window(stages: list[Stage], ex: Explanation, prefix: str) -> None:
     fig = build_figure(
         fr.crop, fr.out, fr.taps, fr.arithmetic, f"stage {ex.stage}", int(step) - 1, (fr.in_origin, fr.out_origin)
     )
-    st.plotly_chart(fig, key=f"{prefix}_anim", config={"displaylogo": False}, theme=None)
+    st.plotly_chart(fig, key=keys.animation(prefix, "anim"), config={"displaylogo": False}, theme=None)
 
 
 def start_of(fr, at: tuple[int, int]) -> int:

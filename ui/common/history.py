@@ -19,15 +19,15 @@ import json
 
 import streamlit as st
 
-from ui.common import streamlit_internals
+from ui.common import keys, streamlit_internals
 
 
 def _written_key(prefix: str) -> str:
-    return f"{prefix}_url_written"
+    return keys.key(prefix, "url_written")
 
 
 def _seen_key(prefix: str) -> str:
-    return f"{prefix}_url_seen"
+    return keys.key(prefix, "url_seen")
 
 
 def query() -> dict[str, list[str]]:

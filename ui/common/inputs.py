@@ -63,7 +63,7 @@ def decode_upload(data: bytes, name: str, downscale: bool = False) -> Picture:
 
 def _session_upload(prefix: str, up, downscale: bool, label: str | None = None) -> Picture:
     # Hash and decode an upload (or camera shot) once per session, not on every rerun.
-    memo_key = f"{prefix}_picture_memo"
+    memo_key = keys.picker(prefix, "picture_memo")
     memo = st.session_state.get(memo_key)
     if memo and memo[0] == (up.file_id, downscale):
         return memo[1]
@@ -76,7 +76,7 @@ LINK_SOURCE = "From the link"
 
 
 def link_image_key(prefix: str) -> str:
-    return f"{prefix}_link_image"
+    return keys.picker(prefix, "link_image")
 
 
 def use_link_picture(prefix: str, image: bytes | None, sample: str | None) -> None:
@@ -95,7 +95,7 @@ DRAW_SIDE = 256  # the input canvas, in pixels
 
 def _on_upload(prefix: str, key: str | None = None) -> None:
     # A file just dropped on the always-visible uploader is what the person wants to see.
-    if st.session_state.get(key or f"{prefix}_upload") is not None:
+    if st.session_state.get(key or keys.picker(prefix, "upload")) is not None:
         st.session_state[keys.source(prefix)] = "Upload"
 
 
@@ -105,7 +105,7 @@ def _uploader(prefix: str):
         f"{cnn_core.MAX_PIXELS / 1e6:.1f} megapixels; a larger photo can be downscaled to fit)",
         # No type= filter: Streamlit would answer a file with another extension with an exception,
         # while our decoder reads the bytes whatever the name and explains what it can't read.
-        key=f"{prefix}_upload",
+        key=keys.picker(prefix, "upload"),
         on_change=_on_upload,
         args=(prefix,),
     )
@@ -113,11 +113,11 @@ def _uploader(prefix: str):
 
 def _last_good(prefix: str, default_sample: str) -> Picture:
     # What to keep showing while a camera or canvas has nothing yet: the last picture shown, else a sample.
-    return st.session_state.get(f"{prefix}_last_picture") or load_sample(default_sample)
+    return st.session_state.get(keys.picker(prefix, "last_picture")) or load_sample(default_sample)
 
 
 def _camera(prefix: str, default_sample: str) -> Picture:
-    shot = st.sidebar.camera_input("Take a photo", key=f"{prefix}_camera")
+    shot = st.sidebar.camera_input("Take a photo", key=keys.picker(prefix, "camera"))
     if shot is None:
         last = _last_good(prefix, default_sample)
         st.sidebar.info(
@@ -137,11 +137,11 @@ def _drawing(prefix: str, default_sample: str) -> Picture:
     from ui.common.canvas import drawing_canvas
 
     c1, c2 = st.sidebar.columns(2)
-    width = c1.slider("Pen", 2, 40, 10, key=f"{prefix}_draw_pen")
-    ink = c2.color_picker("Ink", "#000000", key=f"{prefix}_draw_ink")
+    width = c1.slider("Pen", 2, 40, 10, key=keys.picker(prefix, "draw_pen"))
+    ink = c2.color_picker("Ink", "#000000", key=keys.picker(prefix, "draw_ink"))
     with st.sidebar:
         rgba = drawing_canvas(
-            f"{prefix}_draw_canvas", width=DRAW_SIDE, height=DRAW_SIDE, stroke_width=width, stroke_color=ink
+            keys.picker(prefix, "draw_canvas"), width=DRAW_SIDE, height=DRAW_SIDE, stroke_width=width, stroke_color=ink
         )
     if rgba is None:
         last = _last_good(prefix, default_sample)
@@ -167,7 +167,7 @@ def picture_picker(prefix: str, default_sample: str = "camera") -> Picture | Non
     """
     pic = _pick(prefix, default_sample)
     if pic is not None:
-        st.session_state[f"{prefix}_last_picture"] = pic
+        st.session_state[keys.picker(prefix, "last_picture")] = pic
     return pic
 
 
@@ -181,13 +181,13 @@ _PHONE_CSS = """<style>
 
 def _from_phone_sample(prefix: str) -> None:
     st.session_state[keys.source(prefix)] = "Sample"
-    st.session_state[keys.sample(prefix)] = st.session_state[f"{prefix}_phone_sample"]
+    st.session_state[keys.sample(prefix)] = st.session_state[keys.picker(prefix, "phone_sample")]
 
 
 def phone_only(prefix: str):
     """A bordered container shown only on narrow screens, where the sidebar hides behind its » button."""
     st.html(_PHONE_CSS.format(p=prefix))
-    return st.container(key=f"{prefix}_phone_input", border=True)
+    return st.container(key=keys.picker(prefix, "phone_input"), border=True)
 
 
 def phone_picker(prefix: str, default_sample: str = "camera") -> None:
@@ -195,21 +195,21 @@ def phone_picker(prefix: str, default_sample: str = "camera") -> None:
     with phone_only(prefix):
         names = list(SAMPLES)
         current = st.session_state.get(keys.sample(prefix))
-        st.session_state[f"{prefix}_phone_sample"] = current if current in names else default_sample
+        st.session_state[keys.picker(prefix, "phone_sample")] = current if current in names else default_sample
         c1, c2 = st.columns(2)
         c1.selectbox(
             "Sample photo",
             names,
             format_func=SAMPLES.get,
-            key=f"{prefix}_phone_sample",
+            key=keys.picker(prefix, "phone_sample"),
             on_change=_from_phone_sample,
             args=(prefix,),
         )
         c2.file_uploader(
             "Or upload one",
-            key=f"{prefix}_phone_upload",
+            key=keys.picker(prefix, "phone_upload"),
             on_change=_on_upload,
-            args=(prefix, f"{prefix}_phone_upload"),
+            args=(prefix, keys.picker(prefix, "phone_upload")),
             help=f"{', '.join(EXTENSIONS)}; up to {size_text(MAX_FILE_BYTES)} and {cnn_core.MAX_PIXELS / 1e6:.1f} "
             "megapixels. The camera and drawing are in the sidebar (» at the top left).",
         )
@@ -217,7 +217,7 @@ def phone_picker(prefix: str, default_sample: str = "camera") -> None:
 
 def _pick(prefix: str, default_sample: str) -> Picture | None:
     st.sidebar.subheader("Input image")
-    up = _uploader(prefix) or st.session_state.get(f"{prefix}_phone_upload")
+    up = _uploader(prefix) or st.session_state.get(keys.picker(prefix, "phone_upload"))
     link_image = st.session_state.get(link_image_key(prefix))
     choices = list(SOURCES) + ([LINK_SOURCE] if link_image else [])
     if st.session_state.get(keys.source(prefix)) not in choices:
@@ -242,7 +242,7 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
         return _drawing(prefix, default_sample)
     if up is None:
         # The uploader forgets its file when another page is shown; the decoded photo is still here.
-        memo = st.session_state.get(f"{prefix}_picture_memo")
+        memo = st.session_state.get(keys.picker(prefix, "picture_memo"))
         if memo and memo[1].label != "the camera photo":
             st.sidebar.info(f"Showing {code(memo[1].label)}, uploaded earlier. Upload a photo to replace it.")
             return memo[1]
@@ -250,7 +250,7 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
             f"No photo uploaded yet: use the box above. Showing the sample {SAMPLES.get(default_sample, default_sample)}."
         )
         return load_sample(default_sample)
-    allowed = st.session_state.get(f"{prefix}_allow_downscale") == up.file_id
+    allowed = st.session_state.get(keys.picker(prefix, "allow_downscale")) == up.file_id
     try:
         pic = _session_upload(prefix, up, allowed)
     except cnn_core.ImageError as e:
@@ -261,9 +261,9 @@ def _pick(prefix: str, default_sample: str) -> Picture | None:
             st.sidebar.warning(f"{code(up.name)} {plain(e.detail)}{still}")
             st.sidebar.button(
                 "Downscale it to fit",
-                key=f"{prefix}_downscale",
+                key=keys.picker(prefix, "downscale"),
                 help="Decodes it at half its height and width (a quarter or less if need be): about a second.",
-                on_click=lambda: st.session_state.update({f"{prefix}_allow_downscale": up.file_id}),
+                on_click=lambda: st.session_state.update({keys.picker(prefix, "allow_downscale"): up.file_id}),
             )
         else:
             st.sidebar.error(f"{code(up.name)} {plain(e.detail)}{still}")

@@ -22,7 +22,7 @@ import cnn_core
 from cnn_core import render, share
 from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, InputDetail, PoolDetail
 from cnn_core.pipeline import Stage
-from ui.common import animation, screen, worked_numbers
+from ui.common import animation, keys, screen, worked_numbers
 from ui.common.figures import shrunk
 from ui.common.service import SERVICE
 
@@ -38,12 +38,12 @@ PAD_LIGHT, PAD_DARK = (
 
 
 def at_key(prefix: str) -> str:
-    return f"{prefix}_insp_at"
+    return keys.inspector(prefix, "insp_at")
 
 
 def exact_key(prefix: str) -> str:
     """Where a page keeps whether its worked sums show exact values (one setting for all its toggles)."""
-    return f"{prefix}_exact"
+    return keys.inspector(prefix, "exact")
 
 
 def _store_exact(prefix: str, key: str) -> None:
@@ -52,7 +52,7 @@ def _store_exact(prefix: str, key: str) -> None:
 
 def exact_toggle(prefix: str, where: str) -> bool:
     """The "Exact values" toggle of a worked sum; every toggle of the page shows and sets the same setting."""
-    key = f"{prefix}_exact_{where}"
+    key = keys.inspector(prefix, "exact", where)
     st.session_state[key] = bool(st.session_state.get(exact_key(prefix), False))
     return st.toggle(
         "Exact values",
@@ -69,12 +69,12 @@ def remember_link(prefix: str, link: share.LinkState) -> None:
     """Open on the value a shared link points at."""
     if link.at is not None:
         st.session_state[at_key(prefix)] = tuple(link.at)
-        st.session_state[f"{prefix}_insp_open"] = True
+        st.session_state[keys.inspector(prefix, "insp_open")] = True
 
 
 def open_from_link(prefix: str, sids: list[str], focus_key: str) -> None:
     """Once after a link with a position opened: enlarge the map it points at (the Layer stack)."""
-    if st.session_state.pop(f"{prefix}_insp_open", False):
+    if st.session_state.pop(keys.inspector(prefix, "insp_open"), False):
         at = st.session_state.get(at_key(prefix))
         if at is not None and at[0] < len(sids):
             st.session_state[focus_key] = (sids[at[0]], at[3])
@@ -149,12 +149,13 @@ def _set_at(prefix: str, at) -> None:
 def _from_inputs(prefix: str) -> None:
     ss = st.session_state
     k = ss[at_key(prefix)][0]
-    _set_at(prefix, (k, ss[f"{prefix}_insp_row"], ss[f"{prefix}_insp_col"], ss.get(f"{prefix}_insp_ch", 0)))
+    row, col = ss[keys.inspector(prefix, "insp_row")], ss[keys.inspector(prefix, "insp_col")]
+    _set_at(prefix, (k, row, col, ss.get(keys.inspector(prefix, "insp_ch"), 0)))
 
 
 def _from_stage(prefix: str, stages_shapes: list) -> None:
     ss = st.session_state
-    k = ss[f"{prefix}_insp_stage"]
+    k = ss[keys.inspector(prefix, "insp_stage")]
     _, row, col, ch = ss[at_key(prefix)]
     old = stages_shapes[ss[at_key(prefix)][0]]
     new = stages_shapes[k]
@@ -189,18 +190,18 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
     s = stages[k]
     h, w, c = s.shape
 
-    with st.container(border=True, key=f"{prefix}_inspector"):
+    with st.container(border=True, key=keys.inspector(prefix, "inspector")):
         st.markdown("#### Inside the operation")
         st.caption(
             "Click any value of the map (or type its row and column) to see the sum that made it, "
             "every weight and every input, and the part of the photo it looks at."
         )
         if stage is None:
-            ss[f"{prefix}_insp_stage"] = k
+            ss[keys.inspector(prefix, "insp_stage")] = k
             st.radio(
                 "Map",
                 list(range(len(stages))),
-                key=f"{prefix}_insp_stage",
+                key=keys.inspector(prefix, "insp_stage"),
                 horizontal=True,
                 format_func=lambda i: f"{i} · {stages[i].title}",
                 on_change=_from_stage,
@@ -208,22 +209,28 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
             )
         pick, field = st.columns(2, gap="large")
         with pick:
-            ss[f"{prefix}_insp_row"], ss[f"{prefix}_insp_col"] = row, col
+            ss[keys.inspector(prefix, "insp_row")], ss[keys.inspector(prefix, "insp_col")] = row, col
             c1, c2, c3 = st.columns(3)
-            c1.number_input("Row", 0, h - 1, key=f"{prefix}_insp_row", on_change=_from_inputs, args=(prefix,))
-            c2.number_input("Column", 0, w - 1, key=f"{prefix}_insp_col", on_change=_from_inputs, args=(prefix,))
+            c1.number_input(
+                "Row", 0, h - 1, key=keys.inspector(prefix, "insp_row"), on_change=_from_inputs, args=(prefix,)
+            )
+            c2.number_input(
+                "Column", 0, w - 1, key=keys.inspector(prefix, "insp_col"), on_change=_from_inputs, args=(prefix,)
+            )
             if channel is None and c > 1:
-                ss[f"{prefix}_insp_ch"] = ch
-                c3.number_input("Channel", 0, c - 1, key=f"{prefix}_insp_ch", on_change=_from_inputs, args=(prefix,))
+                ss[keys.inspector(prefix, "insp_ch")] = ch
+                c3.number_input(
+                    "Channel", 0, c - 1, key=keys.inspector(prefix, "insp_ch"), on_change=_from_inputs, args=(prefix,)
+                )
             else:
-                ss[f"{prefix}_insp_ch"] = ch
+                ss[keys.inspector(prefix, "insp_ch")] = ch
                 c3.markdown(f"Channel  \n**{ch}** of {c}")
             pic = _enlarge(_PICTURES.get(s, ch))
             img = _outline(pic, (h, w), (row, col, row, col))
             streamlit_image_coordinates(
                 img,
                 width=min(PICTURE_SIDE, img.width),
-                key=f"{prefix}_insp_click",
+                key=keys.inspector(prefix, "insp_click"),
                 cursor="crosshair",
                 image_format="JPEG",
                 jpeg_quality=JPEG_QUALITY,
@@ -240,13 +247,13 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
         st.caption(f"Explained in {ms:.1f} ms from the maps already computed; nothing was recomputed.")
         if s.plan.layer is not None and s.name in ("conv2d", "pool2d"):
             # A toggle rather than an expander: the animation's frames are built only when asked for.
-            if st.toggle("Watch the window slide", key=f"{prefix}_anim_on"):
+            if st.toggle("Watch the window slide", key=keys.inspector(prefix, "anim_on")):
                 animation.sliding_window(stages, ex, prefix)
 
 
 def _from_click(prefix: str, where: tuple[int, int, int, int]) -> None:
     """The component's click (x, y in the picture as drawn) as a map cell."""
-    click = st.session_state.get(f"{prefix}_insp_click")
+    click = st.session_state.get(keys.inspector(prefix, "insp_click"))
     if not click:
         return
     k, h, w, ch = where
@@ -393,7 +400,7 @@ def _detail(ex: Explanation, prefix: str) -> None:
 def _conv(ex: Explanation, d: ConvDetail, prefix: str) -> None:
     kh, kw = d.kernel_size
     n = d.in_channels
-    key = f"{prefix}_insp_page"
+    key = keys.inspector(prefix, "insp_page")
     if st.session_state.get(key, 0) >= n:
         st.session_state[key] = 0
     if n == 1:

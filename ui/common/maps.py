@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnn_core import render
 from cnn_core.pipeline import Stage
+from ui.common import keys
 from ui.common.explain import percent_text
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.service import SERVICE
@@ -76,10 +77,10 @@ def arithmetic_lines(stage: Stage) -> list[str]:
 
 def display_controls(prefix: str, auto_help: str) -> tuple[str, str]:
     """The sidebar's colour map and colour-scale mode (every mode of cnn_core.render); returns both."""
-    st.session_state.setdefault(f"{prefix}_cmap", "auto")
-    st.session_state.setdefault(f"{prefix}_scale", "layer")
+    st.session_state.setdefault(keys.cmap(prefix), "auto")
+    st.session_state.setdefault(keys.scale(prefix), "layer")
     st.sidebar.subheader("Display")
-    cmap = st.sidebar.selectbox("Colour map", render.COLORMAPS, key=f"{prefix}_cmap", help=auto_help)
+    cmap = st.sidebar.selectbox("Colour map", render.COLORMAPS, key=keys.cmap(prefix), help=auto_help)
     modes = render.SCALE_MODES
-    scale = st.sidebar.radio("Colour scale", list(modes), format_func=modes.get, key=f"{prefix}_scale")
+    scale = st.sidebar.radio("Colour scale", list(modes), format_func=modes.get, key=keys.scale(prefix))
     return cmap, scale

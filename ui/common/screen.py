@@ -13,7 +13,8 @@ from functools import cache
 
 import streamlit as st
 
-DPR_KEY = "screen_dpr"  # the visitor's devicePixelRatio, as the browser last reported it
+from ui.common import keys
+
 MAX_DPR = 2.0  # denser screens get 2× pictures: the eye cannot tell, and the bytes grow with the square
 
 _JS = """
@@ -40,17 +41,17 @@ def device_pixel_ratio(key: str) -> float:
     """The visitor's devicePixelRatio (1 until the browser has said otherwise), between 1 and MAX_DPR; mounts the
     probe under ``key`` (one per page)."""
     # The ratio as reported, not capped: the probe compares it with its own and stays quiet when they agree.
-    reported = float(st.session_state.get(DPR_KEY, 1.0))
+    reported = float(st.session_state.get(keys.SCREEN_DPR, 1.0))
     result = _component()(key=key, data={"known": reported}, on_dpr_change=lambda: None)
     told = getattr(result, "dpr", None)
     if isinstance(told, (int, float)) and math.isfinite(told) and told > 0:
-        st.session_state[DPR_KEY] = float(told)
+        st.session_state[keys.SCREEN_DPR] = float(told)
     return known_dpr()
 
 
 def known_dpr() -> float:
     """The devicePixelRatio this session's browser last reported (1 until it has), between 1 and MAX_DPR."""
-    return min(max(float(st.session_state.get(DPR_KEY, 1.0)), 1.0), MAX_DPR)
+    return min(max(float(st.session_state.get(keys.SCREEN_DPR, 1.0)), 1.0), MAX_DPR)
 
 
 def picture_side(map_side: int, css_px: int, dpr: float) -> int:

@@ -62,7 +62,7 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
             st.caption(embed_note(picture.array.shape, state.spec))
             embed = st.checkbox(
                 "Put a small copy of my photo in the link (about 100×100 pixels)",
-                key=f"{prefix}_embed",
+                key=keys.share(prefix, "embed"),
                 help="Otherwise the link names a bundled sample to stand in for your upload.",
             )
             if embed:
@@ -96,7 +96,7 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
             data=lambda: export.export_zip(stages, spec, cmap=view["cmap"], scale=view["scale"]),
             file_name="cnn-playground.zip",
             mime="application/zip",
-            key=f"{prefix}_zip",
+            key=keys.share(prefix, "zip"),
             help="Every stage's maps as PNG (coloured as shown) and as raw float32 .npy, the spec JSON, "
             "a contact sheet and an animated GIF of the progression.",
             on_click="ignore",
@@ -106,24 +106,24 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
             data=spec.to_json(indent=2),
             file_name="pipeline-spec.json",
             mime="application/json",
-            key=f"{prefix}_spec_json",
+            key=keys.share(prefix, "spec_json"),
             on_click="ignore",
         )
         with c3:
             labels = [f"{s.index:02d} {s.name} · {s.shape[0]}×{s.shape[1]}×{s.shape[2]}" for s in stages]
             pick = st.selectbox(
-                "One map as PNG", range(len(stages)), format_func=labels.__getitem__, key=f"{prefix}_one"
+                "One map as PNG", range(len(stages)), format_func=labels.__getitem__, key=keys.share(prefix, "one")
             )
             stage = stages[pick]
             channel = 0
             if stage.shape[2] > 1:
-                channel = st.number_input("Channel", 0, stage.shape[2] - 1, key=f"{prefix}_one_ch")
+                channel = st.number_input("Channel", 0, stage.shape[2] - 1, key=keys.share(prefix, "one_ch"))
             st.download_button(
                 "Download this map (PNG)",
                 data=lambda: export.map_png(stage, channel, view["cmap"], view["scale"], stages),
                 file_name=f"{stage.index:02d}_{stage.name}_c{channel:02d}.png",
                 mime="image/png",
-                key=f"{prefix}_one_png",
+                key=keys.share(prefix, "one_png"),
                 on_click="ignore",
             )
 

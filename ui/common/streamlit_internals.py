@@ -6,12 +6,15 @@ Two features need what Streamlit has no public call for:
   or a closed tab is waiting, and ``_fragment_run_should_not_preempt_script`` whether that rerun would stop
   this one (Streamlit asks the same in ``ScriptRequests.on_scriptrunner_yield``, which consumes the request);
 - a silent query write (``ui/common/history.py``): ``QueryParams.clear_with_no_forward_msg`` and
-  ``_set_item_internal`` change a session's query without the message that pushes a browser history entry.
+  ``_set_item_internal`` change a session's query without the message that pushes a browser history entry;
+- the query limits (``serve.py``): ``query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS`` and ``_MAX_LENGTH``,
+  past which Streamlit drops a page's query without a word, so the edge can refuse such a link instead.
 
 They were read from Streamlit ``STREAMLIT_PIN`` (``constraints.txt``). ``problems()`` lists whatever of them
 this Streamlit lacks or has reshaped; ``tests/app/test_streamlit_internals.py`` fails on any, and on a
 version other than the pin. At run time a missing piece is never guessed around: the feature degrades
-(runs can't be cancelled, or the address bar gets one more history entry) and the server log says so once.
+(runs can't be cancelled, the address bar gets one more history entry, or the edge checks a query against
+the pinned version's limits) and the server log says so once.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ from ui.common.errors import LOG
 STREAMLIT_PIN = "1.67.0"  # the version these internals were read from; equal to constraints.txt (a test checks)
 
 _REQUESTS = "streamlit.runtime.scriptrunner_utils.script_requests"
+_QUERY = "streamlit.runtime.state.query_params"
+# The pinned version's query limits: used (and logged) when the installed Streamlit no longer states them.
+PINNED_QUERY_LIMITS = (1000, 512 * 1024)  # (parts, characters)
+_LIMIT_NAMES = ("CLIENT_STATE_QUERY_STRING_MAX_FIELDS", "CLIENT_STATE_QUERY_STRING_MAX_LENGTH")
 
 
 def _never() -> bool:
@@ -34,12 +41,12 @@ def _never() -> bool:
 
 def problems() -> tuple[str, ...]:
     """What of the internals this module reads is missing or reshaped in the installed Streamlit (empty: none)."""
-    return _cancel_problems() + _query_problems()
+    return _cancel_problems() + _query_problems() + _limit_problems()
 
 
 def recheck() -> None:
     """Forget what was found (once per process otherwise), so the next call looks again; for tests."""
-    for cached in (_cancel_problems, _query_problems, _warn_once):
+    for cached in (_cancel_problems, _query_problems, _limit_problems, _warn_once):
         cached.cache_clear()
 
 
@@ -90,6 +97,20 @@ def _query_problems() -> tuple[str, ...]:
             found.append(f"QueryParams.{name} is missing")
     if not callable(get_session_state):
         found.append("session_state_proxy.get_session_state is missing")
+    return tuple(found)
+
+
+@functools.cache
+def _limit_problems() -> tuple[str, ...]:
+    try:
+        from streamlit.runtime.state import query_params
+    except ImportError as e:
+        return (f"{_QUERY} can't be imported ({e})",)
+    found = []
+    for name in _LIMIT_NAMES:
+        value = getattr(query_params, name, None)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            found.append(f"{_QUERY}.{name} is missing or not a positive whole number ({value!r})")
     return tuple(found)
 
 
@@ -172,3 +193,16 @@ def set_query_silently(params: dict[str, str]) -> bool:
     if ctx is not None:
         ctx.query_string = urlencode(params)
     return True
+
+
+def query_limits() -> tuple[int, int]:
+    """The most parts and characters Streamlit passes on from a page's query (more, and it drops the whole
+    query). The pinned version's (``PINNED_QUERY_LIMITS``), logged once, when this Streamlit doesn't say."""
+    missing = _limit_problems()
+    if missing:
+        _warn_once("Checking a link's length against Streamlit's own limits", "; ".join(missing))
+        return PINNED_QUERY_LIMITS
+    from streamlit.runtime.state import query_params
+
+    parts, chars = (getattr(query_params, name) for name in _LIMIT_NAMES)
+    return parts, chars

@@ -18,8 +18,10 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnn_core import gradcam, render
 from cnn_core.activations import Activations, Explanation
 from cnn_core.errors import CnnError
+from ui.common import keys as common_keys
 from ui.common.inspector import _CSS, RENDERERS, _enlarge, _f, _outline
 from ui.common.text import code, plain
+from ui.model import keys, state
 
 TOP_TERMS = 10
 PICTURE_SIDE = 300
@@ -97,7 +99,7 @@ def model_inspector(acts: Activations, prefix: str, photo: np.ndarray | None = N
     """
     paths = _explainable(acts)
     ss = st.session_state
-    with st.container(border=True, key=f"{prefix}_minspector"):
+    with st.container(border=True, key=keys.inspector(prefix)):
         st.markdown("#### Inside a layer")
         if not paths:
             st.info("No layer of this model has a kind that explains its values one by one.")
@@ -110,29 +112,30 @@ def model_inspector(acts: Activations, prefix: str, photo: np.ndarray | None = N
                f"{unexplained[0].path}: {unexplained[0].note}" if unexplained else "")
         )  # fmt: skip
         default = next((p for p in paths if acts[p].kind.name == "conv2d"), paths[0])
-        if ss.get(f"{prefix}_mi_layer") not in paths:
-            ss[f"{prefix}_mi_layer"] = default
-        path = st.selectbox("Layer", paths, key=f"{prefix}_mi_layer",
+        if ss.get(keys.inspector(prefix, "layer")) not in paths:
+            ss[keys.inspector(prefix, "layer")] = default
+        path = st.selectbox("Layer", paths, key=keys.inspector(prefix, "layer"),
                             format_func=lambda p: f"{p} · {acts[p].name}")  # fmt: skip
         layer = acts[path]
         shape = layer.shape
         flat = len(shape) == 1
         h, w, c = (1, 1, shape[0]) if flat else shape
         for name, top in (("row", h), ("col", w), ("ch", c)):
-            k = f"{prefix}_mi_{name}"
+            k = keys.inspector(prefix, name)
             if ss.get(k, 0) >= top:
                 ss[k] = top // 2 if name != "ch" else 0
         pick, field = st.columns(2, gap="large")
         with pick:
             c1, c2, c3 = st.columns(3)
             if flat:
-                ss[f"{prefix}_mi_row"] = ss[f"{prefix}_mi_col"] = 0
-                c3.number_input(f"Unit (0–{c - 1})", 0, c - 1, key=f"{prefix}_mi_ch")
+                ss[keys.inspector(prefix, "row")] = ss[keys.inspector(prefix, "col")] = 0
+                c3.number_input(f"Unit (0–{c - 1})", 0, c - 1, key=keys.inspector(prefix, "ch"))
             else:
-                c1.number_input("Row", 0, h - 1, key=f"{prefix}_mi_row")
-                c2.number_input("Column", 0, w - 1, key=f"{prefix}_mi_col")
-                c3.number_input("Channel", 0, c - 1, key=f"{prefix}_mi_ch")
-            row, col, ch = int(ss[f"{prefix}_mi_row"]), int(ss[f"{prefix}_mi_col"]), int(ss[f"{prefix}_mi_ch"])
+                c1.number_input("Row", 0, h - 1, key=keys.inspector(prefix, "row"))
+                c2.number_input("Column", 0, w - 1, key=keys.inspector(prefix, "col"))
+                c3.number_input("Channel", 0, c - 1, key=keys.inspector(prefix, "ch"))
+            pick = state.pick_from_session(ss, prefix)
+            row, col, ch = pick.row, pick.col, pick.channel
             if not flat:
                 try:
                     maps = acts.maps(path)
@@ -142,7 +145,7 @@ def model_inspector(acts: Activations, prefix: str, photo: np.ndarray | None = N
                 pic = _enlarge(_picture(maps[:, :, ch]))
                 streamlit_image_coordinates(
                     _outline(pic, (h, w), (row, col, row, col)), width=min(PICTURE_SIDE, pic.shape[1]),
-                    key=f"{prefix}_mi_click", cursor="crosshair",
+                    key=keys.inspector(prefix, "click"), cursor="crosshair",
                     on_click=lambda: _from_click(prefix, (h, w)),
                 )  # fmt: skip
         try:
@@ -156,7 +159,9 @@ def model_inspector(acts: Activations, prefix: str, photo: np.ndarray | None = N
         st.markdown(f"The value of {code(path)} ({layer.name}) at {where}: **{ex.value:.6g}**")
         st.caption(layer.kind.describe(layer.op, layer.in_shape, layer.shape))
         _render(ex, prefix)
-        if layer.kind.window(layer.op) is not None and st.toggle("Watch the window slide", key=f"{prefix}_mi_anim"):
+        if layer.kind.window(layer.op) is not None and st.toggle(
+            "Watch the window slide", key=keys.inspector(prefix, "anim")
+        ):
             _slide(acts, layer, ex, prefix)
 
 
@@ -165,7 +170,7 @@ def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
     from ui.common.animation import build_figure, caption, start_of
 
     x = acts.maps(layer.input)
-    page = int(st.session_state.get(f"{prefix}_insp_page", 0))
+    page = int(st.session_state.get(common_keys.inspector(prefix, "insp_page"), 0))
     in_ch = min(page, x.shape[2] - 1) if ex.detail.kind == "conv2d" else ex.channel
     fr = layer.kind.frames_at(layer.op, x, in_ch, ex.channel, (ex.row, ex.col))
     if fr is None:
@@ -175,26 +180,22 @@ def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
         fr.crop, fr.out, fr.taps, fr.arithmetic, layer.path, start_of(fr, (ex.row, ex.col)),
         (fr.in_origin, fr.out_origin),
     )  # fmt: skip
-    st.plotly_chart(fig, key=f"{prefix}_mi_anim_fig", config={"displaylogo": False}, theme=None)
+    st.plotly_chart(fig, key=keys.inspector(prefix, "anim_fig"), config={"displaylogo": False}, theme=None)
 
 
 def select(prefix: str, path: str, row: int, col: int, channel: int) -> None:
     """Open the inspector on a value chosen elsewhere on the page (a click on a map above it); call before
     ``model_inspector`` draws its widgets in this run."""
-    ss = st.session_state
-    ss[f"{prefix}_mi_layer"] = path
-    ss[f"{prefix}_mi_row"], ss[f"{prefix}_mi_col"], ss[f"{prefix}_mi_ch"] = int(row), int(col), int(channel)
+    st.session_state.update(state.pick_changes(prefix, state.InspectorPick(path, int(row), int(col), int(channel))))
 
 
 def _from_click(prefix: str, shape: tuple[int, int]) -> None:
-    click = st.session_state.get(f"{prefix}_mi_click")
+    click = st.session_state.get(keys.inspector(prefix, "click"))
     if not click:
         return
-    h, w = shape
-    r = int(click["y"] * h / click["height"])
-    c = int(click["x"] * w / click["width"])
-    st.session_state[f"{prefix}_mi_row"] = min(max(r, 0), h - 1)
-    st.session_state[f"{prefix}_mi_col"] = min(max(c, 0), w - 1)
+    st.session_state[keys.inspector(prefix, "row")], st.session_state[keys.inspector(prefix, "col")] = state.clicked(
+        click, shape
+    )
 
 
 def _field(acts: Activations, ex: Explanation, photo: np.ndarray | None) -> None:
@@ -238,23 +239,24 @@ def grad_cam_panel(
             a model built in code (an ImageNet backbone) has no file and is taken here.
     """
     ss = st.session_state
-    with st.container(border=True, key=f"{prefix}_gradcam"):
+    with st.container(border=True, key=keys.gradcam(prefix)):
         st.markdown("#### Grad-CAM: where the network looked")
         layers = [x.path for x in acts.layers[1:] if len(x.shape) == 3]
         if not layers:
             st.info("No layer of this model has image-shaped maps to weigh.")
             return
         default = gradcam.last_convolution(acts) or layers[-1]
-        if ss.get(f"{prefix}_gc_layer") not in layers:
-            ss[f"{prefix}_gc_layer"] = default
-        layer = st.selectbox("Layer whose maps are weighed", layers, key=f"{prefix}_gc_layer",
+        if ss.get(keys.gradcam(prefix, "layer")) not in layers:
+            ss[keys.gradcam(prefix, "layer")] = default
+        layer = st.selectbox("Layer whose maps are weighed", layers, key=keys.gradcam(prefix, "layer"),
                              help="Grad-CAM's usual choice is the last convolution (the default).")  # fmt: skip
         out = _output(cache_key, computer, batch)
         n = out.size
         label = (lambda i: f"{i}: {names[i]}") if names is not None and len(names) == n else (lambda i: f"unit {i}")
-        if ss.get(f"{prefix}_gc_unit") is None or ss[f"{prefix}_gc_unit"] >= n:
-            ss[f"{prefix}_gc_unit"] = int(np.argmax(out))
-        unit = st.selectbox("Output unit (class)", list(range(n)), key=f"{prefix}_gc_unit", format_func=label)
+        unit_key = keys.gradcam(prefix, "unit")
+        if ss.get(unit_key) is None or ss[unit_key] >= n:
+            ss[unit_key] = int(np.argmax(out))
+        unit = st.selectbox("Output unit (class)", list(range(n)), key=unit_key, format_func=label)
         try:
             cam = _cam(cache_key, layer, int(unit), computer, batch, source)
         except CnnError as e:

@@ -19,11 +19,12 @@ from cnn_core.files import read_bounded
 from cnn_core.images import size_text
 from ui.common.service import SERVICE
 from ui.common.text import code, plain
+from ui.model import keys, state
 
-P = "ym"  # widget-key prefix of the page
+P = keys.P  # widget-key prefix of the page
 DEMO_PATH = Path(__file__).resolve().parents[2] / "assets" / "tiny_vgg.keras"
-DEMO, UPLOAD, IMAGENET = "Demo: Tiny VGG", "Upload a .keras file", "ImageNet backbone"
-TRAINED, TRAINED_KEY = "Trained on the Train page", "tr_model"  # (name, .keras bytes, class names): ui/train/page.py
+DEMO, UPLOAD, IMAGENET, TRAINED = state.DEMO, state.UPLOAD, state.IMAGENET, state.TRAINED
+TRAINED_KEY = keys.TRAINED_MODEL  # (name, .keras bytes, class names): ui/train/page.py
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,12 @@ def _upload() -> LoadedModel | None:
     up = st.sidebar.file_uploader(
         f"Your model (.keras, up to {size_text(model_file.MAX_FILE_BYTES)})",
         # No type= filter: a wrong file gets our one-sentence reason instead of Streamlit's generic refusal.
-        key=f"{P}_model_upload",
+        key=keys.MODEL_UPLOAD,
         help="Save it with model.save('name.keras'). It is checked before Keras opens it; see the limits below.",
     )
     labels = st.sidebar.file_uploader(
         "Class names (optional: a labels.txt, one name a line)",
-        key=f"{P}_labels_upload",
+        key=keys.LABELS_UPLOAD,
         help="Used when the model's metadata.json has no 'classes' or 'labels' list.",
     )
     if up is None:
@@ -110,7 +111,7 @@ def _upload() -> LoadedModel | None:
 
 
 def _checked_upload(up) -> LoadedModel | None:
-    memo = st.session_state.get(f"{P}_model_memo")
+    memo = st.session_state.get(keys.MODEL_MEMO)
     if memo and memo[0] == up.file_id:
         if isinstance(memo[1], str):
             st.error(f"{code(up.name)} was refused: {plain(memo[1])}.")
@@ -120,11 +121,11 @@ def _checked_upload(up) -> LoadedModel | None:
     try:
         loaded = _load(_digest(data), up.name, data)
     except ModelError as e:
-        st.session_state[f"{P}_model_memo"] = (up.file_id, e.detail)
+        st.session_state[keys.MODEL_MEMO] = (up.file_id, e.detail)
         st.error(f"{code(up.name)} was refused: {plain(e.detail)}.")
         return None
-    st.session_state[f"{P}_model_memo"] = (up.file_id, loaded)
-    st.session_state[f"{P}_model_bytes"] = (up.name, data)  # for the unit pages' scans (ui/units/page.py)
+    st.session_state[keys.MODEL_MEMO] = (up.file_id, loaded)
+    st.session_state[keys.MODEL_BYTES] = (up.name, data)  # for the unit pages' scans (ui/units/page.py)
     return loaded
 
 
@@ -138,7 +139,7 @@ def model_picker() -> LoadedModel | None:
     if online:
         choices.append(IMAGENET)
     source = (
-        st.sidebar.radio("Model source", choices, key=f"{P}_model_source", label_visibility="collapsed")
+        st.sidebar.radio("Model source", choices, key=keys.MODEL_SOURCE, label_visibility="collapsed")
         if len(choices) > 1
         else choices[0]
     )
@@ -150,14 +151,14 @@ def model_picker() -> LoadedModel | None:
     if source == DEMO:
         try:
             data = read_bounded(DEMO_PATH, model_file.MAX_FILE_BYTES, "a .keras model file", ModelError)
-            st.session_state[f"{P}_model_bytes"] = (DEMO_PATH.name, data)  # for the unit pages' scans
+            st.session_state[keys.MODEL_BYTES] = (DEMO_PATH.name, data)  # for the unit pages' scans
             return _load(_digest(data), DEMO_PATH.name, data, "Tiny VGG (bundled demo)", tuple(shapes_data.CLASSES))
         except ModelError as e:
             st.error(f"The bundled demo model can't be loaded: {plain(e.detail)}.")
             return None
     if source == TRAINED:
         name, data, names = st.session_state[TRAINED_KEY]
-        st.session_state[f"{P}_model_bytes"] = (name, data)
+        st.session_state[keys.MODEL_BYTES] = (name, data)
         try:
             loaded = _load(_digest(data), name, data, "Trained on the Train page")
         except ModelError as e:
@@ -165,9 +166,9 @@ def model_picker() -> LoadedModel | None:
             return None
         return LoadedModel(loaded.key, loaded.label, loaded.info, loaded.computer, None, tuple(names))
     if source == IMAGENET:
-        st.session_state.pop(f"{P}_model_bytes", None)  # built in code: no file for a unit page to scan
+        st.session_state.pop(keys.MODEL_BYTES, None)  # built in code: no file for a unit page to scan
         name = st.sidebar.selectbox(
-            "Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get, key=f"{P}_backbone"
+            "Backbone", list(backbones.BACKBONES), format_func=backbones.BACKBONES.get, key=keys.BACKBONE
         )
         try:
             return _backbone(name)
@@ -175,5 +176,5 @@ def model_picker() -> LoadedModel | None:
             unexpected(e, f"loading the {name} backbone")
             st.error(f"The {name} weights could not be downloaded ({type(e).__name__}). Upload a model instead.")
             return None
-    st.session_state.pop(f"{P}_model_bytes", None)  # until an upload is accepted
+    st.session_state.pop(keys.MODEL_BYTES, None)  # until an upload is accepted
     return _upload()

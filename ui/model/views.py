@@ -22,6 +22,7 @@ from ui.common.service import SERVICE
 from ui.common.text import plain
 from ui.common.unit_links import YOURS, unit_href
 from ui.model import inspector as model_inspector
+from ui.model import keys
 from ui.model.source import LoadedModel, P
 from ui.stack.maps import legend_strip
 
@@ -136,7 +137,7 @@ def maps_browser(fed: Fed, cmap: str, per_map: bool = False) -> None:
         st.info("No layer of this model outputs an image-shaped (H×W×C) result, so there are no feature maps to show.")
         return
     labels = [f"{i}: {p[0].path} … {p[-1].path}" if len(p) > 1 else f"{i}: {p[0].path}" for i, p in enumerate(pages)]
-    key = f"{P}_page_{loaded.key}"
+    key = keys.maps_page(loaded.key)
     if st.session_state.get(key) not in range(len(pages)):
         st.session_state[key] = 0
     total = model_maps.total_map_bytes(info, batch.shape)
@@ -158,7 +159,7 @@ def maps_browser(fed: Fed, cmap: str, per_map: bool = False) -> None:
         st.error(f"This page can't be computed: {plain(e.detail)}.")
         return
     for layer in page:
-        with st.container(border=True, key=f"{P}_band_{layer.file_stem}"):
+        with st.container(border=True, key=keys.band(layer.file_stem)):
             _band(layer, maps.get(layer.path), cmap, batch.shape, per_map)
 
 
@@ -185,14 +186,14 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
     if c > per_page:
         n = math.ceil(c / per_page)
         labels = [f"{k * per_page}–{min((k + 1) * per_page, c) - 1}" for k in range(n)]
-        pkey = f"{P}_ch_{layer.file_stem}"
+        pkey = keys.channels(layer.file_stem)
         if st.session_state.get(pkey) not in labels:
             st.session_state[pkey] = labels[0]
         with pager:
             chosen = st.selectbox(f"Channels (of {c})", labels, key=pkey)
         start = labels.index(chosen) * per_page
     channels = list(range(start, min(start + per_page, c)))
-    linked = f"{P}_model_bytes" in st.session_state  # a unit page can scan this model (not an ImageNet backbone)
+    linked = keys.MODEL_BYTES in st.session_state  # a unit page can scan this model (not an ImageNet backbone)
     for row in range(0, len(channels), CHANNELS_PER_ROW):
         cols = st.columns(CHANNELS_PER_ROW, gap="small")
         for slot, ch in enumerate(channels[row : row + CHANNELS_PER_ROW]):
@@ -211,7 +212,7 @@ def enlarge(fed: Fed, cmap: str) -> None:
     pages = model_maps.pages(info, batch.shape)
     if not pages:
         return
-    index = st.session_state.get(f"{P}_page_{loaded.key}", 0)
+    index = st.session_state.get(keys.maps_page(loaded.key), 0)
     page = [x for x in pages[index] if not x.note and not model_maps.too_big(x, batch.shape)]
     if not page:
         return
@@ -221,22 +222,20 @@ def enlarge(fed: Fed, cmap: str) -> None:
         return  # the page above already says why
     with st.expander("Enlarge one map, with the value under the pointer"):
         a, b = st.columns(2)
-        path = a.selectbox("Layer", [x.path for x in page], key=f"{P}_zoom_layer")
+        path = a.selectbox("Layer", [x.path for x in page], key=keys.ZOOM_LAYER)
         m = maps[path]
-        ch = b.number_input(f"Channel (0–{m.shape[2] - 1})", 0, m.shape[2] - 1, 0, key=f"{P}_zoom_channel")
+        ch = b.number_input(f"Channel (0–{m.shape[2] - 1})", 0, m.shape[2] - 1, 0, key=keys.ZOOM_CHANNEL)
         ch = min(ch, m.shape[2] - 1)
         values = m[:, :, ch]
         scale = render.scale_for(*render.finite_range(values), cmap)
         # A click on the map opens "Inside the network" on that value; the page stays where it is.
-        click = map_clicks(f"{P}_zoom_clicks", f"{P}_zoom_wrap")
+        click = map_clicks(keys.ZOOM_CLICKS, keys.ZOOM_WRAP)
         if click is not None:
             h, w = values.shape
             model_inspector.select(P, path, min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1), ch)
             st.caption(f"Row {click[1]}, column {click[2]} of {path} is explained under *Inside the network*.")
-        with st.container(key=f"{P}_zoom_wrap"):
-            st.plotly_chart(
-                map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None
-            )
+        with st.container(key=keys.ZOOM_WRAP):
+            st.plotly_chart(map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=keys.ZOOM_MAP, theme=None)
 
 
 def _unnamed(i: int) -> str:

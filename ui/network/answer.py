@@ -17,6 +17,7 @@ from cnn_core.shapes_data import CLASSES
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.text import plain
 from ui.common.worked_numbers import fixed, sum_decimals
+from ui.network import keys
 from ui.network import pictures as pics
 from ui.network.inputs import EXPLAIN_KEY, NetInput, P
 from ui.network.views import explained_class, model, probability_chart
@@ -73,10 +74,10 @@ def flatten_section(acts: Activations) -> None:
             }
         ],
     )
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_flat_strip", theme=None)
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, key=keys.FLAT_STRIP, theme=None)
     left, right = st.columns([1, 2], gap="large")
     with left:
-        i = st.number_input("Pick an entry", 0, flat.size - 1, 0, key=f"{P}_flat_index")
+        i = st.number_input("Pick an entry", 0, flat.size - 1, 0, key=keys.FLAT_INDEX)
         row, col, ch = tiny_vgg.flat_position(int(i), pooled.shape)
         st.markdown(
             f"Entry **{i}** = {flat[i]:.4f} comes from **channel {ch}, row {row}, column {col}** of "
@@ -153,7 +154,7 @@ def dense_section(acts: Activations) -> int:
         f"= {fixed(e[k], dec)} / {fixed(e.sum(), dec)} = **{fixed(100 * e[k] / e.sum(), max(2, dec - 2))}%**"
     )
     with right:
-        st.plotly_chart(probability_chart(probs, k, height=200), config=PLOTLY_CONFIG, key=f"{P}_probs", theme=None)
+        st.plotly_chart(probability_chart(probs, k, height=200), config=PLOTLY_CONFIG, key=keys.PROBS, theme=None)
     st.markdown(f"##### The largest terms of {CLASSES[k]}'s logit (weight × activation)")
     pooled_shape = acts.image_layers[-1].maps.shape
     top = tiny_vgg.top_contributions(flat, kernel, k, pooled_shape, k=8)
@@ -201,10 +202,10 @@ def _grad_cam(key: str, label: int, layer: str, _x: np.ndarray) -> tiny_vgg.Grad
 
 def grad_cam_section(inp: NetInput, label: int) -> None:
     layers = [layer.name for layer in tiny_vgg.map_layers(model())]
-    if st.session_state.get(f"{P}_cam_layer") not in layers:
-        st.session_state[f"{P}_cam_layer"] = tiny_vgg.GRAD_CAM_LAYER
+    if st.session_state.get(keys.CAM_LAYER) not in layers:
+        st.session_state[keys.CAM_LAYER] = tiny_vgg.GRAD_CAM_LAYER
     layer = st.selectbox(
-        "Layer whose maps are weighed", layers, key=f"{P}_cam_layer",
+        "Layer whose maps are weighed", layers, key=keys.CAM_LAYER,
         help="Grad-CAM's usual choice is the last convolution after its ReLU (the default).",
     )  # fmt: skip
     try:
@@ -228,7 +229,7 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
     with coarse_tab:
         top = float(cam.coarse.max())
         fig = map_figure(cam.coarse, render.ColorScale("magma", 0.0, top if top > 0 else 1.0), height=220)
-        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_coarse", theme=None)
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=keys.CAM_COARSE, theme=None)
         st.caption(f"ReLU(Σₖ αₖ Aₖ) before resizing; hover for values (largest {top:.4g}).")
     with weights_tab:
         fig = go.Figure(
@@ -247,7 +248,7 @@ def grad_cam_section(inp: NetInput, label: int) -> None:
             plot_bgcolor="rgba(0,0,0,0)",
             paper_bgcolor="rgba(0,0,0,0)",
         )
-        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_cam_alpha", theme=None)
+        st.plotly_chart(fig, config=PLOTLY_CONFIG, key=keys.CAM_ALPHA, theme=None)
         st.caption("Red maps count for the class, blue against it.")
 
 

@@ -17,16 +17,11 @@ from ui.common.inputs import phone_only
 from ui.common.maps import display_controls as display_controls_of
 from ui.common.service import SERVICE
 from ui.common.text import code, plain
+from ui.network import keys, state
 
-P = "net"  # widget-key prefix of this page
-SOURCES = {
-    "sample": "Generated sample",
-    "draw": "Draw a shape",
-    "upload": "Upload a photo",
-    "camera": "Camera",
-    "link": "From the link",
-}
-EXPLAIN_KEY = f"{P}_explain"
+P = keys.P  # widget-key prefix of this page
+SOURCES = state.SOURCES
+EXPLAIN_KEY = keys.EXPLAIN
 DRAW_PEN = 16  # the canvas's default pen: medium strokes read best (README, "The trained network")
 
 
@@ -50,32 +45,22 @@ def read_link() -> str | None:
     view, warning = network_link.decode_view(params)
     if view is None:
         return warning
-    st.session_state[f"{P}_shape"] = view.shape
-    st.session_state[f"{P}_seed"] = view.seed
-    st.session_state[EXPLAIN_KEY] = view.explain
-    st.session_state[f"{P}_cmap"] = view.cmap
-    st.session_state[f"{P}_scale"] = view.scale
-    if view.source == "image":
-        st.session_state[f"{P}_link_image"] = view.image
-        st.session_state[f"{P}_source"] = "link"
-    else:
-        st.session_state[f"{P}_source"] = "sample"
+    st.session_state.update(state.link_changes(view))
     return None
 
 
 def sync_url(inp: NetInput, cmap: str, scale: str) -> None:
     """Keep the address bar equal to the view, so copying it shares exactly this."""
     image = _link_picture(inp.key, inp.x) if inp.view_source == "image" else None
-    view = network_link.NetView(
-        source=inp.view_source if (inp.view_source == "sample" or image) else "sample",
+    shown = state.NetState(
+        source="sample" if inp.view_source == "sample" else "link",
         shape=inp.shape,
         seed=inp.seed,
-        explain=st.session_state.get(EXPLAIN_KEY, "pred"),
+        explain=st.session_state.get(keys.EXPLAIN, "pred"),
         cmap=cmap,
         scale=scale,
-        image=image,
     )
-    history.write(P, network_link.encode_view(view))
+    history.write(P, network_link.encode_view(state.net_view(shown, image)))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -100,20 +85,20 @@ def display_controls() -> tuple[str, str]:
 
 def drawing_now() -> bool:
     """Whether this run draws (the page lays out a column for the canvas before the sidebar is built)."""
-    return st.session_state.get(f"{P}_source") == "draw"
+    return st.session_state.get(keys.SOURCE) == "draw"
 
 
 def _defaults() -> None:
-    st.session_state.setdefault(f"{P}_source", "sample")
-    st.session_state.setdefault(f"{P}_shape", shapes_data.CLASSES[3])
-    st.session_state.setdefault(f"{P}_seed", 0)
+    st.session_state.setdefault(keys.SOURCE, "sample")
+    st.session_state.setdefault(keys.SHAPE, state.DEFAULT_SHAPE)
+    st.session_state.setdefault(keys.SEED, 0)
 
 
 PHONE_SOURCES = ("sample", "draw", "upload")  # the camera and the drawing tools stay in the sidebar
 
 
 def _from_phone(field: str) -> None:
-    st.session_state[f"{P}_{field}"] = st.session_state[f"{P}_phone_{field}"]
+    st.session_state[state.WIDGETS[field]] = st.session_state[keys.phone(field)]
 
 
 def phone_picker() -> None:
@@ -122,33 +107,33 @@ def phone_picker() -> None:
     _defaults()
     ss = st.session_state
     with phone_only(P):
-        source = ss[f"{P}_source"]
-        ss[f"{P}_phone_source"] = source if source in PHONE_SOURCES else "sample"
+        source = ss[keys.SOURCE]
+        ss[keys.phone("source")] = source if source in PHONE_SOURCES else "sample"
         st.selectbox(
             "What the network looks at",
             PHONE_SOURCES,
             format_func=SOURCES.get,
-            key=f"{P}_phone_source",
+            key=keys.phone("source"),
             on_change=_from_phone,
             args=("source",),
             help="The camera, the pen and the colours are in the sidebar (» at the top left).",
         )
-        if ss[f"{P}_phone_source"] == "sample":
+        if ss[keys.phone("source")] == "sample":
             c1, c2 = st.columns(2)
-            ss[f"{P}_phone_shape"], ss[f"{P}_phone_seed"] = ss[f"{P}_shape"], ss[f"{P}_seed"]
-            c1.selectbox("Shape", shapes_data.CLASSES, key=f"{P}_phone_shape", on_change=_from_phone, args=("shape",))
+            ss[keys.phone("shape")], ss[keys.phone("seed")] = ss[keys.SHAPE], ss[keys.SEED]
+            c1.selectbox("Shape", shapes_data.CLASSES, key=keys.phone("shape"), on_change=_from_phone, args=("shape",))
             c2.number_input(
                 "Sample number",
                 0,
                 network_link.MAX_SEED,
                 step=1,
-                key=f"{P}_phone_seed",
+                key=keys.phone("seed"),
                 on_change=_from_phone,
                 args=("seed",),
             )
-        elif ss[f"{P}_phone_source"] == "upload":
+        elif ss[keys.phone("source")] == "upload":
             st.file_uploader(
-                f"Photo (up to {size_text(MAX_FILE_BYTES)})", type=list(EXTENSIONS), key=f"{P}_phone_upload"
+                f"Photo (up to {size_text(MAX_FILE_BYTES)})", type=list(EXTENSIONS), key=keys.phone("upload")
             )
 
 
@@ -158,26 +143,26 @@ def input_picker(draw_area) -> NetInput | None:
     Returns None while there is nothing to run (an empty canvas, no upload yet, an unreadable file).
     """
     _defaults()
-    options = [k for k in SOURCES if k != "link" or st.session_state.get(f"{P}_link_image")]
+    options = [k for k in SOURCES if k != "link" or st.session_state.get(keys.LINK_IMAGE)]
     st.sidebar.subheader("Input")
-    source = st.sidebar.radio("What the network looks at", options, format_func=SOURCES.get, key=f"{P}_source")
+    source = st.sidebar.radio("What the network looks at", options, format_func=SOURCES.get, key=keys.SOURCE)
     if source == "sample":
-        shape = st.sidebar.selectbox("Shape", shapes_data.CLASSES, key=f"{P}_shape")
+        shape = st.sidebar.selectbox("Shape", shapes_data.CLASSES, key=keys.SHAPE)
         seed = st.sidebar.number_input(
             "Sample number",
             0,
             network_link.MAX_SEED,
             step=1,
-            key=f"{P}_seed",
+            key=keys.SEED,
             help="Each number draws a different picture of the shape: colours, size, position, rotation, noise.",
         )
         x = tiny_vgg.prepare_input(shapes_data.sample(shape, int(seed)))
         return NetInput(x, _digest(x), f"a generated {shape} (sample {seed})", "sample", shape, int(seed))
-    shape, seed = st.session_state[f"{P}_shape"], int(st.session_state[f"{P}_seed"])
+    shape, seed = st.session_state[keys.SHAPE], int(st.session_state[keys.SEED])
     if source == "link":
         try:
             # The link carries the network's own input: framed once already, so not framed again.
-            x = tiny_vgg.prepare_input(cnn_core.decode_image(st.session_state[f"{P}_link_image"]), frame=False)
+            x = tiny_vgg.prepare_input(cnn_core.decode_image(st.session_state[keys.LINK_IMAGE]), frame=False)
         except cnn_core.CnnError as e:
             st.sidebar.error(f"The picture in the link can't be read. {plain(e)}")
             return None
@@ -186,13 +171,13 @@ def input_picker(draw_area) -> NetInput | None:
         up = st.sidebar.file_uploader(
             f"Photo (up to {size_text(MAX_FILE_BYTES)})",
             type=list(EXTENSIONS),
-            key=f"{P}_upload",
+            key=keys.UPLOAD,
             help="The centre square is taken and shrunk to 64×64.",
-        ) or st.session_state.get(f"{P}_phone_upload")
+        ) or st.session_state.get(keys.phone("upload"))
         hint = "Upload a photo to see what the network makes of it."
         return _photo(up, hint, "", f"your photo {code(up.name)}" if up else "", shape, seed)
     if source == "camera":
-        shot = st.sidebar.camera_input("Take a photo", key=f"{P}_camera")
+        shot = st.sidebar.camera_input("Take a photo", key=keys.CAMERA)
         hint = "Take a photo (the browser may first ask for permission to use the camera)."
         return _photo(shot, hint, "The camera photo can't be used: ", "your photo from the camera", shape, seed)
     return _drawn(draw_area, shape, seed)
@@ -229,15 +214,15 @@ def _drawn(area, shape: str, seed: int) -> NetInput | None:
         "any angle. A **circle** is a filled disk, a **ring** a circle's outline; a star may be a pentagram "
         "and a cross two strokes. Anything else should come back as 'none of these'."
     )
-    mode = st.sidebar.selectbox("Tool", list(MODES), format_func=MODES.get, key=f"{P}_tool")
-    width = st.sidebar.slider("Pen width", 4, 64, DRAW_PEN, key=f"{P}_pen")
+    mode = st.sidebar.selectbox("Tool", list(MODES), format_func=MODES.get, key=keys.TOOL)
+    width = st.sidebar.slider("Pen width", 4, 64, DRAW_PEN, key=keys.PEN)
     c1, c2 = st.sidebar.columns(2)
-    ink = c1.color_picker("Ink", "#1f3a93", key=f"{P}_ink")
-    paper = c2.color_picker("Paper", "#ffffff", key=f"{P}_paper")
+    ink = c1.color_picker("Ink", "#1f3a93", key=keys.INK)
+    paper = c2.color_picker("Paper", "#ffffff", key=keys.PAPER)
     with area:
         st.write("")  # room for the canvas's toolbar, which sits above it
         picture = drawing_canvas(
-            f"{P}_canvas",
+            keys.CANVAS,
             width=256,
             height=256,
             mode=mode,

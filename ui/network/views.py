@@ -19,6 +19,7 @@ from ui.common import unit_links
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.map_clicks import map_clicks
 from ui.model import inspector as model_inspector
+from ui.network import keys
 from ui.network import pictures as pics
 from ui.network.inputs import EXPLAIN_KEY, NetInput, P
 
@@ -135,7 +136,7 @@ def input_section(inp: NetInput, c: Computed, seen_area, probs_area) -> None:
             st.markdown(f"#### **None of these** shapes · {p[predicted]:.1%}")
         else:
             st.markdown(f"#### Not sure: **{CLASSES[answer.label]}** or **{CLASSES[answer.runner_up]}**?")
-        st.plotly_chart(probability_chart(p, predicted), config=PLOTLY_CONFIG, key=f"{P}_probs_top", theme=None)
+        st.plotly_chart(probability_chart(p, predicted), config=PLOTLY_CONFIG, key=keys.PROBS_TOP, theme=None)
         if not answer.sure:
             lead = "The network answers none of these" if answer.label == NONE else "The network isn't sure"
             st.info(
@@ -172,9 +173,11 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
     names = [f"{i} · {m.path} ({m.maps.shape[0]}×{m.maps.shape[1]})" for i, m in enumerate(layers)]
     left, right = st.columns([1, 2], gap="large")
     with left:
-        i = st.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=f"{P}_zoom_layer", index=2)
+        i = st.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=keys.ZOOM_LAYER, index=2)
         layer = layers[i]
-        k = st.number_input(f"Channel (0–{layer.maps.shape[2] - 1})", 0, layer.maps.shape[2] - 1, 0, key=f"{P}_zoom_ch")
+        k = st.number_input(
+            f"Channel (0–{layer.maps.shape[2] - 1})", 0, layer.maps.shape[2] - 1, 0, key=keys.ZOOM_CHANNEL
+        )
         k = min(k, layer.maps.shape[2] - 1)
         values = layer.maps[:, :, k]
         st.caption(
@@ -184,13 +187,13 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
     with right:
         fig = map_figure(values, c.scales[i][k], height=360, cache_key=None)
         # A click on the map opens "Inside any layer" (section 6) on that value; the page stays where it is.
-        click = map_clicks(f"{P}_zoom_clicks", f"{P}_zoom_wrap")
+        click = map_clicks(keys.ZOOM_CLICKS, keys.ZOOM_WRAP)
         if click is not None:
             r, q = min(max(click[1], 0), values.shape[0] - 1), min(max(click[2], 0), values.shape[1] - 1)
             model_inspector.select(P, layer.path, r, q, k)
             left.caption(f"Row {r}, column {q} of {layer.path} is explained in *6 · Inside any layer*.")
-        with st.container(key=f"{P}_zoom_wrap"):
-            st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_fig", theme=None)
+        with st.container(key=keys.ZOOM_WRAP):
+            st.plotly_chart(fig, config=PLOTLY_CONFIG, key=keys.ZOOM_FIGURE, theme=None)
 
 
 def _range(scale: render.ColorScale) -> str:
@@ -235,7 +238,7 @@ def filters_section(inp: NetInput) -> None:
     names = list(tiny_vgg.CONV_LAYERS)
     left, right = st.columns([1, 1], gap="large")
     with left:
-        layer = st.radio("Conv layer", range(4), format_func=names.__getitem__, horizontal=True, key=f"{P}_flayer")
+        layer = st.radio("Conv layer", range(4), format_func=names.__getitem__, horizontal=True, key=keys.FILTER_LAYER)
         kernel, bias = tiny_vgg.conv_filters(m, names[layer])
         png, scale = pics.kernel_grid(kernel, cell=12)
         st.image(png, width=160 if kernel.shape[2] == 3 else 520)
@@ -246,10 +249,10 @@ def filters_section(inp: NetInput) -> None:
         )
     with right:
         c1, c2 = st.columns(2)
-        f = c1.number_input("Filter", 0, kernel.shape[3] - 1, 0, key=f"{P}_ffilter")
+        f = c1.number_input("Filter", 0, kernel.shape[3] - 1, 0, key=keys.FILTER)
         ch_names = ["red", "green", "blue"] if kernel.shape[2] == 3 else [str(k) for k in range(kernel.shape[2])]
         ch = c2.selectbox(
-            "Input channel", range(kernel.shape[2]), format_func=ch_names.__getitem__, key=f"{P}_fch_{layer}"
+            "Input channel", range(kernel.shape[2]), format_func=ch_names.__getitem__, key=keys.filter_channel(layer)
         )
         st.markdown(f"**Filter {f} of {names[layer]}, input channel {ch_names[ch]}** · bias {bias[f]:.4f}")
         w = kernel[:, :, ch, f]

@@ -17,6 +17,7 @@ from streamlit_drawable_canvas import st_canvas
 import cnn_core
 from cnn_core import drawing
 from cnn_core.render import lut
+from ui.common import keys
 
 CANVAS_SIDE = 240
 INKS = {"Positive": drawing.POSITIVE_INK, "Negative": drawing.NEGATIVE_INK, "Eraser": drawing.ERASER}
@@ -67,22 +68,23 @@ def kernel_canvas(
         rerun: rerun the page after a change, for pages that drew their maps before this editor.
     """
     c1, c2 = st.columns([3, 2])
-    ink = c1.radio("Ink", list(INKS), horizontal=True, key=f"{key}_ink")
-    brush = c2.slider("Brush", 2, 60, 18, key=f"{key}_brush", help="Brush width in canvas pixels")
+    ink = c1.radio("Ink", list(INKS), horizontal=True, key=keys.key(key, "ink"))
+    brush = c2.slider("Brush", 2, 60, 18, key=keys.key(key, "brush"), help="Brush width in canvas pixels")
     c3, c4 = st.columns([3, 2])
-    if current is not None and f"{key}_strength" not in st.session_state:
+    strength_key = keys.key(key, "strength")
+    if current is not None and strength_key not in st.session_state:
         # Full ink starts at the kernel's largest weight (in half steps), so the canvas shows every weight.
         top = float(np.abs(current).max()) if np.size(current) else 0.0
-        st.session_state[f"{key}_strength"] = float(min(max(np.ceil(top * 2) / 2, 0.5), 100.0))
+        st.session_state[strength_key] = float(min(max(np.ceil(top * 2) / 2, 0.5), 100.0))
     norm = c3.selectbox(
-        "Normalise", list(drawing.NORMALISATIONS), format_func=drawing.NORMALISATIONS.get, key=f"{key}_norm"
+        "Normalise", list(drawing.NORMALISATIONS), format_func=drawing.NORMALISATIONS.get, key=keys.key(key, "norm")
     )
     strength = c4.number_input(
         "Full ink =",
         -100.0,
         100.0,
         step=0.5,
-        key=f"{key}_strength",
+        key=strength_key,
         help="The weight of a cell filled with positive ink (before normalisation)",
     )
     paint_col, heat_col = st.columns([3, 2])
@@ -126,7 +128,7 @@ def _canvas(key: str, size: tuple[int, int], ink: str, brush: int, start: np.nda
         drawing_mode="freedraw",
         initial_drawing=drawing_json,
         return_image_data=True,
-        key=f"{key}_canvas_{size[0]}x{size[1]}{tag}",
+        key=keys.key(key, "canvas", f"{size[0]}x{size[1]}{tag}"),
     )
 
 
@@ -134,7 +136,7 @@ def _apply(key, size, rgba, objects, start, norm, strength, set_weights, rerun) 
     # Only a drawing (or a way of reading it) not applied yet changes the kernel.
     digest = hashlib.blake2b(np.ascontiguousarray(rgba).data, digest_size=16).hexdigest()
     stamp = (digest, tuple(size), norm, float(strength))
-    memo = f"{key}_canvas_applied"
+    memo = keys.key(key, "canvas_applied")
     if st.session_state.get(memo) == stamp:
         return
     if start is None and not np.any(drawing.signed_ink(rgba) != 0):

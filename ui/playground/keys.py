@@ -22,6 +22,11 @@ KERNEL_CANVAS = keys.key(P, "kc")
 KERNEL_GRID = keys.key(P, "kernel_grid")  # the sliders' container; the CSS keeps it a grid on a phone
 GRID_REFUSED = keys.key(P, "grid_refused")  # the number grid's refused cells, shown once
 MAPS = keys.key(P, "maps")  # the 2×2 block of maps (the CSS keeps it in view)
+WORKED = keys.key(P, "worked")  # the worked sum's card
+CLICKED = keys.key(P, "clicked")  # (stage, row, col) of the map value last clicked, or None when closed
+MAP_CLICKS = keys.key(P, "map_clicks")
+WORKED_CLOSE = keys.key(P, "worked_close")
+SCREEN = keys.key(P, "screen")  # the probe that reports the screen's devicePixelRatio (ui/common/screen.py)
 FIRST_MAPS = keys.key(P, "first_maps")  # the stored first screen's block, drawn before TensorFlow loads
 
 

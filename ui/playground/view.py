@@ -9,7 +9,7 @@ import cnn_core
 from cnn_core.pipeline import Stage
 from ui.common import explain, inspector, maps, screen, worked_numbers
 from ui.common.map_clicks import map_clicks
-from ui.playground import map_grid
+from ui.playground import keys, map_grid
 from ui.playground.kernel_editor import GRID_CONTAINER
 from ui.playground.state import P
 
@@ -67,7 +67,7 @@ def style() -> None:
 def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
     """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers, their pictures at the size
     the visitor's screen shows them."""
-    dpr = screen.device_pixel_ratio(f"{P}_screen")
+    dpr = screen.device_pixel_ratio(keys.SCREEN)
     map_grid.grid(
         [
             map_grid.Cell(
@@ -97,12 +97,12 @@ def stage_notes(stages: list[Stage]) -> None:
 
 # --------------------------------------------------------------------------- click where you look
 
-CLICK_KEY = f"{P}_clicked"  # (stage, row, col) of the map value last clicked, or None when closed
+CLICK_KEY = keys.CLICKED  # (stage, row, col) of the map value last clicked, or None when closed
 
 
 def clicked(stages: list[Stage]) -> tuple[int, int, int] | None:
     """The map value whose worked sum is open: the newest click on one of the maps, kept until closed."""
-    click = map_clicks(f"{P}_map_clicks", MAPS_CONTAINER)
+    click = map_clicks(keys.MAP_CLICKS, MAPS_CONTAINER)
     if click is not None and 0 <= click[0] < len(stages):
         st.session_state[CLICK_KEY] = click
         # The full inspector further down opens on the same value.
@@ -122,10 +122,10 @@ def worked_panel(stages: list[Stage], at: tuple[int, int, int]) -> None:
     """How the clicked value was made, as text beside the maps: the sum, then the part of the photo it sees."""
     k, row, col = at
     ex = cnn_core.explain(stages, k, row, col, 0)
-    with st.container(border=True, key=f"{P}_worked"):
+    with st.container(border=True, key=keys.WORKED):
         top, close = st.columns([5, 1], vertical_alignment="center")
         top.markdown(f"**{stages[k].title}**, row {row}, column {col}: the map holds **{ex.value:.6g}**")
-        close.button("Close", key=f"{P}_worked_close", on_click=_close, type="tertiary", icon=":material/close:")
+        close.button("Close", key=keys.WORKED_CLOSE, on_click=_close, type="tertiary", icon=":material/close:")
         exact = inspector.exact_toggle(P, "panel")
         st.code(worked_numbers.worked_text(ex, exact=exact), language=None, wrap_lines=True)
         field = worked_numbers.patch_sentence(ex.receptive_field, "below")

@@ -43,6 +43,17 @@ def note(lid: str) -> str:
     return layer(lid, "note")
 
 
+def stage(sid: str, name: str) -> str:
+    """The key of widget ``name`` ("band", "tiles") of the stage with id ``sid``: stage("L1", "band") is
+    "ls_band_L1" (the browser tests find st-key-ls_band_L1)."""
+    return common.key(P, name, sid)
+
+
+def zoom_tile(sid: str, channel: int) -> str:
+    """The button that enlarges map ``channel`` of stage ``sid``."""
+    return common.key(P, "zoom", sid, channel)
+
+
 def filter_(lid: str, j: int, name: str = "") -> str:
     """The key of widget ``name`` of filter ``j`` of layer ``lid`` (its prefix when ``name`` is empty)."""
     return layer(lid, f"f{j}_{name}" if name else f"f{j}")

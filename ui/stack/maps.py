@@ -23,7 +23,7 @@ from ui.common import explain, inspector
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.maps import arithmetic_lines, map_stats
 from ui.common.service import SERVICE
-from ui.stack import worked
+from ui.stack import keys, worked
 from ui.stack.state import FOCUS_KEY, P
 from ui.stack.text import channel_names, describe, shape_text
 
@@ -189,7 +189,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
         for i, stage in enumerate(stages):
             sid = sids[i]
             channels = shown_channels(i, stage, cmap)
-            with st.container(border=True, key=f"{P}_band_{sid}"):
+            with st.container(border=True, key=keys.stage(sid, "band")):
                 start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
                 shown = channels[start : start + per_band]
                 _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band)
@@ -234,7 +234,7 @@ def _band_header(
     if pages <= 1:
         return 0
     labels = [f"{p * per_band}–{min((p + 1) * per_band, count) - 1}" for p in range(pages)]
-    pkey = f"{P}_page_{sid}"
+    pkey = keys.stage(sid, "page")
     if st.session_state.get(pkey) not in labels:
         st.session_state[pkey] = labels[0]
     with pager:
@@ -252,7 +252,7 @@ def _band_grid(
     names: list[str],
     per_band: int,
 ) -> None:
-    cols = st.container(key=f"{P}_tiles_{sid}").columns(per_band, gap="small")
+    cols = st.container(key=keys.stage(sid, "tiles")).columns(per_band, gap="small")
     for slot, c in enumerate(channels):
         with cols[slot]:
             # A click on the picture picks that pixel (worked.clicked hears it); a click on the name enlarges it.
@@ -261,7 +261,7 @@ def _band_grid(
             label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
             st.button(
                 label,
-                key=f"{P}_zoom_{sid}_{c}",
+                key=keys.zoom_tile(sid, c),
                 type="tertiary",
                 on_click=_focus,
                 args=(sid, c),
@@ -285,28 +285,28 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
         channels = [PHOTO, *channels]
     if c not in channels:
         c = channels[0]
-    with st.container(key=f"{P}_enlarged"):
+    with st.container(key=keys.page("enlarged")):
         st.divider()
         left, right = st.columns([3, 2], gap="large")
         with right:
             c1, c2 = st.columns(2)
             with c1:
-                st.session_state[f"{P}_zoom_stage"] = i
+                st.session_state[keys.page("zoom_stage")] = i
                 st.selectbox(
                     "Stage",
                     list(range(len(stages))),
-                    key=f"{P}_zoom_stage",
+                    key=keys.page("zoom_stage"),
                     format_func=lambda k: f"{k} · {stages[k].title}",
-                    on_change=lambda: _focus(sids[st.session_state[f"{P}_zoom_stage"]], 0),
+                    on_change=lambda: _focus(sids[st.session_state[keys.page("zoom_stage")]], 0),
                 )
             with c2:
-                st.session_state[f"{P}_zoom_channel"] = c
+                st.session_state[keys.page("zoom_channel")] = c
                 st.selectbox(
                     "Map",
                     channels,
-                    key=f"{P}_zoom_channel",
+                    key=keys.page("zoom_channel"),
                     format_func=lambda k: "photo" if k == PHOTO else f"{k} · {names[i][k]}",
-                    on_change=lambda: _focus(sid, st.session_state[f"{P}_zoom_channel"]),
+                    on_change=lambda: _focus(sid, st.session_state[keys.page("zoom_channel")]),
                 )
             if c == PHOTO:
                 values = stage.maps if stage.shape[2] > 1 else stage.maps[:, :, 0]
@@ -318,7 +318,7 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
                 if scale is not None:
                     own = st.toggle(
                         "This map's own colour range",
-                        key=f"{P}_zoom_own",
+                        key=keys.page("zoom_own"),
                         help="Colour this map from its own lowest to highest value (1st to 99th percentile with the "
                         "robust scale) instead of the range the band shares, so a quiet map shows its detail.",
                     )
@@ -331,7 +331,7 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
             st.caption(explain.caption(stage, stages[i - 1] if i else None))
             for line in arithmetic_lines(stage):
                 st.caption(f"Output size, {line}")
-            st.button("Close", key=f"{P}_zoom_close", on_click=_unfocus, icon=":material/close:")
+            st.button("Close", key=keys.page("zoom_close"), on_click=_unfocus, icon=":material/close:")
         with left:
             # Small maps go as their own pixels, repeated, so the browser doesn't blur them; large ones as usual.
             rgb = None
@@ -343,5 +343,5 @@ def _enlarged(stages: list[Stage], i: int, sid: str, c: int, scales, names, sids
             fig = map_figure(values, scale, rgb=rgb, height=440, cache_key=cache_key)
             # A click on the map (heard by worked.clicked) explains that value beside the bands and below.
             with st.container(key=ZOOM_CONTAINER):
-                st.plotly_chart(fig, config=PLOTLY_CONFIG, key=f"{P}_zoom_map", theme=None)
+                st.plotly_chart(fig, config=PLOTLY_CONFIG, key=keys.page("zoom_map"), theme=None)
         inspector.inspector(stages, P, stage=i, channel=None if c == PHOTO else c)

@@ -9,14 +9,15 @@ import cnn_core
 from cnn_core.pipeline import Stage
 from ui.common import inspector, worked_numbers
 from ui.common.map_clicks import image_clicks, map_clicks
+from ui.stack import keys
 from ui.stack.state import FOCUS_KEY, P
 
-CLICK_KEY = f"{P}_clicked"  # (stage, row, col, channel) of the value last clicked, or None when closed
-TILE = f"{P}_cell_"  # the key of a tile's container: TILE + "stage_channel" ("photo" for the photo)
-PANEL = f"{P}_worked"
-ZOOM_CONTAINER = f"{P}_zoom_wrap"  # the enlarged map's container
+CLICK_KEY = keys.page("clicked")  # (stage, row, col, channel) of the value last clicked, or None when closed
+TILE = keys.page("cell_")  # the key of a tile's container: TILE + "stage_channel" ("photo" for the photo)
+PANEL = keys.page("worked")
+ZOOM_CONTAINER = keys.page("zoom_wrap")  # the enlarged map's container
 
-SIDE = f"{P}_side"  # the column beside the bands that holds the panel (hidden while it is closed)
+SIDE = keys.page("side")  # the column beside the bands that holds the panel (hidden while it is closed)
 
 # The bands and the panel's column are always there, so opening the panel only restyles the page (nothing is
 # rebuilt, and the browser keeps the clicked tile where it was); closed, the column is hidden and the bands
@@ -62,13 +63,13 @@ def _select(stages: list[Stage], sids: list[str], i: int, row: int, col: int, ch
 
 def clicked(stages: list[Stage], sids: list[str]) -> tuple[int, int, int, int] | None:
     """The value whose worked sum is open: the newest click on a tile or on the enlarged map, kept until closed."""
-    tile = image_clicks(f"{P}_tile_clicks", TILE)
+    tile = image_clicks(keys.page("tile_clicks"), TILE)
     if tile is not None:
         where = _tile(tile[0])
         if where is not None and where[0] < len(stages) and where[1] < stages[where[0]].shape[2]:
             h, w = stages[where[0]].shape[:2]
             _select(stages, sids, where[0], int(tile[2] * h), int(tile[1] * w), where[1])
-    zoom = map_clicks(f"{P}_zoom_clicks", ZOOM_CONTAINER)
+    zoom = map_clicks(keys.page("zoom_clicks"), ZOOM_CONTAINER)
     focus = st.session_state.get(FOCUS_KEY)
     if zoom is not None and focus and focus[0] in sids:
         _select(stages, sids, sids.index(focus[0]), zoom[1], zoom[2], focus[1])
@@ -106,7 +107,7 @@ def panel(stages: list[Stage], at: tuple[int, int, int, int]) -> None:
         top, close = st.columns([5, 2], vertical_alignment="center")
         what = "photo" if c < 0 else f"channel {c}"
         top.markdown(f"**{k} · {stages[k].title}**, {what}, row {row}, column {col}: the map holds **{ex.value:.6g}**")
-        close.button("Close", key=f"{P}_worked_close", on_click=_close, type="tertiary", icon=":material/close:")
+        close.button("Close", key=keys.page("worked_close"), on_click=_close, type="tertiary", icon=":material/close:")
         exact = inspector.exact_toggle(P, "panel")
         lines = worked_numbers.worked_text(ex, exact=exact).splitlines()
         # The sum (and TensorFlow's value) first, so it is in view however many products there are.

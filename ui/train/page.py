@@ -12,14 +12,12 @@ from PIL import Image
 
 from cnn_core import class_folders, drawing, learn, shapes_data
 from cnn_core.errors import CnnError, ImageError
-from ui.train import jobs
+from ui.train import jobs, keys, state
+from ui.train.state import ARCHS, MAX_PER_SHAPE, OWN, SHAPES, ZIP
 
-P = "tr"
-JOB_KEY = f"{P}_job"
-MODEL_KEY = f"{P}_model"  # (file name, .keras bytes, class names): read by ui/model/source.py
-SHAPES, OWN, ZIP = "Generated shapes", "Your own classes", "A ZIP of class folders"
-ARCHS = {"tiny_vgg": "Tiny VGG", "stack": "The Layer stack + a dense head"}
-MAX_PER_SHAPE = 500
+P = keys.P
+JOB_KEY = keys.JOB
+MODEL_KEY = keys.MODEL  # (file name, .keras bytes, class names): read by ui/model/source.py
 ss = st.session_state
 
 
@@ -32,35 +30,13 @@ class Choice:
 
 def _from_link() -> None:
     """Fill the controls once from a share link: ?data=shapes:circle,star&arch=tiny_vgg&seed=0&epochs=5."""
-    if ss.get(f"{P}_linked"):
+    if ss.get(keys.LINKED):
         return
-    ss[f"{P}_linked"] = True
-    q = st.query_params
-    try:
-        if q.get("data", "").startswith("shapes:"):
-            ss[f"{P}_source"] = SHAPES
-            ss[f"{P}_shapes"] = [c for c in q["data"][7:].split(",") if c in shapes_data.CLASSES]
-        elif q.get("data") == "own":
-            ss[f"{P}_source"] = OWN
-        elif q.get("data") == "zip":
-            ss[f"{P}_source"] = ZIP
-        if q.get("arch") in ARCHS:
-            ss[f"{P}_arch"] = q["arch"]
-        if "seed" in q:
-            ss[f"{P}_seed"] = max(0, int(q["seed"]))
-        if "epochs" in q:
-            ss[f"{P}_epochs"] = min(max(1, int(q["epochs"])), jobs.MAX_EPOCHS)
-        if "per_class" in q:
-            ss[f"{P}_per_class"] = min(max(10, int(q["per_class"])), MAX_PER_SHAPE)
-    except ValueError:
-        st.warning("The link's seed, epochs or picture count is not a whole number; the defaults are used.")
-
-
-def share_query(source: str, shapes: list[str], arch: str, seed: int, epochs: int, per_class: int) -> str:
-    """The query string that repeats this run's choices (the pictures a user made don't travel)."""
-    data = "shapes:" + ",".join(shapes) if source == SHAPES else ("own" if source == OWN else "zip")
-    extra = f"&per_class={per_class}" if source == SHAPES else ""
-    return f"?data={data}&arch={arch}&seed={seed}&epochs={epochs}{extra}"
+    ss[keys.LINKED] = True
+    changes, problem = state.link_changes(st.query_params)
+    ss.update(changes)
+    if problem:
+        st.warning(problem)
 
 
 @st.cache_data(max_entries=4, show_spinner="Drawing the shapes…")
@@ -77,20 +53,20 @@ def controls() -> tuple[Choice, str]:
     """The data, architecture and settings controls; returns the choice and the share query."""
     _from_link()
     st.subheader("1. The data")
-    source = st.radio("Train on", [SHAPES, OWN, ZIP], key=f"{P}_source", horizontal=True)
-    data, problem, shapes, per_class = None, "", list(shapes_data.CLASSES[:3]), 100
+    source = st.radio("Train on", [SHAPES, OWN, ZIP], key=keys.SOURCE, horizontal=True)
+    data, problem, shapes, per_class = None, "", list(state.DEFAULT_SHAPES), 100
     if source == SHAPES:
-        ss.setdefault(f"{P}_shapes", list(shapes_data.CLASSES[:3]))
-        shapes = st.multiselect("Classes", list(shapes_data.CLASSES), key=f"{P}_shapes")
-        per_class = st.slider("Pictures per class", 10, MAX_PER_SHAPE, 100, 10, key=f"{P}_per_class")
+        ss.setdefault(keys.SHAPES, list(state.DEFAULT_SHAPES))
+        shapes = st.multiselect("Classes", list(shapes_data.CLASSES), key=keys.SHAPES)
+        per_class = st.slider("Pictures per class", state.MIN_PER_SHAPE, MAX_PER_SHAPE, 100, 10, key=keys.PER_CLASS)
         if len(shapes) < 2:
             problem = "Pick at least 2 shape classes."
         else:
-            data = _shapes(tuple(shapes), per_class, int(ss.get(f"{P}_seed", 0)))
+            data = _shapes(tuple(shapes), per_class, int(ss.get(keys.SEED, 0)))
     elif source == OWN:
         data, problem = _own_classes()
     else:
-        up = st.file_uploader("ZIP with one folder of pictures per class", type=["zip"], key=f"{P}_zip")
+        up = st.file_uploader("ZIP with one folder of pictures per class", type=["zip"], key=keys.ZIP)
         if up is None:
             problem = "Upload a ZIP of class folders (e.g. cats/1.jpg, dogs/1.jpg)."
         else:
@@ -102,10 +78,10 @@ def controls() -> tuple[Choice, str]:
         st.caption(data.summary())
     st.subheader("2. The network and the run")
     c1, c2, c3, c4 = st.columns(4)
-    arch = c1.selectbox("Architecture", list(ARCHS), format_func=ARCHS.get, key=f"{P}_arch")
-    epochs = c2.number_input("Epochs", 1, jobs.MAX_EPOCHS, 5, key=f"{P}_epochs")
-    rate = c3.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2], 2e-3, key=f"{P}_rate")
-    seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key=f"{P}_seed")
+    arch = c1.selectbox("Architecture", list(ARCHS), format_func=ARCHS.get, key=keys.ARCH)
+    epochs = c2.number_input("Epochs", 1, jobs.MAX_EPOCHS, 5, key=keys.EPOCHS)
+    rate = c3.select_slider("Learning rate", list(state.RATES), 2e-3, key=keys.RATE)
+    seed = c4.number_input("Seed", 0, state.MAX_SEED, 0, key=keys.SEED)
     spec = None
     if arch == "stack":
         from ui.stack.state import SPEC_KEY
@@ -119,15 +95,15 @@ def controls() -> tuple[Choice, str]:
         )
         if not spec:
             problem = problem or "The Layer stack is empty; build one on the Layer stack page."
-    settings = learn.Settings(int(epochs), float(rate), int(seed), arch, spec)
-    query = share_query(source, shapes, arch, int(seed), int(epochs), per_class)
+    chosen = state.TrainState(source, tuple(shapes), per_class, arch, int(epochs), float(rate), int(seed))
+    settings, query = state.settings(chosen, spec), state.share_query(chosen)
     if data is not None and len(data.labels) > class_folders.MAX_PICTURES:
         problem = f"At most {class_folders.MAX_PICTURES:,} pictures can be used in one run."
     return Choice(data, settings, problem), query
 
 
 def _own_classes() -> tuple[class_folders.ClassData | None, str]:
-    n = int(st.number_input("How many classes", 2, 6, 2, key=f"{P}_nclasses"))
+    n = int(st.number_input("How many classes", 2, 6, 2, key=keys.NCLASSES))
     st.caption(
         "At least 10 pictures a class, uploaded, photographed or drawn; augmentation (turns, zooms, shifts, "
         "mirror images, brightness) makes up the rest."
@@ -136,17 +112,20 @@ def _own_classes() -> tuple[class_folders.ClassData | None, str]:
     names: list[str] = []
     cols = st.columns(n)
     for i, col in enumerate(cols):
-        name = col.text_input(f"Class {i + 1}", f"class {i + 1}", key=f"{P}_name_{i}").strip() or f"class {i + 1}"
+        name = (
+            col.text_input(f"Class {i + 1}", f"class {i + 1}", key=keys.class_widget("name", i)).strip()
+            or f"class {i + 1}"
+        )
         names.append(name)
         ups = col.file_uploader(
             "Pictures",
             accept_multiple_files=True,
-            key=f"{P}_up_{i}",
+            key=keys.class_widget("up", i),
             type=[e for e in ("png", "jpg", "jpeg", "webp", "bmp", "gif")],
         )
-        shots = ss.setdefault(f"{P}_shots_{i}", [])
-        if col.toggle("Camera", key=f"{P}_cam_on_{i}"):
-            shot = col.camera_input("Take a photo", key=f"{P}_cam_{i}")
+        shots = ss.setdefault(keys.shots(i), [])
+        if col.toggle("Camera", key=keys.class_widget("cam_on", i)):
+            shot = col.camera_input("Take a photo", key=keys.class_widget("cam", i))
             if shot is not None and shot.file_id not in {s[0] for s in shots}:
                 shots.append((shot.file_id, shot.getvalue()))
         files[name] = [u.getvalue() for u in ups or []] + [s[1] for s in shots]
@@ -165,30 +144,30 @@ def _own_classes() -> tuple[class_folders.ClassData | None, str]:
         return None, str(e)
 
 
-DRAWN = "drawn:"  # the id prefix of a drawing among a class's photos and drawings (``{P}_shots_{i}``)
+DRAWN = "drawn:"  # the id prefix of a drawing among a class's photos and drawings (``keys.shots(i)``)
 DRAW_SIDE = 256
 
 
 def _add_drawing(i: int) -> None:
     """Button callback: the canvas's last picture joins class ``i`` as a PNG, and the canvas starts blank."""
-    rgba = ss.get(f"{P}_drawing_now")
+    rgba = ss.get(keys.DRAWING_NOW)
     if rgba is None:
         return
     try:
         rgb = drawing.picture_from_drawing(rgba)
     except ImageError as e:
-        ss[f"{P}_drawing_note"] = f"{e.detail[0].upper()}{e.detail[1:]}."
+        ss[keys.DRAWING_NOTE] = f"{e.detail[0].upper()}{e.detail[1:]}."
         return
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG")
-    shots = ss.setdefault(f"{P}_shots_{i}", [])
+    shots = ss.setdefault(keys.shots(i), [])
     shots.append((f"{DRAWN}{len(shots)}", buf.getvalue()))
-    ss[f"{P}_canvas_n"] = ss.get(f"{P}_canvas_n", 0) + 1  # a new key: a blank canvas for the next drawing
-    ss[f"{P}_drawing_now"] = None
+    ss[keys.CANVAS_N] = ss.get(keys.CANVAS_N, 0) + 1  # a new key: a blank canvas for the next drawing
+    ss[keys.DRAWING_NOW] = None
 
 
 def _undo_drawing(i: int) -> None:
-    shots = ss.get(f"{P}_shots_{i}", [])
+    shots = ss.get(keys.shots(i), [])
     for j in range(len(shots) - 1, -1, -1):
         if shots[j][0].startswith(DRAWN):
             del shots[j]
@@ -199,22 +178,22 @@ def _draw_into_a_class(names: list[str]) -> None:
     """A canvas whose drawings are added, one at a time, to the class picked beside it."""
     from ui.common.canvas import drawing_canvas
 
-    if not st.toggle("Draw pictures for a class", key=f"{P}_draw_on"):
+    if not st.toggle("Draw pictures for a class", key=keys.DRAW_ON):
         return
     c_canvas, c_side = st.columns([1, 2])
     with c_canvas:
-        ss[f"{P}_drawing_now"] = drawing_canvas(
-            f"{P}_canvas_{ss.get(f'{P}_canvas_n', 0)}",
+        ss[keys.DRAWING_NOW] = drawing_canvas(
+            keys.canvas(ss.get(keys.CANVAS_N, 0)),
             width=DRAW_SIDE,
             height=DRAW_SIDE,
-            stroke_width=int(ss.get(f"{P}_draw_pen", 16)),
+            stroke_width=int(ss.get(keys.DRAW_PEN, 16)),
         )
-    i = c_side.selectbox("Add to", range(len(names)), format_func=lambda k: names[k], key=f"{P}_draw_class")
-    c_side.slider("Pen", 2, 40, 16, key=f"{P}_draw_pen")
+    i = c_side.selectbox("Add to", range(len(names)), format_func=lambda k: names[k], key=keys.DRAW_CLASS)
+    c_side.slider("Pen", 2, 40, 16, key=keys.DRAW_PEN)
     b1, b2 = c_side.columns(2)
-    b1.button("Add this drawing", key=f"{P}_draw_add", on_click=_add_drawing, args=(i,), type="primary")
-    b2.button("Remove the last drawing", key=f"{P}_draw_undo", on_click=_undo_drawing, args=(i,))
-    note = ss.pop(f"{P}_drawing_note", None)
+    b1.button("Add this drawing", key=keys.DRAW_ADD, on_click=_add_drawing, args=(i,), type="primary")
+    b2.button("Remove the last drawing", key=keys.DRAW_UNDO, on_click=_undo_drawing, args=(i,))
+    note = ss.pop(keys.DRAWING_NOTE, None)
     if note:
         c_side.info(note)
     c_side.caption(
@@ -238,13 +217,13 @@ def buttons(choice: Choice) -> None:
         "Train",
         type="primary",
         disabled=busy or bool(choice.problem),
-        key=f"{P}_train",
+        key=keys.TRAIN,
         on_click=_start,
         args=(choice,),
     )
-    c2.button("Pause", disabled=not busy or paused, key=f"{P}_pause", on_click=job.control.pause if busy else None)
-    c3.button("Resume", disabled=not paused, key=f"{P}_resume", on_click=job.control.resume if busy else None)
-    c4.button("Stop", disabled=not busy, key=f"{P}_stop", on_click=job.control.stop if busy else None)
+    c2.button("Pause", disabled=not busy or paused, key=keys.PAUSE, on_click=job.control.pause if busy else None)
+    c3.button("Resume", disabled=not paused, key=keys.RESUME, on_click=job.control.resume if busy else None)
+    c4.button("Stop", disabled=not busy, key=keys.STOP, on_click=job.control.stop if busy else None)
     if choice.problem:
         st.info(choice.problem)
 
@@ -305,17 +284,17 @@ def _live(choice: Choice, polling: bool) -> None:
     c2.markdown("**Accuracy**")
     c2.line_chart(df[["train accuracy", "held-out accuracy"]], height=220)
     last = rows[-1]
-    with st.container(key=f"{P}_latest"):
+    with st.container(key=keys.LATEST):
         st.caption(
             f"After epoch {last.epoch}: training loss {last.loss:.4f}, accuracy {last.accuracy:.1%}; "
             f"held-out loss {last.val_loss:.4f}, accuracy {last.val_accuracy:.1%}."
         )
     at = done_epochs
     if done_epochs > 1:
-        at = st.slider("Epoch to show", 1, done_epochs, done_epochs, key=f"{P}_scrub_{done_epochs}")
+        at = st.slider("Epoch to show", 1, done_epochs, done_epochs, key=keys.scrub(done_epochs))
     snap = job.snapshots[at - 1]
     st.markdown(f"**First layer's filters after epoch {at}** (each stretched to its own range)")
-    with st.container(key=f"{P}_filters"):
+    with st.container(key=keys.FILTERS):
         st.image(snap.filters_png)
     st.markdown(f"**The first held-out-class picture's maps after epoch {at}** (first 8 maps of each layer)")
     c_pic, c_maps = st.columns([1, 6])
@@ -340,16 +319,16 @@ def results(job: jobs.Job) -> None:
         else:
             st.success("It gets every held-out picture right.")
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button("Filters GIF", jobs.filters_gif(job), "filters.gif", "image/gif", key=f"{P}_gif")
-    c2.download_button("History ZIP", jobs.history_zip(job), "history.zip", "application/zip", key=f"{P}_hist")
+    c1.download_button("Filters GIF", jobs.filters_gif(job), "filters.gif", "image/gif", key=keys.GIF)
+    c2.download_button("History ZIP", jobs.history_zip(job), "history.zip", "application/zip", key=keys.HISTORY)
     if job.model_bytes is not None:
-        c3.download_button("Model .keras", job.model_bytes, "trained.keras", key=f"{P}_keras")
-        if c4.button("Open in Your model", key=f"{P}_open"):
-            from ui.model.source import TRAINED
-            from ui.model.source import P as YM
+        c3.download_button("Model .keras", job.model_bytes, "trained.keras", key=keys.KERAS)
+        if c4.button("Open in Your model", key=keys.OPEN):
+            from ui.model import keys as model_keys
+            from ui.model.state import TRAINED
 
             ss[MODEL_KEY] = ("trained.keras", job.model_bytes, tuple(names))
-            ss[f"{YM}_model_source"] = TRAINED
+            ss[model_keys.MODEL_SOURCE] = TRAINED
             st.switch_page("views/your_model.py")
 
 

@@ -17,12 +17,13 @@ from cnn_core.errors import CnnError, ModelError
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.service import SERVICE
 from ui.common.text import plain
-from ui.common.unit_links import TINY, YOURS, parse_unit, unit_href
+from ui.common.unit_links import TINY, YOURS, unit_href
+from ui.units import keys, state
 
-P = "unit"
-DEFAULT_UNIT = ("conv_2_2", 0)
+P = keys.P
+DEFAULT_UNIT = state.DEFAULT_UNIT
 TINY_PATH = Path(__file__).resolve().parents[2] / "assets" / "tiny_vgg.keras"
-MODEL_BYTES_KEY = "ym_model_bytes"  # (name, bytes) of the Your model page's model, set by ui/model/source.py
+MODEL_BYTES_KEY = keys.MODEL_BYTES  # (name, bytes) of the Your model page's model, set by ui/model/source.py
 VIS_STEPS = 128
 MAX_PAGE_PICTURES = 1000  # what one scan in the app may read (a ZIP is capped to this too)
 SHAPES_PER_CLASS = 100
@@ -60,19 +61,9 @@ def _loaded(name: str, data: bytes):
 def unit_from_url() -> tuple[Unit | None, str | None]:
     """The unit the address names (``?unit=LAYER:CHANNEL[&model=yours]``), or the Tiny VGG's default; a warning
     for an address that can't be used (the defaults are shown then)."""
-    text = st.query_params.get("unit")
-    kind = st.query_params.get("model", TINY)
-    warning = None
-    layer, channel = DEFAULT_UNIT
-    if text is not None:
-        try:
-            layer, channel = parse_unit(text)
-        except CnnError as e:
-            warning = f"This link names no unit ({plain(e.detail)}); showing {DEFAULT_UNIT[0]}:{DEFAULT_UNIT[1]}."
     stored = st.session_state.get(MODEL_BYTES_KEY)
-    if kind == YOURS and stored is None:
-        warning = "This link is for a model uploaded on the Your model page in another visit; showing the Tiny VGG."
-        kind, (layer, channel) = TINY, DEFAULT_UNIT
+    request, warning = state.requested(st.query_params, stored is not None)
+    kind = request.kind
     if kind == YOURS:
         name, data, label = stored[0], stored[1], stored[0]
     else:
@@ -84,14 +75,8 @@ def unit_from_url() -> tuple[Unit | None, str | None]:
         st.error(f"The model can't be loaded: {plain(e.detail)}.")
         return None, warning
     layers = {x.path: x for x in info.image_layers if not x.note}
-    if layer not in layers:
-        warning = f"{plain(layer)} is not a layer with maps in {plain(label)}; showing its first one."
-        layer, channel = next(iter(layers)), 0
-    c = int(layers[layer].shape[2])
-    if channel >= c:
-        warning = f"{layer} has channels 0 to {c - 1}; showing channel {c - 1}."
-        channel = c - 1
-    return Unit(key, name, label, data, model, info, layers[layer], channel, kind), warning
+    unit, warning = state.fitted(request, {p: int(x.shape[2]) for p, x in layers.items()}, label, warning)
+    return Unit(key, name, label, data, model, info, layers[unit.layer], unit.channel, kind), warning
 
 
 def neighbours(u: Unit) -> None:
@@ -177,7 +162,7 @@ def on_photo(u: Unit, batch: np.ndarray, photo_key: str) -> None:
     with left:
         st.markdown("##### Its map on the current photo")
         scale = render.scale_for(*render.finite_range(values), "auto")
-        st.plotly_chart(map_figure(values, scale, height=320), config=PLOTLY_CONFIG, key=f"{P}_map", theme=None)
+        st.plotly_chart(map_figure(values, scale, height=320), config=PLOTLY_CONFIG, key=keys.MAP, theme=None)
         st.caption(
             f"{values.shape[0]}×{values.shape[1]} · min {values.min():.4g} · max {values.max():.4g} · "
             f"mean {values.mean():.4g}"
@@ -244,14 +229,14 @@ def picture_source(u: Unit):
     from cnn_core import unit_sources
 
     choices = (["Generated shapes"] if u.kind == TINY else []) + ["Bundled samples", "A ZIP of pictures"]
-    choice = st.radio("Pictures", choices, horizontal=True, key=f"{P}_scan_source")
+    choice = st.radio("Pictures", choices, horizontal=True, key=keys.SCAN_SOURCE)
     if choice == "Generated shapes":
         n = SHAPES_PER_CLASS * 6
         return f"shapes-{n}", None, [], f"{n} generated shapes (seed 0)"
     if choice == "Bundled samples":
         return "samples", unit_sources.sample_items(), [], "the bundled sample photos"
     up = st.file_uploader(
-        f"A ZIP of pictures (the first {MAX_PAGE_PICTURES:,} are scanned)", type=["zip"], key=f"{P}_zip"
+        f"A ZIP of pictures (the first {MAX_PAGE_PICTURES:,} are scanned)", type=["zip"], key=keys.ZIP
     )
     if up is None:
         return None
@@ -285,7 +270,7 @@ def top_pictures(u: Unit) -> None:
             f"The {TOP} pictures of {label} that excite each channel of {plain(u.layer.path)} most, found by running "
             "all of them through the model on Ray Data. Scanned once per server, then kept."
         )
-        if not st.button("Find the top pictures", key=f"{P}_scan", icon=":material/search:"):
+        if not st.button("Find the top pictures", key=keys.SCAN, icon=":material/search:"):
             return
         done = _run_scan(u, key, items, skipped)
         if done is None:
