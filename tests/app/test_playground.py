@@ -305,6 +305,8 @@ def test_embedding_an_uploaded_photo_says_the_maps_change_first():
     assert not at.exception
     w, h = 600, 400
     assert _headers(at)[0] == f"**Input** · {h}×{w}×1"
+    at.session_state["pg_share_open"] = True  # the share panel is drawn only while open
+    at.run()
     captions = " ".join(c.value for c in at.caption)
     assert (
         f"its maps will be smaller: the copy is at most 85×128 pixels, so the input becomes 85×128 instead of {h}×{w}"

@@ -73,7 +73,7 @@ INSPECTOR_PARTS = (
     "anim_on",
 )
 ANIMATION_PARTS = ("anim", "anim_step", "anim_at")
-SHARE_PARTS = ("embed", "zip", "spec_json", "one", "one_ch", "one_png")
+SHARE_PARTS = ("share_open", "embed", "embed_kept", "zip", "spec_json", "one", "one_ch", "one_png")
 
 
 def _family(parts: tuple[str, ...], prefix: str, part: str, *more: object) -> str:

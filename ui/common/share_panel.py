@@ -56,36 +56,50 @@ def sync_url(prefix: str, state: share.LinkState) -> dict[str, str]:
 
 
 def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stages: list[Stage]) -> None:
-    """The Share and Download controls for a computed view."""
-    with st.expander("Share or download this view", icon=":material/share:"):
-        if picture.sample is None and state.image is None:
+    """The Share and Download controls for a computed view.
+
+    The address bar is kept equal to the view on every run; the panel's contents are built only while it is
+    open (a closed expander sends nothing to the browser, which keeps a new session's first paint light).
+    """
+    embeddable = picture.sample is None and state.image is None
+    embed_failed = False
+    if embeddable and st.session_state.get(_embed_kept(prefix), False):
+        state, embed_failed = _with_embedded_photo(state, picture)
+    params = sync_url(prefix, inspector.with_position(prefix, state))
+    panel = st.expander(
+        "Share or download this view", icon=":material/share:", key=keys.share(prefix, "share_open"), on_change="rerun"
+    )
+    if not panel.open:
+        return
+    with panel:
+        if embeddable:
             st.caption(embed_note(picture.array.shape, state.spec))
-            embed = st.checkbox(
+            # The box's own state goes when the closed panel stops drawing it; the choice is kept beside it.
+            if keys.share(prefix, "embed") not in st.session_state:
+                st.session_state[keys.share(prefix, "embed")] = st.session_state.get(_embed_kept(prefix), False)
+            st.checkbox(
                 "Put a small copy of my photo in the link (about 100×100 pixels)",
                 key=keys.share(prefix, "embed"),
                 help="Otherwise the link names a bundled sample to stand in for your upload.",
+                on_change=_keep_embed,
+                args=(prefix,),
             )
-            if embed:
-                data = share.embed_image(picture.array)
-                if data is None:
-                    st.caption("Your photo can't be made small enough for a link; a sample stands in.")
-                state = share.LinkState(
-                    page=state.page,
-                    sample=None if data else state.sample,
-                    spec=state.spec,
-                    view=state.view,
-                    image=data,
-                    from_upload=data is None,
-                )
-        params = sync_url(prefix, inspector.with_position(prefix, state))
+            if embed_failed:
+                st.caption("Your photo can't be made small enough for a link; a sample stands in.")
         problem = share.link_problem(params)
         if problem:
             st.warning(problem + " Download the spec JSON below instead.")
         else:
             base = st.context.url or ""
             url = share.share_url(base, state) if base else "?" + share.share_url("", state).split("?", 1)[1]
-            st.caption("Copy this link (the address bar holds the same):")
-            st.code(url, language=None, wrap_lines=True)
+            # A plain text box, not st.code: st.code loads a 1.5 MB syntax highlighter into the browser.
+            st.text_input(
+                "Copy this link (the address bar holds the same):",
+                url,
+                key=None,
+                on_change="ignore",
+                help="Click the box, select all (Ctrl+A or ⌘A) and copy.",
+            )
             if state.from_upload:
                 st.caption(f"Uploaded photos don't travel in links; the '{state.sample}' sample will stand in.")
         spec = state.spec
@@ -126,6 +140,29 @@ def share_and_export(prefix: str, state: share.LinkState, picture: Picture, stag
                 key=keys.share(prefix, "one_png"),
                 on_click="ignore",
             )
+
+
+def _embed_kept(prefix: str) -> str:
+    return keys.share(prefix, "embed_kept")
+
+
+def _keep_embed(prefix: str) -> None:
+    st.session_state[_embed_kept(prefix)] = bool(st.session_state.get(keys.share(prefix, "embed")))
+
+
+def _with_embedded_photo(state: share.LinkState, picture: Picture) -> tuple[share.LinkState, bool]:
+    """The link state with a small copy of the uploaded photo, and whether the photo could not be made small
+    enough (then a sample stands in, as without the copy)."""
+    data = share.embed_image(picture.array)
+    embedded = share.LinkState(
+        page=state.page,
+        sample=None if data else state.sample,
+        spec=state.spec,
+        view=state.view,
+        image=data,
+        from_upload=data is None,
+    )
+    return embedded, data is None
 
 
 EMBED_SIDE = 128  # share.embed_image's largest copy, on its longer side
