@@ -324,7 +324,10 @@ def _parse_conv(raw: dict, where: str) -> Conv2D:
     _check_keys(raw, {"type", "filters", "stride", "padding", "dilation", "bias"}, where)
     filters_raw = raw.get("filters")
     if not isinstance(filters_raw, list) or not filters_raw:
-        raise SpecError("must be a non-empty list with one kernel per output channel", f"{where}.filters")
+        raise SpecError(
+            f"must be a non-empty list with one kernel per output channel; each kernel is {FILTER_FORMS}",
+            f"{where}.filters",
+        )
     if len(filters_raw) > MAX_FILTERS:
         raise SpecError(f"has {len(filters_raw)} filters; at most {MAX_FILTERS} are allowed", f"{where}.filters")
     filters = tuple(_parse_filter(f, f"{where}.filters[{i}]") for i, f in enumerate(filters_raw))
@@ -355,6 +358,10 @@ def _parse_conv(raw: dict, where: str) -> Conv2D:
     return Conv2D(filters=filters, stride=stride, padding=padding, dilation=dilation, bias=bias)
 
 
+# Every form a filter may take, for the messages that refuse one.
+FILTER_FORMS = 'a preset name, a 2-D or 3-D list of numbers, {"weights": [...], "from": "<preset name>"} or {"init": ..., "seed": ...}'
+
+
 def _parse_filter(raw: Any, where: str) -> Filter:
     if isinstance(raw, str):
         if raw not in PRESETS:
@@ -364,11 +371,17 @@ def _parse_filter(raw: Any, where: str) -> Filter:
         _check_keys(raw, {"weights", "from"}, where)
         weights = raw["weights"]
         if not isinstance(weights, list):
-            raise SpecError(f"must be a 2-D or 3-D list of numbers; got {_kind(weights)}", f"{where}.weights")
+            raise SpecError(
+                f'must be a 2-D or 3-D list of numbers, as in {{"weights": [[0, 1, 0], ...], "from": "<preset name>"}}; '
+                f"got {_kind(weights)}",
+                f"{where}.weights",
+            )
         origin = raw.get("from")
         if origin is not None and origin not in PRESETS:
             raise SpecError(f"{_show(origin)} is not a preset; known presets: {', '.join(PRESETS)}", f"{where}.from")
         return Filter(weights=_kernel_weights(weights, f"{where}.weights"), started_from=origin)
+    if isinstance(raw, dict) and "init" not in raw:
+        raise SpecError(f'must be {FILTER_FORMS}; got an object with neither "weights" nor "init"', where)
     if isinstance(raw, dict):
         _check_keys(raw, {"init", "seed", "size"}, where)
         init = raw.get("init")
@@ -381,9 +394,7 @@ def _parse_filter(raw: Any, where: str) -> Filter:
         return Filter(init=init, seed=seed, init_size=size)
     if isinstance(raw, list):
         return Filter(weights=_kernel_weights(raw, where))
-    raise SpecError(
-        f"must be a preset name, a 2-D or 3-D list of numbers, or an initialiser object; got {_kind(raw)}", where
-    )
+    raise SpecError(f"must be {FILTER_FORMS}; got {_kind(raw)}", where)
 
 
 def _kernel_weights(raw: list, where: str) -> tuple:

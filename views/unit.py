@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from cnn_core import shapes_data
 from ui.common.inputs import picture_picker
 from ui.common.text import plain
 from ui.common.unit_links import TINY
@@ -20,14 +19,12 @@ st.markdown(
 )
 if warning:
     st.warning(warning)
+unit_page.phone_picker(unit)
 unit_page.neighbours(unit)
 
 # --- sidebar: the current photo ------------------------------------------------------------------
 if unit.kind == TINY:
-    st.sidebar.subheader("Photo")
-    shape = st.sidebar.selectbox("Generated sample", shapes_data.CLASSES, index=4, key=unit_keys.SHAPE)
-    seed = st.sidebar.number_input("Sample number", 0, 9999, 0, key=unit_keys.SEED)
-    photo, photo_key = shapes_data.sample(shape, seed), f"shape-{shape}-{seed}"
+    photo, photo_key = unit_page.sidebar_sample()
 else:
     picture = picture_picker(unit_keys.P, default_sample="chelsea")
     photo, photo_key = (picture.array, picture.key) if picture is not None else (None, "")

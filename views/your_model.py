@@ -77,13 +77,13 @@ st.subheader("Feature maps")
 photo_key = f"{picture.key}-{value_range}"
 fed = model_views.Fed(loaded, info, prepared, photo_key, value_range)
 model_views.maps_browser(fed, cmap, per_map)
-model_views.enlarge(fed, cmap)
+acts = model_inspector.activations(f"{loaded.key}-{photo_key}", loaded.computer, prepared.batch)
+model_views.enlarge(fed, cmap, acts)
 
 st.subheader("Output")
 model_views.output_panel(loaded, info, prepared, photo_key)
 
 st.subheader("Inside the network")
-acts = model_inspector.activations(f"{loaded.key}-{photo_key}", loaded.computer, prepared.batch)
 model_inspector.model_inspector(acts, P, picture.array)
 model_inspector.grad_cam_panel(
     loaded.computer,

@@ -44,6 +44,9 @@ from ui.units import keys as unit_keys
         (model_keys.MODEL_UPLOAD, "ym_model_upload"),
         (unit_keys.MODEL_BYTES, "ym_model_bytes"),
         (unit_keys.SHAPE, "unit_shape"),
+        (unit_keys.PHONE_SHAPE, "unit_phone_shape"),
+        (model_keys.zoom("net", "worked"), "net_zoom_worked"),
+        (model_keys.zoom("ym", "side"), "ym_zoom_side"),
     ],
 )
 def test_keys_keep_the_names_the_tests_and_sessions_use(made, name):

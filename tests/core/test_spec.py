@@ -207,6 +207,28 @@ def _conv(**kw) -> dict:
         (_spec(_conv(filters="edge")), "layers[0].filters", ["non-empty"]),
         (_spec(_conv(filters=["edge"] * 65)), "layers[0].filters", ["65", "64"]),
         (_spec(_conv(filters=["edge", 5])), "layers[0].filters[1]", ["preset name", "a number"]),
+        # a bad filter: the message names both forms of explicit weights, a list and the object with its origin
+        (
+            _spec(_conv(filters=[5])),
+            "layers[0].filters[0]",
+            ["list of numbers", '{"weights": [...], "from": "<preset name>"}'],
+        ),
+        (_spec(_conv(filters=[True])), "layers[0].filters[0]", ["list of numbers", '"from": "<preset name>"', "true"]),
+        (
+            _spec(_conv(filters=[{"weigths": [[1]]}])),
+            "layers[0].filters[0]",
+            ['{"weights": [...], "from": "<preset name>"}', "neither"],
+        ),
+        (
+            _spec(_conv(filters=[{"weights": "x", "from": "edge"}])),
+            "layers[0].filters[0].weights",
+            ["list of numbers", '"from": "<preset name>"'],
+        ),
+        (
+            _spec(_conv(filters="edge")),
+            "layers[0].filters",
+            ["non-empty", "list of numbers", '{"weights": [...], "from": "<preset name>"}'],
+        ),
         (_spec(_conv(filters=["edge", "blur"])), "layers[0].filters[1]", ['"blur"', "sobel_x"]),
         (_spec(_conv(filters=["edge", None])), "layers[0].filters[1]", ["null"]),
         (_spec(_conv(filters=["edge", [[1, 2], [3, 4]]])), "layers[0].filters[1]", ["2×2", "3×3"]),

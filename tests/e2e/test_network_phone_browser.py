@@ -1,6 +1,7 @@
 """On a phone (390×844) the Trained network's input is picked on the page itself, without opening the sidebar
 (issue 21): its picker is near the top, a shape picked there is what the network sees, and the sidebar's
-picker follows it; on a wide screen the page's picker is hidden."""
+picker follows it; the pen's settings and the camera are reachable from it too; on a wide screen the page's
+picker is hidden."""
 
 from __future__ import annotations
 
@@ -37,6 +38,31 @@ def test_the_networks_input_is_picked_without_opening_the_sidebar(server, browse
     page.get_by_role("option", name="Upload a photo").click()
     wait_idle(page)
     picker.locator("[data-testid=stFileUploaderDropzone]").wait_for(timeout=60_000)
+    # Drawing: the pen's settings are in the picker too, and a pen width set there is the sidebar's.
+    source.tap()
+    page.get_by_role("option", name="Draw a shape").click()
+    wait_idle(page)
+    for label in ("Tool", "Ink", "Paper"):
+        assert picker.get_by_text(label, exact=True).first.is_visible(), label
+    pen = picker.locator("input[type=range][aria-label='Pen width']")
+    assert pen.input_value() == "16"
+    pen.focus()
+    page.keyboard.press("ArrowRight")
+    wait_idle(page)
+    page.wait_for_function(
+        """() => { const s = document.querySelector("[data-testid=stSidebar] input[type=range][aria-label='Pen width']");
+                   return s && s.value === '17'; }""",
+        timeout=60_000,
+    )
+    assert pen.input_value() == "17"
+    # The camera: picked on the page, it opens on the page.
+    source.tap()
+    page.get_by_role("option", name="Camera").click()
+    wait_idle(page)
+    camera = page.locator("[data-testid=stMain] [data-testid=stCameraInput]")
+    camera.first.wait_for(timeout=60_000)
+    assert camera.first.is_visible()
+    assert page.locator("[data-testid=stSidebar] [data-testid=stCameraInput]").count() == 0
     assert page.locator("[data-testid=stException]").count() == 0
     context.close()
     # On a wide screen the sidebar holds the picker, and the page's copy is hidden.

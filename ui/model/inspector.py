@@ -165,8 +165,9 @@ def model_inspector(acts: Activations, prefix: str, photo: np.ndarray | None = N
             _slide(acts, layer, ex, prefix)
 
 
-def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
-    """The sliding window around the explained value, on the part of the layer's input it reads."""
+def _slide(acts: Activations, layer, ex: Explanation, prefix: str, key: str = "") -> None:
+    """The sliding window around the explained value, on the part of the layer's input it reads (the figure's
+    widget key: ``key``, by default the inspector's)."""
     from ui.common.animation import build_figure, caption, start_of
 
     x = acts.maps(layer.input)
@@ -180,7 +181,11 @@ def _slide(acts: Activations, layer, ex: Explanation, prefix: str) -> None:
         fr.crop, fr.out, fr.taps, fr.arithmetic, layer.path, start_of(fr, (ex.row, ex.col)),
         (fr.in_origin, fr.out_origin),
     )  # fmt: skip
-    st.plotly_chart(fig, key=keys.inspector(prefix, "anim_fig"), config={"displaylogo": False}, theme=None)
+    st.plotly_chart(fig, key=key or keys.inspector(prefix, "anim_fig"), config={"displaylogo": False}, theme=None)
+
+
+# The panel beside an enlarged map (``ui.model.worked``) draws with the same pieces.
+picture, render_detail, slide = _picture, _render, _slide
 
 
 def select(prefix: str, path: str, row: int, col: int, channel: int) -> None:

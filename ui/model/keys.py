@@ -60,6 +60,17 @@ def inspector(prefix: str, name: str = "") -> str:
     return common.key(prefix, "mi", name) if name else common.key(prefix, "minspector")
 
 
+ZOOM_PARTS = ("at", "side", "worked", "close", "anim", "anim_fig")
+
+
+def zoom(prefix: str, part: str) -> str:
+    """Part ``part`` of the panel beside page ``prefix``'s enlarged map (ui/model/worked.py): "at", the value
+    whose sum is open; "side", its column; "worked", the open panel; "close", "anim", "anim_fig", its widgets."""
+    if part not in ZOOM_PARTS:
+        raise KeyError(f"{part!r} is not one of {', '.join(ZOOM_PARTS)}")
+    return common.key(prefix, "zoom", part)
+
+
 def gradcam(prefix: str, name: str = "") -> str:
     """Widget ``name`` ("layer", "unit") of page ``prefix``'s Grad-CAM panel; with no name, its container."""
     return common.key(prefix, "gc", name) if name else common.key(prefix, "gradcam")

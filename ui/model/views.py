@@ -21,8 +21,7 @@ from ui.common.map_clicks import map_clicks
 from ui.common.service import SERVICE
 from ui.common.text import plain
 from ui.common.unit_links import YOURS, unit_href
-from ui.model import inspector as model_inspector
-from ui.model import keys
+from ui.model import keys, worked
 from ui.model.source import LoadedModel, P
 from ui.stack.maps import legend_strip
 
@@ -158,9 +157,27 @@ def maps_browser(fed: Fed, cmap: str, per_map: bool = False) -> None:
     except CnnError as e:
         st.error(f"This page can't be computed: {plain(e.detail)}.")
         return
+    st.html(_PHONE_CSS.format(band=keys.band(""), n=CHANNELS_PER_ROW))
     for layer in page:
         with st.container(border=True, key=keys.band(layer.file_stem)):
             _band(layer, maps.get(layer.path), cmap, batch.shape, per_map)
+
+
+# Streamlit stacks columns on a phone, which made every channel map full width (the Tiny VGG demo: about 38
+# screens at 390×844). There a band's rows of maps (CHANNELS_PER_ROW columns) stay rows of small tiles, four
+# to a line, like the Layer stack's; the head, legend and pager above them still stack.
+_PHONE_CSS = """<style>
+@media (max-width: 640px) {{
+  [class*="st-key-{band}"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]:nth-child({n})) {{
+    flex-wrap: wrap !important; gap: 0.35rem;
+  }}
+  [class*="st-key-{band}"] [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"]:nth-child({n}))
+    > [data-testid="stColumn"] {{
+    min-width: 0 !important; width: calc(25% - 0.3rem) !important; flex: 0 0 calc(25% - 0.3rem) !important;
+  }}
+  [class*="st-key-{band}"] [data-testid="stCaptionContainer"] p {{ font-size: 0.7rem; }}
+}}
+</style>"""
 
 
 def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch_shape: tuple, per_map: bool) -> None:
@@ -205,8 +222,9 @@ def _band(layer: model_maps.LayerInfo, maps: np.ndarray | None, cmap: str, batch
                 st.caption(f"{name} · {float(v.min()):.3g} … {float(v.max()):.3g}")
 
 
-def enlarge(fed: Fed, cmap: str) -> None:
-    """One map of the current page, large, with the value under the pointer."""
+def enlarge(fed: Fed, cmap: str, acts) -> None:
+    """One map of the current page, large, with the value under the pointer; a click opens its worked sum
+    beside it (``acts``: the network's layers on this photo, ``ui.model.inspector.activations``)."""
     loaded, info, prepared, photo_key, value_range = fed
     batch = prepared.batch
     pages = model_maps.pages(info, batch.shape)
@@ -228,14 +246,14 @@ def enlarge(fed: Fed, cmap: str) -> None:
         ch = min(ch, m.shape[2] - 1)
         values = m[:, :, ch]
         scale = render.scale_for(*render.finite_range(values), cmap)
-        # A click on the map opens "Inside the network" on that value; the page stays where it is.
+        # A click on the map opens its worked sum beside it (and *Inside the network* on the same value).
         click = map_clicks(keys.ZOOM_CLICKS, keys.ZOOM_WRAP)
-        if click is not None:
-            h, w = values.shape
-            model_inspector.select(P, path, min(max(click[1], 0), h - 1), min(max(click[2], 0), w - 1), ch)
-            st.caption(f"Row {click[1]}, column {click[2]} of {path} is explained under *Inside the network*.")
-        with st.container(key=keys.ZOOM_WRAP):
+        at = worked.clicked(P, click, path, ch, values.shape)
+        left, right = worked.columns(P)
+        with left, st.container(key=keys.ZOOM_WRAP):
             st.plotly_chart(map_figure(values, scale, height=420), config=PLOTLY_CONFIG, key=keys.ZOOM_MAP, theme=None)
+        with right:
+            worked.side(acts, P, path, ch, at)
 
 
 def _unnamed(i: int) -> str:

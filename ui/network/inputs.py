@@ -84,17 +84,25 @@ def display_controls() -> tuple[str, str]:
 
 
 def drawing_now() -> bool:
-    """Whether this run draws (the page lays out a column for the canvas before the sidebar is built)."""
-    return st.session_state.get(keys.SOURCE) == "draw"
+    """Whether this run draws or takes a photo (the page lays out a column for the canvas or the camera before
+    the sidebar is built)."""
+    return st.session_state.get(keys.SOURCE) in ("draw", "camera")
+
+
+# The pen's settings, set in the sidebar or (on a phone) in the page's picker: (key, its field, default).
+PEN_DEFAULTS = ((keys.TOOL, "tool", "freedraw"), (keys.PEN, "pen", DRAW_PEN), (keys.INK, "ink", "#1f3a93"),
+                (keys.PAPER, "paper", "#ffffff"))  # fmt: skip
 
 
 def _defaults() -> None:
     st.session_state.setdefault(keys.SOURCE, "sample")
     st.session_state.setdefault(keys.SHAPE, state.DEFAULT_SHAPE)
     st.session_state.setdefault(keys.SEED, 0)
+    for key, _, value in PEN_DEFAULTS:
+        st.session_state.setdefault(key, value)
 
 
-PHONE_SOURCES = ("sample", "draw", "upload")  # the camera and the drawing tools stay in the sidebar
+PHONE_SOURCES = ("sample", "draw", "upload", "camera")  # the camera itself is on the page, beside what it sees
 
 
 def _from_phone(field: str) -> None:
@@ -116,7 +124,6 @@ def phone_picker() -> None:
             key=keys.phone("source"),
             on_change=_from_phone,
             args=("source",),
-            help="The camera, the pen and the colours are in the sidebar (» at the top left).",
         )
         if ss[keys.phone("source")] == "sample":
             c1, c2 = st.columns(2)
@@ -131,14 +138,35 @@ def phone_picker() -> None:
                 on_change=_from_phone,
                 args=("seed",),
             )
+        elif ss[keys.phone("source")] == "draw":
+            _phone_pen()
         elif ss[keys.phone("source")] == "upload":
             st.file_uploader(
                 f"Photo (up to {size_text(MAX_FILE_BYTES)})", type=list(EXTENSIONS), key=keys.phone("upload")
             )
 
 
+def _from_phone_pen(key: str, field: str) -> None:
+    st.session_state[key] = st.session_state[keys.phone(field)]
+
+
+def _phone_pen() -> None:
+    """The pen's settings in the page's picker, the sidebar's copies following them."""
+    ss = st.session_state
+    for key, field, _ in PEN_DEFAULTS:
+        ss[keys.phone(field)] = ss[key]
+    tool, pen, ink, paper = ((key, field) for key, field, _ in PEN_DEFAULTS)
+    c1, c2 = st.columns(2)
+    c1.selectbox("Tool", list(MODES), format_func=MODES.get, key=keys.phone("tool"), on_change=_from_phone_pen,
+                 args=tool)  # fmt: skip
+    c2.slider("Pen width", 4, 64, key=keys.phone("pen"), on_change=_from_phone_pen, args=pen)
+    c3, c4 = st.columns(2)
+    c3.color_picker("Ink", key=keys.phone("ink"), on_change=_from_phone_pen, args=ink)
+    c4.color_picker("Paper", key=keys.phone("paper"), on_change=_from_phone_pen, args=paper)
+
+
 def input_picker(draw_area) -> NetInput | None:
-    """The sidebar's input choice; a drawing is made in ``draw_area`` (a container on the page).
+    """The sidebar's input choice; a drawing or a camera photo is made in ``draw_area`` (a container on the page).
 
     Returns None while there is nothing to run (an empty canvas, no upload yet, an unreadable file).
     """
@@ -177,7 +205,8 @@ def input_picker(draw_area) -> NetInput | None:
         hint = "Upload a photo to see what the network makes of it."
         return _photo(up, hint, "", f"your photo {code(up.name)}" if up else "", shape, seed)
     if source == "camera":
-        shot = st.sidebar.camera_input("Take a photo", key=keys.CAMERA)
+        with draw_area if draw_area is not None else st.sidebar:
+            shot = st.camera_input("Take a photo", key=keys.CAMERA)
         hint = "Take a photo (the browser may first ask for permission to use the camera)."
         return _photo(shot, hint, "The camera photo can't be used: ", "your photo from the camera", shape, seed)
     return _drawn(draw_area, shape, seed)
@@ -215,10 +244,10 @@ def _drawn(area, shape: str, seed: int) -> NetInput | None:
         "and a cross two strokes. Anything else should come back as 'none of these'."
     )
     mode = st.sidebar.selectbox("Tool", list(MODES), format_func=MODES.get, key=keys.TOOL)
-    width = st.sidebar.slider("Pen width", 4, 64, DRAW_PEN, key=keys.PEN)
+    width = st.sidebar.slider("Pen width", 4, 64, key=keys.PEN)
     c1, c2 = st.sidebar.columns(2)
-    ink = c1.color_picker("Ink", "#1f3a93", key=keys.INK)
-    paper = c2.color_picker("Paper", "#ffffff", key=keys.PAPER)
+    ink = c1.color_picker("Ink", key=keys.INK)
+    paper = c2.color_picker("Paper", key=keys.PAPER)
     with area:
         st.write("")  # room for the canvas's toolbar, which sits above it
         picture = drawing_canvas(

@@ -18,7 +18,7 @@ from cnn_core.shapes_data import CLASSES, NONE
 from ui.common import unit_links
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.map_clicks import map_clicks
-from ui.model import inspector as model_inspector
+from ui.model import worked
 from ui.network import keys
 from ui.network import pictures as pics
 from ui.network.inputs import EXPLAIN_KEY, NetInput, P
@@ -171,29 +171,30 @@ def maps_section(c: Computed, cmap: str, mode: str) -> None:
             st.markdown(f":small[{unit_links.channel_links(layer.path, ch)}]")
     st.markdown("##### Enlarge one map")
     names = [f"{i} · {m.path} ({m.maps.shape[0]}×{m.maps.shape[1]})" for i, m in enumerate(layers)]
-    left, right = st.columns([1, 2], gap="large")
-    with left:
-        i = st.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=keys.ZOOM_LAYER, index=2)
-        layer = layers[i]
-        k = st.number_input(
-            f"Channel (0–{layer.maps.shape[2] - 1})", 0, layer.maps.shape[2] - 1, 0, key=keys.ZOOM_CHANNEL
-        )
-        k = min(k, layer.maps.shape[2] - 1)
-        values = layer.maps[:, :, k]
-        st.caption(
-            f"min {values.min():.4g} · max {values.max():.4g} · mean {values.mean():.4g} · "
-            f"zeros {np.mean(values == 0):.0%}"
+    pick_layer, pick_channel, stats = st.columns([2, 1, 2], gap="medium", vertical_alignment="bottom")
+    i = pick_layer.selectbox("Layer", range(len(layers)), format_func=names.__getitem__, key=keys.ZOOM_LAYER, index=2)
+    layer = layers[i]
+    k = pick_channel.number_input(
+        f"Channel (0–{layer.maps.shape[2] - 1})", 0, layer.maps.shape[2] - 1, 0, key=keys.ZOOM_CHANNEL
+    )
+    k = min(k, layer.maps.shape[2] - 1)
+    values = layer.maps[:, :, k]
+    stats.caption(
+        f"min {values.min():.4g} · max {values.max():.4g} · mean {values.mean():.4g} · zeros {np.mean(values == 0):.0%}"
+    )
+    # A click on the map opens its worked sum beside it (and *6 · Inside any layer* on the same value).
+    click = map_clicks(keys.ZOOM_CLICKS, keys.ZOOM_WRAP)
+    at = worked.clicked(P, click, layer.path, k, values.shape)
+    left, right = worked.columns(P)
+    with left, st.container(key=keys.ZOOM_WRAP):
+        st.plotly_chart(
+            map_figure(values, c.scales[i][k], height=360, cache_key=None),
+            config=PLOTLY_CONFIG,
+            key=keys.ZOOM_FIGURE,
+            theme=None,
         )
     with right:
-        fig = map_figure(values, c.scales[i][k], height=360, cache_key=None)
-        # A click on the map opens "Inside any layer" (section 6) on that value; the page stays where it is.
-        click = map_clicks(keys.ZOOM_CLICKS, keys.ZOOM_WRAP)
-        if click is not None:
-            r, q = min(max(click[1], 0), values.shape[0] - 1), min(max(click[2], 0), values.shape[1] - 1)
-            model_inspector.select(P, layer.path, r, q, k)
-            left.caption(f"Row {r}, column {q} of {layer.path} is explained in *6 · Inside any layer*.")
-        with st.container(key=keys.ZOOM_WRAP):
-            st.plotly_chart(fig, config=PLOTLY_CONFIG, key=keys.ZOOM_FIGURE, theme=None)
+        worked.side(c.acts, P, layer.path, k, at)
 
 
 def _range(scale: render.ColorScale) -> str:

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnn_core import model_maps, render, unit_cam
+from cnn_core import model_maps, render, shapes_data, unit_cam
 from cnn_core.errors import CnnError, ModelError
+from ui.common import inputs
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.service import SERVICE
 from ui.common.text import plain
@@ -95,6 +96,43 @@ def neighbours(u: Unit) -> None:
             ch = min(u.channel, int(other.shape[2]) - 1)
             links.append(f"[{arrow}: {plain(other.path)}:{ch}]({unit_href(other.path, ch, u.kind)})")
     st.markdown(" · ".join(links))
+
+
+# --------------------------------------------------------------------------- the current photo
+
+DEFAULT_SHAPE = shapes_data.CLASSES[4]  # the Tiny VGG's generated sample, set in the sidebar or the page
+
+
+def _from_phone(key: str, phone: str) -> None:
+    st.session_state[key] = st.session_state[phone]
+
+
+def phone_picker(u: Unit) -> None:
+    """The current photo picked on the page itself, shown only on narrow screens (the sidebar hides behind
+    »): a generated sample for the Tiny VGG, a sample photo or an upload for any other model."""
+    if u.kind != TINY:
+        inputs.phone_picker(P, default_sample="chelsea")
+        return
+    ss = st.session_state
+    ss.setdefault(keys.SHAPE, DEFAULT_SHAPE)
+    ss.setdefault(keys.SEED, 0)
+    with inputs.phone_only(P):
+        ss[keys.PHONE_SHAPE], ss[keys.PHONE_SEED] = ss[keys.SHAPE], ss[keys.SEED]
+        c1, c2 = st.columns(2)
+        c1.selectbox("Generated sample", shapes_data.CLASSES, key=keys.PHONE_SHAPE, on_change=_from_phone,
+                     args=(keys.SHAPE, keys.PHONE_SHAPE))  # fmt: skip
+        c2.number_input("Sample number", 0, 9999, key=keys.PHONE_SEED, on_change=_from_phone,
+                        args=(keys.SEED, keys.PHONE_SEED))  # fmt: skip
+
+
+def sidebar_sample() -> tuple[np.ndarray, str]:
+    """The Tiny VGG's generated sample chosen in the sidebar (the page's phone picker sets the same keys)."""
+    st.session_state.setdefault(keys.SHAPE, DEFAULT_SHAPE)
+    st.session_state.setdefault(keys.SEED, 0)
+    st.sidebar.subheader("Photo")
+    shape = st.sidebar.selectbox("Generated sample", shapes_data.CLASSES, key=keys.SHAPE)
+    seed = st.sidebar.number_input("Sample number", 0, 9999, key=keys.SEED)
+    return shapes_data.sample(shape, seed), f"shape-{shape}-{seed}"
 
 
 # --------------------------------------------------------------------------- the unit on its own
