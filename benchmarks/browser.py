@@ -49,44 +49,51 @@ document.addEventListener('keydown', () => window.__bench.keydown.push(performan
 })();
 """
 
-# The pictures of the maps after the input (convolution, activation, pooling).
-SOURCES_JS = f"""() => Array.from({FIGS}).slice(1, 4).map(g => g.layout && g.layout.images &&
-  g.layout.images[0] && g.layout.images[0].source)"""
+# The pictures a key press must change, each as [the picture the page holds, the one on screen (null until
+# it is)]: on the Playground the maps after the input (convolution, activation, pooling), Plotly images.
+PLAYGROUND_PICS = f"""() => Array.from({FIGS}).slice(1, 4).map(g => {{
+  const src = (g.layout && g.layout.images && g.layout.images[0] && g.layout.images[0].source) || null;
+  const el = g.querySelector('image');
+  const href = el && (el.getAttribute('href') || el.getAttribute('xlink:href'));
+  return [src, src && href === src ? src : null];
+}})"""
+# On the Layer stack, the first map (channel 0, whose filter the key press edits) of the bands after the input
+# (conv, ReLU, pool): st.image tiles, on screen once loaded and decoded.
+STACK_PICS = """() => [1, 2, 3].map(i => {
+  const img = document.querySelector(`.st-key-ls_cell_${i}_0 img`);
+  const src = (img && img.getAttribute('src')) || null;
+  return [src, src && img.complete && img.naturalWidth > 0 ? src : null];
+})"""
 
-# Every frame, look whether all three pictures differ from `prev` and their <image> elements show the new
-# ones; the frame after that has been painted, so its requestAnimationFrame time is the paint time.
-# Also note when the app reports its script run finished (running → notRunning).
-WATCH_JS = f"""prev => {{
+# Every frame, look whether all the pictures differ from `prev` and are on screen; the frame after that has
+# been painted, so its requestAnimationFrame time is the paint time. Also note when the app reports its
+# script run finished (running → notRunning).
+WATCH_JS = """([pics, prev]) => {
+  const current = eval('(' + pics + ')');
   window.__paint = null;
   const t0 = performance.now();
-  const done = () => {{
-    const figs = Array.from({FIGS}).slice(1, 4);
-    if (figs.length < 3) return false;
-    return figs.every((g, i) => {{
-      const src = g.layout && g.layout.images && g.layout.images[0] && g.layout.images[0].source;
-      const el = g.querySelector('image');
-      const href = el && (el.getAttribute('href') || el.getAttribute('xlink:href'));
-      return src && src !== prev[i] && href === src;
-    }});
-  }};
+  const done = () => {
+    const now = current();
+    return now.length === prev.length && now.length > 0 && now.every(([src, shown], i) => src && src !== prev[i] && shown === src);
+  };
   window.__idle = null;
   const app = document.querySelector('[data-testid=stApp]');
   let ran = false;
-  const watcher = new MutationObserver(() => {{
+  const watcher = new MutationObserver(() => {
     const state = app.getAttribute('data-test-script-state');
     if (state === 'running') ran = true;
-    else if (ran && state === 'notRunning' && window.__idle === null) {{
+    else if (ran && state === 'notRunning' && window.__idle === null) {
       window.__idle = performance.now();
       watcher.disconnect();
-    }}
-  }});
-  watcher.observe(app, {{attributes: true, attributeFilter: ['data-test-script-state']}});
-  const frame = () => {{
-    if (done()) requestAnimationFrame(t => {{ window.__paint = performance.now(); }});
+    }
+  });
+  watcher.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  const frame = () => {
+    if (done()) requestAnimationFrame(t => { window.__paint = performance.now(); });
     else if (performance.now() - t0 < 120000) requestAnimationFrame(frame);
-  }};
+  };
   requestAnimationFrame(frame);
-}}"""
+}"""
 
 FIRST_MAPS_JS = f"""() => {{
   const figs = Array.from({FIGS});
@@ -162,6 +169,18 @@ def playground_link(side: int) -> str:
     return urlencode(share.encode_state(share.LinkState(page="playground", sample="camera", spec=parse_spec(spec))))
 
 
+def stack_link(side: int) -> str:
+    """Query parameters that open the Layer stack on the server section's stack (conv with 8 filters → ReLU →
+    2×2 max pool, the first filter's weights as sliders) and the chelsea photo, RGB, resized to side²."""
+    from cnn_core import share
+    from cnn_core.spec import parse_spec
+
+    from .server import stack_spec
+
+    state = share.LinkState(page="stack", sample="chelsea", spec=parse_spec(stack_spec(side)))
+    return urlencode(share.encode_state(state))
+
+
 IMPORTS = (
     "import time; t = time.perf_counter(); import cnn_core, plotly.graph_objects, streamlit, ui.common.figures; "
     "print(time.perf_counter() - t)"
@@ -221,11 +240,12 @@ def _new_sessions(browser, server: Server, page, n: int) -> list[dict]:
     return out
 
 
-def _one_change(page, counter: Bytes) -> dict:
-    """Press ArrowLeft on the focused w[1,1] slider; times on the page's clock and bytes received."""
-    page.get_by_role("slider", name="w[1,1]").focus()
-    prev = page.evaluate(SOURCES_JS)
-    page.evaluate(WATCH_JS, prev)
+def _one_change(page, counter: Bytes, pics: str = PLAYGROUND_PICS) -> dict:
+    """Press ArrowLeft on the (first) w[1,1] slider until the pictures ``pics`` names are painted anew; times on
+    the page's clock and bytes received."""
+    page.get_by_role("slider", name="w[1,1]").first.focus()
+    prev = [src for src, _ in page.evaluate(pics)]
+    page.evaluate(WATCH_JS, [pics, prev])
     n_keys = page.evaluate("window.__bench.keydown.length")
     counter.reset()
     page.keyboard.press("ArrowLeft")
@@ -264,20 +284,37 @@ def _open_playground(browser, server: Server, side: int, page=None):
     return page, counter
 
 
-def profile_server(server: Server, page, counter: Bytes, changes: int, out: Path) -> dict:
-    """py-spy on the server process while the page makes ``changes`` more slider changes."""
+def _open_stack(browser, server: Server, side: int):
+    page = new_page(browser)
+    page.goto(f"{server.url}/layer_stack?{stack_link(side)}")
+    page.wait_for_selector(f"text={side}×{side}×3", timeout=120_000)
+    wait_idle(page)
+    if not page.get_by_role("slider", name="w[1,1]").count():  # open the first layer's settings
+        page.locator("[class*='st-key-ls_L'][class*='_open'] button").first.click()
+        page.get_by_role("slider", name="w[1,1]").first.wait_for(timeout=120_000)
+        wait_idle(page)
+    counter = Bytes(page)
+    _one_change(page, counter, STACK_PICS)  # the first change at this size is not timed
+    return page, counter
+
+
+def profile_server(
+    server: Server, page, counter: Bytes, changes: int, out: Path, pics: str = PLAYGROUND_PICS, name: str = "server"
+) -> dict:
+    """py-spy on the server process while the page makes ``changes`` more slider changes (``pics``: what they
+    repaint); the raw stacks go to ``out``/profile_``name``_py-spy.txt."""
     from . import profiling
 
     if not profiling.py_spy_available():
         return {"error": "py-spy is not installed (pip install -r requirements-bench.txt)"}
     out.mkdir(parents=True, exist_ok=True)
-    raw = out / "profile_server_py-spy.txt"
+    raw = out / f"profile_{name}_py-spy.txt"
     spy = profiling.py_spy_start(server.proc.pid, raw)
     time.sleep(2)  # let it attach
     if spy.poll() is not None:
         return {"error": f"py-spy could not attach: {profiling.py_spy_stop(spy)}"}
     for _ in range(changes):
-        _one_change(page, counter)
+        _one_change(page, counter, pics)
     messages = profiling.py_spy_stop(spy)
     if not raw.exists():
         return {"error": f"py-spy wrote nothing: {messages}"}
@@ -287,6 +324,7 @@ def profile_server(server: Server, page, counter: Bytes, changes: int, out: Path
 def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> tuple[list[Figure], dict]:
     section = "browser"
     t_first, t_paint, t_bytes = Target("<=", 5, "s"), Target("<=", 120, "ms"), Target("<=", 1, "MB")  # issue 22
+    t_stack = Target("<=", 200, "ms")  # issue 22
     t_session = Target("<=", 2, "s")  # issue 22: a new session on a warm server
     side = 128 if quick else 1024
     names = (
@@ -294,20 +332,21 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
         f"slider key press → updated maps painted, playground {side}²",
         f"bytes received per slider change, playground {side}² (1 MB = 10⁶ B)",
         "a new session's first maps visible, warm server (default page)",
+        f"slider key press → updated maps painted, Layer stack (conv 8 filters → ReLU → pool) RGB {side}²",
     )
     try:
         check_browser()
     except BrowserUnavailable as e:
         return [
             unavailable(section, n, u, str(e), t)
-            for n, u, t in zip(names, ("s", "ms", "MB", "s"), (t_first, t_paint, t_bytes, t_session))
+            for n, u, t in zip(names, ("s", "ms", "MB", "s", "ms"), (t_first, t_paint, t_bytes, t_session, t_stack))
         ], {}
     starts = 1 if quick else 3
     changes = 2 if quick else max(2, repeats)
     firsts: list[float] = []
     health: list[float] = []
     imports: list[float] = []
-    detail: dict = {"side": side, "changes": []}
+    detail: dict = {"side": side, "changes": [], "stack_changes": []}
     with chromium() as browser:
         for i in range(starts):
             imports.append(import_seconds())
@@ -327,9 +366,19 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
                     raise RuntimeError("the page shows an exception")
                 if profile_dir is not None:
                     detail["server_profile"] = profile_server(server, page, counter, 2 if quick else 8, profile_dir)
+                page.context.close()
+                page, counter = _open_stack(browser, server, side)
+                for _ in range(changes):
+                    detail["stack_changes"].append(_one_change(page, counter, STACK_PICS))
+                if page.locator("[data-testid=stException]").count():
+                    raise RuntimeError("the Layer stack shows an exception")
+                if profile_dir is not None:
+                    detail["stack_server_profile"] = profile_server(
+                        server, page, counter, 2 if quick else 8, profile_dir, STACK_PICS, "stack"
+                    )
             finally:
                 server.stop()
-    ch = detail["changes"]
+    ch, sk = detail["changes"], detail["stack_changes"]
     fresh = detail.get("new_sessions", [])
 
     def fig(name: str, unit: str, values: list, target: Target | None = None) -> Figure:
@@ -362,6 +411,16 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
         fig("slider key press → script run finished (app idle again)", "ms", [c["key_to_idle_ms"] for c in ch]),
         fig(names[2], "MB", [c["bytes"] / 1e6 for c in ch], t_bytes),
         fig("  of which over HTTP (media files and other requests)", "MB", [c["http_bytes"] / 1e6 for c in ch]),
+        fig(names[4], "ms", [c["key_to_paint_ms"] for c in sk], t_stack),
+        fig(
+            "  of which: request → last message before the paint (server)",
+            "ms",
+            [c["request_to_last_reply_ms"] for c in sk],
+        ),
+        fig("  of which: that message → maps painted (browser)", "ms", [c["last_reply_to_paint_ms"] for c in sk]),
+        fig("  for scale: computing the stages (the page's own caption)", "ms", [c["compute_ms"] for c in sk]),
+        fig("  bytes received per change (MB)", "MB", [c["bytes"] / 1e6 for c in sk]),
+        fig("  WebSocket messages per change", "", [c["ws_frames"] for c in sk]),
     ], detail
 
 

@@ -48,6 +48,19 @@ STACK_FILTERS = [
 ]
 
 
+def stack_spec(side: int) -> dict:
+    """The measured stack as a spec dict, on an RGB photo resized to ``side``²."""
+    return {
+        "version": 1,
+        "input": {"color": "rgb", "size": [side, side]},
+        "layers": [
+            {"type": "conv2d", "filters": STACK_FILTERS, "stride": 1, "padding": "same", "dilation": 1, "bias": 0.0},
+            {"type": "activation", "function": "relu"},
+            {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
+        ],
+    }
+
+
 class PageError(RuntimeError):
     """The page could not be driven as expected (an exception, a missing widget, a cached 'change')."""
 
@@ -132,22 +145,7 @@ class LayerStack:
     """views/layer_stack.py with conv (8 filters) → ReLU → max pool on an RGB photo resized to ``side``²."""
 
     def __init__(self, side: int, path: Path = LAYER_STACK) -> None:
-        spec = {
-            "version": 1,
-            "input": {"color": "rgb", "size": [side, side]},
-            "layers": [
-                {
-                    "type": "conv2d",
-                    "filters": STACK_FILTERS,
-                    "stride": 1,
-                    "padding": "same",
-                    "dilation": 1,
-                    "bias": 0.0,
-                },
-                {"type": "activation", "function": "relu"},
-                {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
-            ],
-        }
+        spec = stack_spec(side)
         # The page keeps its stack in session state; setting it there is what loading a spec file does.
         self.at = _app(path, ls_spec=spec, ls_ids=["L1", "L2", "L3"], ls_next_id=3, ls_open="L1")
         self.at.run()

@@ -115,10 +115,12 @@ def test_quick_run_of_browser_and_memory(tmp_path):
     need_browser()
     # The CPU-kind reruns are checked by the core test above; here they would only repeat core and server.
     args = ["--quick", "--sections", "browser,memory", "--out", str(tmp_path), "--no-plots", "--cpu-kinds", "none"]
-    proc = _run(args, timeout=280)
+    proc = _run(args, timeout=360)  # the Layer stack's key presses added ~30 s on a loaded machine
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     figs = {f["name"]: f for f in _results(tmp_path)["figures"]}
     paint = figs["slider key press → updated maps painted, playground 128²"]
     assert paint["n"] == 2 and paint["median"] > 0
     assert 0 < figs["bytes received per slider change, playground 128² (1 MB = 10⁶ B)"]["median"] < 10
+    stack = figs["slider key press → updated maps painted, Layer stack (conv 8 filters → ReLU → pool) RGB 128²"]
+    assert stack["n"] == 2 and stack["median"] > 0
     assert figs["server peak RSS (with children), 2 sessions on 256² photos"]["median"] > 0

@@ -9,6 +9,7 @@ in session state under ``at_key(prefix)`` and in the URL as ``at``.
 from __future__ import annotations
 
 import html
+import io
 import time
 from dataclasses import replace
 
@@ -21,7 +22,7 @@ import cnn_core
 from cnn_core import render, share
 from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, InputDetail, PoolDetail
 from cnn_core.pipeline import Stage
-from ui.common import animation, keys, worked_numbers
+from ui.common import animation, keys, screen, worked_numbers
 from ui.common.figures import shrunk
 from ui.common.service import SERVICE
 
@@ -93,16 +94,20 @@ class _Pictures:
     the compute service's "inspector pictures" cache)."""
 
     def get(self, stage: Stage, channel: int) -> np.ndarray:
+        # Sent at the size it is shown, PICTURE_SIDE CSS pixels on the visitor's screen.
+        side = min(MAX_SENT_SIDE, screen.picture_side(max(stage.shape[:2]), PICTURE_SIDE, screen.known_dpr()))
         if not stage.key:
-            return _colour(stage, channel)
-        return SERVICE.remembered("inspector pictures", (stage.key, channel), lambda: _colour(stage, channel))
+            return _colour(stage, channel, side)
+        return SERVICE.remembered(
+            "inspector pictures", (stage.key, channel, side), lambda: _colour(stage, channel, side)
+        )
 
 
-def _colour(stage: Stage, channel: int) -> np.ndarray:
-    """The map as uint8 RGB at most MAX_SENT_SIDE a side; channel -1 is the input photo in its colours."""
+def _colour(stage: Stage, channel: int, side: int = MAX_SENT_SIDE) -> np.ndarray:
+    """The map as uint8 RGB at most ``side`` a side; channel -1 is the input photo in its colours."""
     if channel < 0:
-        return render.shrink_for_display(render.input_rgb(stage.maps), MAX_SENT_SIDE)
-    values = shrunk(stage.maps[:, :, channel], MAX_SENT_SIDE, (stage.key, channel) if stage.key else None)
+        return render.shrink_for_display(render.input_rgb(stage.maps), side)
+    values = shrunk(stage.maps[:, :, channel], side, (stage.key, channel) if stage.key else None)
     return render.colorize(values, render.choose_scale(*render.finite_range(stage.maps[:, :, channel]), "auto"))
 
 
@@ -296,13 +301,27 @@ def closeup(stage0: Stage, rf) -> Image.Image:
     return _outline(big, rgb.shape[:2], (mh, mw, mh + rf.size[0] - 1, mw + rf.size[1] - 1))
 
 
+def _field_picture(photo_stage: Stage, photo: np.ndarray, box: tuple[int, int, int, int]) -> bytes:
+    """The photo with the receptive field outlined, as JPEG bytes; kept while the photo, the box and the picture's
+    size stay (a kernel step changes none of them, so it is not drawn and encoded again)."""
+
+    def make() -> bytes:
+        buf = io.BytesIO()
+        _outline(photo, photo_stage.shape[:2], box).save(buf, format="JPEG", quality=90)  # st.image's quality
+        return buf.getvalue()
+
+    if not photo_stage.key:
+        return make()
+    return SERVICE.remembered("inspector pictures", ("field", photo_stage.key, box, photo.shape), make)
+
+
 def _receptive_field(stages: list[Stage], ex: Explanation) -> None:
     rf = ex.receptive_field
     h, w = stages[0].shape[:2]
     photo = _enlarge(_PICTURES.get(stages[0], -1))
     whole, close = st.columns([3, 2])
     if rf.box is not None:
-        whole.image(_outline(photo, (h, w), rf.box), width="stretch", output_format="JPEG")
+        whole.image(_field_picture(stages[0], photo, rf.box), width="stretch", output_format="JPEG")
     else:
         whole.image(photo, width="stretch", output_format="JPEG")
     close.image(closeup(stages[0], rf), caption="close-up; beige = padding", width="stretch")

@@ -9,6 +9,9 @@ widget family has a fixed list of parts, so a misspelt part raises KeyError inst
 
 from __future__ import annotations
 
+# Session-wide, not a page's: the devicePixelRatio the visitor's browser reported (ui/common/screen.py).
+SCREEN_DPR = "screen_dpr"
+
 
 def key(prefix: str, *parts: object) -> str:
     """The key of a page's widget or value: ``key("pg", "w", 0)`` is "pg_w_0"; ``key("pg", "w0_1")`` "pg_w0_1"."""

@@ -26,6 +26,7 @@ WORKED = keys.key(P, "worked")  # the worked sum's card
 CLICKED = keys.key(P, "clicked")  # (stage, row, col) of the map value last clicked, or None when closed
 MAP_CLICKS = keys.key(P, "map_clicks")
 WORKED_CLOSE = keys.key(P, "worked_close")
+SCREEN = keys.key(P, "screen")  # the probe that reports the screen's devicePixelRatio (ui/common/screen.py)
 FIRST_MAPS = keys.key(P, "first_maps")  # the stored first screen's block, drawn before TensorFlow loads
 
 

@@ -7,13 +7,27 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.pipeline import Stage
-from ui.common import explain, inspector, maps, worked_numbers
+from ui.common import explain, inspector, maps, screen, worked_numbers
 from ui.common.map_clicks import map_clicks
 from ui.playground import keys, map_grid
 from ui.playground.kernel_editor import GRID_CONTAINER
 from ui.playground.state import P
 
 MAPS_CONTAINER = map_grid.MAPS_CONTAINER
+
+# While a change computes, the old maps stay, dimmed and marked "updating…"; the mark goes as the new maps
+# arrive. Streamlit flags every element of the previous run that the current run has not yet redrawn
+# (data-stale), so the rule needs no code on the server and clears itself map by map.
+UPDATING_CSS = f"""
+.st-key-{MAPS_CONTAINER} {{ position: relative; }}
+.st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"][data-stale="true"]:has([data-testid="stPlotlyChart"]) {{
+  opacity: 0.55;
+}}
+.st-key-{MAPS_CONTAINER}:has([data-stale="true"] [data-testid="stPlotlyChart"])::before {{
+  content: "updating…"; position: absolute; top: 0; right: 0; z-index: 5; padding: 0.05rem 0.5rem;
+  font-size: 0.75rem; border-radius: 0.5rem; background: rgba(255, 189, 69, 0.9); color: #31333f;
+}}
+"""
 
 # Streamlit stacks columns on narrow screens. The maps' column stays in view (sticky) while the controls
 # scroll; the kernel's sliders and the 2×2 maps keep their grid on a phone, where the maps go first and
@@ -40,6 +54,7 @@ _CSS = f"""
   .st-key-{MAPS_CONTAINER} [data-testid="stCaptionContainer"] {{ display: none; }}
   .st-key-{MAPS_CONTAINER} [data-testid="stMarkdownContainer"] p {{ font-size: 0.8rem; margin-bottom: 0; }}
 }}
+{UPDATING_CSS}
 </style>
 """
 
@@ -50,7 +65,9 @@ def style() -> None:
 
 
 def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
-    """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers."""
+    """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers, their pictures at the size
+    the visitor's screen shows them."""
+    dpr = screen.device_pixel_ratio(keys.SCREEN)
     map_grid.grid(
         [
             map_grid.Cell(
@@ -63,7 +80,8 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
                 (stage.key, -1 if scale is None else 0) if stage.key else None,
             )
             for i, (stage, scale) in enumerate(zip(stages, scales))
-        ]
+        ],
+        dpr=dpr,
     )
 
 
