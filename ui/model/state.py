@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cnn_core import backbones, render
 from cnn_core.errors import CnnError
+from ui.common.fields import from_widgets, one_of
 from ui.model import keys
 
 DEMO, UPLOAD, IMAGENET = "Demo: Tiny VGG", "Upload a .keras file", "ImageNet backbone"
@@ -33,20 +34,15 @@ class ModelState:
     scale: str = "Per layer"  # one of SCALES
 
     def __post_init__(self) -> None:
-        _one_of("source", self.source, SOURCES)
-        _one_of("backbone", self.backbone, tuple(backbones.BACKBONES))
-        _one_of("cmap", self.cmap, render.COLORMAPS)
-        _one_of("scale", self.scale, SCALES)
+        one_of("source", self.source, SOURCES)
+        one_of("backbone", self.backbone, tuple(backbones.BACKBONES))
+        one_of("cmap", self.cmap, render.COLORMAPS)
+        one_of("scale", self.scale, SCALES)
 
     @property
     def per_map(self) -> bool:
         """Whether each map is stretched over its own range."""
         return self.scale == "Per map"
-
-
-def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise CnnError(f"{name} must be one of {', '.join(allowed)}; got {value!r}", name)
 
 
 WIDGETS = {"source": keys.MODEL_SOURCE, "backbone": keys.BACKBONE, "cmap": keys.CMAP, "scale": keys.SCALE}
@@ -55,8 +51,7 @@ WIDGETS = {"source": keys.MODEL_SOURCE, "backbone": keys.BACKBONE, "cmap": keys.
 def from_session(values: Mapping[str, object]) -> ModelState:
     """The state the widgets in ``values`` (session state, or any mapping of widget keys) hold; a widget
     not drawn yet counts as its default."""
-    d = ModelState()
-    return ModelState(**{f: values.get(k, getattr(d, f)) for f, k in WIDGETS.items()})
+    return from_widgets(ModelState, WIDGETS, values)
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,12 @@ shows. None of them reads session state by itself, so a test can call them with 
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cnn_core import network_link, render
-from cnn_core.errors import CnnError
 from cnn_core.shapes_data import CLASSES
+from ui.common.fields import from_widgets, one_of, whole
 from ui.network import keys
 
 SOURCES = {
@@ -40,18 +39,12 @@ class NetState:
     scale: str = "layer"
 
     def __post_init__(self) -> None:
-        _one_of("source", self.source, tuple(SOURCES))
-        _one_of("shape", self.shape, CLASSES)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= network_link.MAX_SEED:
-            raise CnnError(f"seed must be a whole number from 0 to {network_link.MAX_SEED}; got {self.seed!r}", "seed")
-        _one_of("explain", self.explain, ("pred", *CLASSES))
-        _one_of("cmap", self.cmap, render.COLORMAPS)
-        _one_of("scale", self.scale, tuple(render.SCALE_MODES))
-
-
-def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise CnnError(f"{name} must be one of {', '.join(allowed)}; got {value!r}", name)
+        one_of("source", self.source, tuple(SOURCES))
+        one_of("shape", self.shape, CLASSES)
+        whole("seed", self.seed, 0, network_link.MAX_SEED)
+        one_of("explain", self.explain, ("pred", *CLASSES))
+        one_of("cmap", self.cmap, render.COLORMAPS)
+        one_of("scale", self.scale, tuple(render.SCALE_MODES))
 
 
 # Which widget holds each field of the state.
@@ -68,11 +61,7 @@ WIDGETS = {
 def from_session(values: Mapping[str, object]) -> NetState:
     """The state the widgets in ``values`` (session state, or any mapping of widget keys) hold; a widget
     not drawn yet counts as its default."""
-    d = NetState()
-    got = {f: values.get(k, getattr(d, f)) for f, k in WIDGETS.items()}
-    if isinstance(got["seed"], numbers.Integral) and not isinstance(got["seed"], bool):
-        got["seed"] = int(got["seed"])  # the number input hands back an int; a NumPy one counts too
-    return NetState(**got)
+    return from_widgets(NetState, WIDGETS, values)
 
 
 def link_changes(view: network_link.NetView) -> dict[str, object]:

@@ -10,12 +10,12 @@ they take what they need as arguments, so a test can call them with a plain dict
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cnn_core import learn, shapes_data
 from cnn_core.errors import CnnError
+from ui.common.fields import from_widgets, whole
 from ui.train import jobs, keys
 
 SHAPES, OWN, ZIP = "Generated shapes", "Your own classes", "A ZIP of class folders"
@@ -48,18 +48,13 @@ class TrainState:
             raise CnnError(
                 f"{unknown[0]!r} is no shape class; the classes are {', '.join(shapes_data.CLASSES)}", "shapes"
             )
-        _check_range("per_class", self.per_class, MIN_PER_SHAPE, MAX_PER_SHAPE)
+        whole("per_class", self.per_class, MIN_PER_SHAPE, MAX_PER_SHAPE)
         if self.arch not in ARCHS:
             raise CnnError(f"the architecture must be one of {', '.join(ARCHS)}; got {self.arch!r}", "arch")
-        _check_range("epochs", self.epochs, 1, jobs.MAX_EPOCHS)
+        whole("epochs", self.epochs, 1, jobs.MAX_EPOCHS)
         if self.rate not in RATES:
             raise CnnError(f"the learning rate must be one of {', '.join(map(str, RATES))}; got {self.rate}", "rate")
-        _check_range("seed", self.seed, 0, MAX_SEED)
-
-
-def _check_range(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise CnnError(f"{name} must be a whole number from {low} to {high}; got {value!r}", name)
+        whole("seed", self.seed, 0, MAX_SEED)
 
 
 # Which widget holds each field of the state.
@@ -77,15 +72,13 @@ WIDGETS = {
 def from_session(values: Mapping[str, object]) -> TrainState:
     """The state the widgets in ``values`` (session state, or any mapping of widget keys) hold; a widget
     not drawn yet counts as its default."""
-    d = TrainState()
-    got = {f: values.get(k, getattr(d, f)) for f, k in WIDGETS.items()}
-    got["shapes"] = tuple(got["shapes"])
-    for f in ("per_class", "epochs", "seed"):  # a NumPy integer counts as the int it is
-        if isinstance(got[f], numbers.Integral) and not isinstance(got[f], bool):
-            got[f] = int(got[f])
-    if isinstance(got["rate"], numbers.Real):
-        got["rate"] = float(got["rate"])
-    return TrainState(**got)
+    return from_widgets(_made, WIDGETS, values)
+
+
+def _made(**fields: object) -> TrainState:
+    if "shapes" in fields:  # the multiselect hands back a list
+        fields["shapes"] = tuple(fields["shapes"])
+    return TrainState(**fields)
 
 
 def link_changes(query: Mapping[str, str]) -> tuple[dict[str, object], str]:
