@@ -100,14 +100,15 @@ def flatten_section(acts: Activations) -> None:
 
 def dense_section(acts: Activations) -> int:
     """Logits, the explained class's contributions, and the softmax worked out; returns the explained class."""
-    flat, probs, predicted = acts.maps(tiny_vgg.FLAT), acts.output, tiny_vgg.predicted(acts)
+    flat, probs = acts.maps(tiny_vgg.FLAT), acts.output
     kernel, bias = tiny_vgg.dense_weights(model())
     options = ["pred", *CLASSES]
     st.selectbox(
         "Class to explain (here and in Grad-CAM)",
         options,
         key=EXPLAIN_KEY,
-        format_func=lambda o: f"the prediction ({CLASSES[predicted]})" if o == "pred" else o,
+        # The label must not follow the prediction: Streamlit keeps the choice as its label (ui/common/choices.py).
+        format_func=lambda o: "the network's prediction" if o == "pred" else o,
     )
     label = explained_class(acts)
     st.markdown(

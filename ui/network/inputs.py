@@ -56,11 +56,16 @@ def sync_url(inp: NetInput, cmap: str, scale: str) -> None:
         source="sample" if inp.view_source == "sample" else "link",
         shape=inp.shape,
         seed=inp.seed,
-        explain=st.session_state.get(keys.EXPLAIN, "pred"),
+        explain=_explained(st.session_state.get(keys.EXPLAIN, "pred")),
         cmap=cmap,
         scale=scale,
     )
     history.write(P, network_link.encode_view(state.net_view(shown, image)))
+
+
+def _explained(choice: object) -> str:
+    """The class-to-explain choice, or "pred" for anything that is no choice of that box (a stale label)."""
+    return choice if choice in shapes_data.CLASSES else "pred"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -13,6 +13,7 @@ import streamlit as st
 from cnn_core.errors import SpecError
 from cnn_core.kernels import INITIALISERS, PRESETS
 from cnn_core.spec import MAX_DILATION, MAX_FILTERS, MAX_KERNEL, MAX_PAD, MAX_STRIDE, Conv2D, Filter, Spec
+from ui.common import choices
 from ui.common.explain import preset_explanation
 from ui.common.number_grid import grid_edits, refused_text
 from ui.playground.kernel_canvas import kernel_canvas
@@ -97,8 +98,7 @@ def _filters(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -
         st.button("All random (He)", key=keys.layer(lid, "allrandom"), on_click=edit, args=(lid, lambda L: edits.all_random(L, seed)),
                   help="Give every filter fresh seeded He-normal weights, as in an untrained network.")  # fmt: skip
     sel = keys.layer(lid, "fsel")
-    if ss.get(sel) not in range(n):
-        ss[sel] = 0
+    choices.keep_index(ss, sel, n)  # the label changes when the filter is edited
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     with c1:
         j = st.selectbox("Filter to edit", list(range(n)), key=sel,
