@@ -42,8 +42,9 @@ def test_the_networks_input_is_picked_without_opening_the_sidebar(server, browse
     source.tap()
     page.get_by_role("option", name="Draw a shape").click()
     wait_idle(page)
-    for label in ("Tool", "Ink", "Paper"):
-        assert picker.get_by_text(label, exact=True).first.is_visible(), label
+    for label in ("Tool", "Ink", "Paper"):  # fails after 60 s if the pen's settings never show
+        picker.get_by_text(label, exact=True).first.wait_for(state="visible", timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0
     pen = picker.locator("input[type=range][aria-label='Pen width']")
     assert pen.input_value() == "16"
     pen.focus()
