@@ -44,7 +44,9 @@ def test_the_networks_input_is_picked_without_opening_the_sidebar(server, browse
     wait_idle(page)
     for label in ("Tool", "Ink", "Paper"):  # fails after 60 s if the pen's settings never show
         picker.get_by_text(label, exact=True).first.wait_for(state="visible", timeout=60_000)
+    # The page is whole: no traceback and no apology (this step once showed the apology, see ui/common/choices.py).
     assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("something went wrong on our side").count() == 0
     pen = picker.locator("input[type=range][aria-label='Pen width']")
     assert pen.input_value() == "16"
     pen.focus()
@@ -64,7 +66,9 @@ def test_the_networks_input_is_picked_without_opening_the_sidebar(server, browse
     camera.first.wait_for(timeout=60_000)
     assert camera.first.is_visible()
     assert page.locator("[data-testid=stSidebar] [data-testid=stCameraInput]").count() == 0
+    # The page is whole: no traceback and no apology (this step once showed the apology, see ui/common/choices.py).
     assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("something went wrong on our side").count() == 0
     context.close()
     # On a wide screen the sidebar holds the picker, and the page's copy is hidden.
     wide = browser.new_page(viewport={"width": 1440, "height": 900})
