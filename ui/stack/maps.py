@@ -180,7 +180,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     focus = st.session_state.get(FOCUS_KEY)
     if focus and focus[0] not in sids:
         focus = st.session_state[FOCUS_KEY] = None
-    st.html(_PHONE_CSS)
+    st.html(_tiles_css(per_band))
     # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
     at = worked.clicked(stages, sids)
     focus = st.session_state.get(FOCUS_KEY)
@@ -199,17 +199,28 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
         worked.side(stages, at)
 
 
-# Streamlit stacks columns on a phone, which made every channel map full width (the default stack: about 20
-# screens at 390×844). There a band keeps its row of small tiles, four to a line; a tile's name enlarges it.
-_PHONE_CSS = """<style>
-@media (max-width: 640px) {
-  [class*="st-key-ls_tiles_"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; gap: 0.35rem; }
-  [class*="st-key-ls_tiles_"] [data-testid="stColumn"] {
-    min-width: 0 !important; width: calc(25% - 0.3rem) !important; flex: 0 0 calc(25% - 0.3rem) !important;
-  }
-  [class*="st-key-ls_tiles_"] [data-testid="stCaptionContainer"] { display: none; }
-  [class*="st-key-ls_tiles_"] button p { font-size: 0.75rem; }
-}
+# A band's tiles sit in one row, ``per_band`` to a line (a band with fewer keeps their width). On a phone a band
+# keeps its row of small tiles, four to a line, without their numbers; a tile's name enlarges it. While a step
+# computes, the old tiles stay, dimmed, and their band says "updating…": Streamlit flags every element of the
+# previous run that this run has not redrawn yet (data-stale), so the mark clears itself band by band.
+def _tiles_css(per_band: int) -> str:
+    tiles, tile = '[class*="st-key-ls_tiles_"]', '[class*="st-key-ls_tiles_"] > [data-testid="stLayoutWrapper"]'
+    stale = '[data-testid="stElementContainer"][data-stale="true"]:has(img)'
+    return f"""<style>
+{tile} {{ flex: 0 0 calc((100% - {per_band - 1} * 1rem) / {per_band}) !important; min-width: 0 !important; }}
+{tiles} [data-testid="stImageCaption"] {{ text-align: left; }}
+[class*="st-key-ls_band_"] {{ position: relative; }}
+{tiles} {stale} {{ opacity: 0.55; }}
+[class*="st-key-ls_band_"]:has({tiles} {stale})::before {{
+  content: "updating…"; position: absolute; top: 0.25rem; right: 0.5rem; z-index: 5; padding: 0.05rem 0.5rem;
+  font-size: 0.75rem; border-radius: 0.5rem; background: rgba(255, 189, 69, 0.9); color: #31333f;
+}}
+@media (max-width: 640px) {{
+  {tiles} {{ gap: 0.35rem; }}
+  {tile} {{ flex: 0 0 calc(25% - 0.3rem) !important; }}
+  {tiles} [data-testid="stImageCaption"] {{ display: none; }}
+  {tiles} button p {{ font-size: 0.75rem; }}
+}}
 </style>"""
 
 
@@ -252,26 +263,28 @@ def _band_grid(
     names: list[str],
     per_band: int,
 ) -> None:
-    cols = st.container(key=keys.stage(sid, "tiles")).columns(per_band, gap="small")
-    for slot, c in enumerate(channels):
-        with cols[slot]:
+    # One row of tiles, each a keyed container holding its picture (its numbers as the picture's caption) and
+    # its name. A row of st.columns would add a column block per tile, and a caption element per tile: every
+    # element is a message per step, and a kernel step redraws every band (tiles_css sizes the tiles).
+    with st.container(key=keys.stage(sid, "tiles"), horizontal=True, gap="small"):
+        for c in channels:
             # A click on the picture picks that pixel (worked.clicked hears it); a click on the name enlarges it.
             with st.container(key=worked.tile_key(i, c)):
-                st.image(thumbnail(stage, c, None if c == PHOTO else scales[c]), width="stretch")
-            label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
-            st.button(
-                label,
-                key=keys.zoom_tile(sid, c),
-                type="tertiary",
-                on_click=_focus,
-                args=(sid, c),
-                help="Enlarge this map, with the value under the pointer",
-            )
-            if c == PHOTO:
-                st.caption("in its own colours")
-            else:
-                st.caption(
-                    f"{stats.lo[c]:.3g} … {stats.hi[c]:.3g}  \nmean {stats.mean[c]:.3g}  \nzeros {stats.zeros[c]:.0%}"
+                st.image(
+                    thumbnail(stage, c, None if c == PHOTO else scales[c]),
+                    caption="in its own colours"
+                    if c == PHOTO
+                    else f"{stats.lo[c]:.3g} … {stats.hi[c]:.3g}  \nmean {stats.mean[c]:.3g}  \nzeros {stats.zeros[c]:.0%}",
+                    width="stretch",
+                )
+                label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
+                st.button(
+                    label,
+                    key=keys.zoom_tile(sid, c),
+                    type="tertiary",
+                    on_click=_focus,
+                    args=(sid, c),
+                    help="Enlarge this map, with the value under the pointer",
                 )
 
 
