@@ -223,10 +223,11 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
             ss[rkey] = next((r for r in SLIDER_RANGES if r >= big), SLIDER_RANGES[-1])
         with c2:
             lim = st.selectbox("Slider range ±", SLIDER_RANGES, key=rkey, format_func=lambda r: f"±{r:g}")
+        # A row of sliders in one horizontal container, not st.columns: a column is one more element, so one
+        # more message, on every kernel step.
         for r in range(kh):
-            cols = st.columns(kw)
-            for q in range(kw):
-                with cols[q]:
+            with st.container(horizontal=True, wrap=False, gap="small"):
+                for q in range(kw):
                     draw(st.slider, keys.filter_(lid, j, f"c{channel}_w{r}_{q}"), float(np.clip(shown[r, q], -lim, lim)), lid,
                          lambda L, v, r=r, q=q: edits.set_filter(
                              L, j, edits.set_weight(L.filters[j], r, q, channel, float(v))),
