@@ -1,0 +1,102 @@
+"""The Layer stack's fragment (issue 22): a kernel step reruns the layers, the bands and the share link, not the
+page. In a real browser a weight step must still repaint every band after the edited layer, leave the input's
+band as it was, and put the new weight in the address bar; a spec file loaded from inside the fragment that
+changes the input must still reach the sidebar (the fragment then reruns the whole page)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from cnn_core import share
+from cnn_core.spec import parse_spec
+
+from .harness import wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
+
+BANDS = "[class*='st-key-ls_band_']"
+OUTLINE = [[-1.0, -1.0, -1.0], [-1.0, 8.0, -1.0], [-1.0, -1.0, -1.0]]
+SPEC = {
+    "version": 1,
+    "input": {"color": "rgb", "size": [48, 48]},
+    "layers": [
+        {"type": "conv2d", "filters": [OUTLINE, "sobel_x"], "stride": 1, "padding": "same", "dilation": 1, "bias": 0},
+        {"type": "activation", "function": "relu"},
+        {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
+    ],
+}
+# Channel 0's tile of every band (the photo's for the input band): its picture.
+TILES = """() => ['0_photo', '1_0', '2_0', '3_0'].map(k => {
+  const img = document.querySelector(`.st-key-ls_cell_${k} img`);
+  return img ? img.getAttribute('src') : null;
+})"""
+
+
+def _open(page, url: str, spec: dict) -> None:
+    state = share.LinkState(page="stack", sample="chelsea", spec=parse_spec(spec))
+    page.goto(f"{url}/layer_stack?{urlencode(share.encode_state(state))}")
+    wait_idle(page)
+    page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 4', timeout=60_000)
+
+
+def _address_spec(page):
+    query = {k: v for k, v in parse_qs(urlsplit(page.url).query).items()}
+    state, warning = share.decode_state(query)
+    assert warning is None, warning
+    return state.spec
+
+
+def test_a_weight_step_repaints_the_later_bands_and_the_address_bar(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    _open(page, server.url, SPEC)
+    page.locator("[class*='st-key-ls_L'][class*='_open'] button").first.click()
+    wait_idle(page)
+    slider = page.get_by_role("slider", name="w[1,1]").first
+    slider.wait_for(timeout=60_000)
+    before = page.evaluate(TILES)
+    assert all(before), before
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # one step of the ±10 range: 8 → 7.95
+    page.wait_for_function(
+        f"prev => {{ const now = ({TILES})(); return now[3] && now[3] !== prev[3]; }}", arg=before, timeout=60_000
+    )
+    wait_idle(page)
+    after = page.evaluate(TILES)
+    assert after[0] == before[0]  # the input's band: the same photo
+    assert all(a != b for a, b in zip(after[1:], before[1:])), "every band after the edited layer is repainted"
+    # The address bar holds the new weight (a copied link or Back gives this view), the rest unchanged.
+    spec = _address_spec(page)
+    weights = spec.layers[0].filters[0].weights
+    assert weights[1][1] == pytest.approx(7.95)
+    assert [w for r, row in enumerate(weights) for q, w in enumerate(row) if (r, q) != (1, 1)] == [-1.0] * 8
+    # The slider is redrawn at its new value, and the bands keep their shapes.
+    assert page.locator("[data-testid=stSliderThumbValue]", has_text="7.95").count() == 1
+    assert "24×24×2" in page.locator(BANDS).nth(3).inner_text()
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_a_spec_file_loaded_in_the_fragment_reaches_the_sidebar(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    _open(page, server.url, SPEC)
+    colour = page.locator("[data-testid=stSidebar]").get_by_role("radiogroup", name="Colour")
+    assert colour.get_by_role("radio", name="rgb").is_checked()
+    grey = {**SPEC, "input": {"color": "grayscale", "size": [40, 40]}}
+    path = tmp_path / "grey_stack.json"
+    path.write_text(json.dumps(grey), encoding="utf-8")
+    page.locator(".st-key-ls_import input[type=file]").set_input_files(str(path))
+    page.get_by_text("Loaded").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    # The sidebar's input controls follow the file (drawn outside the fragment: the whole page reran) ...
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid=stSidebar] input[type=radio]')]
+             .some(r => r.checked && r.closest('label').innerText.trim() === 'grayscale')""",
+        timeout=60_000,
+    )
+    assert page.locator("[data-testid=stSidebar] input[type=number]").first.input_value() == "40"
+    # ... and so do the bands and the address bar.
+    assert "40×40×1" in page.locator(BANDS).first.inner_text()
+    assert _address_spec(page).input.color == "grayscale"
+    assert page.locator("[data-testid=stException]").count() == 0
