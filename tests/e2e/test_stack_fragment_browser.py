@@ -100,3 +100,46 @@ def test_a_spec_file_loaded_in_the_fragment_reaches_the_sidebar(server, browser,
     assert "40×40×1" in page.locator(BANDS).first.inner_text()
     assert _address_spec(page).input.color == "grayscale"
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+# Every DOM change, as [the convolution band's badge, its old tiles dimmed, channel 0's picture there].
+RECORD_JS = """() => {
+  window.__marks = [];
+  const band = document.querySelector('[class*=st-key-ls_band_L]');
+  const note = () => {
+    const stale = Array.from(band.querySelectorAll('[data-testid=stElementContainer][data-stale=true]'))
+      .filter(e => e.querySelector('img'));
+    const img = band.querySelector('.st-key-ls_cell_1_0 img');
+    window.__marks.push([getComputedStyle(band, '::before').content, stale.length > 0, img && img.getAttribute('src')]);
+  };
+  note();
+  new MutationObserver(note).observe(document.body, {attributes: true, childList: true, subtree: true});
+}"""
+
+
+def test_old_tiles_stay_marked_updating_until_the_new_ones_arrive(server, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    big = {**SPEC, "input": {"color": "rgb", "size": [1024, 1024]}}  # a step long enough to be seen
+    _open(page, server.url, big)
+    page.locator("[class*='st-key-ls_L'][class*='_open'] button").first.click()
+    wait_idle(page)
+    slider = page.get_by_role("slider", name="w[1,1]").first
+    slider.wait_for(timeout=60_000)
+    page.evaluate(RECORD_JS)
+    first = page.evaluate("window.__marks[0]")
+    assert first[0] == "none" and not first[1]
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "prev => { const m = window.__marks[window.__marks.length - 1]; return m[2] && m[2] !== prev; }",
+        arg=first[2],
+        timeout=60_000,
+    )
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    marks = page.evaluate("window.__marks")
+    # While the step computed, the old tiles were still there, flagged stale, under the band's "updating…" mark.
+    assert any(m[0] == '"updating…"' and m[1] and m[2] == first[2] for m in marks), marks[:5]
+    # Once the run is over: the new tile, no mark, nothing stale.
+    assert marks[-1][0] == "none" and not marks[-1][1] and marks[-1][2] != first[2]
+    assert page.locator("[data-testid=stException]").count() == 0

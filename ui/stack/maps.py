@@ -169,7 +169,8 @@ def _unfocus() -> None:
     st.session_state[FOCUS_KEY] = None
 
 
-@st.fragment
+# Not a fragment of its own: it runs inside the page's stack fragment (views/layer_stack.py). Nested, its
+# elements were not marked stale when a weight step reran the outer fragment, so the updating mark never showed.
 def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: str, per_band: int) -> None:
     """Every stage as a band of channel pictures, in order; a click on a picture enlarges it under its band."""
     sids = ["input", *ids[: len(stages) - 1]]
@@ -211,7 +212,7 @@ def _tiles_css(per_band: int) -> str:
 {tiles} [data-testid="stImageCaption"] {{ text-align: left; }}
 [class*="st-key-ls_band_"] {{ position: relative; }}
 {tiles} {stale} {{ opacity: 0.55; }}
-[class*="st-key-ls_band_"]:has({tiles} {stale})::before {{
+[class*="st-key-ls_band_"]:has({tiles} [data-stale="true"] img)::before {{
   content: "updating…"; position: absolute; top: 0.25rem; right: 0.5rem; z-index: 5; padding: 0.05rem 0.5rem;
   font-size: 0.75rem; border-radius: 0.5rem; background: rgba(255, 189, 69, 0.9); color: #31333f;
 }}
