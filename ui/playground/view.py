@@ -90,9 +90,10 @@ def stage_notes(stages: list[Stage]) -> None:
     cols = st.columns(len(stages))
     for i, (col, stage) in enumerate(zip(cols, stages)):
         with col:
-            st.caption(f"{stage.title}. {explain.caption(stage, stages[i - 1] if i else None)}")
-            for line in maps.arithmetic_lines(stage):
-                st.caption(f"Output size, {line}")
+            # One element per stage: every element a rerun draws is sent and placed again.
+            lines = [f"{stage.title}. {explain.caption(stage, stages[i - 1] if i else None)}"]
+            lines += [f"Output size, {line}" for line in maps.arithmetic_lines(stage)]
+            st.caption("  \n".join(lines))
 
 
 # --------------------------------------------------------------------------- click where you look
