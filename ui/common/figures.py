@@ -121,7 +121,8 @@ class PrebuiltFigure(go.Figure):
     """
 
     def __init__(self, spec: dict) -> None:
-        super().__init__()
+        # An empty template: Plotly would otherwise copy its default template into a layout never sent.
+        super().__init__(layout={"template": {}})
         self._spec = spec if isinstance(spec, FigureSpec) else FigureSpec(spec)
 
     def to_dict(self) -> dict:
