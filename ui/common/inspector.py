@@ -315,13 +315,13 @@ def _field_picture(photo_stage: Stage, photo: np.ndarray, box: tuple[int, int, i
     return SERVICE.remembered("inspector pictures", ("field", photo_stage.key, box, photo.shape), make)
 
 
-def _closeup_png(stage0: Stage, rf) -> bytes:
-    """``closeup`` as PNG bytes (as st.image would encode it), kept while the photo and the field stay: a weight
-    step changes neither, so it is not drawn and encoded again."""
+def _closeup_jpeg(stage0: Stage, rf) -> bytes:
+    """``closeup`` as the JPEG st.image made of it (quality 100), kept while the photo and the field stay: a
+    weight step changes neither, so it is not drawn and encoded again."""
 
     def make() -> bytes:
         buf = io.BytesIO()
-        closeup(stage0, rf).save(buf, format="PNG")
+        closeup(stage0, rf).save(buf, format="JPEG", quality=100)
         return buf.getvalue()
 
     if not stage0.key:
@@ -338,7 +338,10 @@ def _receptive_field(stages: list[Stage], ex: Explanation) -> None:
         whole.image(_field_picture(stages[0], photo, rf.box), width="stretch", output_format="JPEG")
     else:
         whole.image(photo, width="stretch", output_format="JPEG")
-    close.image(_closeup_png(stages[0], rf), caption="close-up; beige = padding", width="stretch")
+    # As JPEG bytes: st.image passes JPEG through, where it would decode PNG bytes and encode them as JPEG.
+    close.image(
+        _closeup_jpeg(stages[0], rf), caption="close-up; beige = padding", width="stretch", output_format="JPEG"
+    )
     if ex.stage == 0:
         st.caption("An input pixel looks only at itself.")
         return
