@@ -29,7 +29,10 @@ export default function(component) {
   // The chunk's URL as Streamlit's own code imports it: beside its index script (so the module is loaded once).
   const index = Array.from(document.querySelectorAll('script[type=module][src]'))
     .map((s) => s.src).find((src) => /\\/static\\/js\\/index\\.[^/]+\\.js/.test(src));
-  const ready = () => setStateValue('ready', true);
+  const ready = () => {
+    window.__cnnPlotlyLoaded = performance.now();  // for benchmarks/browser.py: when the upgrade was asked for
+    setStateValue('ready', true);
+  };
   const load = () => {
     if (!index || !data.chunk) return ready();
     import(new URL(data.chunk, index).href).then(ready, ready);  // a failed load still upgrades: Streamlit retries
@@ -69,5 +72,5 @@ def pictures_first(shown_key: str) -> bool:
 
 def ask_for_figures(probe_key: str) -> None:
     """Mount the probe (after the pictures, so it starts once they are on their way): it loads Streamlit's Plotly
-    chunk, then reruns the script (the fragment, inside one), whose maps are then figures."""
+    chunk, then reruns the script (only the innermost fragment around it), whose maps are then figures."""
     _component()(key=probe_key, data={"chunk": plotly_chunk()}, on_ready_change=lambda: None)

@@ -68,8 +68,7 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
     """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers, their pictures at the size
     the visitor's screen shows them."""
     dpr = screen.device_pixel_ratio(keys.SCREEN)
-    pictures = first_paint.pictures_first(keys.PICTURES_SHOWN)  # a first paint without Plotly
-    map_grid.grid(
+    _maps(
         [
             map_grid.Cell(
                 f"**{'→ ' if i else ''}{stage.title}** · {maps.shape_text(stage.shape)}",
@@ -82,9 +81,16 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
             )
             for i, (stage, scale) in enumerate(zip(stages, scales))
         ],
-        dpr=dpr,
-        pictures=pictures,
+        dpr,
     )
+
+
+@st.fragment
+def _maps(cells: list[map_grid.Cell], dpr: float) -> None:
+    """The block in a fragment of its own: the first paint's probe reruns it alone, to swap the pictures (a
+    session's first maps, without Plotly) for the figures."""
+    pictures = first_paint.pictures_first(keys.PICTURES_SHOWN)
+    map_grid.grid(cells, dpr=dpr, pictures=pictures)
     if pictures:
         first_paint.ask_for_figures(keys.PLOTLY_PROBE)
 
