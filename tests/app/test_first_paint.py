@@ -72,7 +72,9 @@ def _check_pictures(uris: list[str], scales: list[render.ColorScale | None]) -> 
 
 @pytest.fixture
 def with_browser(monkeypatch):
+    """A session with a browser on a warm server (no first screen: TensorFlow is imported)."""
     monkeypatch.setattr(first_paint, "browser_attached", lambda: True)
+    monkeypatch.setattr(first_screen, "wanted", lambda: False)
 
 
 def test_first_run_draws_pictures_of_the_maps(with_browser):
@@ -99,6 +101,16 @@ def test_next_run_draws_the_figures_with_the_same_pictures(with_browser):
     # ...and stay figures: a kernel step does not bring the pictures back.
     at.slider(key="pg_w1_1").set_value(4.0).run()
     assert _pictures(at) == [] and len(_figures(at)) == 4
+
+
+def test_after_the_first_screen_the_live_maps_are_figures_at_once(with_browser, monkeypatch):
+    # The first screen's pictures were the first paint, and the browser loaded Plotly while TensorFlow imported.
+    monkeypatch.setattr(first_screen, "wanted", lambda: True)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert _pictures(at) == []  # the first screen's were emptied
+    assert len(_figures(at)) == 4
 
 
 def test_without_a_browser_the_figures_come_at_once():

@@ -30,8 +30,8 @@ export default function(component) {
   const index = Array.from(document.querySelectorAll('script[type=module][src]'))
     .map((s) => s.src).find((src) => /\\/static\\/js\\/index\\.[^/]+\\.js/.test(src));
   const ready = () => {
-    window.__cnnPlotlyLoaded = performance.now();  // for benchmarks/browser.py: when the upgrade was asked for
-    setStateValue('ready', true);
+    window.__cnnPlotlyLoaded = performance.now();  // for benchmarks/browser.py: when Plotly was loaded
+    if (data.rerun) setStateValue('ready', true);
   };
   const load = () => {
     if (!index || !data.chunk) return ready();
@@ -73,4 +73,10 @@ def pictures_first(shown_key: str) -> bool:
 def ask_for_figures(probe_key: str) -> None:
     """Mount the probe (after the pictures, so it starts once they are on their way): it loads Streamlit's Plotly
     chunk, then reruns the script (only the innermost fragment around it), whose maps are then figures."""
-    _component()(key=probe_key, data={"chunk": plotly_chunk()}, on_ready_change=lambda: None)
+    _component()(key=probe_key, data={"chunk": plotly_chunk(), "rerun": True}, on_ready_change=lambda: None)
+
+
+def preload(probe_key: str) -> None:
+    """Mount a probe that only loads Streamlit's Plotly chunk, for figures that the same script run will send
+    later (the first screen's, while the server imports TensorFlow)."""
+    _component()(key=probe_key, data={"chunk": plotly_chunk(), "rerun": False})

@@ -18,6 +18,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import render
+from ui.common import first_paint
 from ui.playground import keys, map_grid
 from ui.playground import state as pgs
 
@@ -58,7 +59,11 @@ def show() -> object | None:
         note_col, maps_col = st.columns([5, 6], gap="medium")
         with maps_col:
             map_grid.grid(cells, NAME, pictures=True)  # plain pictures: no Plotly to load first
+            # The browser loads Plotly while the server imports TensorFlow, so the live page's maps that follow
+            # in this run can be the figures straight away.
+            first_paint.preload(keys.FIRST_PROBE)
         note_col.info(NOTE, icon=":material/hourglass_top:")
+    st.session_state[keys.PICTURES_SHOWN] = True
     return placeholder
 
 
