@@ -72,7 +72,7 @@ def pictures_first(shown_key: str) -> bool:
 
 def ask_for_figures(probe_key: str) -> None:
     """Mount the probe (after the pictures, so it starts once they are on their way): it loads Streamlit's Plotly
-    chunk, then reruns the script (only the innermost fragment around it), whose maps are then figures."""
+    chunk, then reruns the script (the fragment around it, inside one), whose maps are then figures."""
     _component()(key=probe_key, data={"chunk": plotly_chunk(), "rerun": True}, on_ready_change=lambda: None)
 
 

@@ -66,9 +66,12 @@ def style() -> None:
 
 def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
     """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers, their pictures at the size
-    the visitor's screen shows them."""
+    the visitor's screen shows them; a session's first maps as plain pictures (ui/common/first_paint.py)."""
     dpr = screen.device_pixel_ratio(keys.SCREEN)
-    _maps(
+    # Not a fragment of its own (which would make the probe's rerun cheaper): a nested fragment's block is
+    # rebuilt on the page's steps, and the old maps would no longer stay, marked "updating…", until the new come.
+    pictures = first_paint.pictures_first(keys.PICTURES_SHOWN)
+    map_grid.grid(
         [
             map_grid.Cell(
                 f"**{'→ ' if i else ''}{stage.title}** · {maps.shape_text(stage.shape)}",
@@ -81,16 +84,9 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
             )
             for i, (stage, scale) in enumerate(zip(stages, scales))
         ],
-        dpr,
+        dpr=dpr,
+        pictures=pictures,
     )
-
-
-@st.fragment
-def _maps(cells: list[map_grid.Cell], dpr: float) -> None:
-    """The block in a fragment of its own: the first paint's probe reruns it alone, to swap the pictures (a
-    session's first maps, without Plotly) for the figures."""
-    pictures = first_paint.pictures_first(keys.PICTURES_SHOWN)
-    map_grid.grid(cells, dpr=dpr, pictures=pictures)
     if pictures:
         first_paint.ask_for_figures(keys.PLOTLY_PROBE)
 
