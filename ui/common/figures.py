@@ -11,6 +11,13 @@ import plotly.graph_objects as go
 from cnn_core import render
 from ui.common.service import SERVICE
 
+try:  # Plotly encodes with orjson when it is installed (requirements.txt); its Fragment holds finished JSON
+    import orjson as _orjson
+
+    _Fragment = getattr(_orjson, "Fragment", None)
+except ImportError:  # pragma: no cover - orjson is a requirement; without it figures are encoded every time
+    _orjson, _Fragment = None, None
+
 # The picture is sent at most this many pixels on its longer side...
 DISPLAY_SIDE = 480
 # ...and hover values for every pixel of maps up to HOVER_SIDE pixels a side (so zooming in reads each
@@ -29,7 +36,7 @@ def hover_steps(h: int, w: int, hover_side: int = HOVER_SIDE, grid: int = HOVER_
     return max(1, math.ceil(h / grid)), max(1, math.ceil(w / grid))
 
 
-# Encoded pictures, keyed by content identity (stage key, channel, scale).
+# Encoded pictures and whole figure specs (which hold them), keyed by content identity (stage key, channel, scale).
 _URIS = SERVICE.cache("map pictures")
 # Maps box-averaged for display, shared by a map's figure and the inspector's clickable picture of it.
 _SHRUNK = SERVICE.cache("shrunk maps")
@@ -81,6 +88,30 @@ def _colorscale(cmap: str) -> list[list]:
     return [[i / 10, "rgb({},{},{})".format(*table[j])] for i, j in enumerate(idx)]
 
 
+class FigureSpec(dict):
+    """A finished figure dict that keeps its own JSON once made.
+
+    ``st.plotly_chart`` turns every figure into JSON with ``plotly.io.to_json``, which asks the object for
+    ``to_plotly_json()`` (Plotly's public protocol) before encoding it with orjson. A spec kept in a cache
+    (an unchanged map) then hands back its JSON as an ``orjson.Fragment``: the dict is encoded once, not on
+    every rerun that draws it. The dict itself stays complete for anything that reads it.
+    """
+
+    __slots__ = ("_json",)
+
+    def to_plotly_json(self):
+        if _Fragment is None:  # orjson missing: Plotly's json engine encodes the dict as it is
+            return self
+        cached = getattr(self, "_json", None)
+        if cached is None:
+            try:  # Plotly's own options, so the text is what Plotly would have made
+                cached = _Fragment(_orjson.dumps(self, option=_orjson.OPT_SERIALIZE_NUMPY | _orjson.OPT_NON_STR_KEYS))
+            except TypeError:  # a value orjson can't take as it is: Plotly cleans the dict and encodes it itself
+                return self
+            self._json = cached
+        return cached
+
+
 class PrebuiltFigure(go.Figure):
     """A figure whose JSON we built ourselves.
 
@@ -90,8 +121,9 @@ class PrebuiltFigure(go.Figure):
     """
 
     def __init__(self, spec: dict) -> None:
-        super().__init__()
-        self._spec = spec
+        # An empty template: Plotly would otherwise copy its default template into a layout never sent.
+        super().__init__(layout={"template": {}})
+        self._spec = spec if isinstance(spec, FigureSpec) else FigureSpec(spec)
 
     def to_dict(self) -> dict:
         return self._spec
@@ -137,7 +169,29 @@ def map_figure(
     page stays light. ``cache_key`` (anything that fully
     identifies ``values``/``rgb``) lets an unchanged picture skip re-encoding.
     ``align_top`` keeps the picture at the top of a box taller than it.
+    With a ``cache_key`` the whole figure is kept too: an unchanged map (the input while a weight moves) is
+    neither built nor encoded again.
     """
+    args = (values.shape, scale, rgb is None, height, hover_side, display_side, colorbar, align_top)
+    key = None if cache_key is None else ("figure", cache_key, *args)
+    if key is not None:
+        hit = _URIS.get(key)
+        if hit is not None:
+            return PrebuiltFigure(hit)
+    spec = _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, cache_key, align_top)
+    if key is not None:
+        _URIS.put(key, spec, _spec_bytes(spec))
+    return PrebuiltFigure(spec)
+
+
+def _spec_bytes(spec: FigureSpec) -> int:
+    """About what a cached figure holds: its picture and its hover values (base64 text), and their JSON."""
+    heat = spec["data"][0]
+    text = [spec["layout"]["images"][0]["source"], heat["z"]["bdata"], heat.get("customdata", {}).get("bdata", "")]
+    return 2 * sum(len(t) for t in text) + 4096
+
+
+def _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, cache_key, align_top) -> FigureSpec:
     h, w = values.shape[:2]
     uri = picture_uri(values, scale, rgb, display_side, cache_key)
     step_y, step_x = hover_steps(h, w, hover_side)
@@ -213,7 +267,7 @@ def map_figure(
             }
         ],
     }
-    return PrebuiltFigure({"data": data, "layout": layout})
+    return FigureSpec({"data": data, "layout": layout})
 
 
 PLOTLY_CONFIG = {

@@ -315,6 +315,20 @@ def _field_picture(photo_stage: Stage, photo: np.ndarray, box: tuple[int, int, i
     return SERVICE.remembered("inspector pictures", ("field", photo_stage.key, box, photo.shape), make)
 
 
+def _closeup_jpeg(stage0: Stage, rf) -> bytes:
+    """``closeup`` as the JPEG st.image made of it (quality 100), kept while the photo and the field stay: a
+    weight step changes neither, so it is not drawn and encoded again."""
+
+    def make() -> bytes:
+        buf = io.BytesIO()
+        closeup(stage0, rf).save(buf, format="JPEG", quality=100)
+        return buf.getvalue()
+
+    if not stage0.key:
+        return make()
+    return SERVICE.remembered("inspector pictures", ("closeup", stage0.key, rf.start, rf.size), make)
+
+
 def _receptive_field(stages: list[Stage], ex: Explanation) -> None:
     rf = ex.receptive_field
     h, w = stages[0].shape[:2]
@@ -324,7 +338,10 @@ def _receptive_field(stages: list[Stage], ex: Explanation) -> None:
         whole.image(_field_picture(stages[0], photo, rf.box), width="stretch", output_format="JPEG")
     else:
         whole.image(photo, width="stretch", output_format="JPEG")
-    close.image(closeup(stages[0], rf), caption="close-up; beige = padding", width="stretch")
+    # As JPEG bytes: st.image passes JPEG through, where it would decode PNG bytes and encode them as JPEG.
+    close.image(
+        _closeup_jpeg(stages[0], rf), caption="close-up; beige = padding", width="stretch", output_format="JPEG"
+    )
     if ex.stage == 0:
         st.caption("An input pixel looks only at itself.")
         return

@@ -7,7 +7,7 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.pipeline import Stage
-from ui.common import explain, inspector, maps, screen, worked_numbers
+from ui.common import explain, first_paint, inspector, maps, screen, worked_numbers
 from ui.common.map_clicks import map_clicks
 from ui.playground import keys, map_grid
 from ui.playground.kernel_editor import GRID_CONTAINER
@@ -66,8 +66,11 @@ def style() -> None:
 
 def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
     """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers, their pictures at the size
-    the visitor's screen shows them."""
+    the visitor's screen shows them; a session's first maps as plain pictures (ui/common/first_paint.py)."""
     dpr = screen.device_pixel_ratio(keys.SCREEN)
+    # Not a fragment of its own (which would make the probe's rerun cheaper): a nested fragment's block is
+    # rebuilt on the page's steps, and the old maps would no longer stay, marked "updating…", until the new come.
+    pictures = first_paint.pictures_first(keys.PICTURES_SHOWN)
     map_grid.grid(
         [
             map_grid.Cell(
@@ -82,7 +85,10 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
             for i, (stage, scale) in enumerate(zip(stages, scales))
         ],
         dpr=dpr,
+        pictures=pictures,
     )
+    if pictures:
+        first_paint.ask_for_figures(keys.PLOTLY_PROBE)
 
 
 def stage_notes(stages: list[Stage]) -> None:
@@ -90,9 +96,10 @@ def stage_notes(stages: list[Stage]) -> None:
     cols = st.columns(len(stages))
     for i, (col, stage) in enumerate(zip(cols, stages)):
         with col:
-            st.caption(f"{stage.title}. {explain.caption(stage, stages[i - 1] if i else None)}")
-            for line in maps.arithmetic_lines(stage):
-                st.caption(f"Output size, {line}")
+            # One element per stage: every element a rerun draws is sent and placed again.
+            lines = [f"{stage.title}. {explain.caption(stage, stages[i - 1] if i else None)}"]
+            lines += [f"Output size, {line}" for line in maps.arithmetic_lines(stage)]
+            st.caption("  \n".join(lines))
 
 
 # --------------------------------------------------------------------------- click where you look
