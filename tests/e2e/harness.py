@@ -124,20 +124,27 @@ def chromium():
 # other work, load 10–20) a first load once took longer, and the test failed with nothing wrong: tests check
 # behaviour, so every context and page of the harness's browser waits up to this long for a page to load.
 NAVIGATION_TIMEOUT_MS = 180_000
+# Likewise an action (a click, a fill) and a wait given no timeout of its own: Playwright's 30 s once ran out
+# for a click on the ten-sessions test at load 10–15 (ten pages' first runs queued on two cores). A call that
+# names its own timeout keeps it.
+ACTION_TIMEOUT_MS = 120_000
 
 
 def _patient_navigation(browser) -> None:
-    """Make every context and page this browser opens wait NAVIGATION_TIMEOUT_MS for a page load."""
+    """Make every context and page this browser opens wait NAVIGATION_TIMEOUT_MS for a page load and
+    ACTION_TIMEOUT_MS for an action or a wait without a timeout of its own."""
     new_context, new_page = browser.new_context, browser.new_page
 
     def patient_context(*args, **kwargs):
         context = new_context(*args, **kwargs)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         return context
 
     def patient_page(*args, **kwargs):
         page = new_page(*args, **kwargs)
         page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
         return page
 
     browser.new_context, browser.new_page = patient_context, patient_page
@@ -145,8 +152,31 @@ def _patient_navigation(browser) -> None:
 
 def wait_idle(page, timeout: int = 120_000) -> None:
     """Wait until the app has finished its script run (give a just-sent rerun time to start first)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=timeout)
+    try:
+        page.wait_for_selector(IDLE, timeout=timeout)
+    except PlaywrightTimeout as e:  # say what the page showed: a run that never ends, or a lost connection
+        raise PlaywrightTimeout(f"{e}\nThe page at the time: {_page_status(page)}") from None
+
+
+def _page_status(page) -> str:
+    """The app's script state, Streamlit's status widget (e.g. "Connecting") and how many elements are stale."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return page.evaluate(
+            """() => {
+              const app = document.querySelector('[data-testid=stApp]');
+              const status = document.querySelector('[data-testid=stStatusWidget]');
+              return `script state ${app && app.getAttribute('data-test-script-state')}; status widget `
+                + `${JSON.stringify(status ? status.innerText : null)}; `
+                + `${document.querySelectorAll('[data-stale=true]').length} stale elements; url ${location.href}`;
+            }"""
+        )
+    except PlaywrightError as e:  # a closed or crashed page: only a diagnostic, the timeout is the failure
+        return f"(could not be read: {e})"
 
 
 def tree_rss(proc) -> int:

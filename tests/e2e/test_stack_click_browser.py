@@ -39,6 +39,9 @@ def test_a_click_on_a_band_tile_opens_that_values_sum_in_view(server, browser):
     panel = page.locator(PANEL)
     panel.wait_for(timeout=60_000)
     wait_idle(page)
+    # The panel's heading can be on screen before its sum (a loaded run once read the text between the two):
+    # read it once the sum line is there.
+    panel.get_by_text("products + bias:", exact=False).first.wait_for(timeout=60_000)
     text = panel.inner_text()
     head = text.splitlines()[0]
     assert head.startswith("1 · Convolution"), head
