@@ -17,6 +17,7 @@ import time
 
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, IDLE, NAVIGATION_TIMEOUT_MS, Server, browser_missing, tree_rss
 
+from .browser import INTERACTIVE_MAPS_JS
 from .stats import Figure, Target, unavailable
 
 # Per key press: when the page saw it, and the first frame whose convolution picture differs from the one shown
@@ -75,6 +76,8 @@ async def _open(browser, url: str):
     await page.goto(url)
     slider = page.get_by_role("slider", name="w[1,1]")
     await slider.wait_for(timeout=180_000)
+    # The first maps are pictures until Plotly has loaded (ui/common/first_paint.py): press on the figures.
+    await page.wait_for_function(INTERACTIVE_MAPS_JS, timeout=180_000, polling="raf")
     await _idle(page)
     return page, slider
 

@@ -298,6 +298,9 @@ def _open_playground(browser, server: Server, side: int, page=None):
     page = page or new_page(browser)
     page.goto(f"{server.url}/?{playground_link(side)}")
     page.wait_for_selector(f"text={side}×{side}×1", timeout=120_000)
+    # A session's first maps are plain pictures until Plotly has loaded and the page has rerun for the figures
+    # (ui/common/first_paint.py); a step is timed on the figures, so wait for them and that rerun's end.
+    page.wait_for_function(INTERACTIVE_MAPS_JS, timeout=180_000, polling="raf")
     wait_idle(page)
     counter = Bytes(page)
     _one_change(page, counter)  # the first change at this size is not timed
