@@ -128,6 +128,29 @@ def test_a_prefetched_value_is_the_one_handed_back_and_nothing_stays_pending():
     assert svc.pending() == []
 
 
+def test_a_prefetch_while_the_first_is_being_stored_is_not_queued_again():
+    """The moment between a worker's value being made and stored: a second prefetch must see it as pending
+    (a loaded suite run once found a second job queued, still pending after ``remembered`` returned)."""
+    svc = Service(budget=60_000_000, workers=1)
+    submitted = []
+    submit = svc._executor.submit
+    svc._executor.submit = lambda *a, **k: submitted.append(a[1:3]) or submit(*a, **k)
+    sizing, release = threading.Event(), threading.Event()
+
+    def size(value):  # called by the worker after make(), before the value is stored: hold it there
+        sizing.set()
+        release.wait(WAIT_S)
+        return value.nbytes
+
+    svc.prefetch("band statistics", "t", lambda: _array(100, 4), size)
+    assert sizing.wait(WAIT_S)
+    svc.prefetch("band statistics", "t", lambda: _array(100, 4), size)
+    release.set()
+    value = svc.remembered("band statistics", "t", lambda: _array(100, 4))
+    assert submitted == [("band statistics", "t")]
+    assert value is svc.cache("band statistics").get("t") and svc.pending() == []
+
+
 def test_pages_get_their_stages_from_the_service_and_its_stage_cache():
     svc = Service(budget=200_000_000, workers=1)
     image = (np.random.default_rng(3).random((24, 20)) * 255).astype(np.uint8)

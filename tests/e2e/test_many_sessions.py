@@ -22,6 +22,8 @@ from .harness import healthy, tree_rss, wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SESSIONS = 10
+# A server that answers no health check for this long (each check waits 5 s) is down or hung, not busy.
+UNANSWERED_S = 30
 MEMORY_BOUND = 4 * 1024**3  # bytes of RSS for the server process and its children
 
 
@@ -66,19 +68,20 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
     slow_answers: list[float] = []
 
     def watch():
-        # The test's own ten Chromium pages share the server's 2 cores, so one health answer can miss its
-        # 5 s timeout while every session computes at once (seen once in four CI runs). A server that is
-        # down or hung misses two in a row (over 10 s), and that is what fails the test; single misses are
-        # printed.
-        missed = False
+        # The test's own ten Chromium pages share the server's 2 cores, so a health answer can miss its 5 s
+        # timeout while every session computes at once (seen once in four CI runs; two in a row, over 10 s,
+        # twice in a full-suite run beside another suite run). A server that is down or hung answers none for
+        # long: no answer for UNANSWERED_S in a row is what fails the test; shorter gaps are only counted.
+        first_miss = None
         while not stop.is_set():
             if healthy(url):
-                missed = False
+                first_miss = None
             else:
-                slow_answers.append(time.time())
-                if missed:
-                    health_failures.append(time.time())
-                missed = True
+                now = time.time()
+                slow_answers.append(now)
+                first_miss = first_miss or now
+                if now - first_miss >= UNANSWERED_S:
+                    health_failures.append(now)
             peak[0] = max(peak[0], _rss(ps))
             stop.wait(0.5)
 
@@ -140,9 +143,11 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
     finally:
         stop.set()
         watcher.join(5)
-    assert not health_failures, f"the server missed two health checks in a row {len(health_failures)} times"
+    assert not health_failures, (
+        f"the server answered no health check for {UNANSWERED_S} s or more ({len(health_failures)} checks)"
+    )
     assert server_proc.poll() is None, "the server died"
     assert peak[0] < MEMORY_BOUND, f"server used {peak[0] / 2**30:.2f} GiB, bound {MEMORY_BOUND / 2**30:.0f} GiB"
     print(
-        f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB; single slow health answers: {len(slow_answers)}"
+        f"\npeak server RSS with {SESSIONS} sessions: {peak[0] / 2**20:.0f} MiB; health checks unanswered (5 s each): {len(slow_answers)}"
     )

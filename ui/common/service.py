@@ -233,10 +233,8 @@ class Service:
     def prefetch(self, cache: str, key: Hashable, make: Callable, size: Callable | None = None) -> None:
         """Start making the value for ``key`` on a worker thread, unless it is cached or on its way;
         ``remembered`` collects it (or makes it itself if no worker has started it yet)."""
-        if key in self.caches[cache]:
-            return
-        with self._lock:
-            if (cache, key) in self._pending:
+        with self._lock:  # both checks under the lock that a finished job holds while its value appears
+            if key in self.caches[cache] or (cache, key) in self._pending:
                 return
             self._pending[(cache, key)] = self._executor.submit(self._prefetched, cache, key, make, size)
 
@@ -246,12 +244,17 @@ class Service:
             try:
                 hit = lru.get(key)
                 value = hit if hit is not None else make()
-            finally:
-                # Before the value is cached: once anyone can see it, nothing is pending. In between, a caller
-                # of ``remembered`` waits for this key's lock and then finds it cached.
+            except BaseException:
                 self._forget(cache, key)
-            if hit is None:
-                lru.put(key, value, size(value) if size else None)
+                raise
+            nbytes = None if hit is not None or size is None else size(value)
+            # The value becomes visible and stops being pending in one step. Forgetting it first left a moment
+            # in which a second ``prefetch`` found it neither cached nor pending and queued it again (a loaded
+            # suite run once saw that job still pending after ``remembered`` had handed the value back).
+            with self._lock:
+                if hit is None:
+                    lru.put(key, value, nbytes)
+                self._pending.pop((cache, key), None)
             return value
 
     def _forget(self, cache: str, key: Hashable) -> None:
