@@ -135,3 +135,4 @@ if picture is None:
     st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
 else:
     playground(picture, resize_note)
+    view.ask_for_figures()

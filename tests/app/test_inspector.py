@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import cnn_core
 from cnn_core import share
 from tests.app.conftest import run as _run
-from tests.app.inspector_steps import animate_at
+from tests.app.inspector_steps import animate_at, pick
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND = str(ROOT / "views" / "playground.py")
@@ -27,8 +27,8 @@ def _said(at: AppTest) -> str:
 
 def test_typing_a_position_explains_that_value(stages):
     at = _run(AppTest.from_file(PLAYGROUND, default_timeout=120))
-    at.number_input(key="pg_insp_row").set_value(7)
-    at.number_input(key="pg_insp_col").set_value(299)
+    pick(at, "pg", "insp_row").set_value(7)
+    pick(at, "pg", "insp_col").set_value(299)
     _run(at)
     value = float(stages[1].maps[7, 299, 0])
     text = _said(at)
@@ -37,10 +37,27 @@ def test_typing_a_position_explains_that_value(stages):
     # Column 300 is SAME padding on the right: drawn as padding.
     assert "col 300" in text and 'class="pad"' in text
     # Pooling: the window and its winner; the position scales with the map.
-    at.radio(key="pg_insp_stage").set_value(3)
+    pick(at, "pg", "insp_stage").set_value(3)
     _run(at)
-    assert at.number_input(key="pg_insp_row").value == 3 and at.number_input(key="pg_insp_col").value == 149
+    assert pick(at, "pg", "insp_row").value == 3 and pick(at, "pg", "insp_col").value == 149
     assert "The largest real cell wins" in _said(at)
+
+
+def test_a_late_request_with_the_old_row_and_column_does_not_undo_a_change_of_map():
+    # The visitor picks another map; a second request (another click, the first-paint probe's upgrade) was sent
+    # before that run's new row and column reached the browser, so it carries the old ones. Under one key for
+    # every value, Streamlit took them for typing and put the inspector back on (149, 149).
+    at = _run(AppTest.from_file(PLAYGROUND, default_timeout=120))
+    assert (pick(at, "pg", "insp_row").value, pick(at, "pg", "insp_col").value) == (150, 150)
+    pick(at, "pg", "insp_stage").set_value(3)
+    late = at._tree.get_widget_states()  # the browser's widgets as the map click sends them: row 150, col 150
+    _run(at)
+    assert (pick(at, "pg", "insp_row").value, pick(at, "pg", "insp_col").value) == (75, 75)
+    at._run(late)  # the late request, with the same old values
+    assert not at.exception
+    assert pick(at, "pg", "insp_stage").value == 3
+    assert (pick(at, "pg", "insp_row").value, pick(at, "pg", "insp_col").value) == (75, 75)
+    assert "row 75, column 75" in _said(at)
 
 
 def test_a_link_opens_on_its_explained_value(stages):
@@ -48,8 +65,8 @@ def test_a_link_opens_on_its_explained_value(stages):
     for k, v in share.encode_state(share.LinkState(at=(2, 120, 33, 0))).items():
         at.query_params[k] = v
     _run(at)
-    assert at.radio(key="pg_insp_stage").value == 2
-    assert (at.number_input(key="pg_insp_row").value, at.number_input(key="pg_insp_col").value) == (120, 33)
+    assert pick(at, "pg", "insp_stage").value == 2
+    assert (pick(at, "pg", "insp_row").value, pick(at, "pg", "insp_col").value) == (120, 33)
     value = float(stages[2].maps[120, 33, 0])
     text = _said(at)
     assert f"row 120, column 33, channel 0: the map holds **{value:.6g}**" in text
@@ -120,8 +137,8 @@ def test_the_animation_centres_on_the_selected_value_not_the_corner(stages):
         r, c = 90 + t // 7, 123 + t % 7
         assert f"output (row {r}, col {c}) = {float(stages[1].maps[r, c, 0]):.2f}" in f["layout"]["title"]["text"]
     # A value at the border: the block is shifted inward, the value's own frame is off-centre.
-    at.number_input(key="pg_insp_row").set_value(0)
-    at.number_input(key="pg_insp_col").set_value(299)
+    pick(at, "pg", "insp_row").set_value(0)
+    pick(at, "pg", "insp_col").set_value(299)
     _run(at)
     assert "Around row 0, column 299: outputs rows 0–6, columns 293–299" in "\n".join(c.value for c in at.caption)
     assert at.number_input(key="pg_anim_step").value == 7

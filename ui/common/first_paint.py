@@ -4,9 +4,15 @@ Streamlit's browser code loads Plotly (PlotlyChart.js, about 4.7 MB) only when t
 then parses it and draws the figures: on a busy 2-core machine that is most of a new session's wait for its maps
 (benchmarks/README.md, "First impression, round 5"). So a session's first run sends each map as the PNG its
 figure would show (the same data URI, from ``ui.common.figures.picture_uri``), and a small probe beside them
-imports Streamlit's own Plotly chunk once the pictures are painted and then asks for a rerun; that run, and
+imports Streamlit's own Plotly chunk once the pictures are painted and then asks for a rerun of the page; that run, and
 every later one, sends the figures, which draw at once from the module the probe already loaded. Any other
 rerun (a slider moved before Plotly arrived) upgrades them too: the pictures are only ever a first paint.
+
+The probe asks for its rerun only while no other run is going or asked for, and not at all once a later run has
+drawn the figures (it is then unmounted). A request sent in the middle of another run carries the widgets and
+the address as they were before that run changed them: in round 5 the upgrade, landing just after a click on
+the inspector's picture, put the inspector back on its default value (see also ui/common/history.py and the
+inspector's widget generations in ui/common/inspector.py, which make such a late request harmless anyway).
 
 A session without a browser (``streamlit.testing``'s AppTest, which runs no JavaScript and sends no headers)
 gets the figures straight away, since nothing could ever ask for the upgrade.
@@ -29,9 +35,21 @@ export default function(component) {
   // The chunk's URL as Streamlit's own code imports it: beside its index script (so the module is loaded once).
   const index = Array.from(document.querySelectorAll('script[type=module][src]'))
     .map((s) => s.src).find((src) => /\\/static\\/js\\/index\\.[^/]+\\.js/.test(src));
+  let gone = false;  // unmounted: a later run already drew the figures
+  // The rerun is asked for only while no run is going or asked for: a request sent during another run carries
+  // the widgets and the address as they were before that run changed them (ui/common/history.py).
+  const idle = () => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return !app || !app.dataset.testScriptState || app.dataset.testScriptState === 'notRunning';
+  };
+  const ask = () => {
+    if (gone || (data.drawn && document.querySelector(data.drawn))) return;  // a later run drew the figures
+    if (!idle()) return setTimeout(ask, 100);
+    setStateValue('ready', true);
+  };
   const ready = () => {
     window.__cnnPlotlyLoaded = performance.now();  // for benchmarks/browser.py: when Plotly was loaded
-    if (data.rerun) setStateValue('ready', true);
+    if (data.rerun) ask();
   };
   const load = () => {
     if (!index || !data.chunk) return ready();
@@ -39,6 +57,7 @@ export default function(component) {
   };
   // After the pictures are painted: the download and the module's parse must not hold them back.
   requestAnimationFrame(() => setTimeout(load, 0));
+  return () => { gone = true; };
 }
 """
 
@@ -63,17 +82,28 @@ def browser_attached() -> bool:
 def pictures_first(shown_key: str) -> bool:
     """True on the session's first run that draws its maps (draw them as pictures, then call ``ask_for_figures``);
     False on every later run and without a browser. ``shown_key`` is the session-state flag that remembers the
-    pictures were sent."""
+    pictures were sent ("due" until the probe is mounted, then True)."""
     if st.session_state.get(shown_key) or not browser_attached():
         return False
-    st.session_state[shown_key] = True
+    st.session_state[shown_key] = "due"
     return True
 
 
-def ask_for_figures(probe_key: str) -> None:
-    """Mount the probe (after the pictures, so it starts once they are on their way): it loads Streamlit's Plotly
-    chunk, then reruns the script (the fragment around it, inside one), whose maps are then figures."""
-    _component()(key=probe_key, data={"chunk": plotly_chunk(), "rerun": True}, on_ready_change=lambda: None)
+def ask_for_figures(probe_key: str, shown_key: str, drawn: str) -> None:
+    """Mount the probe if this run drew the pictures: it loads Streamlit's Plotly chunk, then reruns the page,
+    whose maps are then figures. ``drawn`` is a CSS selector that finds a figure: once one is there (another
+    run drew them first), the probe asks for nothing.
+
+    Call it outside every fragment, after the fragment that drew the pictures: the probe's rerun must be the
+    whole page's. Streamlit's browser code sends the widget changes of one moment as one request, scoped to
+    the first fragment among them, so a fragment-scoped probe that fired together with a change outside the
+    fragment (the sidebar's upload, in round 5's CI run) made that change rerun only the fragment, and the
+    upload was never read. A page-scoped probe at worst makes a fragment's change rerun the page."""
+    if st.session_state.get(shown_key) != "due":
+        return
+    st.session_state[shown_key] = True
+    data = {"chunk": plotly_chunk(), "rerun": True, "drawn": drawn}
+    _component()(key=probe_key, data=data, on_ready_change=lambda: None)
 
 
 def preload(probe_key: str) -> None:

@@ -8,6 +8,12 @@ pushing, whatever the rerun writes). What it leaves to the app:
   address and then the page wrote its current state back over it;
 - telling an edit from a plain rerun: only a change of the encoded view is written, so a rerun that
   changes nothing adds no entry;
+- telling Back or Forward from a late request: a rerun asked for while another run is still going (a second
+  click, or the first-paint probe's upgrade) carries the address as it was when it was sent, before that run
+  wrote the new view. Taking such a query as Back would undo the visitor's last edit, so only a rerun that
+  Streamlit's browser code marks as a history navigation applies the address
+  (``streamlit_internals.history_navigation``; where that can't be read, a query other than the one last
+  written counts as Back, as before);
 - the bare address a page is first shown at (``/layer_stack`` after the sidebar's link): writing the view
   there would push a second entry for the same view and leaving the page would take two presses, so the
   first write replaces the address instead (``history.replaceState``, which ``st.query_params`` can't do).
@@ -38,9 +44,9 @@ def query() -> dict[str, list[str]]:
 def to_apply(prefix: str) -> dict[str, list[str]] | None:
     """The query when the page should take its state from it, else None.
 
-    That is on the page's first run in a session (an opened link), and whenever the query differs from the
-    one the page last wrote: Back or Forward brought back another entry. An empty query (a page just
-    arrived at, or a plain visit) is never applied; the page keeps what it shows.
+    That is on the page's first run in a session (an opened link), and on a run that Back or Forward started
+    when it brought back another entry than the one the page last wrote. An empty query (a page just arrived
+    at, or a plain visit) is never applied; the page keeps what it shows.
     """
     first = not st.session_state.get(_seen_key(prefix))
     st.session_state[_seen_key(prefix)] = True
@@ -52,6 +58,8 @@ def to_apply(prefix: str) -> dict[str, list[str]] | None:
     written = st.session_state.get(_written_key(prefix))
     if written is not None and st.query_params.to_dict() == written:
         return None
+    if streamlit_internals.history_navigation() is False:
+        return None  # a late request's old address, not Back: the view it would restore was just edited away
     return params
 
 

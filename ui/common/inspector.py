@@ -146,16 +146,41 @@ def _set_at(prefix: str, at) -> None:
     st.session_state[at_key(prefix)] = tuple(int(v) for v in at)
 
 
+# The map, row, column and channel widgets show the inspected value, which a click, a link or a change of map
+# also sets. They take it as value= under a key that changes with each such change (a new generation), instead of
+# having it written into their session keys: a rerun the browser asked for while the run that moved the value was
+# still going (a second click, the first-paint probe's upgrade) carries the widgets' old values, and under the
+# same keys Streamlit would take those for the visitor typing them and put the old value back. Under the new
+# keys the old values belong to widgets that are gone, and nothing reads them. Typing in a widget moves the
+# value without a new generation, so the box being typed in stays where it is.
+
+
+def _pick_key(prefix: str, part: str) -> str:
+    gen = st.session_state.get(keys.inspector(prefix, "insp_gen"), 0)
+    return keys.inspector(prefix, part, gen) if gen else keys.inspector(prefix, part)
+
+
+def _drawn(prefix: str, at: tuple[int, int, int, int]) -> None:
+    """Use a new generation of picking widgets unless the current ones already show ``at``."""
+    ss = st.session_state
+    drawn = keys.inspector(prefix, "insp_drawn")
+    if ss.get(drawn) not in (None, at):
+        gen = keys.inspector(prefix, "insp_gen")
+        ss[gen] = ss.get(gen, 0) + 1
+    ss[drawn] = at
+
+
 def _from_inputs(prefix: str) -> None:
     ss = st.session_state
-    k = ss[at_key(prefix)][0]
-    row, col = ss[keys.inspector(prefix, "insp_row")], ss[keys.inspector(prefix, "insp_col")]
-    _set_at(prefix, (k, row, col, ss.get(keys.inspector(prefix, "insp_ch"), 0)))
+    k, _, _, ch = ss[at_key(prefix)]
+    row, col = ss[_pick_key(prefix, "insp_row")], ss[_pick_key(prefix, "insp_col")]
+    _set_at(prefix, (k, row, col, ss.get(_pick_key(prefix, "insp_ch"), ch)))
+    ss[keys.inspector(prefix, "insp_drawn")] = ss[at_key(prefix)]  # the boxes already show it
 
 
 def _from_stage(prefix: str, stages_shapes: list) -> None:
     ss = st.session_state
-    k = ss[keys.inspector(prefix, "insp_stage")]
+    k = ss[_pick_key(prefix, "insp_stage")]
     _, row, col, ch = ss[at_key(prefix)]
     old = stages_shapes[ss[at_key(prefix)][0]]
     new = stages_shapes[k]
@@ -190,6 +215,8 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
     s = stages[k]
     h, w, c = s.shape
 
+    _drawn(prefix, at)
+
     with st.container(border=True, key=keys.inspector(prefix, "inspector")):
         st.markdown("#### Inside the operation")
         st.caption(
@@ -197,11 +224,11 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
             "every weight and every input, and the part of the photo it looks at."
         )
         if stage is None:
-            ss[keys.inspector(prefix, "insp_stage")] = k
             st.radio(
                 "Map",
                 list(range(len(stages))),
-                key=keys.inspector(prefix, "insp_stage"),
+                index=k,
+                key=_pick_key(prefix, "insp_stage"),
                 horizontal=True,
                 format_func=lambda i: f"{i} · {stages[i].title}",
                 on_change=_from_stage,
@@ -209,21 +236,18 @@ def inspector(stages: list[Stage], prefix: str, *, stage: int | None = None, cha
             )
         pick, field = st.columns(2, gap="large")
         with pick:
-            ss[keys.inspector(prefix, "insp_row")], ss[keys.inspector(prefix, "insp_col")] = row, col
             c1, c2, c3 = st.columns(3)
             c1.number_input(
-                "Row", 0, h - 1, key=keys.inspector(prefix, "insp_row"), on_change=_from_inputs, args=(prefix,)
+                "Row", 0, h - 1, row, key=_pick_key(prefix, "insp_row"), on_change=_from_inputs, args=(prefix,)
             )
             c2.number_input(
-                "Column", 0, w - 1, key=keys.inspector(prefix, "insp_col"), on_change=_from_inputs, args=(prefix,)
+                "Column", 0, w - 1, col, key=_pick_key(prefix, "insp_col"), on_change=_from_inputs, args=(prefix,)
             )
             if channel is None and c > 1:
-                ss[keys.inspector(prefix, "insp_ch")] = ch
                 c3.number_input(
-                    "Channel", 0, c - 1, key=keys.inspector(prefix, "insp_ch"), on_change=_from_inputs, args=(prefix,)
+                    "Channel", 0, c - 1, ch, key=_pick_key(prefix, "insp_ch"), on_change=_from_inputs, args=(prefix,)
                 )
             else:
-                ss[keys.inspector(prefix, "insp_ch")] = ch
                 c3.markdown(f"Channel  \n**{ch}** of {c}")
             pic = _enlarge(_PICTURES.get(s, ch))
             img = _outline(pic, (h, w), (row, col, row, col))

@@ -67,6 +67,8 @@ INSPECTOR_PARTS = (
     "insp_row",
     "insp_col",
     "insp_ch",
+    "insp_gen",  # the generation of the four picking widgets' keys (ui/common/inspector.py, _pick_key)
+    "insp_drawn",  # the (stage, row, col, channel) those widgets were last drawn showing
     "insp_click",
     "insp_page",  # the input channel shown of a convolution's sum
     "exact",  # with a place: the exact-values toggle there

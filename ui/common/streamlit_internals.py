@@ -7,6 +7,10 @@ Two features need what Streamlit has no public call for:
   this one (Streamlit asks the same in ``ScriptRequests.on_scriptrunner_yield``, which consumes the request);
 - a silent query write (``ui/common/history.py``): ``QueryParams.clear_with_no_forward_msg`` and
   ``_set_item_internal`` change a session's query without the message that pushes a browser history entry;
+- telling Back or Forward from any other rerun (``ui/common/history.py``): ``ScriptRunContext.is_history_navigation``
+  is the flag Streamlit's browser code sets on a rerun that a ``popstate`` started (Streamlit reads it to let the
+  address win over stale widget values); the query a rerun carries can't say it, since a request sent while
+  another run is still writing the address carries the old query too;
 - the query limits (``serve.py``): ``query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS`` and ``_MAX_LENGTH``,
   past which Streamlit drops a page's query without a word, so the edge can refuse such a link instead.
 
@@ -41,12 +45,12 @@ def _never() -> bool:
 
 def problems() -> tuple[str, ...]:
     """What of the internals this module reads is missing or reshaped in the installed Streamlit (empty: none)."""
-    return _cancel_problems() + _query_problems() + _limit_problems()
+    return _cancel_problems() + _query_problems() + _limit_problems() + _history_problems()
 
 
 def recheck() -> None:
     """Forget what was found (once per process otherwise), so the next call looks again; for tests."""
-    for cached in (_cancel_problems, _query_problems, _limit_problems, _warn_once):
+    for cached in (_cancel_problems, _query_problems, _limit_problems, _history_problems, _warn_once):
         cached.cache_clear()
 
 
@@ -98,6 +102,19 @@ def _query_problems() -> tuple[str, ...]:
     if not callable(get_session_state):
         found.append("session_state_proxy.get_session_state is missing")
     return tuple(found)
+
+
+@functools.cache
+def _history_problems() -> tuple[str, ...]:
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+    except ImportError as e:
+        return (f"ScriptRunContext can't be imported ({e})",)
+    if not dataclasses.is_dataclass(ScriptRunContext):
+        return ("ScriptRunContext is no longer a dataclass",)
+    if "is_history_navigation" not in {f.name for f in dataclasses.fields(ScriptRunContext)}:
+        return ("ScriptRunContext has no field is_history_navigation",)
+    return ()
 
 
 @functools.cache
@@ -193,6 +210,19 @@ def set_query_silently(params: dict[str, str]) -> bool:
     if ctx is not None:
         ctx.query_string = urlencode(params)
     return True
+
+
+def history_navigation() -> bool | None:
+    """Whether the current script run was started by the browser's Back or Forward; None when this Streamlit
+    can't say (logged once), so the caller falls back to comparing the address with what it last wrote."""
+    missing = _history_problems()
+    if missing:
+        _warn_once("Telling Back and Forward from a late request", "; ".join(missing))
+        return None
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and ctx.is_history_navigation)
 
 
 def query_limits() -> tuple[int, int]:

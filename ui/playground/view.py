@@ -87,8 +87,13 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
         dpr=dpr,
         pictures=pictures,
     )
-    if pictures:
-        first_paint.ask_for_figures(keys.PLOTLY_PROBE)
+
+
+def ask_for_figures() -> None:
+    """After the page's fragment, outside it: the probe that turns a first paint's pictures into figures."""
+    first_paint.ask_for_figures(
+        keys.PLOTLY_PROBE, keys.PICTURES_SHOWN, f".st-key-{MAPS_CONTAINER} [data-testid=stPlotlyChart]"
+    )
 
 
 def stage_notes(stages: list[Stage]) -> None:
