@@ -8,7 +8,7 @@ from any mapping of widget keys (session state, or a plain dict in a test).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import TypeVar
 
 from cnn_core.errors import CnnError
@@ -42,3 +42,15 @@ def from_widgets(make: Callable[..., T], widgets: Mapping[str, str], values: Map
             v = float(v)
         got[field] = v
     return make(**got)
+
+
+def show(state: MutableMapping, key: str, value) -> None:
+    """Give the widget under ``key`` the value the page's state holds, writing its session key only when it differs.
+
+    Streamlit sends a written value to the browser, which puts it in the widget over whatever the visitor did
+    after the run began: a run that started before a key press (another visitor-side request, the first-paint
+    probe's upgrade) would undo that press, and a slider stepped three times would end two steps away. An
+    unchanged value is left unwritten, so the browser keeps the visitor's newer one and sends it next.
+    """
+    if key not in state or state[key] != value:
+        state[key] = value

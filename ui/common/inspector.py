@@ -23,6 +23,7 @@ from cnn_core import render, share
 from cnn_core.explain import ActivationDetail, ConvDetail, Explanation, InputDetail, PoolDetail
 from cnn_core.pipeline import Stage
 from ui.common import animation, keys, screen, worked_numbers
+from ui.common.fields import show as show_value
 from ui.common.figures import shrunk
 from ui.common.service import SERVICE
 
@@ -53,7 +54,7 @@ def _store_exact(prefix: str, key: str) -> None:
 def exact_toggle(prefix: str, where: str) -> bool:
     """The "Exact values" toggle of a worked sum; every toggle of the page shows and sets the same setting."""
     key = keys.inspector(prefix, "exact", where)
-    st.session_state[key] = bool(st.session_state.get(exact_key(prefix), False))
+    show_value(st.session_state, key, bool(st.session_state.get(exact_key(prefix), False)))
     return st.toggle(
         "Exact values",
         key=key,

@@ -12,6 +12,7 @@ import streamlit as st
 
 from cnn_core.kernels import PRESETS
 from ui.common import explain
+from ui.common.fields import show as show_value
 from ui.common.number_grid import grid_edits, refused_text
 from ui.playground import keys
 from ui.playground import state as pgs
@@ -70,7 +71,7 @@ def _sliders(w: np.ndarray) -> None:
             cols = st.columns(k, gap="small")
             for j in range(k):
                 key = keys.weight(i, j)
-                st.session_state[key] = float(np.clip(w[i, j], -r, r))
+                show_value(st.session_state, key, float(np.clip(w[i, j], -r, r)))
                 cols[j].slider(
                     f"w[{i},{j}]",
                     -r,

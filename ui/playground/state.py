@@ -20,6 +20,7 @@ import streamlit as st
 
 from cnn_core.kernels import PRESETS
 from cnn_core.spec import ACTIVATIONS, COLORS, MAX_KERNEL, MAX_SIDE, POOL_MODES, Activation, Conv2D, Pool2D, Spec
+from ui.common.fields import show as show_value
 from ui.playground import keys
 
 P = keys.P  # widget-key prefix of this page
@@ -220,7 +221,7 @@ def _store_widget(name: str, key: str) -> None:
 def bound(widget: Callable, label: str, name: str, *args, key: str | None = None, **kwargs):
     """Draw ``widget`` showing the state's field ``name``; a change is written back to the state by its callback."""
     key = key or keys.setting(name)
-    st.session_state[key] = getattr(state(), name)
+    show_value(st.session_state, key, getattr(state(), name))
     return widget(label, *args, key=key, on_change=_store_widget, args=(name, key), **kwargs)
 
 

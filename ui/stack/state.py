@@ -20,6 +20,7 @@ import streamlit as st
 
 from cnn_core.errors import SpecError
 from cnn_core.spec import MAX_LAYERS, InputSpec, Layer, Spec, parse_spec
+from ui.common.fields import show as show_value
 from ui.stack import edits, keys
 
 P = keys.P
@@ -220,7 +221,7 @@ def _changed(lid: str | None, key: str, setter) -> None:
 def draw(widget, key: str, value, lid: str | None, setter, *args, **kwargs):
     """Draw a widget showing ``value`` (from the spec); a change calls ``setter(layer, new_value)`` for the
     layer with id ``lid`` (``setter(input, new_value)`` for the input when ``lid`` is None)."""
-    ss[key] = value
+    show_value(ss, key, value)
     return widget(*args, key=key, on_change=_changed, args=(lid, key, setter), **kwargs)
 
 
