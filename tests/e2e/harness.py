@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+# Every server the harness has started and not stopped: a wait that times out asks each for its threads' stacks.
+LIVE: weakref.WeakSet = weakref.WeakSet()
 
 
 def browser_missing() -> str | None:
@@ -67,9 +71,10 @@ class Server:
         args = ["run", script, "--server.headless", "true", "--server.port", str(self.port),
                 "--browser.gatherUsageStats", "false"]  # fmt: skip
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            head + args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-        )
+        # CNN_PLAYGROUND_STACKS: the server writes every thread's stack to its log on SIGUSR1 (ui/common/service.py)
+        env = {**os.environ, "CNN_PLAYGROUND_STACKS": "1", **(env or {})}
+        self.proc = subprocess.Popen(head + args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        LIVE.add(self)
         deadline = self.started + timeout
         while not healthy(self.url):
             if time.perf_counter() > deadline or self.proc.poll() is not None:
@@ -87,7 +92,17 @@ class Server:
         except OSError:
             return ""
 
+    def stacks(self, n: int = 12_000) -> str:
+        """Every thread's Python stack in the server now (from its log), for a wait that timed out."""
+        if self.proc.poll() is not None:
+            return f"(the server has exited with status {self.proc.returncode})"
+        before = len(self.log_tail(10**9))
+        self.proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        return self.log_tail(10**9)[before:][-n:] or "(no stacks were written)"
+
     def stop(self) -> None:
+        LIVE.discard(self)
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -158,7 +173,15 @@ def wait_idle(page, timeout: int = 120_000) -> None:
     try:
         page.wait_for_selector(IDLE, timeout=timeout)
     except PlaywrightTimeout as e:  # say what the page showed: a run that never ends, or a lost connection
-        raise PlaywrightTimeout(f"{e}\nThe page at the time: {_page_status(page)}") from None
+        raise PlaywrightTimeout(f"{e}\nThe page at the time: {_page_status(page)}{_server_stacks()}") from None
+
+
+def _server_stacks() -> str:
+    """The stacks of every live server's threads and its log's last lines: where a run that never ends is."""
+    out = []
+    for server in list(LIVE):
+        out.append(f"\n--- server on port {server.port}: threads ---\n{server.stacks()}")
+    return "".join(out)
 
 
 def _page_status(page) -> str:

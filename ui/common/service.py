@@ -10,8 +10,10 @@ view's working memory and the gradient worker (a separate process, ``cnn_core.gr
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import os
+import signal
 import sys
 import threading
 from collections import OrderedDict
@@ -268,6 +270,11 @@ class Service:
 
 
 SERVICE = Service()
+
+# The browser tests' harness sets this (tests/e2e/harness.py): on SIGUSR1 the server writes every thread's
+# Python stack to its log, so a test whose page never finishes its run says where the server is.
+if os.environ.get("CNN_PLAYGROUND_STACKS") and hasattr(signal, "SIGUSR1"):
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 _started = False
 _start_lock = threading.Lock()
