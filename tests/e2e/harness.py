@@ -92,7 +92,7 @@ class Server:
         except OSError:
             return ""
 
-    def stacks(self, n: int = 12_000) -> str:
+    def stacks(self, n: int = 40_000) -> str:
         """Every thread's Python stack in the server now (from its log), for a wait that timed out."""
         if self.proc.poll() is not None:
             return f"(the server has exited with status {self.proc.returncode})"
