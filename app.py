@@ -3,8 +3,12 @@
 import streamlit as st
 
 from cnn_core import errors
-from ui.common import service
+from ui.common import service, streamlit_internals
 from ui.common.errors import show_unexpected
+
+# A browser that falls behind on a loaded server is kept (Streamlit's bound of 500 waiting messages is raised),
+# or made to reconnect, never left with a page that runs for ever; once per process, a no-op afterwards.
+streamlit_internals.keep_clients_connected()
 
 # An emoji icon becomes an inline SVG in the browser; a ":material/…:" page icon is fetched from fonts.gstatic.com,
 # which an offline or strict host blocks (the navigation's icons come from the font Streamlit bundles).

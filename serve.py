@@ -17,7 +17,10 @@ import re
 import streamlit as st
 from starlette.middleware import Middleware
 
-from ui.common.streamlit_internals import query_limits
+from ui.common.streamlit_internals import keep_clients_connected, query_limits
+
+# Before the first browser connects (app.py asks again on every run; only the first call does anything).
+keep_clients_connected()
 
 # The limits Streamlit applies to a query before the page sees it (read through the one adapter of its
 # internals, which falls back to the pinned version's values and logs it if they move).

@@ -1,6 +1,6 @@
 """Every read of Streamlit's private internals, in one place, checked against the pinned version.
 
-Two features need what Streamlit has no public call for:
+These features need what Streamlit has no public call for:
 
 - cancelling a stale computation: ``ScriptRequests._state`` and ``._rerun_data`` say whether a newer rerun
   or a closed tab is waiting, and ``_fragment_run_should_not_preempt_script`` whether that rerun would stop
@@ -12,7 +12,15 @@ Two features need what Streamlit has no public call for:
   address win over stale widget values); the query a rerun carries can't say it, since a request sent while
   another run is still writing the address carries the old query too;
 - the query limits (``serve.py``): ``query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS`` and ``_MAX_LENGTH``,
-  past which Streamlit drops a page's query without a word, so the edge can refuse such a link instead.
+  past which Streamlit drops a page's query without a word, so the edge can refuse such a link instead;
+- a browser that falls behind (``keep_clients_connected``): Streamlit's Starlette server
+  (``starlette_websocket.StarletteSessionClient``) holds at most ``WEBSOCKET_MAX_SEND_QUEUE_SIZE`` (500)
+  messages for a browser's connection. Past that it takes the browser for gone and stops the session's runs,
+  yet leaves the connection open: the page stays "running" for ever, and what the visitor does next is
+  dropped. A loaded machine reaches 500 in a few quick key presses (each run of the Playground sends about
+  100 messages, and the sender falls behind while runs hold the CPU: a share-link test's page hung so in
+  round 6's CI run). The bound is raised, and a connection that still overflows is closed, so that the
+  browser reconnects to its session and reruns instead of hanging.
 
 They were read from Streamlit ``STREAMLIT_PIN`` (``constraints.txt``). ``problems()`` lists whatever of them
 this Streamlit lacks or has reshaped; ``tests/app/test_streamlit_internals.py`` fails on any, and on a
@@ -23,9 +31,12 @@ the pinned version's limits) and the server log says so once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import functools
 import inspect
+import threading
 from collections.abc import Callable
 
 from ui.common.errors import LOG
@@ -33,6 +44,13 @@ from ui.common.errors import LOG
 STREAMLIT_PIN = "1.67.0"  # the version these internals were read from; equal to constraints.txt (a test checks)
 
 _REQUESTS = "streamlit.runtime.scriptrunner_utils.script_requests"
+_SOCKETS = "streamlit.web.server.starlette.starlette_websocket"
+# The messages one browser's connection may have waiting to be sent (Streamlit's own bound is 500). About 50 of
+# the Playground's runs at 1024² (0.45 MB each): a browser that reads nothing can hold ~25 MB of the server's
+# memory, against 1.5 MB at Streamlit's bound.
+SEND_QUEUE_MESSAGES = 5_000
+# The close code for a connection that fell too far behind: 1013, "try again later" (the browser reconnects).
+BEHIND_CLOSE_CODE = 1013
 _QUERY = "streamlit.runtime.state.query_params"
 # The pinned version's query limits: used (and logged) when the installed Streamlit no longer states them.
 PINNED_QUERY_LIMITS = (1000, 512 * 1024)  # (parts, characters)
@@ -45,12 +63,14 @@ def _never() -> bool:
 
 def problems() -> tuple[str, ...]:
     """What of the internals this module reads is missing or reshaped in the installed Streamlit (empty: none)."""
-    return _cancel_problems() + _query_problems() + _limit_problems() + _history_problems()
+    return _cancel_problems() + _query_problems() + _limit_problems() + _history_problems() + _send_queue_problems()
 
 
 def recheck() -> None:
     """Forget what was found (once per process otherwise), so the next call looks again; for tests."""
-    for cached in (_cancel_problems, _query_problems, _limit_problems, _history_problems, _warn_once):
+    for cached in (
+        _cancel_problems, _query_problems, _limit_problems, _history_problems, _send_queue_problems, _warn_once
+    ):  # fmt: skip
         cached.cache_clear()
 
 
@@ -115,6 +135,33 @@ def _history_problems() -> tuple[str, ...]:
     if "is_history_navigation" not in {f.name for f in dataclasses.fields(ScriptRunContext)}:
         return ("ScriptRunContext has no field is_history_navigation",)
     return ()
+
+
+@functools.cache
+def _send_queue_problems() -> tuple[str, ...]:
+    try:
+        from streamlit.runtime.session_manager import SessionClientDisconnectedError  # noqa: F401
+        from streamlit.web.server.starlette import starlette_websocket as sockets
+    except ImportError as e:
+        return (f"{_SOCKETS} or SessionClientDisconnectedError can't be imported ({e})",)
+    found = []
+    bound = getattr(sockets, "WEBSOCKET_MAX_SEND_QUEUE_SIZE", None)
+    if isinstance(bound, bool) or not isinstance(bound, int) or bound <= 0:
+        found.append(f"{_SOCKETS}.WEBSOCKET_MAX_SEND_QUEUE_SIZE is missing or not a positive whole number")
+    client = getattr(sockets, "StarletteSessionClient", None)
+    if client is None or not callable(getattr(client, "write_forward_msg", None)):
+        found.append(f"{_SOCKETS}.StarletteSessionClient.write_forward_msg is missing")
+    else:
+        try:
+            made = inspect.getsource(client.__init__)
+        except (OSError, TypeError):
+            made = ""
+        for name in ("self._send_queue", "self._websocket", "WEBSOCKET_MAX_SEND_QUEUE_SIZE"):
+            if name not in made:
+                found.append(f"StarletteSessionClient.__init__ no longer sets up {name}")
+    if getattr(asyncio.Queue(maxsize=3), "_maxsize", None) != 3:
+        found.append("asyncio.Queue keeps its bound elsewhere than _maxsize")
+    return tuple(found)
 
 
 @functools.cache
@@ -223,6 +270,76 @@ def history_navigation() -> bool | None:
 
     ctx = get_script_run_ctx(suppress_warning=True)
     return bool(ctx is not None and ctx.is_history_navigation)
+
+
+_keep_lock = threading.Lock()
+_kept = False
+_closing: set = set()  # the close tasks under way (a task nobody holds may be collected before it runs)
+
+
+def keep_clients_connected() -> bool:
+    """Raise the messages a browser's connection may have waiting to ``SEND_QUEUE_MESSAGES``, and close a
+    connection that overflows even that, so its browser reconnects (see the module's notes). Once per process;
+    later calls return at once. Connections made before the first call get the new bound at their next message.
+
+    Returns False, changing nothing, when the internals aren't as pinned (logged once): browsers then get
+    Streamlit's own bound and behaviour.
+    """
+    global _kept
+    if _kept:
+        return True
+    missing = _send_queue_problems()
+    if missing:
+        _warn_once("Keeping a browser that falls behind connected", "; ".join(missing))
+        return False
+    from streamlit.runtime.session_manager import SessionClientDisconnectedError
+    from streamlit.web.server.starlette import starlette_websocket as sockets
+
+    with _keep_lock:
+        if _kept:
+            return True
+        sockets.WEBSOCKET_MAX_SEND_QUEUE_SIZE = max(sockets.WEBSOCKET_MAX_SEND_QUEUE_SIZE, SEND_QUEUE_MESSAGES)
+        client_class = sockets.StarletteSessionClient
+        write = client_class.write_forward_msg
+
+        @functools.wraps(write)
+        def write_forward_msg(self, msg):
+            queue = self._send_queue
+            if queue.maxsize < SEND_QUEUE_MESSAGES:  # a connection made before the first call
+                queue._maxsize = SEND_QUEUE_MESSAGES
+            try:
+                return write(self, msg)
+            except SessionClientDisconnectedError:
+                if queue.full():
+                    _close_behind(self._websocket, queue.qsize())
+                raise
+
+        client_class.write_forward_msg = write_forward_msg
+        _kept = True
+    return True
+
+
+def _close_behind(websocket, waiting: int) -> None:
+    """Close a connection Streamlit has just given up on for falling behind (it leaves it open), so that its
+    browser reconnects to the session; once per connection. Runs on the server's event loop."""
+    if getattr(websocket, "_cnn_closing", False):
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not on the event loop: nothing to schedule the close on
+        return
+    websocket._cnn_closing = True
+    LOG.warning(
+        "A browser fell %d messages behind; its connection is closed so that it reconnects to its session.", waiting
+    )
+
+    async def close() -> None:
+        with contextlib.suppress(Exception):  # already closed by the browser: nothing left to do
+            await websocket.close(code=BEHIND_CLOSE_CODE)
+
+    task = loop.create_task(close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
 
 
 def query_limits() -> tuple[int, int]:
