@@ -22,11 +22,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from tests.e2e.harness import ROOT, Server, browser_missing, chromium, tree_rss, wait_idle
-from ui.playground.map_grid import PICTURE_CLASS
+from ui.common.map_view import IMG_CLASS, ROOT_CLASS
+from ui.playground.keys import MAPS as LIVE_MAPS
 
 from .stats import Figure, Target, unavailable
 
-FIGS = "document.querySelectorAll('.js-plotly-plot')"
 VIEWPORT = {"width": 1500, "height": 1100}
 
 # Installed before any page script: key presses and WebSocket traffic, on the page's own clock.
@@ -51,12 +51,12 @@ document.addEventListener('keydown', () => window.__bench.keydown.push(performan
 """
 
 # The pictures a key press must change, each as [the picture the page holds, the one on screen (null until
-# it is)]: on the Playground the maps after the input (convolution, activation, pooling), Plotly images.
-PLAYGROUND_PICS = f"""() => Array.from({FIGS}).slice(1, 4).map(g => {{
-  const src = (g.layout && g.layout.images && g.layout.images[0] && g.layout.images[0].source) || null;
-  const el = g.querySelector('image');
-  const href = el && (el.getAttribute('href') || el.getAttribute('xlink:href'));
-  return [src, src && href === src ? src : null];
+# it is)]: on the Playground the maps after the input (convolution, activation, pooling), map_view pictures
+# (ui/common/map_view.py), on screen once loaded and decoded.
+MAPS = f"document.querySelectorAll('.{ROOT_CLASS} img.{IMG_CLASS}')"
+PLAYGROUND_PICS = f"""() => Array.from({MAPS}).slice(1, 4).map(img => {{
+  const src = img.getAttribute('src') || null;
+  return [src, src && img.complete && img.naturalWidth > 0 ? src : null];
 }})"""
 # On the Layer stack, the first map (channel 0, whose filter the key press edits) of the bands after the input
 # (conv, ReLU, pool): st.image tiles, on screen once loaded and decoded.
@@ -96,21 +96,13 @@ WATCH_JS = """([pics, prev]) => {
   requestAnimationFrame(frame);
 }"""
 
-# The first maps are painted when four maps are on screen: the first paint's plain pictures (ui/common/first_paint.py,
-# loaded and decoded) or Plotly figures with their picture drawn, whichever the page holds.
-FIRST_MAPS_JS = f"""() => {{
-  const figs = Array.from({FIGS}).filter(g => {{
-    const el = g.querySelector('image');
-    return el && (el.getAttribute('href') || el.getAttribute('xlink:href') || '').startsWith('data:image');
-  }});
-  const pics = Array.from(document.querySelectorAll('img.{PICTURE_CLASS}')).filter(i => i.complete && i.naturalWidth > 0);
-  return figs.length + pics.length >= 4;
-}}"""
-# ...and interactive (hover values, clicks) once four of them are Plotly figures with their picture drawn.
-INTERACTIVE_MAPS_JS = f"""() => Array.from({FIGS}).filter(g => {{
-  const el = g.querySelector('image');
-  return el && (el.getAttribute('href') || el.getAttribute('xlink:href') || '').startsWith('data:image');
-}}).length >= 4"""
+# The first maps are painted when four map pictures are on screen (loaded and decoded): the stored first
+# screen's (ui/playground/first_screen.py, while a fresh server imports TensorFlow) or the live page's.
+FIRST_MAPS_JS = f"""() => Array.from({MAPS}).filter(i => i.complete && i.naturalWidth > 0).length >= 4"""
+# ...and interactive once the live page's four maps are on screen: they hover, zoom and open a value's worked sum
+# on a click from their first paint (no Plotly to load first).
+INTERACTIVE_MAPS_JS = f"""() => Array.from(document.querySelectorAll('.st-key-{LIVE_MAPS} img.{IMG_CLASS}'))
+  .filter(i => i.complete && i.naturalWidth > 0).length >= 4"""
 FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
@@ -298,8 +290,6 @@ def _open_playground(browser, server: Server, side: int, page=None):
     page = page or new_page(browser)
     page.goto(f"{server.url}/?{playground_link(side)}")
     page.wait_for_selector(f"text={side}×{side}×1", timeout=120_000)
-    # A session's first maps are plain pictures until Plotly has loaded and the page has rerun for the figures
-    # (ui/common/first_paint.py); a step is timed on the figures, so wait for them and that rerun's end.
     page.wait_for_function(INTERACTIVE_MAPS_JS, timeout=180_000, polling="raf")
     wait_idle(page)
     counter = Bytes(page)
@@ -412,7 +402,7 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
     return [
         fig(names[0], "s", firsts, t_first),
         fig(
-            "  then: server start → the maps interactive (Plotly figures drawn; hover and click work)",
+            "  then: server start → the live page's maps (hover, zoom and click work)",
             "s",
             interactives,
         ),
@@ -424,9 +414,7 @@ def run_browser(quick: bool, repeats: int, profile_dir: Path | None = None) -> t
             "s",
             [v["last_message_before_maps_s"] for v in fresh],
         ),
-        fig(
-            "  then: navigation → the maps interactive (Plotly figures drawn)", "s", [v["interactive_s"] for v in fresh]
-        ),
+        fig("  then: navigation → the live page's maps", "s", [v["interactive_s"] for v in fresh]),
         fig(
             "  navigation → the server's last message (the upgrade to figures included)",
             "s",

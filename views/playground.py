@@ -101,7 +101,7 @@ def playground(picture, resize_note: str) -> None:
     s = pgs.state()
     channels = 1 if s.color == "grayscale" else 3
     ctrl_col, maps_col = st.columns([5, 6], gap="medium")
-    stages = None
+    stages, click = None, None
     with maps_col:
         try:
             spec = cnn_core.parse_spec(pgs.spec_dict(s, picture.array.shape))
@@ -110,9 +110,10 @@ def playground(picture, resize_note: str) -> None:
         else:
             stages = compute.run(picture, spec)
             if stages is not None:
-                view.maps_block(stages, [sc[0] for sc in render.stage_scales(stages, s.cmap, s.scale)], resize_note)
+                scales = [sc[0] for sc in render.stage_scales(stages, s.cmap, s.scale)]
+                click = view.maps_block(stages, scales, resize_note)
     with ctrl_col:
-        at = view.clicked(stages) if stages is not None else None
+        at = view.clicked(stages, click) if stages is not None else None
         if at is not None:  # a click on a map: its worked sum beside the maps, above the controls
             view.worked_panel(stages, at)
         controls.layer_controls(channels)
@@ -135,4 +136,3 @@ if picture is None:
     st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
 else:
     playground(picture, resize_note)
-    view.ask_for_figures()

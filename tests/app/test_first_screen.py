@@ -3,8 +3,6 @@ are the live page's maps, the page swaps them for live ones, and drawing them im
 
 from __future__ import annotations
 
-import base64
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.kernels import PRESETS
+from tests import map_views
 from tests.core.np_reference import np_activation, np_conv2d, np_pool2d
 from ui.playground import first_screen
-from ui.playground.map_grid import PICTURE_CLASS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "playground.py")
@@ -27,10 +25,7 @@ def _close(a: np.ndarray, b: np.ndarray) -> None:
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(b).max())))
 
 
-def _hover(fig: dict) -> np.ndarray:
-    z = fig["data"][0]["z"]
-    shape = [int(v) for v in z["shape"].split(",")]
-    return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
+_hover = map_views.hover
 
 
 def test_stored_first_screen_is_the_live_default_page():
@@ -77,9 +72,9 @@ def test_first_screen_draws_the_stored_maps(monkeypatch):
     at = AppTest.from_function(_show_only, default_timeout=60)
     at.run()
     assert not at.exception, at.exception
-    # Plain pictures (their pixels are checked in test_first_paint.py), no Plotly figures: nothing to load first.
+    # Map views (their pixels are checked in test_map_views.py), no Plotly figures: nothing to load first.
     assert not at.get("plotly_chart")
-    assert sum(PICTURE_CLASS in e.proto.body for e in at.get("html")) == 4
+    assert len(map_views.views(at)) == 4
     _, cells = first_screen.load()
     assert [m.value for m in at.markdown if "×" in m.value] == [c.heading for c in cells]
     assert any(first_screen.NOTE in i.value for i in at.info)
@@ -91,7 +86,7 @@ def test_page_replaces_the_first_screen_with_live_maps(monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert not any(first_screen.NOTE in i.value for i in at.info)
-    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    figs = map_views.views(at)
     assert len(figs) == 4  # only the live block is left
     _, cells = first_screen.load()
     for fig, cell in zip(figs[1:], cells[1:]):
@@ -99,7 +94,7 @@ def test_page_replaces_the_first_screen_with_live_maps(monkeypatch):
     # A kernel step after it computes as usual.
     at.slider(key="pg_w1_1").set_value(4.0).run()
     assert not at.exception, at.exception
-    assert not np.allclose(_hover(json.loads(at.get("plotly_chart")[1].proto.spec)), cells[1].maps[:, :, 0])
+    assert not np.allclose(_hover(map_views.views(at)[1]), cells[1].maps[:, :, 0])
 
 
 @pytest.mark.parametrize("module", ["ui.playground.first_screen", "ui.playground.map_grid"])

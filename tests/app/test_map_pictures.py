@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import render
+from tests import map_views
 from tests.core.np_reference import np_run_pipeline
 from ui.common.keys import SCREEN_DPR
 from ui.common.screen import MAX_DPR, picture_side
@@ -50,8 +50,7 @@ def test_picture_side_never_blurs_and_never_enlarges(map_side, dpr):
 
 def _pictures(at: AppTest) -> list[Image.Image]:
     out = []
-    for chart in at.get("plotly_chart"):
-        src = json.loads(chart.proto.spec)["layout"]["images"][0]["source"]
+    for src in map_views.pictures(at):
         assert src.startswith("data:image/png;base64,")
         out.append(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))))
     return out
@@ -87,11 +86,11 @@ def test_maps_at_1024_are_sent_at_shown_size_and_equal_the_numpy_reference():
     # the scale's ends).
     spec = {**cnn_core.default_spec().to_dict(), "input": {"color": "grayscale", "size": [1024, 1024]}}
     ref = np_run_pipeline(cnn_core.load_image(ROOT / "assets" / "camera.png"), spec)
-    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    for pic, maps, fig in zip(pics[1:], ref[1:], figs[1:]):
+    views = map_views.views(at)
+    for pic, maps, view in zip(pics[1:], ref[1:], views[1:]):
         assert pic.mode == "P"  # one palette index per pixel
-        marker = fig["data"][1]["marker"]
-        scale = render.ColorScale("magma", marker["cmin"], marker["cmax"])
+        bar = view["bar"]
+        scale = render.ColorScale(bar["cmap"], bar["vmin"], bar["vmax"])
         want = render.color_indices(_box(maps[:, :, 0], maps.shape[0] // 256), scale)
         got = np.asarray(pic)
         # Equal up to float rounding at an index boundary.

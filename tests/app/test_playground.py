@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import map_views
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "playground.py")
 
@@ -21,9 +23,8 @@ def _app() -> AppTest:
 
 
 def _figures(at: AppTest) -> list[dict]:
-    import json
-
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """The Playground's maps: what each map view received (ui/common/map_view.py)."""
+    return map_views.views(at)
 
 
 def _headers(at: AppTest) -> list[str]:
@@ -32,8 +33,11 @@ def _headers(at: AppTest) -> list[str]:
 
 
 def _hover_values(fig: dict) -> np.ndarray:
+    """The hover values of a map view, or of a Plotly figure (other pages' maps, ui/common/figures.py)."""
     import base64
 
+    if "hover" in fig:
+        return map_views.hover(fig)
     z = fig["data"][0]["z"]
     if isinstance(z, dict):  # plotly sends NumPy arrays as base64 typed arrays
         arr = np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"]))
@@ -45,8 +49,12 @@ def _hover_values(fig: dict) -> np.ndarray:
 
 
 def _hover_axis(fig: dict, axis: str) -> np.ndarray:
+    """The map columns ("x") or rows ("y") the hover grid's points sit on."""
     import base64
 
+    if "hover" in fig:
+        h = fig["hover"]
+        return np.arange(h["cols"]) * h["sx"] if axis == "x" else np.arange(h["rows"]) * h["sy"]
     v = fig["data"][0][axis]
     if isinstance(v, dict):
         return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
@@ -213,7 +221,7 @@ def test_link_round_trip_gives_identical_maps():
     assert _headers(fresh) == _headers(at)
     for a, b in zip(_figures(at), _figures(fresh)):
         np.testing.assert_array_equal(_hover_values(a), _hover_values(b))
-        assert a["layout"]["images"][0]["source"] == b["layout"]["images"][0]["source"]
+        assert a["src"] == b["src"]
     assert fresh.selectbox(key="pg_sample").value == "brick"
     assert fresh.slider(key="pg_w0_0").value == -2.5
 

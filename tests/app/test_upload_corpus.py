@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import map_views
 from tests.data.make_corpus import build_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ def test_every_corpus_file_gives_maps_or_one_clear_message(corpus):
         at.file_uploader(key="pg_upload").set_value((case.name, data, "application/octet-stream")).run()
         assert not at.exception, f"{case.name}: {at.exception}"
         sidebar_msgs = [e.value for e in at.sidebar.error] + [w.value for w in at.sidebar.warning]
-        figures = at.get("plotly_chart")
+        figures = map_views.views(at)
         if case.ok:
             assert not sidebar_msgs, f"{case.name}: {sidebar_msgs}"
             assert len(figures) == 4, case.name
@@ -58,4 +59,4 @@ def test_over_the_cap_offers_to_downscale(corpus):
     at.button(key="pg_downscale").click().run()
     assert not at.exception
     assert not at.sidebar.warning
-    assert len(at.get("plotly_chart")) == 4
+    assert len(map_views.views(at)) == 4

@@ -54,6 +54,28 @@ def shrunk(values: np.ndarray, side: int, key: tuple | None = None) -> np.ndarra
     return hit
 
 
+def kept(key: tuple, make):
+    """The value cached under ``key`` in the map pictures' cache, made by ``make()`` and kept when missing (a dict
+    of text counts its strings twice, for the text and its JSON)."""
+    hit = _URIS.get(key)
+    if hit is None:
+        hit = make()
+        size = sum(len(v) for v in _strings(hit)) * 2 + 4096 if isinstance(hit, dict) else None
+        _URIS.put(key, hit, size)
+    return hit
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
 def picture_uri(
     values: np.ndarray,
     scale: render.ColorScale | None,

@@ -4,7 +4,7 @@ A fresh server's first visitor would otherwise wait for TensorFlow's import (sec
 default view's maps are known in advance: ``python -m ui.playground.first_screen`` computes them with the
 app's own code (TensorFlow, the default state, the bundled sample) and stores them in
 ``assets/first_screen.npz``; tests/app/test_first_screen.py checks that file against a live computation.
-The page draws them at once, as plain pictures (no Plotly to load first), with a note that the controls are
+The page draws them at once, as the live page draws its maps (ui/common/map_view.py: no Plotly), with a note that the controls are
 on their way, and replaces them with the live page as soon as its imports are done. Nothing here imports TensorFlow.
 """
 
@@ -58,12 +58,11 @@ def show() -> object | None:
     with placeholder.container():
         note_col, maps_col = st.columns([5, 6], gap="medium")
         with maps_col:
-            map_grid.grid(cells, NAME, pictures=True)  # plain pictures: no Plotly to load first
-            # The browser loads Plotly while the server imports TensorFlow, so the live page's maps that follow
-            # in this run can be the figures straight away.
+            map_grid.grid(cells, NAME)
+            # The browser loads Plotly (the inspector's animation below the live maps) while the server imports
+            # TensorFlow.
             first_paint.preload(keys.FIRST_PROBE)
         note_col.info(NOTE, icon=":material/hourglass_top:")
-    st.session_state[keys.PICTURES_SHOWN] = True
     return placeholder
 
 

@@ -24,13 +24,10 @@ GRID_REFUSED = keys.key(P, "grid_refused")  # the number grid's refused cells, s
 MAPS = keys.key(P, "maps")  # the 2×2 block of maps (the CSS keeps it in view)
 WORKED = keys.key(P, "worked")  # the worked sum's card
 CLICKED = keys.key(P, "clicked")  # (stage, row, col) of the map value last clicked, or None when closed
-MAP_CLICKS = keys.key(P, "map_clicks")
 WORKED_CLOSE = keys.key(P, "worked_close")
 SCREEN = keys.key(P, "screen")  # the probe that reports the screen's devicePixelRatio (ui/common/screen.py)
 FIRST_MAPS = keys.key(P, "first_maps")  # the stored first screen's block, drawn before TensorFlow loads
-PICTURES_SHOWN = keys.key(P, "pictures_shown")  # the session's first maps went out as pictures (first_paint.py)
-PLOTLY_PROBE = keys.key(P, "plotly_probe")  # the probe that preloads Plotly, then asks for the figures
-FIRST_PROBE = keys.key(P, "first_probe")  # the first screen's probe, which only preloads Plotly
+FIRST_PROBE = keys.key(P, "first_probe")  # the first screen's probe, which preloads Plotly (first_paint.py)
 
 
 def setting(field: str) -> str:

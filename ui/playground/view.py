@@ -7,8 +7,8 @@ import streamlit as st
 
 import cnn_core
 from cnn_core.pipeline import Stage
-from ui.common import explain, first_paint, inspector, maps, screen, worked_numbers
-from ui.common.map_clicks import map_clicks
+from ui.common import explain, inspector, maps, screen, worked_numbers
+from ui.common.map_view import ROOT_CLASS
 from ui.playground import keys, map_grid
 from ui.playground.kernel_editor import GRID_CONTAINER
 from ui.playground.state import P
@@ -20,10 +20,10 @@ MAPS_CONTAINER = map_grid.MAPS_CONTAINER
 # (data-stale), so the rule needs no code on the server and clears itself map by map.
 UPDATING_CSS = f"""
 .st-key-{MAPS_CONTAINER} {{ position: relative; }}
-.st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"][data-stale="true"]:has([data-testid="stPlotlyChart"]) {{
+.st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"][data-stale="true"]:has(.{ROOT_CLASS}) {{
   opacity: 0.55;
 }}
-.st-key-{MAPS_CONTAINER}:has([data-stale="true"] [data-testid="stPlotlyChart"])::before {{
+.st-key-{MAPS_CONTAINER}:has([data-stale="true"] .{ROOT_CLASS})::before {{
   content: "updating…"; position: absolute; top: 0; right: 0; z-index: 5; padding: 0.05rem 0.5rem;
   font-size: 0.75rem; border-radius: 0.5rem; background: rgba(255, 189, 69, 0.9); color: #31333f;
 }}
@@ -47,10 +47,9 @@ _CSS = f"""
 @media (max-width: 640px) {{
   h1 {{ font-size: 1.6rem !important; padding-top: 0 !important; }}
   [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{ order: -1; top: 3.75rem; padding-bottom: 0.25rem; }}
-  .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"]),
-  .st-key-{MAPS_CONTAINER} [data-testid="stFullScreenFrame"],
-  .st-key-{MAPS_CONTAINER} [data-testid="stPlotlyChart"] {{ max-height: 150px; overflow: hidden; }}
-  .st-key-{MAPS_CONTAINER} .colorbar, .st-key-{MAPS_CONTAINER} .modebar-container {{ display: none; }}
+  .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"]:has(.{ROOT_CLASS}),
+  .st-key-{MAPS_CONTAINER} .{ROOT_CLASS} {{ max-height: 150px !important; overflow: hidden; }}
+  .st-key-{MAPS_CONTAINER} .cnn-map-bar {{ display: none !important; }}
   .st-key-{MAPS_CONTAINER} [data-testid="stCaptionContainer"] {{ display: none; }}
   .st-key-{MAPS_CONTAINER} [data-testid="stMarkdownContainer"] p {{ font-size: 0.8rem; margin-bottom: 0; }}
 }}
@@ -64,14 +63,12 @@ def style() -> None:
     st.html(_CSS)
 
 
-def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
+def maps_block(stages: list[Stage], scales: list, resize_note: str) -> tuple[int, int, int] | None:
     """The stages as a 2×2 block of zoomable maps, each with its shape and its numbers, their pictures at the size
-    the visitor's screen shows them; a session's first maps as plain pictures (ui/common/first_paint.py)."""
+    the visitor's screen shows them; (stage, row, column) of the value clicked if a click on a map triggered
+    this run, else None."""
     dpr = screen.device_pixel_ratio(keys.SCREEN)
-    # Not a fragment of its own (which would make the probe's rerun cheaper): a nested fragment's block is
-    # rebuilt on the page's steps, and the old maps would no longer stay, marked "updating…", until the new come.
-    pictures = first_paint.pictures_first(keys.PICTURES_SHOWN)
-    map_grid.grid(
+    return map_grid.grid(
         [
             map_grid.Cell(
                 f"**{'→ ' if i else ''}{stage.title}** · {maps.shape_text(stage.shape)}",
@@ -85,14 +82,6 @@ def maps_block(stages: list[Stage], scales: list, resize_note: str) -> None:
             for i, (stage, scale) in enumerate(zip(stages, scales))
         ],
         dpr=dpr,
-        pictures=pictures,
-    )
-
-
-def ask_for_figures() -> None:
-    """After the page's fragment, outside it: the probe that turns a first paint's pictures into figures."""
-    first_paint.ask_for_figures(
-        keys.PLOTLY_PROBE, keys.PICTURES_SHOWN, f".st-key-{MAPS_CONTAINER} [data-testid=stPlotlyChart]"
     )
 
 
@@ -112,9 +101,9 @@ def stage_notes(stages: list[Stage]) -> None:
 CLICK_KEY = keys.CLICKED  # (stage, row, col) of the map value last clicked, or None when closed
 
 
-def clicked(stages: list[Stage]) -> tuple[int, int, int] | None:
-    """The map value whose worked sum is open: the newest click on one of the maps, kept until closed."""
-    click = map_clicks(keys.MAP_CLICKS, MAPS_CONTAINER)
+def clicked(stages: list[Stage], click: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+    """The map value whose worked sum is open: ``click`` (this run's click on a map, from ``maps_block``) if any,
+    else the last one, kept until closed."""
     if click is not None and 0 <= click[0] < len(stages):
         st.session_state[CLICK_KEY] = click
         # The full inspector further down opens on the same value.

@@ -1,6 +1,6 @@
-"""A session's first maps go out as plain pictures (ui/common/first_paint.py): the pictures are the maps (their
-colours match a NumPy computation of the default page), the next run replaces them with the figures, which
-show the very same pictures, and a session without a browser gets the figures at once."""
+"""The Playground's maps are map-view pictures (ui/common/map_view.py), not Plotly figures, from a session's first
+run on: their pictures are the maps (colours checked against a NumPy computation of the default page), their
+hover grids hold the maps' values, and the first screen drawn before TensorFlow shows the same."""
 
 from __future__ import annotations
 
@@ -17,20 +17,16 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core import render
 from cnn_core.kernels import PRESETS
+from tests import map_views
 from tests.core.np_reference import np_activation, np_conv2d, np_pool2d
-from ui.common import first_paint
+from ui.common import first_paint, map_view
 from ui.playground import first_screen
-from ui.playground.map_grid import PICTURE_CLASS
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "playground.py")
-SRC = re.compile(r'src="(data:image/png;base64,[^"]+)"')
 
 
-def _pictures(at: AppTest) -> list[str]:
-    """The data URIs of the map pictures the run drew, in page order."""
-    bodies = [e.proto.body for e in at.get("html")]
-    return [SRC.search(b).group(1) for b in bodies if PICTURE_CLASS in b]
+_views, _pictures, _hover = map_views.views, map_views.pictures, map_views.hover
 
 
 def _figures(at: AppTest) -> list[dict]:
@@ -71,17 +67,17 @@ def _check_pictures(uris: list[str], scales: list[render.ColorScale | None]) -> 
 
 
 @pytest.fixture
-def with_browser(monkeypatch):
-    """A session with a browser on a warm server (no first screen: TensorFlow is imported)."""
-    monkeypatch.setattr(first_paint, "browser_attached", lambda: True)
+def warm(monkeypatch):
+    """A session on a warm server (no first screen: TensorFlow is imported)."""
     monkeypatch.setattr(first_screen, "wanted", lambda: False)
 
 
-def test_first_run_draws_pictures_of_the_maps(with_browser):
+def test_first_run_draws_map_views_of_the_maps(warm):
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    assert _figures(at) == []
+    # No Plotly figure among the maps (the inspector's animation further down is the page's only one).
+    assert all("sliders" in json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart"))
     _, cells = first_screen.load()
     _check_pictures(_pictures(at), [c.scale for c in cells])
     headings = [c.heading for c in cells]
@@ -89,36 +85,49 @@ def test_first_run_draws_pictures_of_the_maps(with_browser):
     assert {c.caption for c in cells[1:]} <= {c.value for c in at.caption}
 
 
-def test_next_run_draws_the_figures_with_the_same_pictures(with_browser):
+def test_map_views_carry_shape_colour_bar_and_exact_hover_values(warm):
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
-    pictures = _pictures(at)
-    at.run()  # what the probe's rerun does once Plotly is loaded (any other rerun does the same)
-    assert not at.exception, at.exception
-    assert _pictures(at) == []
-    figs = _figures(at)
-    assert [f["layout"]["images"][0]["source"] for f in figs] == pictures
-    # ...and stay figures: a kernel step does not bring the pictures back.
+    views = _views(at)
+    x, maps = _np_maps()
+    _, cells = first_screen.load()
+    assert [(v["rows"], v["cols"]) for v in views] == [(300, 300), (300, 300), (300, 300), (150, 150)]
+    assert views[0]["bar"] is None  # the input in its own colours
+    for view, cell in zip(views[1:], cells[1:]):
+        assert (view["bar"]["max"], view["bar"]["min"]) == map_view.bar_labels(cell.scale)
+    # Maps up to 320 a side hover every pixel: the grid is the map itself, to float32 (TensorFlow's own values).
+    np.testing.assert_allclose(_hover(views[0]), x[:, :, 0], atol=1e-6)
+    for view, want in zip(views[1:], maps):
+        assert (view["hover"]["sy"], view["hover"]["sx"]) == (1, 1)
+        np.testing.assert_allclose(_hover(view), want[:, :, 0], rtol=1e-5, atol=1e-5)
+
+
+def test_a_kernel_step_changes_the_maps_after_the_input_only(warm):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    before = _pictures(at)
     at.slider(key="pg_w1_1").set_value(4.0).run()
-    assert _pictures(at) == [] and len(_figures(at)) == 4
+    assert not at.exception, at.exception
+    after = _pictures(at)
+    assert len(after) == 4 and after[0] == before[0]
+    assert all(a != b for a, b in zip(after[1:], before[1:]))
 
 
-def test_after_the_first_screen_the_live_maps_are_figures_at_once(with_browser, monkeypatch):
-    # The first screen's pictures were the first paint, and the browser loaded Plotly while TensorFlow imported.
+def test_a_large_map_hovers_on_a_sampled_grid_that_says_its_step():
+    values = np.arange(1024 * 1000, dtype=np.float32).reshape(1024, 1000)
+    hover = map_view.hover_data(values, (7, 7))
+    assert (hover["rows"], hover["cols"], hover["sy"], hover["sx"]) == (147, 143, 7, 7)
+    got = np.frombuffer(base64.b64decode(hover["b64"]), np.float32).reshape(147, 143)
+    np.testing.assert_array_equal(got, values[::7, ::7])
+
+
+def test_after_the_first_screen_the_live_maps_are_drawn(monkeypatch):
+    # The first screen's maps were the first paint, while TensorFlow imported; the live ones replace them.
     monkeypatch.setattr(first_screen, "wanted", lambda: True)
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    assert _pictures(at) == []  # the first screen's were emptied
-    assert len(_figures(at)) == 4
-
-
-def test_without_a_browser_the_figures_come_at_once():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    assert _pictures(at) == []
-    assert len(_figures(at)) == 4
+    assert len(_views(at)) == 4  # the first screen's were emptied
 
 
 def test_first_screen_pictures_are_the_stored_maps(monkeypatch):
@@ -132,7 +141,7 @@ def test_first_screen_pictures_are_the_stored_maps(monkeypatch):
     at = AppTest.from_function(show, default_timeout=60)
     at.run()
     assert not at.exception, at.exception
-    assert _figures(at) == []  # no Plotly before TensorFlow either
+    assert _figures(at) == []  # no Plotly before TensorFlow
     _, cells = first_screen.load()
     _check_pictures(_pictures(at), [c.scale for c in cells])
 

@@ -1,0 +1,56 @@
+"""Reading the Playground's map views (ui/common/map_view.py) in tests: what AppTest received, and what a browser
+shows."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+from ui.common.map_view import IMG_CLASS, ROOT_CLASS
+
+NAME = "cnn_map_view"
+
+
+def views(at, within: str | None = None) -> list[dict]:
+    """The data each map view of an AppTest run received, in page order."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == NAME]
+
+
+def pictures(at) -> list[str]:
+    """The map pictures' data URIs, in page order."""
+    return [v["src"] for v in views(at)]
+
+
+def hover(view: dict) -> np.ndarray:
+    """A view's hover grid as float32 (rows, cols) or (rows, cols, channels) values."""
+    h = view["hover"]
+    shape = (h["rows"], h["cols"]) + ((len(h["channels"]),) if h["channels"] else ())
+    return np.frombuffer(base64.b64decode(h["b64"]), np.float32).reshape(shape)
+
+
+# In a browser: every map view's picture element, in page order...
+IMGS = f"document.querySelectorAll('.{ROOT_CLASS} img.{IMG_CLASS}')"
+# ...their sources...
+SOURCES_JS = f"() => Array.from({IMGS}).map(i => i.getAttribute('src'))"
+# ...and how many are on screen (loaded and decoded).
+SHOWN_JS = f"() => Array.from({IMGS}).filter(i => i.complete && i.naturalWidth > 0).length"
+
+
+def wait_maps(page, n: int = 4, timeout: float = 60_000) -> None:
+    """Wait until ``n`` map pictures are on screen."""
+    page.wait_for_function(f"({SHOWN_JS})() >= {n}", timeout=timeout)
+
+
+def sources(page) -> list[str]:
+    return page.evaluate(SOURCES_JS)
+
+
+def source_changed(page, index: int, before: str, timeout: float = 60_000) -> None:
+    """Wait until map ``index``'s picture is no longer ``before``."""
+    page.wait_for_function(
+        f"prev => {{ const i = {IMGS}[{index}]; return i && i.getAttribute('src') !== prev; }}",
+        arg=before,
+        timeout=timeout,
+    )
