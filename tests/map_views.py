@@ -54,3 +54,23 @@ def source_changed(page, index: int, before: str, timeout: float = 60_000) -> No
         arg=before,
         timeout=timeout,
     )
+
+
+def window_box(page, index: int) -> dict:
+    """The on-screen box of map ``index``'s picture (the part the pointer reads), as Playwright gives it."""
+    return page.locator(f".{ROOT_CLASS} .cnn-map-window").nth(index).bounding_box()
+
+
+def click_cell(page, index: int, row: int, col: int) -> None:
+    """Click the centre of the value at (row, col) of map ``index`` (unzoomed)."""
+    rows, cols = page.evaluate(f"i => {{ const m = document.querySelectorAll('.{ROOT_CLASS}')[i]; "
+                               "return [+m.dataset.rows, +m.dataset.cols]; }", index)  # fmt: skip
+    box = window_box(page, index)
+    page.mouse.click(box["x"] + box["width"] * (col + 0.5) / cols, box["y"] + box["height"] * (row + 0.5) / rows)
+
+
+def hover_grid(page, index: int) -> np.ndarray:
+    """Map ``index``'s hover grid as the browser decoded it (rows, cols[, channels])."""
+    h = page.evaluate(f"i => document.querySelectorAll('.{ROOT_CLASS}')[i].cnnHover()", index)
+    shape = (h["rows"], h["cols"]) + ((len(h["channels"]),) if h["channels"] else ())
+    return np.asarray(h["values"], np.float32).reshape(shape)

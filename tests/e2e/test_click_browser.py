@@ -7,34 +7,32 @@ from decimal import Decimal
 
 import pytest
 
+from tests import map_views
+
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
-FIGS = "document.querySelectorAll('.js-plotly-plot')"
-
 
 def _click_cell(page, figure: int, row: int, col: int, side: int) -> None:
-    area = page.locator(".js-plotly-plot").nth(figure).locator(".nsewdrag").first.bounding_box()
-    page.mouse.click(area["x"] + area["width"] * (col + 0.5) / side, area["y"] + area["height"] * (row + 0.5) / side)
+    map_views.click_cell(page, figure, row, col)
 
 
 def test_a_click_on_the_convolution_map_shows_its_worked_sum_in_view(server, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(server.url)
     wait_idle(page)
-    page.wait_for_function(f"{FIGS}.length >= 4", timeout=60_000)
-    page.wait_for_timeout(1000)
+    map_views.wait_maps(page)
     _click_cell(page, 1, 93, 126, 300)
     panel = page.locator(".st-key-pg_worked")
     panel.wait_for(timeout=60_000)
     wait_idle(page)
     text = panel.inner_text()
-    # The cell under the pointer (Plotly's nearest cell; within one of the aimed-at centre).
+    # The cell under the pointer, exactly.
     head = text.splitlines()[0]
     assert head.startswith("Convolution, row ")
     row, col = (int(v) for v in head.split("row ")[1].split(":")[0].split(", column "))
-    assert abs(row - 93) <= 1 and abs(col - 126) <= 1
+    assert (row, col) == (93, 126)
     # The sum is text in the page, and it is in view without scrolling.
     sum_line = page.get_by_text("products + bias:", exact=False).first
     box = sum_line.bounding_box()
@@ -44,7 +42,7 @@ def test_a_click_on_the_convolution_map_shows_its_worked_sum_in_view(server, bro
     line = next(x for x in text.splitlines() if x.startswith("products + bias:"))
     left, right = line.split(": ", 1)[1].rsplit(" = ", 1)
     assert sum(Decimal(t.strip("()")) for t in left.split(" + ")) == Decimal(right)
-    value = page.evaluate(f"{FIGS}[1]._fullData[0].z[{row}][{col}]")
+    value = float(map_views.hover_grid(page, 1)[row, col])
     assert abs(float(right) - value) <= 0.5 * 10 ** -len(right.split(".")[1]) + 1e-6
     # The full inspector further down is opened at the same value.
     assert page.get_by_text(f"row {row}, column {col}, channel 0", exact=False).count() >= 1

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import map_views
+
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
@@ -16,8 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser e
 
 def _maps(page) -> list[str]:
     """The pictures the Playground's maps show (image sources of the Plotly figures)."""
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
-    return page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.images[0].source)")
+    map_views.wait_maps(page)
+    return map_views.sources(page)
 
 
 def _kernel_header(page) -> str:

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import map_views
+
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
-FIGS = "document.querySelectorAll('.js-plotly-plot')"
-
 
 def _maps(page) -> list[str]:
-    page.wait_for_function(f"{FIGS}.length >= 4", timeout=60_000)
-    return page.evaluate(f"Array.from({FIGS}, g => g.layout.images[0].source)")
+    map_views.wait_maps(page)
+    return map_views.sources(page)
 
 
 def _settle(page) -> None:

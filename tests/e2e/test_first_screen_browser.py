@@ -6,21 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests import map_views
 from ui.playground import first_screen
 
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
-# The hover values plotly holds for each map (plotly.js decodes the typed arrays the server sent).
-HOVER_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => {
-  const z = g._fullData[0].z;
-  return Array.from(z, row => Array.from(row));
+# The hover values each map view holds, as its browser code decoded them from what the server sent.
+HOVER_JS = """() => Array.from(document.querySelectorAll('.cnn-map')).map(m => {
+  const h = m.cnnHover();
+  return Array.from({length: h.rows}, (_, r) => h.values.slice(r * h.cols, (r + 1) * h.cols));
 })"""
-MAPS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(g => {
-  const el = g.querySelector('image');
-  return el && (el.getAttribute('href') || el.getAttribute('xlink:href') || '').startsWith('data:image');
-}).length"""
+MAPS_JS = map_views.SHOWN_JS
 
 
 def test_first_visit_shows_the_default_maps_then_the_live_page(browser, fresh_server):
@@ -45,8 +43,8 @@ def test_first_visit_shows_the_default_maps_then_the_live_page(browser, fresh_se
         page.get_by_role("slider", name="w[1,1]").focus()
         page.keyboard.press("ArrowLeft")
         page.wait_for_function(
-            f"() => {{ const z = document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z;"
-            f" return Math.abs(z[0][0] - ({float(before[0, 0])})) > 1e-6; }}",
+            f"() => {{ const m = document.querySelectorAll('.cnn-map')[1]; const h = m && m.cnnHover();"
+            f" return h && Math.abs(h.values[0] - ({float(before[0, 0])})) > 1e-6; }}",
             timeout=120_000,
         )
         wait_idle(page, 120_000)

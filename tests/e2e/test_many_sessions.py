@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 import cnn_core
+from tests import map_views
 
 from .harness import healthy, tree_rss, wait_idle
 
@@ -48,10 +49,7 @@ def _expected_conv(image: np.ndarray, centre: float) -> np.ndarray:
 
 def _shown_conv(page) -> np.ndarray:
     """The convolution values the page hovers (every pixel of a map this size)."""
-    return np.array(
-        page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].z, r => Array.from(r))"),
-        dtype=np.float32,
-    )
+    return map_views.hover_grid(page, 1)
 
 
 def _rss(proc: psutil.Process) -> int:
@@ -122,7 +120,7 @@ def test_ten_sessions_see_only_their_own_maps(tmp_path, fresh_server, browser):
             )
             wait_idle(page)
             assert page.locator("[data-testid=stException]").count() == 0
-            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
+            map_views.wait_maps(page)
             expected = _expected_conv(images[i], centre)
             # The last key press may still be on its way; give the page time to settle on it.
             deadline = time.time() + 30

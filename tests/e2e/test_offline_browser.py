@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser e
 LOCAL = {"127.0.0.1", "localhost"}
 # What must be on each page when it is whole: a selector and how many of it at least.
 PAGES = {
-    "/": ("What a convolution does to a photo", ".js-plotly-plot", 4),
+    "/": ("What a convolution does to a photo", ".cnn-map img", 4),
     "/layer_stack": ("Layer stack", "[data-testid=stImage] img, .js-plotly-plot, img", 2),
     "/trained_network": (
         "A trained network, from pixels to probabilities",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests import map_views
+
 from .harness import phone_page, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
@@ -36,8 +38,8 @@ def test_layer_stack_default_is_under_six_screens_with_tiles(server, browser):
 
 def test_the_photo_is_picked_without_opening_the_sidebar(server, browser):
     context, page = phone_page(browser, server.url)
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
-    before = page.evaluate("document.querySelectorAll('.js-plotly-plot')[0].layout.images[0].source")
+    map_views.wait_maps(page)
+    before = page.evaluate("document.querySelectorAll('.cnn-map img')[0].getAttribute('src')")
     picker = page.locator("[class*='st-key-pg_phone_input']")
     assert picker.is_visible()
     box = picker.bounding_box()
@@ -48,7 +50,7 @@ def test_the_photo_is_picked_without_opening_the_sidebar(server, browser):
     page.get_by_role("option", name="Chelsea").first.click()
     wait_idle(page)
     page.wait_for_function(
-        "prev => document.querySelectorAll('.js-plotly-plot')[0].layout.images[0].source !== prev",
+        "prev => document.querySelectorAll('.cnn-map img')[0].getAttribute('src') !== prev",
         arg=before,
         timeout=60_000,
     )
@@ -60,6 +62,6 @@ def test_the_phone_picker_is_hidden_on_a_wide_screen(server, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(server.url)
     wait_idle(page)
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
+    map_views.wait_maps(page)
     assert not page.locator("[class*='st-key-pg_phone_input']").is_visible()
     page.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests import map_views
+
 from .harness import ROOT, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
@@ -21,8 +23,8 @@ _idle = wait_idle
 
 def _conv_picture(page) -> str:
     """The PNG the browser shows for the convolution map (second figure)."""
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
-    return page.evaluate("document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source")
+    map_views.wait_maps(page)
+    return page.evaluate("document.querySelectorAll('.cnn-map img')[1].getAttribute('src')")
 
 
 def test_upload_move_slider_maps_change(page, server):
@@ -45,7 +47,7 @@ def test_upload_move_slider_maps_change(page, server):
         page.keyboard.press("ArrowLeft")
     _idle(page)
     page.wait_for_function(
-        "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
+        "prev => document.querySelectorAll('.cnn-map img')[1].getAttribute('src') !== prev",
         arg=before,
         timeout=30_000,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests import map_views
+
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
@@ -14,8 +16,8 @@ EXPECTED = [[-1, -1, 2], [-1, 8, -1], [-1, -1, -1]]  # the outline kernel with w
 
 def _maps(page) -> list[str]:
     """The pictures the four maps show (PNG data URIs)."""
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60_000)
-    return page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.images[0].source)")
+    map_views.wait_maps(page)
+    return map_views.sources(page)
 
 
 def _sliders(page) -> list[list[float]]:
@@ -59,7 +61,7 @@ def test_maps_stay_in_view_while_editing_at_1440x900(server, browser):
     page.keyboard.press("ArrowLeft")
     wait_idle(page)
     assert _in_view(page, slider)
-    plots = page.locator(".js-plotly-plot")
+    plots = page.locator(".cnn-map")
     assert all(_in_view(page, plots.nth(i)) for i in range(4))
     # Scrolled down to the pooling controls, the maps stay in view beside them.
     page.get_by_text("Pooling layer").scroll_into_view_if_needed()
@@ -86,7 +88,7 @@ def test_grid_edit_survives_sliders_and_a_page_switch(server, browser):
     _type_in_grid(page, 0, 2, "2")
     wait_idle(page)
     page.wait_for_function(
-        "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
+        "prev => document.querySelectorAll('.cnn-map img')[1].getAttribute('src') !== prev",
         arg=before_edit[1],
         timeout=30_000,
     )

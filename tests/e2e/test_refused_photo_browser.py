@@ -7,16 +7,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import map_views
+
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
-FIGS = "document.querySelectorAll('.js-plotly-plot')"
+FIGS = map_views.IMGS
 
 
 def _maps(page) -> list[str]:
-    page.wait_for_function(f"{FIGS}.length >= 4", timeout=60_000)
-    return page.evaluate(f"Array.from({FIGS}, g => g.layout.images[0].source)")
+    map_views.wait_maps(page)
+    return map_views.sources(page)
 
 
 def _sidebar_has(page, text: str, timeout: int = 60_000) -> None:
@@ -54,5 +56,5 @@ def test_a_20_megapixel_photo_keeps_the_page_and_downscales_with_its_true_size(s
     page.get_by_role("button", name="Downscale it to fit").click()
     _sidebar_has(page, "Downscaled from 4000×5000 to 2000×2500 pixels (height×width)")
     wait_idle(page)
-    page.wait_for_function(f"prev => {FIGS}[0].layout.images[0].source !== prev", arg=before[0], timeout=60_000)
+    page.wait_for_function(f"prev => {FIGS}[0].getAttribute('src') !== prev", arg=before[0], timeout=60_000)
     assert page.locator("[data-testid=stException]").count() == 0

@@ -5,20 +5,22 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests import map_views
+
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
-FIGS = "document.querySelectorAll('.js-plotly-plot')"
+FIGS = map_views.IMGS
 
 
 def _pictures(page) -> list[str]:
-    page.wait_for_function(f"{FIGS}.length >= 3", timeout=60_000)
-    return page.evaluate(f"Array.from({FIGS}, g => g.layout.images[0].source)")
+    map_views.wait_maps(page, 3)
+    return map_views.sources(page)
 
 
 def _hover(page, i: int) -> list:
-    return page.evaluate(f"Array.from({FIGS}[{i}]._fullData[0].z, r => Array.from(r))")
+    return map_views.hover_grid(page, i).tolist()
 
 
 def test_changed_setting_survives_in_a_new_context(server, browser):
@@ -37,7 +39,7 @@ def test_changed_setting_survives_in_a_new_context(server, browser):
         "() => document.querySelector('input[aria-label=\"w[0,0]\"]').value === '-0.7'", timeout=30_000
     )
     first.wait_for_function(
-        "prev => document.querySelectorAll('.js-plotly-plot')[1].layout.images[0].source !== prev",
+        "prev => document.querySelectorAll('.cnn-map img')[1].getAttribute('src') !== prev",
         arg=before[1],
         timeout=30_000,
     )
@@ -53,12 +55,12 @@ def test_changed_setting_survives_in_a_new_context(server, browser):
     second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     second.goto(shared)
     wait_idle(second)
-    # The figures arrive one by one (on a loaded machine the input's came after the others once): wait up to
+    # The maps arrive one by one (on a loaded machine the input's came after the others once): wait up to
     # 60 s for the same pictures in the same places, then compare (the assertion names any that differ).
     try:
         second.wait_for_function(
-            f"want => {{ const got = Array.from({FIGS}, g => g.layout && g.layout.images && g.layout.images[0] "
-            "&& g.layout.images[0].source); return got.length === want.length && got.every((s, i) => s === want[i]); }",
+            f"want => {{ const got = Array.from({FIGS}, i => i.getAttribute('src')); "
+            "return got.length === want.length && got.every((s, i) => s === want[i]); }",
             arg=want_pictures,
             timeout=60_000,
         )

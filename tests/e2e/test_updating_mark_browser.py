@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from benchmarks.browser import playground_link
+from tests import map_views
 
 from .harness import wait_idle
 
@@ -23,10 +24,10 @@ RECORD_JS = """() => {
   const note = () => {
     const badge = getComputedStyle(box, '::before').content;
     const dim = Array.from(box.querySelectorAll('[data-testid=stElementContainer][data-stale=true]'))
-      .filter(e => e.querySelector('[data-testid=stPlotlyChart]'))
+      .filter(e => e.querySelector('.cnn-map'))
       .some(e => parseFloat(getComputedStyle(e).opacity) < 0.9);
-    const g = box.querySelectorAll('.js-plotly-plot')[1];
-    window.__marks.push([badge, dim, g && g.layout && g.layout.images[0].source]);
+    const g = box.querySelectorAll('.cnn-map img')[1];
+    window.__marks.push([badge, dim, g && g.getAttribute('src')]);
   };
   note();
   new MutationObserver(note).observe(box, {attributes: true, childList: true, subtree: true});
@@ -42,12 +43,11 @@ def _open(browser, server, scale: float = 1):
     return page
 
 
-PICTURES_JS = """() => { const g = document.querySelectorAll('.js-plotly-plot');
-  return g.length >= 4 && Array.from(g).every(p => p.layout && p.layout.images && p.layout.images[0].source); }"""
+PICTURES_JS = f"() => ({map_views.SHOWN_JS})() >= 4"
 
 
 def _sides(page) -> list[int]:
-    srcs = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => g.layout.images[0].source)")
+    srcs = map_views.sources(page)
     return [Image.open(io.BytesIO(base64.b64decode(s.split(",", 1)[1]))).size[0] for s in srcs]
 
 
