@@ -24,10 +24,9 @@ from .stats import Figure, Target, unavailable
 # then, both in milliseconds since the epoch so that they compare with the driver's own clock.
 WATCH_JS = """
 window.__sess = {presses: []};
-const conv = () => {
-  const g = document.querySelectorAll('.js-plotly-plot')[1];
-  const el = g && g.querySelector('image');
-  return el && (el.getAttribute('href') || el.getAttribute('xlink:href'));
+const conv = () => {  // the convolution map's picture, once on screen (ui/common/map_view.py)
+  const img = document.querySelectorAll('.cnn-map img.cnn-map-img')[1];
+  return img && img.complete && img.naturalWidth > 0 ? img.getAttribute('src') : null;
 };
 const clock = () => performance.timeOrigin + performance.now();  // ms since the epoch, as Python's time.time()
 document.addEventListener('keydown', () => window.__sess.presses.push({t: clock(), src: conv(), paint: null}), true);
@@ -76,7 +75,7 @@ async def _open(browser, url: str):
     await page.goto(url)
     slider = page.get_by_role("slider", name="w[1,1]")
     await slider.wait_for(timeout=180_000)
-    # The first maps are pictures until Plotly has loaded (ui/common/first_paint.py): press on the figures.
+    # The live page's maps (not the first screen's, on a fresh server).
     await page.wait_for_function(INTERACTIVE_MAPS_JS, timeout=180_000, polling="raf")
     await _idle(page)
     return page, slider

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                 page = new_page(browser)
                 page.goto(f"{url}/?{playground_link(SIDE)}")
                 page.wait_for_selector(f"text={SIDE}×{SIDE}×1", timeout=180_000)
-                # Steps are timed on the figures, not on a session's first-paint pictures (ui/common/first_paint.py).
+                # The live page's maps (both trees must draw them as this tree's harness reads them: map views).
                 page.wait_for_function(INTERACTIVE_MAPS_JS, timeout=180_000, polling="raf")
                 wait_idle(page)
                 counter = Bytes(page)
