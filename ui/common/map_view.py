@@ -3,10 +3,13 @@ clicks, drawn by a few lines of the browser's own code instead of a Plotly figur
 
 Why not Plotly here: on a kernel step the Playground redraws three maps, and Plotly's redraw of a figure
 (defaults, the invisible hover heatmap painted to a canvas, the colour bar's axis and its text measured by
-layout) cost the browser 25–35 ms a map on the 2-core reference machine, one after the other, so the last
-map was painted about 100 ms after the server had sent it (benchmarks/README.md, round 8). This component
-swaps one picture's source and two labels: a few milliseconds. It loads with the page (no 4.7 MB chunk to
-fetch first), so a session's first maps are interactive from their first paint.
+layout) cost the browser about 85 ms of its main thread per step on the 2-core reference machine
+(benchmarks/README.md, round 8). This component swaps one picture's source and two labels. It loads with the
+page (no 4.7 MB chunk to fetch and parse first), so a session's first maps are interactive from their first
+paint, and no second run is needed to turn pictures into figures. One cost it does not remove: Streamlit runs
+a component's code for an update only after loading it again asynchronously, so on a busy browser the new
+pictures come with the step's last messages rather than as soon as their own arrive (measured; see the
+benchmarks' README).
 
 What the visitor gets, as with the figures before:
 - the map's picture, pixels drawn square (no smoothing), at the top of its box, beside a colour bar with its
