@@ -45,8 +45,7 @@ BAR_WIDTH = 40  # CSS pixels beside the picture for the colour bar and its label
 
 _CSS = f"""
 .{ROOT_CLASS} {{ position: relative; display: flex; width: 100%; user-select: none; -webkit-user-select: none; }}
-.{ROOT_CLASS} .cnn-map-area {{ position: relative; flex: 1 1 0; min-width: 0; height: 100%; overflow: hidden;
-  touch-action: none; }}
+.{ROOT_CLASS} .cnn-map-area {{ position: relative; flex: 1 1 0; min-width: 0; height: 100%; overflow: hidden; }}
 .{ROOT_CLASS} .cnn-map-window {{ position: absolute; overflow: hidden; cursor: crosshair; }}
 .{ROOT_CLASS} img.{IMG_CLASS} {{ position: absolute; left: 0; top: 0; max-width: none; image-rendering: pixelated;
   pointer-events: none; }}
@@ -179,9 +178,10 @@ export default function(component) {
   };
   win.onpointerleave = () => { if (!m.drag) tip.style.display = 'none'; };
   win.onpointerdown = (ev) => {
+    // A finger that moves scrolls the page (the browser then cancels the pointer): only a tap counts on touch.
     if (ev.button !== 0) return;
     m.drag = { cx: ev.clientX, cy: ev.clientY, p: at(ev) };
-    win.setPointerCapture(ev.pointerId);
+    if (ev.pointerType !== 'touch') win.setPointerCapture(ev.pointerId);
   };
   win.onpointerup = (ev) => {
     const d = m.drag;
@@ -189,6 +189,7 @@ export default function(component) {
     box.style.display = 'none';
     if (!d) return;
     const moved = Math.abs(ev.clientX - d.cx) > 4 || Math.abs(ev.clientY - d.cy) > 4;
+    if (moved && ev.pointerType === 'touch') return;
     if (!moved) {
       if (!d.p.inside) return;
       const [row, col] = cell(d.p);
