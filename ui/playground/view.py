@@ -18,11 +18,11 @@ MAPS_CONTAINER = map_grid.MAPS_CONTAINER
 # While a change computes, the old maps stay, dimmed and marked "updating…"; the mark goes as the new maps
 # arrive. Streamlit flags every element of the previous run that the current run has not yet redrawn
 # (data-stale), so the rule needs no code on the server and clears itself map by map. Streamlit fades stale
-# elements after a delay; a step's run is shorter than that delay, so the maps dim at once (in 80 ms).
+# elements after a delay longer than a step's run now takes, so the maps dim at once, with no fade.
 UPDATING_CSS = f"""
 .st-key-{MAPS_CONTAINER} {{ position: relative; }}
 .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"][data-stale="true"]:has(.{ROOT_CLASS}) {{
-  opacity: 0.55; transition: opacity 80ms linear;
+  opacity: 0.55; transition: none;
 }}
 .st-key-{MAPS_CONTAINER}:has([data-stale="true"] .{ROOT_CLASS})::before {{
   content: "updating…"; position: absolute; top: 0; right: 0; z-index: 5; padding: 0.05rem 0.5rem;
