@@ -19,10 +19,10 @@ What the visitor gets, as with the figures before:
 - dragging a box zooms into it; a double click, or the "reset zoom" button, shows the whole map again; the
   zoom stays while the map keeps its size (a kernel step), so a region can be watched while weights move;
 - a click (no drag) on a value reports that value's row and column, exactly (not the hover grid's point),
-  to the server, which opens its worked sum.
+  to the server, which opens its worked sum (a double click's second click reports nothing).
 
 Data the browser receives (``data``): the picture's data URI, the map's height and width, the box's height,
-the colour bar (CSS gradient and the two end labels) or None, and the hover grid as base64 float32 values
+the colour bar (CSS gradient, the two end labels, its colour map and exact ends) or None, and the hover grid as base64 float32 values
 with its steps (decoded only once the pointer is over the map).
 
 Tests and benchmarks find each map as ``.cnn-map`` (``data-rows``, ``data-cols`` attributes), its picture as
@@ -192,7 +192,11 @@ export default function(component) {
     if (moved && ev.pointerType === 'touch') return;
     if (!moved) {
       if (!d.p.inside) return;
-      const [row, col] = cell(d.p);
+      // The second click of a double click (which resets the zoom) on the same value asks for nothing more.
+      const [row, col] = cell(d.p), now = performance.now(), last = m.lastClick;
+      const second = last && now - last.t < 400 && last.row === row && last.col === col;
+      m.lastClick = second ? null : { t: now, row, col };
+      if (second) return;
       setTriggerValue('click', { row, col });
       return;
     }
