@@ -17,10 +17,11 @@ import re
 import streamlit as st
 from starlette.middleware import Middleware
 
-from ui.common.streamlit_internals import keep_clients_connected, query_limits
+from ui.common.streamlit_internals import keep_clients_connected, query_limits, skip_module_scan
 
 # Before the first browser connects (app.py asks again on every run; only the first call does anything).
 keep_clients_connected()
+skip_module_scan()
 
 # The limits Streamlit applies to a query before the page sees it (read through the one adapter of its
 # internals, which falls back to the pinned version's values and logs it if they move).

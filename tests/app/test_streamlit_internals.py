@@ -7,6 +7,7 @@ stopped working: re-read the internals named in the failure and fix the adapter 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,71 @@ def test_serve_reads_streamlits_internals_only_through_the_adapter():
     text = (ROOT / "serve.py").read_text()
     assert "streamlit.runtime" not in text and "CLIENT_STATE_QUERY" not in text
     assert "query_limits()" in text
+
+
+class _Pages:
+    """What LocalSourcesWatcher reads of a PagesManager: the main script and no pages."""
+
+    def __init__(self, folder: Path) -> None:
+        self.main_script_path = str(folder / "app.py")
+
+    def get_pages(self) -> dict:
+        return {}
+
+
+@pytest.fixture
+def scan(monkeypatch, tmp_path):
+    """A fresh LocalSourcesWatcher, a counter of the module paths it takes, and the patch undone afterwards."""
+    from streamlit import config
+    from streamlit.watcher import local_sources_watcher as lsw
+
+    taken: list[str] = []
+
+    def paths(module):
+        taken.append(module.__name__)
+        return set()  # nothing to watch: the test counts the walk, it starts no watcher
+
+    monkeypatch.setattr(lsw, "get_module_paths", paths)
+    monkeypatch.setattr(
+        lsw.LocalSourcesWatcher, "update_watched_modules", lsw.LocalSourcesWatcher.update_watched_modules
+    )
+    monkeypatch.setattr(internals, "_scan_skipped", False)
+    watcher_type = config.get_option("server.fileWatcherType")
+    yield lambda: lsw.LocalSourcesWatcher(_Pages(tmp_path)), taken
+    config.set_option("server.fileWatcherType", watcher_type)
+
+
+@pytest.mark.parametrize("watcher_type, walks", [("none", False), ("poll", True)])
+def test_the_module_walk_is_skipped_only_where_no_watcher_would_keep_a_path(scan, watcher_type, walks):
+    from streamlit import config
+
+    new_watcher, taken = scan
+    config.set_option("server.fileWatcherType", watcher_type)
+    assert internals.skip_module_scan() and internals.skip_module_scan()  # once; the second call changes nothing
+    new_watcher().update_watched_modules()
+    if walks:  # a watcher that keeps paths: Streamlit's own walk over every imported module, as before
+        assert "streamlit" in taken and len(taken) >= len([m for m in sys.modules.values() if m is not None]) // 2
+    else:
+        assert taken == []
+
+
+def test_the_config_asks_for_no_watcher():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    assert "skip_module_scan()" in (ROOT / "app.py").read_text()
+
+
+def test_a_reshaped_watcher_is_reported_and_the_walk_left_alone(scan, monkeypatch, warnings):
+    from streamlit import config
+    from streamlit.watcher import local_sources_watcher as lsw
+
+    new_watcher, taken = scan
+    monkeypatch.setattr(lsw.LocalSourcesWatcher, "_register_watcher", lambda self, *a, **k: None)
+    assert any("_register_watcher" in p for p in internals.problems())
+    config.set_option("server.fileWatcherType", "none")
+    assert internals.skip_module_scan() is False
+    assert "module scan" in warnings[0]
+    new_watcher().update_watched_modules()
+    assert taken  # Streamlit's own behaviour, unchanged

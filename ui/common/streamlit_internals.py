@@ -20,7 +20,14 @@ These features need what Streamlit has no public call for:
   dropped. A loaded machine reaches 500 in a few quick key presses (each run of the Playground sends about
   100 messages, and the sender falls behind while runs hold the CPU: a share-link test's page hung so in
   round 6's CI run). The bound is raised, and a connection that still overflows is closed, so that the
-  browser reconnects to its session and reruns instead of hanging.
+  browser reconnects to its session and reruns instead of hanging;
+- a session's first run that doesn't stall the server (``skip_module_scan``): when a session's run first
+  ends, ``LocalSourcesWatcher.update_watched_modules`` takes the path of every module in ``sys.modules``
+  (``os.path.realpath`` and ``isfile`` on each of TensorFlow's thousands) on the server's event loop, then hands
+  each to ``_register_watcher``, which drops them all when the watcher class is ``NoOpPathWatcher``
+  (``server.fileWatcherType = "none"``, this app's setting). Measured: 0.2-0.7 s per new session during which
+  the event loop serves no file and sends no message to anyone, so a new visitor's page waited for its own
+  scripts. With no watcher, the scan is skipped; any other watcher type scans as before.
 
 They were read from Streamlit ``STREAMLIT_PIN`` (``constraints.txt``). ``problems()`` lists whatever of them
 this Streamlit lacks or has reshaped; ``tests/app/test_streamlit_internals.py`` fails on any, and on a
@@ -51,6 +58,7 @@ _SOCKETS = "streamlit.web.server.starlette.starlette_websocket"
 SEND_QUEUE_MESSAGES = 5_000
 # The close code for a connection that fell too far behind: 1013, "try again later" (the browser reconnects).
 BEHIND_CLOSE_CODE = 1013
+_WATCHER = "streamlit.watcher.local_sources_watcher"
 _QUERY = "streamlit.runtime.state.query_params"
 # The pinned version's query limits: used (and logged) when the installed Streamlit no longer states them.
 PINNED_QUERY_LIMITS = (1000, 512 * 1024)  # (parts, characters)
@@ -63,13 +71,21 @@ def _never() -> bool:
 
 def problems() -> tuple[str, ...]:
     """What of the internals this module reads is missing or reshaped in the installed Streamlit (empty: none)."""
-    return _cancel_problems() + _query_problems() + _limit_problems() + _history_problems() + _send_queue_problems()
+    return (
+        _cancel_problems()
+        + _query_problems()
+        + _limit_problems()
+        + _history_problems()
+        + _send_queue_problems()
+        + _watcher_problems()
+    )
 
 
 def recheck() -> None:
     """Forget what was found (once per process otherwise), so the next call looks again; for tests."""
     for cached in (
-        _cancel_problems, _query_problems, _limit_problems, _history_problems, _send_queue_problems, _warn_once
+        _cancel_problems, _query_problems, _limit_problems, _history_problems, _send_queue_problems,
+        _watcher_problems, _warn_once,
     ):  # fmt: skip
         cached.cache_clear()
 
@@ -161,6 +177,32 @@ def _send_queue_problems() -> tuple[str, ...]:
                 found.append(f"StarletteSessionClient.__init__ no longer sets up {name}")
     if getattr(asyncio.Queue(maxsize=3), "_maxsize", None) != 3:
         found.append("asyncio.Queue keeps its bound elsewhere than _maxsize")
+    return tuple(found)
+
+
+@functools.cache
+def _watcher_problems() -> tuple[str, ...]:
+    try:
+        from streamlit.watcher import local_sources_watcher as lsw
+        from streamlit.watcher import path_watcher
+    except ImportError as e:
+        return (f"{_WATCHER} can't be imported ({e})",)
+    found = []
+    watcher = getattr(lsw, "LocalSourcesWatcher", None)
+    if watcher is None or not callable(getattr(watcher, "update_watched_modules", None)):
+        found.append(f"{_WATCHER}.LocalSourcesWatcher.update_watched_modules is missing")
+    else:
+        try:
+            register = inspect.getsource(watcher._register_watcher)
+        except (AttributeError, OSError, TypeError):
+            register = ""
+        # The scan is skipped only where Streamlit itself would drop every path it found.
+        if "PathWatcher is NoOpPathWatcher" not in register or "return" not in register:
+            found.append("LocalSourcesWatcher._register_watcher no longer drops every path under NoOpPathWatcher")
+    if not callable(getattr(path_watcher, "get_default_path_watcher_class", None)):
+        found.append("streamlit.watcher.path_watcher.get_default_path_watcher_class is missing")
+    if getattr(path_watcher, "NoOpPathWatcher", None) is None:
+        found.append("streamlit.watcher.path_watcher.NoOpPathWatcher is missing")
     return tuple(found)
 
 
@@ -316,6 +358,43 @@ def keep_clients_connected() -> bool:
 
         client_class.write_forward_msg = write_forward_msg
         _kept = True
+    return True
+
+
+_scan_lock = threading.Lock()
+_scan_skipped = False
+
+
+def skip_module_scan() -> bool:
+    """Skip Streamlit's walk over every imported module's path at the end of a session's run when no file
+    watcher would keep any of them (see the module's notes). Once per process; later calls return at once.
+
+    Returns False, changing nothing, when the internals aren't as pinned (logged once): sessions then scan as
+    Streamlit does.
+    """
+    global _scan_skipped
+    if _scan_skipped:
+        return True
+    missing = _watcher_problems()
+    if missing:
+        _warn_once("Skipping the module scan of a server with no file watcher", "; ".join(missing))
+        return False
+    from streamlit.watcher import local_sources_watcher as lsw
+    from streamlit.watcher import path_watcher
+
+    with _scan_lock:
+        if _scan_skipped:
+            return True
+        update = lsw.LocalSourcesWatcher.update_watched_modules
+
+        @functools.wraps(update)
+        def update_watched_modules(self):
+            if path_watcher.get_default_path_watcher_class() is path_watcher.NoOpPathWatcher:
+                return None  # every path would be dropped: nothing to find
+            return update(self)
+
+        lsw.LocalSourcesWatcher.update_watched_modules = update_watched_modules
+        _scan_skipped = True
     return True
 
 
