@@ -187,9 +187,9 @@ def scan(monkeypatch, tmp_path):
         return set()  # nothing to watch: the test counts the walk, it starts no watcher
 
     monkeypatch.setattr(lsw, "get_module_paths", paths)
-    monkeypatch.setattr(
-        lsw.LocalSourcesWatcher, "update_watched_modules", lsw.LocalSourcesWatcher.update_watched_modules
-    )
+    # Streamlit's own method, even where an earlier test's page (app.py) already wrapped it in this process.
+    update = lsw.LocalSourcesWatcher.update_watched_modules
+    monkeypatch.setattr(lsw.LocalSourcesWatcher, "update_watched_modules", getattr(update, "__wrapped__", update))
     monkeypatch.setattr(internals, "_scan_skipped", False)
     watcher_type = config.get_option("server.fileWatcherType")
     yield lambda: lsw.LocalSourcesWatcher(_Pages(tmp_path)), taken
