@@ -190,7 +190,7 @@ def scan(monkeypatch, tmp_path):
     # Streamlit's own method, even where an earlier test's page (app.py) already wrapped it in this process.
     update = lsw.LocalSourcesWatcher.update_watched_modules
     monkeypatch.setattr(lsw.LocalSourcesWatcher, "update_watched_modules", getattr(update, "__wrapped__", update))
-    monkeypatch.setattr(internals, "_scan_skipped", False)
+    monkeypatch.setattr(internals, "_patched", set())  # as in a fresh process
     watcher_type = config.get_option("server.fileWatcherType")
     yield lambda: lsw.LocalSourcesWatcher(_Pages(tmp_path)), taken
     config.set_option("server.fileWatcherType", watcher_type)

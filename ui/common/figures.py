@@ -54,6 +54,11 @@ def shrunk(values: np.ndarray, side: int, key: tuple | None = None) -> np.ndarra
     return hit
 
 
+def channel_names(channels: int) -> list[str]:
+    """What a hover calls each channel of a multi-channel map: R, G, B for a colour picture, else c0, c1, ..."""
+    return ["R", "G", "B"] if channels == 3 else [f"c{i}" for i in range(channels)]
+
+
 def kept(key: tuple, make):
     """The value cached under ``key`` in the map pictures' cache, made by ``make()`` and kept when missing (a dict
     of text counts its strings twice, for the text and its JSON)."""
@@ -180,7 +185,6 @@ def map_figure(
     display_side: int = DISPLAY_SIDE,
     colorbar: bool = True,
     cache_key: tuple | None = None,
-    align_top: bool = False,
 ) -> go.Figure:
     """A zoomable figure of one map, (height, width) or (height, width, channels).
 
@@ -190,17 +194,16 @@ def map_figure(
     sampled every few pixels on larger maps (at most HOVER_GRID points a side; the hover says so) so the
     page stays light. ``cache_key`` (anything that fully
     identifies ``values``/``rgb``) lets an unchanged picture skip re-encoding.
-    ``align_top`` keeps the picture at the top of a box taller than it.
     With a ``cache_key`` the whole figure is kept too: an unchanged map (the input while a weight moves) is
     neither built nor encoded again.
     """
-    args = (values.shape, scale, rgb is None, height, hover_side, display_side, colorbar, align_top)
+    args = (values.shape, scale, rgb is None, height, hover_side, display_side, colorbar)
     key = None if cache_key is None else ("figure", cache_key, *args)
     if key is not None:
         hit = _URIS.get(key)
         if hit is not None:
             return PrebuiltFigure(hit)
-    spec = _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, cache_key, align_top)
+    spec = _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, cache_key)
     if key is not None:
         _URIS.put(key, spec, _spec_bytes(spec))
     return PrebuiltFigure(spec)
@@ -213,7 +216,7 @@ def _spec_bytes(spec: FigureSpec) -> int:
     return 2 * sum(len(t) for t in text) + 4096
 
 
-def _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, cache_key, align_top) -> FigureSpec:
+def _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, cache_key) -> FigureSpec:
     h, w = values.shape[:2]
     uri = picture_uri(values, scale, rgb, display_side, cache_key)
     step_y, step_x = hover_steps(h, w, hover_side)
@@ -221,7 +224,7 @@ def _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, ca
     if sampled.ndim == 3:  # colour input: show every channel's value
         # The hover reads customdata; z only gives the invisible heatmap its grid, so one byte a cell will do.
         z, custom = np.zeros(sampled.shape[:2], np.uint8), _typed(np.ascontiguousarray(sampled))
-        names = "RGB" if sampled.shape[2] == 3 else [f"c{i}" for i in range(sampled.shape[2])]
+        names = channel_names(sampled.shape[2])
         values_tpl = " ".join(f"{n} %{{customdata[{i}]:.4f}}" for i, n in enumerate(names))
     else:
         z, custom, values_tpl = sampled, None, "value %{z:.5g}"
@@ -271,7 +274,7 @@ def _map_spec(values, scale, rgb, height, hover_side, display_side, colorbar, ca
             **axis,
             "range": [h - 0.5, -0.5],
             "scaleanchor": "x",
-            "constraintoward": "top" if align_top else "middle",
+            "constraintoward": "middle",
         },
         "images": [
             {

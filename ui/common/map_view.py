@@ -38,6 +38,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core import render
+from ui.common.figures import channel_names
 
 ROOT_CLASS = "cnn-map"
 IMG_CLASS = "cnn-map-img"
@@ -237,7 +238,7 @@ def hover_data(values: np.ndarray, steps: tuple[int, int]) -> dict:
     sampled = np.ascontiguousarray(values[::sy, ::sx], dtype=np.float32)
     channels = None
     if sampled.ndim == 3:
-        channels = ["R", "G", "B"] if sampled.shape[2] == 3 else [f"c{i}" for i in range(sampled.shape[2])]
+        channels = channel_names(sampled.shape[2])
     return {
         "rows": int(sampled.shape[0]),
         "cols": int(sampled.shape[1]),

@@ -314,9 +314,25 @@ def history_navigation() -> bool | None:
     return bool(ctx is not None and ctx.is_history_navigation)
 
 
-_keep_lock = threading.Lock()
-_kept = False
+_patch_lock = threading.Lock()
+_patched: set[str] = set()  # the patches applied in this process, by feature
 _closing: set = set()  # the close tasks under way (a task nobody holds may be collected before it runs)
+
+
+def _patch_once(feature: str, problems: Callable[[], tuple[str, ...]], apply: Callable[[], None]) -> bool:
+    """Apply ``apply`` once per process when ``problems()`` finds the internals as pinned; True if it is applied.
+    Otherwise nothing changes and ``feature`` is logged as off, once."""
+    if feature in _patched:
+        return True
+    missing = problems()
+    if missing:
+        _warn_once(feature, "; ".join(missing))
+        return False
+    with _patch_lock:
+        if feature not in _patched:
+            apply()
+            _patched.add(feature)
+    return True
 
 
 def keep_clients_connected() -> bool:
@@ -327,42 +343,30 @@ def keep_clients_connected() -> bool:
     Returns False, changing nothing, when the internals aren't as pinned (logged once): browsers then get
     Streamlit's own bound and behaviour.
     """
-    global _kept
-    if _kept:
-        return True
-    missing = _send_queue_problems()
-    if missing:
-        _warn_once("Keeping a browser that falls behind connected", "; ".join(missing))
-        return False
+    return _patch_once("Keeping a browser that falls behind connected", _send_queue_problems, _keep_connected)
+
+
+def _keep_connected() -> None:
     from streamlit.runtime.session_manager import SessionClientDisconnectedError
     from streamlit.web.server.starlette import starlette_websocket as sockets
 
-    with _keep_lock:
-        if _kept:
-            return True
-        sockets.WEBSOCKET_MAX_SEND_QUEUE_SIZE = max(sockets.WEBSOCKET_MAX_SEND_QUEUE_SIZE, SEND_QUEUE_MESSAGES)
-        client_class = sockets.StarletteSessionClient
-        write = client_class.write_forward_msg
+    sockets.WEBSOCKET_MAX_SEND_QUEUE_SIZE = max(sockets.WEBSOCKET_MAX_SEND_QUEUE_SIZE, SEND_QUEUE_MESSAGES)
+    client_class = sockets.StarletteSessionClient
+    write = client_class.write_forward_msg
 
-        @functools.wraps(write)
-        def write_forward_msg(self, msg):
-            queue = self._send_queue
-            if queue.maxsize < SEND_QUEUE_MESSAGES:  # a connection made before the first call
-                queue._maxsize = SEND_QUEUE_MESSAGES
-            try:
-                return write(self, msg)
-            except SessionClientDisconnectedError:
-                if queue.full():
-                    _close_behind(self._websocket, queue.qsize())
-                raise
+    @functools.wraps(write)
+    def write_forward_msg(self, msg):
+        queue = self._send_queue
+        if queue.maxsize < SEND_QUEUE_MESSAGES:  # a connection made before the first call
+            queue._maxsize = SEND_QUEUE_MESSAGES
+        try:
+            return write(self, msg)
+        except SessionClientDisconnectedError:
+            if queue.full():
+                _close_behind(self._websocket, queue.qsize())
+            raise
 
-        client_class.write_forward_msg = write_forward_msg
-        _kept = True
-    return True
-
-
-_scan_lock = threading.Lock()
-_scan_skipped = False
+    client_class.write_forward_msg = write_forward_msg
 
 
 def skip_module_scan() -> bool:
@@ -372,30 +376,22 @@ def skip_module_scan() -> bool:
     Returns False, changing nothing, when the internals aren't as pinned (logged once): sessions then scan as
     Streamlit does.
     """
-    global _scan_skipped
-    if _scan_skipped:
-        return True
-    missing = _watcher_problems()
-    if missing:
-        _warn_once("Skipping the module scan of a server with no file watcher", "; ".join(missing))
-        return False
+    return _patch_once("Skipping the module scan of a server with no file watcher", _watcher_problems, _skip_scan)
+
+
+def _skip_scan() -> None:
     from streamlit.watcher import local_sources_watcher as lsw
     from streamlit.watcher import path_watcher
 
-    with _scan_lock:
-        if _scan_skipped:
-            return True
-        update = lsw.LocalSourcesWatcher.update_watched_modules
+    update = lsw.LocalSourcesWatcher.update_watched_modules
 
-        @functools.wraps(update)
-        def update_watched_modules(self):
-            if path_watcher.get_default_path_watcher_class() is path_watcher.NoOpPathWatcher:
-                return None  # every path would be dropped: nothing to find
-            return update(self)
+    @functools.wraps(update)
+    def update_watched_modules(self):
+        if path_watcher.get_default_path_watcher_class() is path_watcher.NoOpPathWatcher:
+            return None  # every path would be dropped: nothing to find
+        return update(self)
 
-        lsw.LocalSourcesWatcher.update_watched_modules = update_watched_modules
-        _scan_skipped = True
-    return True
+    lsw.LocalSourcesWatcher.update_watched_modules = update_watched_modules
 
 
 def _close_behind(websocket, waiting: int) -> None:
