@@ -18,7 +18,7 @@ from cnn_core.spec import MAX_SIDE  # noqa: E402
 from ui.common import compute, inspector, share_panel  # noqa: E402
 from ui.common.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker  # noqa: E402
 from ui.common.text import plain  # noqa: E402
-from ui.playground import controls, keys, view  # noqa: E402
+from ui.playground import controls, kernel_editor, keys, view  # noqa: E402
 from ui.playground import state as pgs  # noqa: E402
 
 P = pgs.P
@@ -95,39 +95,48 @@ pgs.bound(
 pgs.bound(st.sidebar.radio, "Colour scale", "scale", list(pgs.SCALE_CHOICES), format_func=SCALE_MODES.get)
 
 
-@st.fragment
-def playground(picture, resize_note: str) -> None:
-    view.style()
+# The page's parts rerun on their own (their keys say what each holds): a weight's slider reruns the maps and what
+# explains them, not the sliders (the browser shows the slider's new value already), nor the layers' settings.
+@st.fragment(key=keys.PART_KERNEL)
+def kernel_part() -> None:
+    kernel_editor.kernel_editor(1 if pgs.state().color == "grayscale" else 3)
+
+
+@st.fragment(key=keys.PART_LAYERS)
+def layers_part() -> None:
+    controls.layer_controls()
+
+
+@st.fragment(key=keys.PART_MAPS)
+def maps_part(picture, resize_note: str, worked_slot, below) -> None:
+    """The maps; the worked sum of a clicked value (in ``worked_slot``, above the controls); what explains the maps
+    (in ``below``): the stage notes, timing, inspector, share panel and spec file. One part, so that nothing
+    below the maps can show another kernel's values than the maps do."""
     s = pgs.state()
-    channels = 1 if s.color == "grayscale" else 3
-    ctrl_col, maps_col = st.columns([5, 6], gap="medium")
-    stages, click = None, None
-    with maps_col:
-        try:
-            spec = cnn_core.parse_spec(pgs.spec_dict(s, picture.array.shape))
-        except cnn_core.CnnError as e:
-            st.error(f"These settings are not valid. {plain(e)}")
-        else:
-            stages = compute.run(picture, spec)
-            if stages is not None:
-                scales = [sc[0] for sc in render.stage_scales(stages, s.cmap, s.scale)]
-                click = view.maps_block(stages, scales, resize_note)
-    with ctrl_col:
-        at = view.clicked(stages, click) if stages is not None else None
-        if at is not None:  # a click on a map: its worked sum beside the maps, above the controls
-            view.worked_panel(stages, at)
-        controls.layer_controls(channels)
+    try:
+        spec = cnn_core.parse_spec(pgs.spec_dict(s, picture.array.shape))
+    except cnn_core.CnnError as e:
+        st.error(f"These settings are not valid. {plain(e)}")
+        return
+    stages = compute.run(picture, spec)
     if stages is None:
         return
-    st.divider()
-    view.stage_notes(stages)
-    ms = compute.timing_text(stages, lambda x: x.title.lower())
-    st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
-    inspector.inspector(stages, P)
-    link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
-    link_state = share_panel.view_state("playground", picture, spec, s.cmap, s.scale, link_image)
-    share_panel.share_and_export(P, link_state, picture, stages)
-    controls.spec_file()
+    scales = [sc[0] for sc in render.stage_scales(stages, s.cmap, s.scale)]
+    click = view.maps_block(stages, scales, resize_note)
+    at = view.clicked(stages, click)
+    if at is not None:  # a click on a map: its worked sum beside the maps, above the controls
+        with worked_slot:
+            view.worked_panel(stages, at)
+    with below:
+        st.divider()
+        view.stage_notes(stages)
+        ms = compute.timing_text(stages, lambda x: x.title.lower())
+        st.caption(f"Computed by TensorFlow on {stages[0].device} · {ms}")
+        inspector.inspector(stages, P)
+        link_image = st.session_state.get(link_image_key(P)) if picture.from_link else None
+        link_state = share_panel.view_state("playground", picture, spec, s.cmap, s.scale, link_image)
+        share_panel.share_and_export(P, link_state, picture, stages)
+        controls.spec_file()
 
 
 if first_maps is not None:
@@ -135,4 +144,12 @@ if first_maps is not None:
 if picture is None:
     st.info("The uploaded file can't be shown; the sidebar says why. Upload another photo or pick a sample.")
 else:
-    playground(picture, resize_note)
+    view.style()
+    ctrl_col, maps_col = st.columns([5, 6], gap="medium")
+    below_maps = st.container()  # filled by the maps' part, which reruns without the page
+    with ctrl_col:
+        worked = st.container()  # likewise: a clicked value's worked sum
+        kernel_part()
+        layers_part()
+    with maps_col:
+        maps_part(picture, resize_note, worked, below_maps)

@@ -1,16 +1,25 @@
-"""What every AppTest shares: a run that fails the test when the page raised or showed the apology.
+"""What every AppTest shares: a run that fails the test when the page raised or showed the apology, and a page
+that is whole after a run that redrew only some of its parts.
 
 Every ``AppTest`` run in tests/app (``at.run()``, ``at.button(...).click().run()``, ...) is checked after it
 ends: an exception on the page, or the unexpected-error apology (``ui/common/errors.py``), fails the test
 that caused it, with what was shown. A test that shows the apology on purpose says so with
 ``@pytest.mark.apology_expected``.
+
+A widget's callback may rerun only some of a page's parts (``st.rerun([fragment keys])``, as the Playground's
+kernel sliders do). A browser keeps the other parts on screen; AppTest keeps only what the last run drew. So after
+such a run the page is drawn again in full, from the widget values the session holds, and the test sees the whole
+page. Whether the parts left out were still right is the Playground's own test
+(``test_playground_parts.py``), which sees the partial run as it was (``@pytest.mark.partial_runs``).
 """
 
 from __future__ import annotations
 
 import pytest
 from streamlit import config
+from streamlit.runtime.scriptrunner import ScriptRunnerEvent
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
 from ui.common.errors import APOLOGY
 
@@ -46,3 +55,40 @@ def no_unexpected_errors(request, monkeypatch):
         return result
 
     monkeypatch.setattr(AppTest, "_run", checked)
+
+
+class _RecordingRunner(app_test_module.LocalScriptRunner):
+    """AppTest's script runner, remembered so a test can ask which parts the run it made drew."""
+
+    last: _RecordingRunner | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _RecordingRunner.last = self
+
+
+def parts_redrawn() -> list[str]:
+    """The fragment ids the last AppTest run drew alone, or [] if it drew the whole page."""
+    runner = _RecordingRunner.last
+    if runner is None:
+        return []
+    started = [d for e, d in zip(runner.events, runner.event_data) if e == ScriptRunnerEvent.SCRIPT_STARTED]
+    return list(started[-1].get("fragment_ids_this_run") or []) if started else []
+
+
+@pytest.fixture(autouse=True)
+def whole_page_after_partial_runs(request, monkeypatch):
+    """After a run that redrew only some parts of the page, draw it again in full (see the module's text)."""
+    monkeypatch.setattr(app_test_module, "LocalScriptRunner", _RecordingRunner)
+    if request.node.get_closest_marker("partial_runs"):
+        return
+    original = AppTest._run
+
+    def whole(self, widget_state=None, timeout=None):
+        result = original(self, widget_state, timeout)
+        if parts_redrawn():
+            # No widget values sent: the session keeps every widget's value as the partial run left it.
+            result = original(self, None, timeout)
+        return result
+
+    monkeypatch.setattr(AppTest, "_run", whole)

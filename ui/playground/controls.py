@@ -14,7 +14,6 @@ from cnn_core.spec import ACTIVATIONS, MAX_SPEC_CHARS
 from ui.common.text import code, plain
 from ui.playground import keys
 from ui.playground import state as pgs
-from ui.playground.kernel_editor import kernel_editor
 
 LAYER_STACK_HINT = "The Layer stack page builds and loads stacks like it."
 
@@ -39,32 +38,32 @@ def _on_spec_file() -> None:
         st.session_state[keys.RERUN_APP] = True
 
 
-def layer_controls(channels: int) -> None:
-    """Every setting of the three layers; each widget shows and writes the state."""
+def layer_controls() -> None:
+    """Every setting of the convolution, activation and pooling; each widget shows and writes the state, and a
+    change redraws these settings (one may show or hide another) and the maps."""
     s = pgs.state()
-    st.markdown(f"**Kernel** · {pgs.kernel_title(s.kernel)}")
-    kernel_editor(channels)
+    again = (keys.PART_MAPS, keys.PART_LAYERS)
     c_col, a_col = st.columns(2, gap="medium")
     with c_col:
         st.markdown("**Convolution**")
-        pgs.bound(st.select_slider, "Stride", "stride", list(pgs.STRIDES))
-        pgs.bound(st.selectbox, "Padding", "padding", list(pgs.PADDINGS))
+        pgs.bound(st.select_slider, "Stride", "stride", list(pgs.STRIDES), rerun=again)
+        pgs.bound(st.selectbox, "Padding", "padding", list(pgs.PADDINGS), rerun=again)
         if s.padding == "zeros on every side":
-            pgs.bound(st.number_input, "Zeros per side", "pad", 0, 64)
-        pgs.bound(st.select_slider, "Dilation", "dilation", list(pgs.STRIDES))
-        pgs.bound(st.slider, "Bias", "bias", -pgs.BIAS_LIMIT, pgs.BIAS_LIMIT, step=0.05)
+            pgs.bound(st.number_input, "Zeros per side", "pad", 0, 64, rerun=again)
+        pgs.bound(st.select_slider, "Dilation", "dilation", list(pgs.STRIDES), rerun=again)
+        pgs.bound(st.slider, "Bias", "bias", -pgs.BIAS_LIMIT, pgs.BIAS_LIMIT, step=0.05, rerun=again)
     with a_col:
         st.markdown("**Activation**")
-        pgs.bound(st.selectbox, "Function", "act", ACTIVATIONS)
+        pgs.bound(st.selectbox, "Function", "act", ACTIVATIONS, rerun=again)
         if s.act == "leaky_relu":
-            pgs.bound(st.slider, "Slope below 0 (alpha)", "alpha", 0.0, 1.0, step=0.01)
+            pgs.bound(st.slider, "Slope below 0 (alpha)", "alpha", 0.0, 1.0, step=0.01, rerun=again)
         st.markdown("**Pooling**")
-        pgs.bound(st.toggle, "Pooling layer", "pool_on")
+        pgs.bound(st.toggle, "Pooling layer", "pool_on", rerun=again)
         if s.pool_on:
-            pgs.bound(st.radio, "Mode", "pool_mode", ["max", "avg"], horizontal=True)
-            pgs.bound(st.select_slider, "Window", "pool_size", list(pgs.POOL_CHOICES))
-            pgs.bound(st.select_slider, "Stride ", "pool_stride", list(pgs.POOL_CHOICES))
-            pgs.bound(st.radio, "Padding ", "pool_padding", ["same", "valid"], horizontal=True)
+            pgs.bound(st.radio, "Mode", "pool_mode", ["max", "avg"], horizontal=True, rerun=again)
+            pgs.bound(st.select_slider, "Window", "pool_size", list(pgs.POOL_CHOICES), rerun=again)
+            pgs.bound(st.select_slider, "Stride ", "pool_stride", list(pgs.POOL_CHOICES), rerun=again)
+            pgs.bound(st.radio, "Padding ", "pool_padding", ["same", "valid"], horizontal=True, rerun=again)
 
 
 def spec_file() -> None:

@@ -36,10 +36,21 @@ def slider_range(weights: np.ndarray) -> float:
 EDITED = "__edited__"  # the preset box's entry while the kernel is edited, so picking its preset is a change
 
 
+# A new kernel redraws its editor and the maps; one weight moved on its slider redraws only the maps (the slider
+# already shows its value), and the editor's heading too when what it says changes (a preset becomes "edited").
+WHOLE_KERNEL = (keys.PART_MAPS, keys.PART_KERNEL)
+
+
+def heading(kernel) -> tuple:
+    """What the editor's heading says about ``kernel``: a weight's step redraws the editor only if it changes."""
+    return pgs.kernel_title(kernel), pgs.kernel_preset(kernel)
+
+
 def _on_preset() -> None:
     name = st.session_state[keys.PRESET]
     if name in PRESETS:
         pgs.set_kernel(PRESETS[name].array(), name)
+    st.rerun(list(WHOLE_KERNEL))
 
 
 def _preset_label(name: str) -> str:
@@ -48,10 +59,13 @@ def _preset_label(name: str) -> str:
 
 def _on_size() -> None:
     pgs.set_kernel(pgs.resized_kernel(pgs.state().kernel.array(), st.session_state[keys.KERNEL_SIZE]))
+    st.rerun(list(WHOLE_KERNEL))
 
 
 def _on_slider(i: int, j: int) -> None:
+    before = heading(pgs.state().kernel)
     pgs.set_weight(i, j, st.session_state[keys.weight(i, j)])
+    st.rerun(list(WHOLE_KERNEL) if heading(pgs.state().kernel) != before else [keys.PART_MAPS])
 
 
 def _on_grid(key: str) -> None:
@@ -61,6 +75,7 @@ def _on_grid(key: str) -> None:
         w[row, col] = value
     st.session_state[keys.GRID_REFUSED] = refused
     pgs.set_kernel(w)
+    st.rerun(list(WHOLE_KERNEL))
 
 
 def _sliders(w: np.ndarray) -> None:
@@ -116,6 +131,7 @@ def kernel_editor(channels: int) -> None:
     kernel = pgs.state().kernel
     w = kernel.array()
     k = w.shape[0]
+    st.markdown(f"**Kernel** · {pgs.kernel_title(kernel)}")
     c1, c2 = st.columns([3, 2])
     name = pgs.kernel_preset(kernel)
     # An edited kernel shows as its own entry: picking the preset it started from is then a change, and resets it.

@@ -29,6 +29,12 @@ SCREEN = keys.key(P, "screen")  # the probe that reports the screen's devicePixe
 FIRST_MAPS = keys.key(P, "first_maps")  # the stored first screen's block, drawn before TensorFlow loads
 FIRST_PROBE = keys.key(P, "first_probe")  # the first screen's probe, which preloads Plotly (first_paint.py)
 
+# The page's parts that rerun on their own (``@st.fragment(key=...)``): a kernel step reruns the maps (and what
+# explains them) but not the sliders that made it, so the browser redraws a few elements instead of the page.
+PART_MAPS = keys.key(P, "part_maps")  # the maps, the worked sum beside them and what explains them, below
+PART_KERNEL = keys.key(P, "part_kernel")  # the kernel's heading, preset, size and editor
+PART_LAYERS = keys.key(P, "part_layers")  # the convolution's, activation's and pooling's settings
+
 
 def setting(field: str) -> str:
     """The widget of one field of the state (``setting("stride")`` is "pg_stride")."""

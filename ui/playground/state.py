@@ -214,15 +214,19 @@ def resized_kernel(weights: np.ndarray, k: int) -> np.ndarray:
 # --- widgets as views of the state --------------------------------------------------------------------------
 
 
-def _store_widget(name: str, key: str) -> None:
+def _store_widget(name: str, key: str, rerun: tuple[str, ...]) -> None:
     update(**{name: st.session_state[key]})
+    if rerun:
+        st.rerun(list(rerun))
 
 
-def bound(widget: Callable, label: str, name: str, *args, key: str | None = None, **kwargs):
-    """Draw ``widget`` showing the state's field ``name``; a change is written back to the state by its callback."""
+def bound(widget: Callable, label: str, name: str, *args, key: str | None = None, rerun=(), **kwargs):
+    """Draw ``widget`` showing the state's field ``name``; a change is written back to the state by its callback,
+    which then reruns the fragments named in ``rerun`` (their ``@st.fragment`` keys) instead of the widget's
+    default (its own fragment, or the whole page)."""
     key = key or keys.setting(name)
     show_value(st.session_state, key, getattr(state(), name))
-    return widget(label, *args, key=key, on_change=_store_widget, args=(name, key), **kwargs)
+    return widget(label, *args, key=key, on_change=_store_widget, args=(name, key, tuple(rerun)), **kwargs)
 
 
 # --- sizes ----------------------------------------------------------------------------------------------------
