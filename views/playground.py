@@ -112,6 +112,9 @@ def maps_part(picture, resize_note: str, worked_slot, below) -> None:
     """The maps; the worked sum of a clicked value (in ``worked_slot``, above the controls); what explains the maps
     (in ``below``): the stage notes, timing, inspector, share panel and spec file. One part, so that nothing
     below the maps can show another kernel's values than the maps do."""
+    # Streamlit lets a fragment write into a container made outside it only if it wrote there in the page's whole
+    # run: each run starts by making its own block in both, so a later click or a fixed setting can fill them.
+    worked_slot, below = worked_slot.container(), below.container()
     s = pgs.state()
     try:
         spec = cnn_core.parse_spec(pgs.spec_dict(s, picture.array.shape))
