@@ -36,7 +36,9 @@ def _shown(at: AppTest) -> dict:
     """What a run drew, by what a visitor reads: texts (markdown, captions, alerts; times left out) and widgets (by
     key: type, label, options and value), and the map views' data."""
     texts = [
-        (e.type, TIMINGS.sub("…", e.value)) for kind in ("markdown", "caption", "warning", "info", "error") for e in at.get(kind)
+        (e.type, TIMINGS.sub("…", e.value))
+        for kind in ("markdown", "caption", "warning", "info", "error")
+        for e in at.get(kind)
     ]
     widgets = {}
     for kind in ("slider", "select_slider", "selectbox", "radio", "number_input", "toggle", "checkbox"):
