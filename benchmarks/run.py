@@ -560,8 +560,8 @@ def profile_lines(details: dict) -> list[str]:
     lines = []
     side = (details.get("server") or {}).get("side")
     for page, prof in ((details.get("server") or {}).get("profiles") or {}).items():
-        if "error" in prof:
-            lines.append(f"Profile of {page}: not taken ({prof['error']}).")
+        if "error" in prof or "note" in prof:
+            lines.append(f"Profile of {page}: not taken ({prof.get('error') or prof['note']}).")
             continue
         hot = ", ".join(
             f"{h['function']} ({h['file']}) {100 * h['share']:.0f}%"
