@@ -7,10 +7,14 @@ drops a query of over 1,000 parts without a word.
 
 from __future__ import annotations
 
+import gzip
+import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
+import streamlit
 
 from .harness import Server, wait_idle
 
@@ -67,3 +71,52 @@ def test_a_link_streamlit_keeps_reaches_the_page_and_its_warning(edge, browser):
     alert = page.locator("[data-testid=stAlert]").filter(has_text="its part s is given 1000 times; give it once")
     alert.first.wait_for(timeout=60_000)
     page.close()
+
+
+def _fetch(url: str, encoding: str | None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding} if encoding else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def _bundles(edge) -> list[str]:
+    """The scripts and styles the app's page asks for, as paths."""
+    _, page = get(edge.url + "/")
+    found = re.findall(r'(?:src|href)="\.?/?(static/(?:js|css)/[^"]+)"', page)
+    assert sum(p.endswith(".js") for p in found) > 10 and any(p.endswith(".css") for p in found), page[:500]
+    return ["/" + p for p in found]
+
+
+def test_streamlits_scripts_go_compressed_to_a_browser_that_takes_gzip(edge):
+    bundles = Path(streamlit.__file__).parent / "static" / "static"
+    raw = wire = 0
+    for path in _bundles(edge):
+        on_disk = (bundles / path.split("/static/", 1)[1]).read_bytes()
+        status, headers, body = _fetch(edge.url + path, "gzip, deflate, br")
+        assert status == 200, (path, status)
+        if headers.get("content-encoding") == "gzip":
+            assert gzip.decompress(body) == on_disk  # the very file, byte for byte
+            assert len(body) < len(on_disk)
+            assert "immutable" in headers["cache-control"] and headers["vary"] == "Accept-Encoding"
+            assert headers["content-type"].startswith("text/javascript" if path.endswith(".js") else "text/css")
+        else:  # only a file too small to gain from it goes as it is
+            assert body == on_disk and len(gzip.compress(on_disk, 9)) >= len(on_disk), path
+        raw, wire = raw + len(on_disk), wire + len(body)
+        # A browser that doesn't take gzip, or refuses it, gets the file as Streamlit sends it.
+        for encoding in (None, "identity", "gzip;q=0", "br"):
+            status, headers, body = _fetch(edge.url + path, encoding)
+            assert status == 200 and "content-encoding" not in headers and body == on_disk, (path, encoding)
+    assert wire < raw / 3, (raw, wire)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/js/../../config.toml", "/static/js/%2e%2e/%2e%2e/index.html", "/static/js/none.js", "/static/js/x/y.js"],
+)
+def test_only_bundled_files_are_compressed(edge, path):
+    """Anything but a plain bundle name (a way out of the folder, a missing file, a sub-folder) is Streamlit's."""
+    status, headers, _ = _fetch(edge.url + path, "gzip")
+    assert headers.get("content-encoding") != "gzip", (path, status, headers)
