@@ -37,13 +37,9 @@ EDITED = "__edited__"  # the preset box's entry while the kernel is edited, so p
 
 
 # A new kernel redraws its editor and the maps; one weight moved on its slider redraws only the maps (the slider
-# already shows its value), and the editor's heading too when what it says changes (a preset becomes "edited").
+# already shows its value), and the editor too when its heading changes (a preset becomes "edited by hand"): the
+# heading, the preset box and the caption under it all follow from the kernel's title.
 WHOLE_KERNEL = (keys.PART_MAPS, keys.PART_KERNEL)
-
-
-def heading(kernel) -> tuple:
-    """What the editor's heading says about ``kernel``: a weight's step redraws the editor only if it changes."""
-    return pgs.kernel_title(kernel), pgs.kernel_preset(kernel)
 
 
 def _on_preset() -> None:
@@ -63,9 +59,9 @@ def _on_size() -> None:
 
 
 def _on_slider(i: int, j: int) -> None:
-    before = heading(pgs.state().kernel)
+    before = pgs.kernel_title(pgs.state().kernel)
     pgs.set_weight(i, j, st.session_state[keys.weight(i, j)])
-    st.rerun(list(WHOLE_KERNEL) if heading(pgs.state().kernel) != before else [keys.PART_MAPS])
+    st.rerun(list(WHOLE_KERNEL) if pgs.kernel_title(pgs.state().kernel) != before else [keys.PART_MAPS])
 
 
 def _on_grid(key: str) -> None:
