@@ -170,10 +170,8 @@ class LayerStack:
         self.k += 1
         self.at.slider(key=self.slider).set_value(round(8 - 0.05 * self.k, 2)).run()
 
-    partial_steps = False
-
-    def settle(self) -> None:
-        """Nothing to do: a step here reruns the stack's fragment, which holds its slider."""
+    partial_steps = True  # a step reruns only the maps, the filter's preview and the download (views/layer_stack.py)
+    settle = Playground.settle
 
     def nochange(self) -> None:
         self.at.run()
@@ -184,6 +182,7 @@ class LayerStack:
         cap = _computed_caption(self.at)
         if " 1 cached" in cap or " ms" not in cap:
             raise PageError(f"a slider change did not recompute the first layer: {cap!r}")
+        self.settle()
 
 
 def _gc_unfrozen(fn):

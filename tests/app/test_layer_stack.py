@@ -529,6 +529,7 @@ def test_scale_modes_change_the_legends():
     assert sum("each map has its own range" in c.value for c in at.caption) == 3
 
 
+@pytest.mark.partial_runs  # the step's own run: the page drawn again after it would find every stage cached
 def test_editing_a_late_layer_reuses_the_earlier_stages():
     at = _app()
     pool = _ids(at)[2]

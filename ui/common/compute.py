@@ -50,9 +50,12 @@ def _noted(should_stop, run_id: int):
     return check
 
 
-def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = None) -> list[cnn_core.Stage] | None:
+def run(
+    picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = None, quiet: bool = False
+) -> list[cnn_core.Stage] | None:
     """Run the pipeline with the shared cache (``plans``: the page's own ``plan`` of this spec, so it isn't
-    worked out twice); shows a clear error and returns None on bad settings.
+    worked out twice); shows a clear error and returns None on bad settings (``quiet``: returns None without a
+    word, for a part of a page whose maps, drawn elsewhere, say it already).
 
     When the visitor moves on (a newer rerun) or leaves, the run stops at the next layer or band;
     Streamlit then starts the newer run or ends this one at the next ``st.*`` call.
@@ -70,7 +73,8 @@ def run(picture, spec: cnn_core.Spec, plans: list[cnn_core.StagePlan] | None = N
         st.empty()  # a yield point: Streamlit raises its rerun or stop here
         return None
     except cnn_core.CnnError as e:
-        st.error(f"Can't run these settings. {plain(e)}")
+        if not quiet:
+            st.error(f"Can't run these settings. {plain(e)}")
         return None
     except Exception as e:  # a bug, not a bad setting: apologise, log the details; the tests get the traceback
         if cnn_core.errors.strict():

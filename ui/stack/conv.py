@@ -18,7 +18,7 @@ from ui.common.explain import preset_explanation
 from ui.common.number_grid import grid_edits, refused_text
 from ui.playground.kernel_canvas import kernel_canvas
 from ui.stack import edits, keys
-from ui.stack.state import draw, edit, pair_inputs, ss
+from ui.stack.state import draw, edit, edit_and_show, pair_inputs, ss
 from ui.stack.text import filter_label
 
 SLIDER_RANGES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -95,7 +95,7 @@ def _filters(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -
              "Number of filters", 1, max(MAX_FILTERS, n),
              help="New filters get seeded He-normal weights; removing drops filters from the end.")  # fmt: skip
     with c2:
-        st.button("All random (He)", key=keys.layer(lid, "allrandom"), on_click=edit, args=(lid, lambda L: edits.all_random(L, seed)),
+        st.button("All random (He)", key=keys.layer(lid, "allrandom"), on_click=edit_and_show, args=(lid, lambda L: edits.all_random(L, seed)),
                   help="Give every filter fresh seeded He-normal weights, as in an untrained network.")  # fmt: skip
     sel = keys.layer(lid, "fsel")
     choices.keep_index(ss, sel, n)  # the label changes when the filter is edited
@@ -109,8 +109,8 @@ def _filters(spec: Spec, i: int, lid: str, layer: Conv2D, depth: int, preview) -
             ("fdup", "content_copy", "Duplicate this filter", n >= MAX_FILTERS, lambda L: edits.duplicate_filter(L, j)),
             ("fdel", "delete", "Remove this filter", n == 1, lambda L: edits.remove_filter(L, j)),
         ):
-            st.button(f":material/{icon}:", key=keys.layer(lid, name), help=why, disabled=disabled, on_click=edit,
-                      args=(lid, change))  # fmt: skip
+            st.button(f":material/{icon}:", key=keys.layer(lid, name), help=why, disabled=disabled,
+                      on_click=edit_and_show, args=(lid, change))  # fmt: skip
     with st.container(border=True):
         if preview is None:
             _filter_panel(spec, i, lid, layer, j, depth, seed)
@@ -160,8 +160,10 @@ def _filter_panel(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: in
         )
     else:
         _weights_editor(spec, i, lid, layer, j, depth)
+    # The bias, like a weight's slider, changes what the maps, the filter's preview and the spec file say, and
+    # nothing the editor around it says: a step reruns only those (keys.WEIGHT_PARTS).
     draw(st.number_input, keys.filter_(lid, j, "bias"), float(layer.bias[j]), lid, lambda L, v: edits.set_bias(L, j, float(v)),
-         "Bias (added to this filter's output)", step=0.05, format="%.4g")  # fmt: skip
+         "Bias (added to this filter's output)", step=0.05, format="%.4g", parts=keys.WEIGHT_PARTS)  # fmt: skip
 
 
 def _channel_name(spec: Spec, i: int, c: int) -> str:
@@ -198,7 +200,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
         if w.shape[2] != depth:
             st.warning(f"This kernel has {w.shape[2]} channel slices but the layer's input has {depth} channels.")
             st.button(f"Fit every kernel of this layer to {depth} channels", key=keys.filter_(lid, j, "fit"),
-                      help="Drops extra slices or adds slices of zeros.", on_click=edit,
+                      help="Drops extra slices or adds slices of zeros.", on_click=edit_and_show,
                       args=(lid, lambda L: edits.fit_depth(L, depth)))  # fmt: skip
         ckey = keys.layer(lid, "ch")
         if ss.get(ckey) not in range(w.shape[2]):
@@ -224,14 +226,16 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
         with c2:
             lim = st.selectbox("Slider range ±", SLIDER_RANGES, key=rkey, format_func=lambda r: f"±{r:g}")
         # A row of sliders in one horizontal container, not st.columns: a column is one more element, so one
-        # more message, on every kernel step.
+        # more message, on every kernel step. A step reruns only the parts the weights decide (keys.WEIGHT_PARTS),
+        # unless a weight sits beyond the sliders' range: then the line saying so may change too.
+        parts = keys.WEIGHT_PARTS if np.abs(shown).max(initial=0) <= lim else None
         for r in range(kh):
             with st.container(horizontal=True, wrap=False, gap="small"):
                 for q in range(kw):
                     draw(st.slider, keys.filter_(lid, j, f"c{channel}_w{r}_{q}"), float(np.clip(shown[r, q], -lim, lim)), lid,
                          lambda L, v, r=r, q=q: edits.set_filter(
                              L, j, edits.set_weight(L.filters[j], r, q, channel, float(v))),
-                         f"w[{r},{q}]", -lim, lim, step=lim / 200, format="%.3g",
+                         f"w[{r},{q}]", -lim, lim, step=lim / 200, format="%.3g", parts=parts,
                          label_visibility="visible" if kw <= 4 else "collapsed")  # fmt: skip
         if np.abs(shown).max(initial=0) > lim:
             st.caption(f"Weights beyond ±{lim:g} sit at the sliders' ends; pick a wider range or the number grid.")
@@ -250,7 +254,7 @@ def _weights_editor(spec: Spec, i: int, lid: str, layer: Conv2D, j: int, depth: 
         st.data_editor(
             pd.DataFrame(shown, columns=[str(q) for q in range(kw)]),
             key=gkey,
-            on_change=edit,
+            on_change=edit_and_show,
             args=(lid, lambda L: _apply_grid(L, j, channel, ss[gkey])),
             column_config={str(q): st.column_config.NumberColumn(format="%.4g", required=True) for q in range(kw)},
         )

@@ -9,7 +9,7 @@ from cnn_core.images import size_text
 from cnn_core.spec import MAX_SPEC_CHARS, Spec
 from ui.common.text import code, plain
 from ui.stack import keys
-from ui.stack.state import load_spec, ss
+from ui.stack.state import load_spec, rerun_parts, ss
 
 IMPORT_KEY = keys.IMPORT
 
@@ -25,10 +25,11 @@ def _on_import() -> None:
         ss[keys.IMPORT_MSG] = ("error", f"{code(up.name)} can't be loaded. {plain(e)}")
         return
     ss[keys.IMPORT_MSG] = ("success", f"Loaded {code(up.name)}.")
+    rerun_parts(keys.EDIT_PARTS)  # a new input as well reruns the whole page (views/layer_stack.py)
 
 
-def import_export(spec: Spec) -> None:
-    """Download the stack as a spec file (the one file format, ``Spec.to_json(indent=2)``), or load one."""
+def download(spec: Spec) -> None:
+    """Download the stack as a spec file (the one file format, ``Spec.to_json(indent=2)``)."""
     st.download_button(
         "Download this stack (spec JSON)",
         spec.to_json(indent=2),
@@ -38,6 +39,10 @@ def import_export(spec: Spec) -> None:
         on_click="ignore",
         icon=":material/download:",
     )
+
+
+def upload() -> None:
+    """Load a stack from a spec file, with the last file's message."""
     st.file_uploader(
         f"Load a stack from a spec JSON file (up to {size_text(MAX_SPEC_CHARS)})",
         key=IMPORT_KEY,

@@ -20,6 +20,19 @@ OPEN = common.key(P, "open")  # the id of the layer whose settings are open, or 
 FOCUS = common.key(P, "focus")  # (stage id, channel) of the enlarged map, or None
 STARTER = common.key(P, "starter")  # the starting point the stack was loaded from, or None
 NEXT_ID = common.key(P, "next_id")  # the number of the last id handed out
+PLAN = common.key(P, "plan")  # (spec, input shape, its plan): the parts a change reruns plan the stack once
+
+# The page's parts that rerun on their own (``@st.fragment(key=...)``, views/layer_stack.py): the layers' editor
+# with the shapes and files, the maps with what explains them, and inside the editor the open filter's preview
+# and the spec file's download, both of which follow the weights.
+PART_EDITOR = common.key(P, "part_editor")
+PART_MAPS = common.key(P, "part_maps")
+PART_PREVIEW = common.key(P, "part_preview")
+PART_DOWNLOAD = common.key(P, "part_download")
+# What a change reruns: a layer's edit, every part that shows the stack; a weight's step (the editor around its
+# slider says the same after it), what the weights decide.
+EDIT_PARTS = (PART_MAPS, PART_EDITOR)
+WEIGHT_PARTS = (PART_MAPS, PART_PREVIEW, PART_DOWNLOAD)
 
 # Notes and messages shown once.
 INPUT_NOTE = common.key(P, "input_note")

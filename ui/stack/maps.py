@@ -169,8 +169,9 @@ def _unfocus() -> None:
     st.session_state[FOCUS_KEY] = None
 
 
-# Not a fragment of its own: it runs inside the page's stack fragment (views/layer_stack.py). Nested, its
-# elements were not marked stale when a weight step reran the outer fragment, so the updating mark never showed.
+# Drawn by the page's maps part (views/layer_stack.py), a keyed fragment that every change of the stack names
+# itself: nested in another fragment, its elements would not be marked stale when only that one reran, and the
+# updating mark would not show.
 def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: str, per_band: int) -> None:
     """Every stage as a band of channel pictures, in order; a click on a picture enlarges it under its band."""
     sids = ["input", *ids[: len(stages) - 1]]

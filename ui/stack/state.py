@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from cnn_core.errors import SpecError
 from cnn_core.spec import MAX_LAYERS, InputSpec, Layer, Spec, parse_spec
@@ -192,7 +193,7 @@ def layer_ids(spec: Spec) -> list[str]:
 
 
 def edit(lid: str, change: Callable[[Layer], Layer]) -> None:
-    """Callback: apply ``change`` to the layer with id ``lid``; a refused edit becomes the layer's note."""
+    """Apply ``change`` to the layer with id ``lid``; a refused edit becomes the layer's note."""
     state = current()
     if lid not in state.ids:
         return
@@ -203,6 +204,21 @@ def edit(lid: str, change: Callable[[Layer], Layer]) -> None:
         ss[keys.note(lid)] = e.detail
 
 
+def rerun_parts(parts: tuple[str, ...]) -> None:
+    """From a callback: rerun the page's parts named (their ``@st.fragment`` keys, ui/stack/keys.py) instead of
+    the widget's default rerun; the whole page if one of them isn't on it (e.g. no photo, so no preview)."""
+    try:
+        st.rerun(list(parts))
+    except StreamlitAPIException:
+        st.rerun()
+
+
+def edit_and_show(lid: str, change: Callable[[Layer], Layer]) -> None:
+    """Callback: ``edit``, then redraw every part that shows the stack."""
+    edit(lid, change)
+    rerun_parts(keys.EDIT_PARTS)
+
+
 def edit_input(change: Callable[[InputSpec], InputSpec]) -> None:
     """Callback: apply ``change`` to the spec's input; a refused edit becomes the input's note."""
     try:
@@ -211,18 +227,25 @@ def edit_input(change: Callable[[InputSpec], InputSpec]) -> None:
         ss[keys.INPUT_NOTE] = e.detail
 
 
-def _changed(lid: str | None, key: str, setter) -> None:
-    if lid is None:
+def _changed(lid: str | None, key: str, setter, parts: tuple[str, ...] | None) -> None:
+    if lid is None:  # the input's controls are in the sidebar, outside the parts: the whole page reruns
         edit_input(lambda i: setter(i, ss[key]))
-    else:
-        edit(lid, lambda L: setter(L, ss[key]))
+        return
+    had_note = ss.get(keys.note(lid)) is not None
+    edit(lid, lambda L: setter(L, ss[key]))
+    # A refused edit, or the first accepted one after it, changes the note the editor shows: redraw it too.
+    quiet = not had_note and ss.get(keys.note(lid)) is None
+    rerun_parts(parts if parts and quiet else keys.EDIT_PARTS)
 
 
-def draw(widget, key: str, value, lid: str | None, setter, *args, **kwargs):
+def draw(widget, key: str, value, lid: str | None, setter, *args, parts: tuple[str, ...] | None = None, **kwargs):
     """Draw a widget showing ``value`` (from the spec); a change calls ``setter(layer, new_value)`` for the
-    layer with id ``lid`` (``setter(input, new_value)`` for the input when ``lid`` is None)."""
+    layer with id ``lid`` (``setter(input, new_value)`` for the input when ``lid`` is None).
+
+    A layer's change then reruns every part of the page that shows the stack, or only ``parts`` when the
+    caller knows that nothing else on the page says anything different after it (a weight's slider)."""
     show_value(ss, key, value)
-    return widget(*args, key=key, on_change=_changed, args=(lid, key, setter), **kwargs)
+    return widget(*args, key=key, on_change=_changed, args=(lid, key, setter, parts), **kwargs)
 
 
 # --------------------------------------------------------------------------- whole-stack actions
@@ -231,21 +254,26 @@ def draw(widget, key: str, value, lid: str | None, setter, *args, **kwargs):
 def add(kind: str) -> None:
     """Callback: append a new layer of ``kind`` and open it."""
     write(ss, added(current(), kind))
+    rerun_parts(keys.EDIT_PARTS)
 
 
 def remove(lid: str) -> None:
     write(ss, removed(current(), lid))
+    rerun_parts(keys.EDIT_PARTS)
 
 
 def duplicate(lid: str) -> None:
     write(ss, duplicated(current(), lid))
+    rerun_parts(keys.EDIT_PARTS)
 
 
 def move(lid: str, delta: int) -> None:
     write(ss, moved(current(), lid, delta))
+    rerun_parts(keys.EDIT_PARTS)
 
 
 def toggle_open(lid: str) -> None:
+    """Callback: open or close a layer's settings (the editor's own rerun: the maps don't change)."""
     write(ss, toggled(current(), lid))
 
 
