@@ -1,9 +1,11 @@
-"""The Playground's kernel step at 1024², two trees side by side: ``python -m benchmarks.step_ab OTHER_TREE``.
+"""A kernel step at 1024², two trees side by side: ``python -m benchmarks.step_ab OTHER_TREE [--page stack]``.
 
 On a loaded machine two runs minutes apart differ more than two versions of the code, so this starts one
 ``streamlit run app.py`` from OTHER_TREE (e.g. ``git archive main | tar -x -C /tmp/base``) and one from this
-tree, opens the Playground at 1024² in a Chromium page on each, and alternates key presses between them (the
-browser section's ``_one_change``: the same clock points and byte counter). For each side it prints the medians
+tree, opens the Playground at 1024² (or with ``--page stack`` the Layer stack of the browser section: conv with 8
+filters → ReLU → pool on an RGB photo at 1024², its first layer's settings open) in a Chromium page on each, and
+alternates key presses between them (the browser section's ``_one_change``: the same clock points and byte
+counter). For each side it prints the medians
 of key → paint, request → last message, last message → paint, the page's compute caption and the bytes, and
 the server process's CPU per press (user + system, until the page is idle again).
 """
@@ -18,10 +20,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
-from tests.e2e.harness import ROOT, chromium, free_port, healthy, wait_idle
+from tests.e2e.harness import ROOT, chromium, free_port, healthy
 
-from .browser import INTERACTIVE_MAPS_JS, Bytes, _one_change, new_page, playground_link
+from .browser import PLAYGROUND_PICS, STACK_PICS, _one_change, _open_playground, _open_stack
 
 SIDE = 1024
 
@@ -61,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.step_ab", description=__doc__.split("\n\n")[0])
     parser.add_argument("other", type=Path, help="the other tree (a checkout or git archive of another commit)")
     parser.add_argument("--presses", type=int, default=16, help="timed presses per side (default 16)")
+    parser.add_argument("--page", choices=("playground", "stack"), default="playground", help="the page to step")
     args = parser.parse_args(argv)
+    pics = STACK_PICS if args.page == "stack" else PLAYGROUND_PICS
     trees = {"other": args.other.resolve(), "this": ROOT}
     procs: dict[str, subprocess.Popen] = {}
     try:
@@ -69,15 +74,12 @@ def main(argv: list[str] | None = None) -> int:
             pages = {}
             for name, tree in trees.items():
                 procs[name], url = _start(tree)
-                page = new_page(browser)
-                page.goto(f"{url}/?{playground_link(SIDE)}")
-                page.wait_for_selector(f"text={SIDE}×{SIDE}×1", timeout=180_000)
-                # The live page's maps (both trees must draw them as this tree's harness reads them: map views).
-                page.wait_for_function(INTERACTIVE_MAPS_JS, timeout=180_000, polling="raf")
-                wait_idle(page)
-                counter = Bytes(page)
-                for _ in range(2):  # untimed: the first steps at this size
-                    _one_change(page, counter)
+                # The first step at this size is untimed (the open functions make one), and so is one more.
+                if args.page == "stack":
+                    page, counter = _open_stack(browser, SimpleNamespace(url=url), SIDE)
+                else:
+                    page, counter = _open_playground(browser, SimpleNamespace(url=url), SIDE)
+                _one_change(page, counter, pics)
                 pages[name] = (page, counter)
             rows: dict[str, list[dict]] = {name: [] for name in pages}
             cpu = dict.fromkeys(pages, 0.0)
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.presses):
                 for name, (page, counter) in pages.items():
                     before = sum(ps[name].cpu_times()[:2])
-                    rows[name].append(_one_change(page, counter))
+                    rows[name].append(_one_change(page, counter, pics))
                     cpu[name] += sum(ps[name].cpu_times()[:2]) - before
             for name in pages:
                 print(_line(f"{name} ({trees[name]})", rows[name], cpu[name]))
