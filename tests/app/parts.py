@@ -12,7 +12,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from tests import map_views
+from tests import band_tiles, map_views
 
 # How long a run took differs from run to run, and a second run of the same maps finds them cached: these lines
 # are compared without their times.
@@ -35,6 +35,7 @@ def shown(at: AppTest) -> dict:
             if e.key:
                 widgets[e.key] = (kind, e.label, tuple(getattr(e, "options", ()) or ()), repr(e.value))
     files = [("image", i.url) for e in at.get("image") for i in e.proto.imgs]
+    files += [("image", src) for src in band_tiles.pictures(at)]
     files += [("download", e.proto.url) for e in at.get("download_button")]
     return {"texts": texts, "widgets": widgets, "maps": map_views.views(at), "files": files}
 

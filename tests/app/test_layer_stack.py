@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.errors import SpecError
 from cnn_core.pipeline import plan, run_layer
 from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
+from tests import band_tiles
 from tests.app.conftest import run as _run
 from tests.app.inspector_steps import animate_at
 from ui.stack import edits
@@ -103,7 +104,7 @@ def _bands(at: AppTest) -> dict:
 
 def _pictures(band) -> list[str]:
     """Every picture URL in a band: the colour legend first, then the maps in order."""
-    return [url for img in band.get("image") for url in img.value]
+    return [url for img in band.get("image") for url in img.value] + band_tiles.pictures(band)
 
 
 def _band_titles(at: AppTest) -> list[str]:
@@ -498,7 +499,7 @@ def test_enlarged_map_has_the_stage_values_and_stats():
 
     at = _app()
     act = _ids(at)[1]
-    at.button(key=f"ls_zoom_{act}_4").click()
+    band_tiles.enlarge(at, act, 4)  # what a click on the tile's name asks for (in a browser: test_stack_click_browser)
     _run(at)
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     z = fig["data"][0]["z"]
@@ -783,7 +784,7 @@ def test_statistics_started_in_the_background_are_the_ones_the_bands_show():
 def test_the_enlarged_maps_animation_slides_around_the_selected_value():
     at = _app()
     conv = _ids(at)[0]
-    at.button(key=f"ls_zoom_{conv}_4").click()
+    band_tiles.enlarge(at, conv, 4)
     _run(at)
     said = animate_at(at, "ls", 5, 30)
     # Column 30 of 32: the 7×7 block is shifted inward to end at the last column.

@@ -7,6 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from cnn_core import parse_spec
+from tests import band_tiles
 from tests.app.conftest import run as _run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +41,8 @@ def test_stack_link_round_trip():
     table = next(d.value for d in fresh.dataframe if "Stage" in d.value.columns)
     assert table.equals(want_table)
     # The thumbnails are content-addressed media URLs: equal URLs mean equal pictures.
-    got = [url for img in fresh.get("image") for url in img.value]
-    want = [url for img in at.get("image") for url in img.value]
+    got = [url for img in fresh.get("image") for url in img.value] + band_tiles.pictures(fresh)
+    want = [url for img in at.get("image") for url in img.value] + band_tiles.pictures(at)
     assert got == want and got
 
 

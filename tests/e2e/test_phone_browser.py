@@ -21,7 +21,7 @@ def test_layer_stack_default_is_under_six_screens_with_tiles(server, browser):
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     assert height < 6 * 844, f"{height} px is {height / 844:.1f} screens"
     # A band's maps sit four to a line.
-    tiles = page.locator("[class*='st-key-ls_tiles_'] [class*='st-key-ls_cell_']")
+    tiles = page.locator("[class*='st-key-ls_tiles_'] .ls-tile")
     widths = [tiles.nth(k).bounding_box()["width"] for k in range(4)]
     assert max(widths) < 100
     tops = {round(tiles.nth(k).bounding_box()["y"]) for k in range(4)}

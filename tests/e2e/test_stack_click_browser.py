@@ -29,7 +29,7 @@ def test_a_click_on_a_band_tile_opens_that_values_sum_in_view(server, browser):
     wait_idle(page)
     page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 4', timeout=60_000)
     # Stage 1 (the convolution), its channel 2: scroll the band into view and click a pixel of the tile.
-    tile = page.locator(".st-key-ls_cell_1_2 img")
+    tile = page.locator(".ls-tile[data-tile='1_2'] img")
     tile.scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     box = tile.bounding_box()
@@ -85,7 +85,7 @@ def test_a_click_on_a_band_tile_opens_that_values_sum_in_view(server, browser):
     inspector.get_by_text("TensorFlow's float32 value:", exact=False).first.wait_for(timeout=60_000)
 
     # A click on a pooling tile moves the panel there; Close closes it.
-    pool = page.locator(".st-key-ls_cell_3_0 img")
+    pool = page.locator(".ls-tile[data-tile='3_0'] img")
     pool.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     pb = pool.bounding_box()

@@ -30,7 +30,7 @@ SPEC = {
 }
 # Channel 0's tile of every band (the photo's for the input band): its picture.
 TILES = """() => ['0_photo', '1_0', '2_0', '3_0'].map(k => {
-  const img = document.querySelector(`.st-key-ls_cell_${k} img`);
+  const img = document.querySelector(`.ls-tile[data-tile="${k}"] img`);
   return img ? img.getAttribute('src') : null;
 })"""
 
@@ -109,7 +109,7 @@ RECORD_JS = """() => {
   const note = () => {
     const stale = Array.from(band.querySelectorAll('[data-testid=stElementContainer][data-stale=true]'))
       .filter(e => e.querySelector('img'));
-    const img = band.querySelector('.st-key-ls_cell_1_0 img');
+    const img = band.querySelector('.ls-tile[data-tile="1_0"] img');
     window.__marks.push([getComputedStyle(band, '::before').content, stale.length > 0, img && img.getAttribute('src')]);
   };
   note();

@@ -23,7 +23,7 @@ from ui.common import explain, inspector
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.maps import arithmetic_lines, map_stats
 from ui.common.service import SERVICE
-from ui.stack import keys, worked
+from ui.stack import band_view, keys, worked
 from ui.stack.state import FOCUS_KEY, P
 from ui.stack.text import channel_names, describe, shape_text
 
@@ -173,7 +173,8 @@ def _unfocus() -> None:
 # itself: nested in another fragment, its elements would not be marked stale when only that one reran, and the
 # updating mark would not show.
 def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: str, per_band: int) -> None:
-    """Every stage as a band of channel pictures, in order; a click on a picture enlarges it under its band."""
+    """Every stage as a band of channel pictures, in order; a click on a picture's name enlarges it under its
+    band, a click on the picture opens the worked sum of the value under the pointer beside the bands."""
     sids = ["input", *ids[: len(stages) - 1]]
     stats = [channel_stats(s) for s in stages]
     scales = band_scales(stages, cmap, mode)
@@ -181,47 +182,45 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
     inspector.open_from_link(P, sids, FOCUS_KEY)
     focus = st.session_state.get(FOCUS_KEY)
     if focus and focus[0] not in sids:
-        focus = st.session_state[FOCUS_KEY] = None
-    st.html(_tiles_css(per_band))
-    # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
-    at = worked.clicked(stages, sids)
-    focus = st.session_state.get(FOCUS_KEY)
+        st.session_state[FOCUS_KEY] = None
+    st.html(_tiles_css())
     bands, side = worked.columns()
     with bands:
+        # The bands first, each with an empty place under it for the enlarged map: a click on a band's tile is
+        # known only once its band is drawn, and it may move the enlarged map to another band.
+        under = {}
         for i, stage in enumerate(stages):
             sid = sids[i]
             channels = shown_channels(i, stage, cmap)
             with st.container(border=True, key=keys.stage(sid, "band")):
                 start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
                 shown = channels[start : start + per_band]
-                _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band)
-                if focus and focus[0] == sid:
-                    _enlarged(stages, i, sid, focus[1], scales, names, sids, cmap, mode)
+                event = _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band)
+                if event is not None:
+                    worked.tile_event(stages, sids, i, event)
+                under[sid] = st.container()
+        # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
+        at = worked.clicked(stages, sids)
+        focus = st.session_state.get(FOCUS_KEY)
+        if focus and focus[0] in under:
+            i = sids.index(focus[0])
+            with under[focus[0]]:
+                _enlarged(stages, i, focus[0], focus[1], scales, names, sids, cmap, mode)
     with side:
         worked.side(stages, at)
 
 
-# A band's tiles sit in one row, ``per_band`` to a line (a band with fewer keeps their width). On a phone a band
-# keeps its row of small tiles, four to a line, without their numbers; a tile's name enlarges it. While a step
-# computes, the old tiles stay, dimmed, and their band says "updating…": Streamlit flags every element of the
-# previous run that this run has not redrawn yet (data-stale), so the mark clears itself band by band.
-def _tiles_css(per_band: int) -> str:
-    tiles, tile = '[class*="st-key-ls_tiles_"]', '[class*="st-key-ls_tiles_"] > [data-testid="stLayoutWrapper"]'
-    stale = '[data-testid="stElementContainer"][data-stale="true"]:has(img)'
+# A band's tiles are one component (ui/stack/band_view.py), ``per_band`` to a line. While a step computes, the old
+# tiles stay, dimmed, and their band says "updating…": Streamlit flags every element of the previous run that this
+# run has not redrawn yet (data-stale), so the mark clears itself band by band.
+def _tiles_css() -> str:
+    stale = '[data-testid="stElementContainer"][data-stale="true"]'
     return f"""<style>
-{tile} {{ flex: 0 0 calc((100% - {per_band - 1} * 1rem) / {per_band}) !important; min-width: 0 !important; }}
-{tiles} [data-testid="stImageCaption"] {{ text-align: left; }}
 [class*="st-key-ls_band_"] {{ position: relative; }}
-{tiles} {stale} {{ opacity: 0.55; }}
-[class*="st-key-ls_band_"]:has({tiles} [data-stale="true"] img)::before {{
+[class*="st-key-ls_band_"] {stale}:has(.ls-band-tiles) {{ opacity: 0.55; }}
+[class*="st-key-ls_band_"]:has({stale} .ls-band-tiles)::before {{
   content: "updating…"; position: absolute; top: 0.25rem; right: 0.5rem; z-index: 5; padding: 0.05rem 0.5rem;
   font-size: 0.75rem; border-radius: 0.5rem; background: rgba(255, 189, 69, 0.9); color: #31333f;
-}}
-@media (max-width: 640px) {{
-  {tiles} {{ gap: 0.35rem; }}
-  {tile} {{ flex: 0 0 calc(25% - 0.3rem) !important; }}
-  {tiles} [data-testid="stImageCaption"] {{ display: none; }}
-  {tiles} button p {{ font-size: 0.75rem; }}
 }}
 </style>"""
 
@@ -264,30 +263,17 @@ def _band_grid(
     scales: list,
     names: list[str],
     per_band: int,
-) -> None:
-    # One row of tiles, each a keyed container holding its picture (its numbers as the picture's caption) and
-    # its name. A row of st.columns would add a column block per tile, and a caption element per tile: every
-    # element is a message per step, and a kernel step redraws every band (tiles_css sizes the tiles).
-    with st.container(key=keys.stage(sid, "tiles"), horizontal=True, gap="small"):
-        for c in channels:
-            # A click on the picture picks that pixel (worked.clicked hears it); a click on the name enlarges it.
-            with st.container(key=worked.tile_key(i, c)):
-                st.image(
-                    thumbnail(stage, c, None if c == PHOTO else scales[c]),
-                    caption="in its own colours"
-                    if c == PHOTO
-                    else f"{stats.lo[c]:.3g} … {stats.hi[c]:.3g}  \nmean {stats.mean[c]:.3g}  \nzeros {stats.zeros[c]:.0%}",
-                    width="stretch",
-                )
-                label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
-                st.button(
-                    label,
-                    key=keys.zoom_tile(sid, c),
-                    type="tertiary",
-                    on_click=_focus,
-                    args=(sid, c),
-                    help="Enlarge this map, with the value under the pointer",
-                )
+) -> tuple | None:
+    """The band's tiles, one component for the row; what a click on one asked for (``band_view.band_view``)."""
+    tiles = []
+    for c in channels:
+        if c == PHOTO:
+            caption = "in its own colours"
+        else:
+            caption = f"{stats.lo[c]:.3g} … {stats.hi[c]:.3g}\nmean {stats.mean[c]:.3g}\nzeros {stats.zeros[c]:.0%}"
+        label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
+        tiles.append(band_view.tile(i, c, thumbnail(stage, c, None if c == PHOTO else scales[c]), caption, label))
+    return band_view.band_view(keys.stage(sid, "tiles"), tiles, per_band)
 
 
 ZOOM_CONTAINER = worked.ZOOM_CONTAINER

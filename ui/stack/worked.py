@@ -8,12 +8,11 @@ import streamlit as st
 import cnn_core
 from cnn_core.pipeline import Stage
 from ui.common import inspector, worked_numbers
-from ui.common.map_clicks import image_clicks, map_clicks
+from ui.common.map_clicks import map_clicks
 from ui.stack import keys
 from ui.stack.state import FOCUS_KEY, P
 
 CLICK_KEY = keys.page("clicked")  # (stage, row, col, channel) of the value last clicked, or None when closed
-TILE = keys.page("cell_")  # the key of a tile's container: TILE + "stage_channel" ("photo" for the photo)
 PANEL = keys.page("worked")
 ZOOM_CONTAINER = keys.page("zoom_wrap")  # the enlarged map's container
 
@@ -40,19 +39,6 @@ _CSS = f"""<style>
 </style>"""
 
 
-def tile_key(stage: int, channel: int) -> str:
-    """The container key of a band's tile (channel -1: the photo in its own colours)."""
-    return f"{TILE}{stage}_{'photo' if channel < 0 else channel}"
-
-
-def _tile(name: str) -> tuple[int, int] | None:
-    try:
-        stage, channel = name[len(TILE) :].split("_")
-        return int(stage), (-1 if channel == "photo" else int(channel))
-    except ValueError:
-        return None
-
-
 def _select(stages: list[Stage], sids: list[str], i: int, row: int, col: int, channel: int) -> None:
     h, w = stages[i].shape[:2]
     row, col = min(max(row, 0), h - 1), min(max(col, 0), w - 1)
@@ -61,14 +47,19 @@ def _select(stages: list[Stage], sids: list[str], i: int, row: int, col: int, ch
     st.session_state[CLICK_KEY] = (i, row, col, channel)
 
 
+def tile_event(stages: list[Stage], sids: list[str], i: int, event: tuple) -> None:
+    """What a click on a tile of band ``i`` asked for (``band_view.band_view``): its name enlarges its map under
+    the band; its picture also opens the worked sum of the value under the pointer."""
+    if event[0] == "enlarge":
+        st.session_state[FOCUS_KEY] = (sids[i], event[1])
+    elif event[0] == "pick" and event[1] < stages[i].shape[2]:
+        h, w = stages[i].shape[:2]
+        _select(stages, sids, i, int(event[3] * h), int(event[2] * w), event[1])
+
+
 def clicked(stages: list[Stage], sids: list[str]) -> tuple[int, int, int, int] | None:
-    """The value whose worked sum is open: the newest click on a tile or on the enlarged map, kept until closed."""
-    tile = image_clicks(keys.page("tile_clicks"), TILE)
-    if tile is not None:
-        where = _tile(tile[0])
-        if where is not None and where[0] < len(stages) and where[1] < stages[where[0]].shape[2]:
-            h, w = stages[where[0]].shape[:2]
-            _select(stages, sids, where[0], int(tile[2] * h), int(tile[1] * w), where[1])
+    """The value whose worked sum is open: the newest click on a tile (``tile_event``) or on the enlarged map,
+    kept until closed."""
     zoom = map_clicks(keys.page("zoom_clicks"), ZOOM_CONTAINER)
     focus = st.session_state.get(FOCUS_KEY)
     if zoom is not None and focus and focus[0] in sids:

@@ -1,0 +1,126 @@
+"""A band's row of channel tiles as one light component: each tile's picture, its numbers and its name.
+
+Why one component for the row, not an ``st.image`` and an ``st.button`` per tile in a keyed container: every
+Streamlit element is one more message on every step and one more node that the browser's React tree renders
+again on each change of the run's state, and a band of 8 tiles was 24 of them. On the reference machine the
+Layer stack's weight step (4 bands) took 53 ms less with 4 tiles a band than with 8 (benchmarks/README.md,
+round 11); this makes each band's tiles one element, whatever their number.
+
+What the visitor gets, as before:
+- each tile's picture, drawn square without smoothing, with its range, mean and share of zeros under it (the
+  photo: "in its own colours"), and its name, a button that enlarges the map under its band;
+- a click on a picture asks for the worked sum of the value under the pointer (``pick``: the picture's channel
+  and the fractions 0–1 of its width and height where it was clicked);
+- ``per_band`` tiles to a line; on a phone, four to a line without their numbers.
+
+Tests and benchmarks find a tile as ``.ls-tile[data-tile="<stage>_<channel>"]`` (``photo`` for the photo), its
+picture as ``img`` in it and its name as ``button`` in it; AppTest reads the data each band received
+(``tiles``: ``id``, ``channel``, ``src``, ``caption``, ``name``).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import streamlit as st
+
+NAME = "cnn_band_view"
+TILE_CLASS = "ls-tile"
+
+_CSS = f"""
+.ls-band-tiles {{ display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; width: 100%; }}
+.ls-band-tiles .{TILE_CLASS} {{ flex: 0 0 calc((100% - (var(--per-band) - 1) * 1rem) / var(--per-band));
+  min-width: 0; display: flex; flex-direction: column; align-items: flex-start; }}
+.ls-band-tiles .{TILE_CLASS} img {{ width: 100%; height: auto; image-rendering: pixelated; cursor: crosshair;
+  display: block; }}
+.ls-band-tiles .ls-tile-cap {{ font-size: 0.875rem; line-height: 1.35; color: rgba(49, 51, 63, 0.6);
+  white-space: pre-line; margin-top: 0.375rem; }}
+.ls-band-tiles button.ls-tile-name {{ border: none; background: none; padding: 0.15rem 0; margin-top: 0.25rem;
+  font: inherit; font-size: 1rem; color: inherit; cursor: pointer; text-align: left; }}
+.ls-band-tiles button.ls-tile-name:hover {{ color: var(--primary-color, #c2410c); }}
+.ls-band-tiles button.ls-tile-name:focus-visible {{ outline: 2px solid var(--primary-color, #c2410c); }}
+@media (max-width: 640px) {{
+  .ls-band-tiles {{ gap: 0.35rem; }}
+  .ls-band-tiles .{TILE_CLASS} {{ flex: 0 0 calc(25% - 0.3rem); }}
+  .ls-band-tiles .ls-tile-cap {{ display: none; }}
+  .ls-band-tiles button.ls-tile-name {{ font-size: 0.75rem; }}
+}}
+"""
+
+_JS = """
+export default function(component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let root = parentElement.querySelector(':scope > .ls-band-tiles');
+  if (!root) {
+    root = document.createElement('div');
+    root.className = 'ls-band-tiles';
+    parentElement.appendChild(root);
+  }
+  root.style.setProperty('--per-band', String(data.per_band));
+  const tiles = data.tiles;
+  while (root.children.length > tiles.length) root.lastChild.remove();
+  tiles.forEach((t, k) => {
+    let tile = root.children[k];
+    if (!tile) {
+      tile = document.createElement('div');
+      tile.className = 'ls-tile';
+      tile.innerHTML = '<img draggable="false" alt=""><div class="ls-tile-cap"></div>'
+        + '<button type="button" class="ls-tile-name" title="Enlarge this map, with the value under the pointer">'
+        + '</button>';
+      root.appendChild(tile);
+    }
+    tile.dataset.tile = t.id;
+    const img = tile.querySelector('img'), cap = tile.querySelector('.ls-tile-cap');
+    const name = tile.querySelector('button');
+    if (img.getAttribute('src') !== t.src) img.setAttribute('src', t.src);
+    img.setAttribute('alt', t.alt);
+    cap.textContent = t.caption;
+    name.textContent = t.name;
+    // Handlers are properties (not added listeners): this function runs again on every update of the band.
+    img.onclick = (ev) => {
+      const r = img.getBoundingClientRect();
+      if (!r.width || !r.height) return;
+      setTriggerValue('pick', { channel: t.channel, x: (ev.clientX - r.left) / r.width,
+        y: (ev.clientY - r.top) / r.height });
+    };
+    name.onclick = () => setTriggerValue('enlarge', { channel: t.channel });
+  });
+}
+"""
+
+
+@cache
+def _component():
+    return st.components.v2.component(NAME, css=_CSS, js=_JS, isolate_styles=False)
+
+
+def tile(stage: int, channel: int, src: str, caption: str, name: str) -> dict:
+    """One tile's data: map ``channel`` of stage ``stage`` (-1: the photo in its own colours), its picture's data
+    URI, the lines under it and its name."""
+    ident = f"{stage}_{'photo' if channel < 0 else channel}"
+    return {"id": ident, "channel": int(channel), "src": src, "caption": caption, "name": name,
+            "alt": f"stage {stage}, {name}"}  # fmt: skip
+
+
+def band_view(key: str, tiles: list[dict], per_band: int) -> tuple | None:
+    """Mount a band's tiles under ``key``. What a click on it asked for, if one triggered this run:
+    ("pick", channel, x, y) with x and y the fractions 0–1 of the picture's width and height, or
+    ("enlarge", channel); None on any other run."""
+    shown = {t["channel"] for t in tiles}
+    result = _component()(
+        key=key, data={"tiles": tiles, "per_band": int(per_band)}, on_pick_change=lambda: None,
+        on_enlarge_change=lambda: None,
+    )  # fmt: skip
+    pick, enlarge = getattr(result, "pick", None), getattr(result, "enlarge", None)
+    try:
+        if isinstance(pick, dict) and int(pick["channel"]) in shown:
+            x, y = float(pick["x"]), float(pick["y"])
+            if not (math.isfinite(x) and math.isfinite(y)):
+                return None
+            return "pick", int(pick["channel"]), min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+        if isinstance(enlarge, dict) and int(enlarge["channel"]) in shown:
+            return "enlarge", int(enlarge["channel"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
