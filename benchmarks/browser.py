@@ -59,9 +59,10 @@ PLAYGROUND_PICS = f"""() => Array.from({MAPS}).slice(1, 4).map(img => {{
   return [src, src && img.complete && img.naturalWidth > 0 ? src : null];
 }})"""
 # On the Layer stack, the first map (channel 0, whose filter the key press edits) of the bands after the input
-# (conv, ReLU, pool): st.image tiles, on screen once loaded and decoded.
+# (conv, ReLU, pool): a band view's tile (ui/stack/band_view.py), on screen once loaded and decoded. (Trees before
+# round 11 drew each tile as an st.image in a keyed container: step_ab finds those too.)
 STACK_PICS = """() => [1, 2, 3].map(i => {
-  const img = document.querySelector(`.ls-tile[data-tile="${i}_0"] img`);
+  const img = document.querySelector(`.ls-tile[data-tile="${i}_0"] img, .st-key-ls_cell_${i}_0 img`);
   const src = (img && img.getAttribute('src')) || null;
   return [src, src && img.complete && img.naturalWidth > 0 ? src : null];
 })"""

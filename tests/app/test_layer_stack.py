@@ -698,7 +698,7 @@ def _png_pixels(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
 
 
-def test_the_bands_show_the_downloaded_colours_pixel_for_pixel():
+def test_the_bands_show_the_downloaded_colours_pixel_for_pixel(monkeypatch):
     """The page's map pictures and the ZIP's PNGs of the same stages, in every scale mode, are the same pixels
     (the page's are each pixel repeated, to about 160 pixels a side)."""
     import io
@@ -706,8 +706,13 @@ def test_the_bands_show_the_downloaded_colours_pixel_for_pixel():
 
     from PIL import Image
 
+    import ui.stack.maps
     from cnn_core import export, load_image, render, run_pipeline
     from cnn_core.samples import sample_path
+
+    # A served page gets the tiles from Streamlit's media store, which AppTest drops after each run: here they
+    # come inline, as they do where the store can't be reached, so the test can read their pixels.
+    monkeypatch.setattr(ui.stack.maps, "media_url", lambda *args: None)
 
     at = _app()  # the article's stack on the cat (32×32×3 → 12 filters → ReLU → pool), filter 2 made dead
     d = stack_starters.load_starter("article_12_filters").to_dict()

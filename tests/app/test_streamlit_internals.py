@@ -230,3 +230,8 @@ def test_a_reshaped_watcher_is_reported_and_the_walk_left_alone(scan, monkeypatc
     assert "module scan" in warnings[0]
     new_watcher().update_watched_modules()
     assert taken  # Streamlit's own behaviour, unchanged
+
+
+def test_pictures_go_inline_outside_a_running_app():
+    """media_url hands back None where there is no media store (no app running): callers send the bytes inline."""
+    assert internals.media_url(b"\x89PNG", "image/png", "cnn-test.0") is None

@@ -66,6 +66,9 @@ def test_a_weight_step_repaints_the_later_bands_and_the_address_bar(server, brow
     wait_idle(page)
     after = page.evaluate(TILES)
     assert after[0] == before[0]  # the input's band: the same photo
+    # Each tile's picture is an address of Streamlit's media store (a step names the pictures; the browser fetches
+    # only the new ones), not bytes inline.
+    assert all(src.startswith("/media/") and src.endswith(".png") for src in after), after
     assert all(a != b for a, b in zip(after[1:], before[1:])), "every band after the edited layer is repainted"
     # The address bar holds the new weight (a copied link or Back gives this view), the rest unchanged.
     spec = _address_spec(page)

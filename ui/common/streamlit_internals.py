@@ -231,6 +231,28 @@ def _warn_once(feature: str, what: str) -> None:
     )
 
 
+_MEDIA_WARNED: list[bool] = []
+
+
+def media_url(data: bytes, mimetype: str, where: str) -> str | None:
+    """The address Streamlit's media store serves ``data`` at for this session, as it serves ``st.image``'s
+    pictures (named by their content's hash, so a browser fetches a picture once). ``where`` is the caller's name
+    for the place the picture is shown, one per place: a new picture there replaces the old one, and a run of the
+    whole page that no longer shows it lets it go. None outside a running app, or if the store has moved (logged
+    once); the caller then sends the bytes inline."""
+    try:
+        from streamlit import runtime
+
+        if not runtime.exists():
+            return None
+        return runtime.get_instance().media_file_mgr.add(data, mimetype, where)
+    except Exception as e:  # an internal that moved: the picture still goes, inline
+        if not _MEDIA_WARNED:
+            _MEDIA_WARNED.append(True)
+            _warn_once("Serving pictures by address", repr(e))
+        return None
+
+
 def cancellable() -> bool:
     """Whether runs can be stopped early with this Streamlit (False, with a log warning, if not)."""
     missing = _cancel_problems()

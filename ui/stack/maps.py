@@ -23,6 +23,7 @@ from ui.common import explain, inspector
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.maps import arithmetic_lines, map_stats
 from ui.common.service import SERVICE
+from ui.common.streamlit_internals import media_url
 from ui.stack import band_view, keys, worked
 from ui.stack.state import FOCUS_KEY, P
 from ui.stack.text import channel_names, describe, shape_text
@@ -122,8 +123,8 @@ def _uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None) -> str:
-    """A channel (or the photo, ``channel`` PHOTO) as a small PNG data URI, about ``THUMB_SIDE`` pixels a side."""
+def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None) -> bytes:
+    """A channel (or the photo, ``channel`` PHOTO) as a small PNG, about ``THUMB_SIDE`` pixels a side."""
     key = (stage.key, channel, scale) if stage.key else None
     hit = _THUMBS.get(key) if key else None
     if hit is not None:
@@ -132,10 +133,17 @@ def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None) -> st
         png = render.png_bytes(_crisp(render.shrink_for_display(render.input_rgb(stage.maps), THUMB_SIDE), THUMB_SIDE))
     else:
         png = render.map_png(_crisp(channel_stats(stage).small[channel], THUMB_SIDE), scale)
-    uri = _uri(png)
     if key:
-        _THUMBS.put(key, uri)
-    return uri
+        _THUMBS.put(key, png)
+    return png
+
+
+def thumbnail_src(stage: Stage, channel: int, scale: render.ColorScale | None, where: str) -> str:
+    """The thumbnail's address for the browser: served by Streamlit's media store under ``where`` (one name per
+    tile), so a step sends only the tiles' names and the browser fetches only the pictures that changed; inline
+    as a data URI where the store can't be reached."""
+    png = thumbnail(stage, channel, scale)
+    return media_url(png, "image/png", where) or _uri(png)
 
 
 @cache
@@ -272,7 +280,9 @@ def _band_grid(
         else:
             caption = f"{stats.lo[c]:.3g} … {stats.hi[c]:.3g}\nmean {stats.mean[c]:.3g}\nzeros {stats.zeros[c]:.0%}"
         label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
-        tiles.append(band_view.tile(i, c, thumbnail(stage, c, None if c == PHOTO else scales[c]), caption, label))
+        where = f"cnn-stack-tile.{sid}.{c}"
+        src = thumbnail_src(stage, c, None if c == PHOTO else scales[c], where)
+        tiles.append(band_view.tile(i, c, src, caption, label))
     return band_view.band_view(keys.stage(sid, "tiles"), tiles, per_band)
 
 
