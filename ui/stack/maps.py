@@ -1,8 +1,8 @@
 """The stack's shape table and maps: one band of small channel pictures per stage, and one map enlarged.
 
-The bands are light: each channel is a small palette PNG (``st.image``), shrunk
-or enlarged to about ``THUMB_SIDE`` pixels and cached by stage content. Only the
-enlarged map is a Plotly figure, with hover values and a colour bar.
+The bands are light: each channel is a small palette PNG, shrunk or enlarged to about ``THUMB_SIDE`` pixels,
+cached by stage content and served from Streamlit's media store; a band's tiles are one component
+(``ui/stack/band_view.py``). Only the enlarged map is a Plotly figure, with hover values and a colour bar.
 """
 
 from __future__ import annotations
