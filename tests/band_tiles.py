@@ -15,14 +15,29 @@ def tile(ident: str) -> str:
     return f'.ls-tile[data-tile="{ident}"]'
 
 
-def tiles(node) -> list[list[dict]]:
-    """The tiles each band view under ``node`` (an AppTest run or one of its blocks) received, in page order."""
-    return [json.loads(e.proto.json)["tiles"] for e in node.get("bidi_component") if e.proto.component_name == NAME]
+def bands(node) -> list[dict]:
+    """The data each band view under ``node`` (an AppTest run or one of its blocks) received, in page order:
+    ``head`` (title, shape, about, legend, range) and ``tiles``."""
+    return [json.loads(e.proto.json) for e in node.get("bidi_component") if e.proto.component_name == NAME]
+
+
+def titles(node) -> list[str]:
+    """Each band's heading as the page shows it in bold, e.g. "**1 · Convolution** · 32×32×12"."""
+    return [f"**{b['head']['title']}** · {b['head']['shape']}" for b in bands(node)]
+
+
+def ranges(node) -> list[str]:
+    """The text under each band's colour legend: its range, or how the maps are scaled."""
+    return [b["head"]["range"] for b in bands(node)]
 
 
 def pictures(node) -> list[str]:
-    """The tiles' pictures (data URIs) under ``node``, in page order."""
-    return [t["src"] for band in tiles(node) for t in band]
+    """Every picture of the bands under ``node``, in page order: each band's colour legend, then its tiles."""
+    out = []
+    for b in bands(node):
+        out += [b["head"]["legend"]] if b["head"]["legend"] else []
+        out += [t["src"] for t in b["tiles"]]
+    return out
 
 
 def enlarge(at, sid: str, channel: int) -> None:

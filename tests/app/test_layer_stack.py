@@ -104,12 +104,11 @@ def _bands(at: AppTest) -> dict:
 
 def _pictures(band) -> list[str]:
     """Every picture URL in a band: the colour legend first, then the maps in order."""
-    return [url for img in band.get("image") for url in img.value] + band_tiles.pictures(band)
+    return band_tiles.pictures(band)
 
 
 def _band_titles(at: AppTest) -> list[str]:
-    heads = [m.value for m in at.markdown if re.match(r"^\*\*\d+ · \w+\*\* · \d+×\d+×\d+", m.value)]
-    return [h.split("  \n")[0] for h in heads]
+    return band_tiles.titles(at)
 
 
 def _errors(at: AppTest) -> str:
@@ -522,12 +521,13 @@ def test_scale_modes_change_the_legends():
     at = _app()
     at.radio(key="ls_scale").set_value("global")
     _run(at)
-    ranges = [c.value for c in at.caption if re.fullmatch(r"-?[\d.e+-]+ (·|…) .*", c.value)]
+    ranges = band_tiles.ranges(at)
     assert len(ranges) == 4 and ranges[0] == "0 … 1"  # the input's channels: brightness 0 to 1
+    assert all(re.fullmatch(r"-?[\d.e+-]+ (·|…) .*", r) for r in ranges)
     assert len(set(ranges[1:])) == 1  # every stage after the input shares one scale
     at.radio(key="ls_scale").set_value("map")
     _run(at)
-    assert sum("each map has its own range" in c.value for c in at.caption) == 3
+    assert sum("each map has its own range" in r for r in band_tiles.ranges(at)) == 3
 
 
 @pytest.mark.partial_runs  # the step's own run: the page drawn again after it would find every stage cached

@@ -1,4 +1,5 @@
-"""A band's row of channel tiles as one light component: each tile's picture, its numbers and its name.
+"""A band of channel tiles as one light component: the stage's heading and colour legend, then each tile's picture,
+its numbers and its name.
 
 Why one component for the row, not an ``st.image`` and an ``st.button`` per tile in a keyed container: every
 Streamlit element is one more message on every step and one more node that the browser's React tree renders
@@ -7,6 +8,8 @@ Layer stack's weight step (4 bands) took 53 ms less with 4 tiles a band than wit
 round 11); this makes each band's tiles one element, whatever their number.
 
 What the visitor gets, as before:
+- the stage's number, name and shape in bold, its settings in grey, and beside them the colour legend with its
+  range (or how the maps are scaled);
 - each tile's picture, drawn square without smoothing, with its range, mean and share of zeros under it (the
   photo: "in its own colours"), and its name, a button that enlarges the map under its band;
 - a click on a picture asks for the worked sum of the value under the pointer (``pick``: the picture's channel
@@ -15,7 +18,8 @@ What the visitor gets, as before:
 
 Tests and benchmarks find a tile as ``.ls-tile[data-tile="<stage>_<channel>"]`` (``photo`` for the photo), its
 picture as ``img`` in it and its name as ``button`` in it; AppTest reads the data each band received
-(``tiles``: ``id``, ``channel``, ``src``, ``caption``, ``name``).
+(``head``: ``title``, ``shape``, ``about``, ``legend``, ``range``; ``tiles``: ``id``, ``channel``, ``src``,
+``caption``, ``name``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ NAME = "cnn_band_view"
 TILE_CLASS = "ls-tile"
 
 _CSS = f"""
+.ls-band-head {{ display: flex; align-items: center; gap: 1.5rem; width: 100%; margin-bottom: 0.75rem; }}
+.ls-band-head .ls-band-title {{ flex: 4 1 0; min-width: 0; line-height: 1.6; }}
+.ls-band-head .ls-band-about {{ color: rgba(49, 51, 63, 0.6); }}
+.ls-band-head .ls-band-legend {{ flex: 2 1 0; min-width: 0; }}
+.ls-band-head .ls-band-legend img {{ display: block; width: 100%; height: 10px; image-rendering: pixelated; }}
+.ls-band-head .ls-band-range {{ font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin-top: 0.375rem; }}
+.ls-band-head .ls-band-pad {{ flex: 3 1 0; }}
 .ls-band-tiles {{ display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; width: 100%; }}
 .ls-band-tiles .{TILE_CLASS} {{ flex: 0 0 calc((100% - (var(--per-band) - 1) * 1rem) / var(--per-band));
   min-width: 0; display: flex; flex-direction: column; align-items: flex-start; }}
@@ -41,6 +52,9 @@ _CSS = f"""
 .ls-band-tiles button.ls-tile-name:hover {{ color: var(--primary-color, #c2410c); }}
 .ls-band-tiles button.ls-tile-name:focus-visible {{ outline: 2px solid var(--primary-color, #c2410c); }}
 @media (max-width: 640px) {{
+  .ls-band-head {{ flex-wrap: wrap; gap: 0.25rem 1rem; }}
+  .ls-band-head .ls-band-title {{ flex: 1 1 100%; }}
+  .ls-band-head .ls-band-pad {{ display: none; }}
   .ls-band-tiles {{ gap: 0.35rem; }}
   .ls-band-tiles .{TILE_CLASS} {{ flex: 0 0 calc(25% - 0.3rem); }}
   .ls-band-tiles .ls-tile-cap {{ display: none; }}
@@ -51,12 +65,27 @@ _CSS = f"""
 _JS = """
 export default function(component) {
   const { data, parentElement, setTriggerValue } = component;
+  let head = parentElement.querySelector(':scope > .ls-band-head');
   let root = parentElement.querySelector(':scope > .ls-band-tiles');
   if (!root) {
+    head = document.createElement('div');
+    head.className = 'ls-band-head';
+    head.innerHTML = '<div class="ls-band-title"><b></b> · <span class="ls-band-shape"></span>'
+      + '<div class="ls-band-about"></div></div><div class="ls-band-legend"><img alt="colour legend">'
+      + '<div class="ls-band-range"></div></div><div class="ls-band-pad"></div>';
+    parentElement.appendChild(head);
     root = document.createElement('div');
     root.className = 'ls-band-tiles';
     parentElement.appendChild(root);
   }
+  const h = data.head;
+  head.querySelector('b').textContent = h.title;
+  head.querySelector('.ls-band-shape').textContent = h.shape;
+  head.querySelector('.ls-band-about').textContent = h.about;
+  const legend = head.querySelector('.ls-band-legend'), strip = legend.querySelector('img');
+  legend.style.visibility = h.legend ? 'visible' : 'hidden';
+  if (h.legend && strip.getAttribute('src') !== h.legend) strip.setAttribute('src', h.legend);
+  legend.querySelector('.ls-band-range').textContent = h.range;
   root.style.setProperty('--per-band', String(data.per_band));
   const tiles = data.tiles;
   while (root.children.length > tiles.length) root.lastChild.remove();
@@ -103,13 +132,14 @@ def tile(stage: int, channel: int, src: str, caption: str, name: str) -> dict:
             "alt": f"stage {stage}, {name}"}  # fmt: skip
 
 
-def band_view(key: str, tiles: list[dict], per_band: int) -> tuple | None:
-    """Mount a band's tiles under ``key``. What a click on it asked for, if one triggered this run:
+def band_view(key: str, tiles: list[dict], per_band: int, head: dict) -> tuple | None:
+    """Mount a band under ``key``: its ``head`` (title, shape, about, legend picture or None, range text) and
+    ``tiles``. What a click on a tile asked for, if one triggered this run:
     ("pick", channel, x, y) with x and y the fractions 0–1 of the picture's width and height, or
     ("enlarge", channel); None on any other run."""
     shown = {t["channel"] for t in tiles}
     result = _component()(
-        key=key, data={"tiles": tiles, "per_band": int(per_band)}, on_pick_change=lambda: None,
+        key=key, data={"head": head, "tiles": tiles, "per_band": int(per_band)}, on_pick_change=lambda: None,
         on_enlarge_change=lambda: None,
     )  # fmt: skip
     pick, enlarge = getattr(result, "pick", None), getattr(result, "enlarge", None)

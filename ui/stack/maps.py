@@ -201,11 +201,13 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
             sid = sids[i]
             channels = shown_channels(i, stage, cmap)
             with st.container(border=True, key=keys.stage(sid, "band")):
-                start = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
+                head, start, pages = _band_header(i, sid, stage, spec, scales[i], mode, cmap, len(channels), per_band)
                 shown = channels[start : start + per_band]
-                event = _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band)
+                event = _band_grid(i, sid, stage, shown, stats[i], scales[i], names[i], per_band, head)
                 if event is not None:
                     worked.tile_event(stages, sids, i, event)
+                if pages:
+                    _pager(sid, pages, len(channels))
                 under[sid] = st.container()
         # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
         at = worked.clicked(stages, sids)
@@ -235,31 +237,32 @@ def _tiles_css() -> str:
 
 def _band_header(
     i: int, sid: str, stage: Stage, spec: Spec, scales: list, mode: str, cmap: str, count: int, per_band: int
-) -> int:
-    """The stage's name, shape and colour legend, and a pager when it has more maps than fit; returns the
-    index of the first map to show."""
+) -> tuple[dict, int, list[str] | None]:
+    """The stage's name, shape and colour legend, for the band's component to draw above its tiles; the index of
+    the first map to show; and the pager's choices when the band has more maps than fit (else None)."""
     layer = stage.plan.layer
-    head, legend, pager = st.columns([4, 2, 3], vertical_alignment="center", gap="medium")
     about = describe(layer) if layer is not None else f"{spec.input.color} photo, values 0–1"
-    head.markdown(f"**{i} · {stage.title}** · {shape_text(stage.shape)}  \n:gray[{about}]")
+    head = {"title": f"{i} · {stage.title}", "shape": shape_text(stage.shape), "about": about, "legend": None,
+            "range": ""}  # fmt: skip
     if scales:
-        with legend:
-            if scales[0] is None:  # the input in its own colours: its channels are brightness 0–1
-                st.image(legend_strip("gray"), width="stretch")
-                st.caption("0 … 1")
-            else:
-                st.image(legend_strip(scales[0].cmap), width="stretch")
-                st.caption("each map has its own range (under it)" if mode == "map" else render.range_text(scales[0]))
+        if scales[0] is None:  # the input in its own colours: its channels are brightness 0–1
+            head.update(legend=legend_strip("gray"), range="0 … 1")
+        else:
+            text = "each map has its own range (under it)" if mode == "map" else render.range_text(scales[0])
+            head.update(legend=legend_strip(scales[0].cmap), range=text)
     pages = math.ceil(count / per_band)
     if pages <= 1:
-        return 0
+        return head, 0, None
     labels = [f"{p * per_band}–{min((p + 1) * per_band, count) - 1}" for p in range(pages)]
     pkey = keys.stage(sid, "page")
     if st.session_state.get(pkey) not in labels:
         st.session_state[pkey] = labels[0]
-    with pager:
-        page = st.radio(f"Maps (of {count})", labels, key=pkey, horizontal=True)
-    return labels.index(page) * per_band
+    return head, labels.index(st.session_state[pkey]) * per_band, labels
+
+
+def _pager(sid: str, labels: list[str], count: int) -> None:
+    """Which maps of a band with more than fit are shown (under its tiles; read before them from its state)."""
+    st.radio(f"Maps (of {count})", labels, key=keys.stage(sid, "page"), horizontal=True)
 
 
 def _band_grid(
@@ -271,8 +274,9 @@ def _band_grid(
     scales: list,
     names: list[str],
     per_band: int,
+    head: dict,
 ) -> tuple | None:
-    """The band's tiles, one component for the row; what a click on one asked for (``band_view.band_view``)."""
+    """The band's heading and tiles, one component; what a click on a tile asked for (``band_view.band_view``)."""
     tiles = []
     for c in channels:
         if c == PHOTO:
@@ -283,7 +287,7 @@ def _band_grid(
         where = f"cnn-stack-tile.{sid}.{c}"
         src = thumbnail_src(stage, c, None if c == PHOTO else scales[c], where)
         tiles.append(band_view.tile(i, c, src, caption, label))
-    return band_view.band_view(keys.stage(sid, "tiles"), tiles, per_band)
+    return band_view.band_view(keys.stage(sid, "tiles"), tiles, per_band, head)
 
 
 ZOOM_CONTAINER = worked.ZOOM_CONTAINER
