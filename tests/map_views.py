@@ -18,6 +18,16 @@ def views(at, within: str | None = None) -> list[dict]:
     return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == NAME]
 
 
+def headings(at) -> list[str]:
+    """Each map's heading as the page's markdown gave it before the views drew them: "**title** · shape"."""
+    return [f"**{v['title']}**{v['subtitle']}" if v["title"] else v["subtitle"] for v in views(at)]
+
+
+def captions(at) -> list[str]:
+    """Each map's line of numbers (the input's: how it was resized), in page order."""
+    return [v["caption"] for v in views(at)]
+
+
 def pictures(at) -> list[str]:
     """The map pictures' data URIs, in page order."""
     return [v["src"] for v in views(at)]

@@ -36,6 +36,7 @@ def shown(at: AppTest) -> dict:
                 widgets[e.key] = (kind, e.label, tuple(getattr(e, "options", ()) or ()), repr(e.value))
     files = [("image", i.url) for e in at.get("image") for i in e.proto.imgs]
     files += [("image", src) for src in band_tiles.pictures(at)]
+    texts += [("map", f"{h}: {c}") for h, c in zip(map_views.headings(at), map_views.captions(at))]
     texts += [("band", f"{t} {r}") for t, r in zip(band_tiles.titles(at), band_tiles.ranges(at))]
     texts += [("tile", f"{t['name']}: {t['caption']}") for b in band_tiles.bands(at) for t in b["tiles"]]
     files += [("download", e.proto.url) for e in at.get("download_button")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ def _figures(at: AppTest) -> list[dict]:
 
 def _headers(at: AppTest) -> list[str]:
     """The stages' titles with their shapes, e.g. '**→ Pooling** · 150×150×1'."""
-    return [m.value for m in at.markdown if re.fullmatch(r"\*\*.+\*\* · \d+×\d+×\d+", m.value)]
+    return map_views.headings(at)  # each map view draws its own heading
 
 
 def _hover_values(fig: dict) -> np.ndarray:

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import cnn_core
 from cnn_core import share
 from cnn_core.kernels import PRESETS
+from tests import map_views
 from tests.app.conftest import run as _run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ EDGE = PRESETS["edge"].array().astype(np.float64)
 
 
 def _headers(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if re.fullmatch(r"\*\*.+\*\* · \d+×\d+×\d+", m.value)]
+    return map_views.headings(at)  # each map view draws its own heading
 
 
 def _kernel_header(at: AppTest) -> str:

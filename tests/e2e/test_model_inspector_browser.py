@@ -5,6 +5,7 @@ for a chosen layer."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .harness import wait_idle
 
@@ -17,11 +18,23 @@ def _text(page) -> str:
 
 def _choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the selectbox labelled ``label`` (typing filters the list, so none needs scrolling)."""
+    wait_idle(page)  # a run still drawing the page can re-mount the box and close its list under the pointer
     box = page.get_by_role("combobox", name=label, exact=True)
     box.scroll_into_view_if_needed()
-    box.click()
-    page.keyboard.type(option)
-    page.get_by_role("option", name=option).first.click()
+    for attempt in range(3):
+        box.click()
+        page.keyboard.type(option)
+        choice = page.get_by_role("option", name=option).first
+        try:
+            choice.wait_for(timeout=40_000)
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")  # the list closed (a rerun on a loaded machine): open it again
+            wait_idle(page)
+            continue
+        choice.click()
+        break
     wait_idle(page)
 
 

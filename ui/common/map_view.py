@@ -21,6 +21,9 @@ What the visitor gets, as with the figures before:
 - a click (no drag) on a value reports that value's row and column, exactly (not the hover grid's point),
   to the server, which opens its worked sum (a double click's second click reports nothing).
 
+Above the map its heading (``title`` in bold, then ``subtitle``), under it its line of numbers (``caption``): one
+element per map. Map views that are the only elements of a container sit two to a row (a CSS grid).
+
 Data the browser receives (``data``): the picture's data URI, the map's height and width, the box's height,
 the colour bar (CSS gradient, the two end labels, its colour map and exact ends) or None, and the hover grid as base64 float32 values
 with its steps (decoded only once the pointer is over the map).
@@ -45,6 +48,13 @@ IMG_CLASS = "cnn-map-img"
 BAR_WIDTH = 40  # CSS pixels beside the picture for the colour bar and its labels
 
 _CSS = f"""
+[data-testid="stVerticalBlock"]:has(> [data-testid="stElementContainer"] .cnn-map-cell) {{
+  display: grid !important; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 0.25rem 0.5rem;
+}}
+.cnn-map-cell {{ width: 100%; min-width: 0; }}
+.cnn-map-cell .cnn-map-head {{ font-size: 1rem; line-height: 1.6; margin-bottom: 0.25rem; overflow-wrap: anywhere; }}
+.cnn-map-cell .cnn-map-cap {{ font-size: 0.875rem; line-height: 1.35; color: rgba(49, 51, 63, 0.6);
+  margin-top: 0.375rem; overflow-wrap: anywhere; }}
 .{ROOT_CLASS} {{ position: relative; display: flex; width: 100%; user-select: none; -webkit-user-select: none; }}
 .{ROOT_CLASS} .cnn-map-area {{ position: relative; flex: 1 1 0; min-width: 0; height: 100%; overflow: hidden; }}
 .{ROOT_CLASS} .cnn-map-window {{ position: absolute; overflow: hidden; cursor: crosshair; }}
@@ -67,7 +77,21 @@ _CSS = f"""
 _JS = """
 export default function(component) {
   const { data, parentElement, setTriggerValue } = component;
-  let root = parentElement.querySelector(':scope > .cnn-map');
+  let holder = parentElement.querySelector(':scope > .cnn-map-cell');
+  if (!holder) {
+    holder = document.createElement('div');
+    holder.className = 'cnn-map-cell';
+    holder.innerHTML = '<div class="cnn-map-head"><b></b><span></span></div><div class="cnn-map-cap"></div>';
+    parentElement.appendChild(holder);
+  }
+  // The map's heading above it and its line of numbers under it: one element per map, not three.
+  const headText = holder.querySelector('.cnn-map-head'), cap = holder.querySelector('.cnn-map-cap');
+  headText.style.display = data.title || data.subtitle ? '' : 'none';
+  headText.querySelector('b').textContent = data.title || '';
+  headText.querySelector('span').textContent = data.subtitle || '';
+  cap.style.display = data.caption ? '' : 'none';
+  cap.textContent = data.caption || '';
+  let root = holder.querySelector(':scope > .cnn-map');
   if (!root) {
     root = document.createElement('div');
     root.className = 'cnn-map';
@@ -75,7 +99,7 @@ export default function(component) {
       + 'draggable="false"></div><div class="cnn-map-box"></div><button type="button" class="cnn-map-reset">'
       + 'reset zoom</button></div><div class="cnn-map-bar"><div class="cnn-map-ramp"></div><span class="hi">'
       + '</span><span class="lo"></span></div><div class="cnn-map-tip"></div>';
-    parentElement.appendChild(root);
+    holder.insertBefore(root, cap);
     root.__m = { view: null };
   }
   const m = root.__m;
@@ -250,16 +274,25 @@ def hover_data(values: np.ndarray, steps: tuple[int, int]) -> dict:
 
 
 def view_data(
-    uri: str, rows: int, cols: int, height: int, scale: render.ColorScale | None, hover: dict | None, alt: str = ""
+    uri: str,
+    rows: int,
+    cols: int,
+    height: int,
+    scale: render.ColorScale | None,
+    hover: dict | None,
+    alt: str = "",
+    heading: tuple[str, str] = ("", ""),
+    caption: str = "",
 ) -> dict:
-    """Everything the browser needs for one map (see the module's docstring)."""
+    """Everything the browser needs for one map (see the module's docstring); ``heading``: (bold title, the rest)
+    above it, ``caption``: its line of numbers under it."""
     bar = None
     if scale is not None:
         hi, lo = bar_labels(scale)
         bar = {"gradient": _gradient(scale.cmap), "max": hi, "min": lo, "cmap": scale.cmap, "vmin": float(scale.vmin),
                "vmax": float(scale.vmax)}  # fmt: skip
     return {"src": uri, "rows": int(rows), "cols": int(cols), "height": int(height), "bar": bar, "hover": hover,
-            "alt": alt}  # fmt: skip
+            "alt": alt, "title": heading[0], "subtitle": heading[1], "caption": caption}  # fmt: skip
 
 
 def map_view(key: str, data: dict) -> tuple[int, int] | None:

@@ -7,6 +7,7 @@ pictures, which the browser does in a few milliseconds (benchmarks/README.md, ro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,11 +51,13 @@ def view_data(cell: Cell, side: int) -> dict:
         values = cell.maps if cell.scale is None and cell.maps.shape[2] > 1 else cell.maps[:, :, 0]
         hover = map_view.hover_data(values, hover_steps(h, w))
         alt = cell.heading.replace("**", "")
-        return map_view.view_data(_uri(cell, side), h, w, MAP_HEIGHT, cell.scale, hover, alt)
+        return map_view.view_data(_uri(cell, side), h, w, MAP_HEIGHT, cell.scale, hover, alt, heading_parts(cell.heading),
+                                  cell.caption)  # fmt: skip
 
     if cell.cache_key is None:
         return make()
-    return kept(("map view", cell.cache_key, cell.scale, side, MAP_HEIGHT, cell.maps.shape), make)
+    return kept(("map view", cell.cache_key, cell.scale, side, MAP_HEIGHT, cell.maps.shape, cell.heading, cell.caption),
+                make)  # fmt: skip
 
 
 def draw(cell: Cell, key: str, dpr: float = 1.0) -> tuple[int, int] | None:
@@ -64,19 +67,23 @@ def draw(cell: Cell, key: str, dpr: float = 1.0) -> tuple[int, int] | None:
     return map_view.map_view(key, view_data(cell, side))
 
 
+def heading_parts(heading: str) -> tuple[str, str]:
+    """A cell's heading "**title** · shape" as (title, the rest), the way the map view shows it."""
+    m = re.fullmatch(r"\*\*(.*?)\*\*(.*)", heading, flags=re.S)
+    return (m.group(1), m.group(2)) if m else ("", heading)
+
+
 def grid(cells: list[Cell], name: str = MAPS_CONTAINER, dpr: float = 1.0) -> tuple[int, int, int] | None:
     """The cells two to a row, each titled and with its line of numbers underneath; ``name`` keys the block
     (the page's CSS finds it by that key) and its maps; ``dpr``: the screen's device pixels per CSS pixel.
-    Returns (map index, row, column) of the value clicked if a click on a map triggered this run, else None."""
+    Returns (map index, row, column) of the value clicked if a click on a map triggered this run, else None.
+
+    One element per map: its heading and numbers are drawn by its map view, and the views sit two to a row by the
+    map view's own CSS (a grid), not in Streamlit's columns: a step re-sends 5 elements, not 19."""
     clicked = None
     with st.container(key=name):
-        for row in range(0, len(cells), 2):
-            cols = st.columns(2, gap="small")
-            for col, i in zip(cols, range(row, min(row + 2, len(cells)))):
-                with col:
-                    st.markdown(cells[i].heading)
-                    at = draw(cells[i], keys.map_chart(name, i), dpr)
-                    if at is not None:
-                        clicked = (i, *at)
-                    st.caption(cells[i].caption)
+        for i, cell in enumerate(cells):
+            at = draw(cell, keys.map_chart(name, i), dpr)
+            if at is not None:
+                clicked = (i, *at)
     return clicked

@@ -48,11 +48,10 @@ _CSS = f"""
 @media (max-width: 640px) {{
   h1 {{ font-size: 1.6rem !important; padding-top: 0 !important; }}
   [data-testid="stColumn"]:has(.st-key-{MAPS_CONTAINER}) {{ order: -1; top: 3.75rem; padding-bottom: 0.25rem; }}
-  .st-key-{MAPS_CONTAINER} [data-testid="stElementContainer"]:has(.{ROOT_CLASS}),
   .st-key-{MAPS_CONTAINER} .{ROOT_CLASS} {{ max-height: 150px !important; overflow: hidden; }}
   .st-key-{MAPS_CONTAINER} .cnn-map-bar {{ display: none !important; }}
-  .st-key-{MAPS_CONTAINER} [data-testid="stCaptionContainer"] {{ display: none; }}
-  .st-key-{MAPS_CONTAINER} [data-testid="stMarkdownContainer"] p {{ font-size: 0.8rem; margin-bottom: 0; }}
+  .st-key-{MAPS_CONTAINER} .cnn-map-cap {{ display: none !important; }}
+  .st-key-{MAPS_CONTAINER} .cnn-map-head {{ font-size: 0.8rem; margin-bottom: 0; }}
 }}
 {UPDATING_CSS}
 </style>
