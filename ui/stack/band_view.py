@@ -5,7 +5,7 @@ Why one component for the row, not an ``st.image`` and an ``st.button`` per tile
 Streamlit element is one more message on every step and one more node that the browser's React tree renders
 again on each change of the run's state, and a band of 8 tiles was 24 of them. On the reference machine the
 Layer stack's weight step (4 bands) took 53 ms less with 4 tiles a band than with 8 (benchmarks/README.md,
-round 11); this makes each band's tiles one element, whatever their number.
+round 11); this makes each band one element (its heading and legend too), whatever its number of tiles.
 
 What the visitor gets, as before:
 - the stage's number, name and shape in bold, its settings in grey, and beside them the colour legend with its
