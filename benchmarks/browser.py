@@ -301,7 +301,8 @@ def _open_playground(browser, server: Server, side: int, page=None):
 def _open_stack(browser, server: Server, side: int):
     page = new_page(browser)
     page.goto(f"{server.url}/layer_stack?{stack_link(side)}")
-    page.wait_for_selector(f"text={side}×{side}×3", timeout=120_000)
+    # The input's band, once it shows the photo's shape (the shapes table's hidden cells say it too).
+    page.locator("[class*='st-key-ls_band_']", has_text=f"{side}×{side}×3").first.wait_for(timeout=120_000)
     wait_idle(page)
     if not page.get_by_role("slider", name="w[1,1]").count():  # open the first layer's settings
         page.locator("[class*='st-key-ls_L'][class*='_open'] button").first.click()

@@ -21,6 +21,8 @@ import re
 import time
 from pathlib import Path
 
+from tests import map_views
+
 from . import profiling
 from .stats import Figure, Target, interleaved, ms, unavailable
 
@@ -121,8 +123,8 @@ class Playground:
         self.at.number_input(key="pg_w").set_value(side)
         self.at.run()
         _check(self.at, f"resizing to {side}²")
-        # The stages' titles end in their shape (H×W×C); the controls' headings don't.
-        heads = [m.value for m in self.at.markdown if re.fullmatch(r"\*\*.+\*\* · \d+×\d+×\d+", m.value)]
+        # The stages' headings, drawn by their map views, end in their shape (H×W×C).
+        heads = map_views.headings(self.at)
         if not heads or f"{side}×{side}" not in heads[0]:
             raise PageError(f"after resizing to {side}² the first stage reads {heads[:1]}")
 

@@ -31,10 +31,15 @@ def test_first_visit_to_layer_stack_then_add_a_layer(fresh_server, browser):
 
     # The article's stack: input, convolution, activation, pooling.
     assert page.locator(BANDS).count() == 4
-    assert "16×16×12" in page.locator(BANDS).nth(3).inner_text()
+    page.locator(BANDS).nth(3).filter(has_text="16×16×12").wait_for(timeout=60_000)  # its heading, drawn by its view
     page.locator(".st-key-ls_add_pool2d button").first.click()
     wait_idle(page)
     page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 5', timeout=60_000)
+    # A band's heading and tiles are drawn by its component's own code, a moment after the band's box appears.
+    page.wait_for_function(
+        f'(() => {{ const b = document.querySelectorAll("{BANDS}")[4]; return b && b.querySelectorAll("img").length === 9; }})()',
+        timeout=60_000,
+    )
     last = page.locator(BANDS).nth(4).inner_text()
     assert "4 · Pooling" in last and "8×8×12" in last
     # Every band shows its maps as pictures (at most 8 per band, plus its colour legend).

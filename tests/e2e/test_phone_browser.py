@@ -17,6 +17,11 @@ BANDS = "[class*='st-key-ls_band_']"
 def test_layer_stack_default_is_under_six_screens_with_tiles(server, browser):
     context, page = phone_page(browser, f"{server.url}/layer_stack")
     page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 4', timeout=60_000)
+    # Every band's heading and tiles drawn (by its component's own code, a moment after the band's box).
+    page.wait_for_function(
+        f'Array.from(document.querySelectorAll("{BANDS}")).every(b => b.querySelector(".ls-band-head b") && b.querySelector(".ls-tile img"))',
+        timeout=60_000,
+    )
     page.wait_for_timeout(1500)
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     assert height < 6 * 844, f"{height} px is {height / 844:.1f} screens"

@@ -77,7 +77,7 @@ def test_a_weight_step_repaints_the_later_bands_and_the_address_bar(server, brow
     assert [w for r, row in enumerate(weights) for q, w in enumerate(row) if (r, q) != (1, 1)] == [-1.0] * 8
     # The slider is redrawn at its new value, and the bands keep their shapes.
     assert page.locator("[data-testid=stSliderThumbValue]", has_text="7.95").count() == 1
-    assert "24×24×2" in page.locator(BANDS).nth(3).inner_text()
+    page.locator(BANDS).nth(3).filter(has_text="24×24×2").wait_for(timeout=60_000)  # its heading, drawn by its view
     assert page.locator("[data-testid=stException]").count() == 0
 
 
@@ -100,7 +100,7 @@ def test_a_spec_file_loaded_in_the_fragment_reaches_the_sidebar(server, browser,
     )
     assert page.locator("[data-testid=stSidebar] input[type=number]").first.input_value() == "40"
     # ... and so do the bands and the address bar.
-    assert "40×40×1" in page.locator(BANDS).first.inner_text()
+    page.locator(BANDS).first.filter(has_text="40×40×1").wait_for(timeout=60_000)  # its heading, drawn by its view
     assert _address_spec(page).input.color == "grayscale"
     assert page.locator("[data-testid=stException]").count() == 0
 

@@ -65,19 +65,21 @@ _CSS = f"""
 _JS = """
 export default function(component) {
   const { data, parentElement, setTriggerValue } = component;
-  let head = parentElement.querySelector(':scope > .ls-band-head');
-  let root = parentElement.querySelector(':scope > .ls-band-tiles');
-  if (!root) {
-    head = document.createElement('div');
-    head.className = 'ls-band-head';
-    head.innerHTML = '<div class="ls-band-title"><b></b> · <span class="ls-band-shape"></span>'
-      + '<div class="ls-band-about"></div></div><div class="ls-band-legend"><img alt="colour legend">'
-      + '<div class="ls-band-range"></div></div><div class="ls-band-pad"></div>';
-    parentElement.appendChild(head);
-    root = document.createElement('div');
-    root.className = 'ls-band-tiles';
-    parentElement.appendChild(root);
-  }
+  // parent's child of class ``cls``, made (with ``html`` inside) the first time: later updates reuse it.
+  const child = (parent, cls, html, k) => {
+    let el = k === undefined ? parent.querySelector(':scope > .' + cls) : parent.children[k];
+    if (!el) {
+      el = document.createElement('div');
+      el.className = cls;
+      el.innerHTML = html;
+      parent.appendChild(el);
+    }
+    return el;
+  };
+  const head = child(parentElement, 'ls-band-head', '<div class="ls-band-title"><b></b> · '
+    + '<span class="ls-band-shape"></span><div class="ls-band-about"></div></div><div class="ls-band-legend">'
+    + '<img alt="colour legend"><div class="ls-band-range"></div></div><div class="ls-band-pad"></div>');
+  const root = child(parentElement, 'ls-band-tiles', '');
   const h = data.head;
   head.querySelector('b').textContent = h.title;
   head.querySelector('.ls-band-shape').textContent = h.shape;
@@ -90,15 +92,9 @@ export default function(component) {
   const tiles = data.tiles;
   while (root.children.length > tiles.length) root.lastChild.remove();
   tiles.forEach((t, k) => {
-    let tile = root.children[k];
-    if (!tile) {
-      tile = document.createElement('div');
-      tile.className = 'ls-tile';
-      tile.innerHTML = '<img draggable="false" alt=""><div class="ls-tile-cap"></div>'
-        + '<button type="button" class="ls-tile-name" title="Enlarge this map, with the value under the pointer">'
-        + '</button>';
-      root.appendChild(tile);
-    }
+    const tile = child(root, 'ls-tile', '<img draggable="false" alt=""><div class="ls-tile-cap"></div>'
+      + '<button type="button" class="ls-tile-name" title="Enlarge this map, with the value under the pointer">'
+      + '</button>', k);
     tile.dataset.tile = t.id;
     const img = tile.querySelector('img'), cap = tile.querySelector('.ls-tile-cap');
     const name = tile.querySelector('button');
