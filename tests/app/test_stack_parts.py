@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.spec import parse_spec
 from tests.app.conftest import parts_redrawn
 from tests.app.parts import shown, stale
+from tests.stack_specs import outline_sobel_stack
 from ui.stack import keys
 
 pytestmark = pytest.mark.partial_runs
@@ -25,16 +26,7 @@ pytestmark = pytest.mark.partial_runs
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "layer_stack.py")
 
-OUTLINE = [[-1.0, -1.0, -1.0], [-1.0, 8.0, -1.0], [-1.0, -1.0, -1.0]]
-SPEC = {
-    "version": 1,
-    "input": {"color": "rgb", "size": [40, 40]},
-    "layers": [
-        {"type": "conv2d", "filters": [OUTLINE, "sobel_x"], "stride": 1, "padding": "same", "dilation": 1, "bias": 0},
-        {"type": "activation", "function": "relu"},
-        {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
-    ],
-}
+SPEC = outline_sobel_stack(40)
 WEIGHT = keys.filter_("L1", 0, "cNone_w1_1")
 BIAS = keys.filter_("L1", 0, "bias")
 

@@ -30,14 +30,19 @@ def get(url: str) -> tuple[int, str]:
         return e.code, e.read().decode("utf-8", "replace")
 
 
-@pytest.fixture(scope="module")
-def edge():
+def _serve():
+    """`streamlit run serve.py` on a free port for as long as the fixture lasts."""
     try:
         s = Server(script="serve.py")
     except RuntimeError as e:
         pytest.fail(str(e))
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="module")
+def edge():
+    yield from _serve()
 
 
 @pytest.mark.parametrize(
@@ -94,12 +99,7 @@ def _bundles(edge) -> list[str]:
 @pytest.fixture
 def fresh_edge():
     """An edge no browser has asked for a file yet."""
-    try:
-        s = Server(script="serve.py")
-    except RuntimeError as e:
-        pytest.fail(str(e))
-    yield s
-    s.stop()
+    yield from _serve()
 
 
 def _compressed_answer(url: str, encoding: str) -> tuple[int, dict, bytes]:

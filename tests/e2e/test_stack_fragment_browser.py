@@ -12,22 +12,14 @@ import pytest
 
 from cnn_core import share
 from cnn_core.spec import parse_spec
+from tests.stack_specs import outline_sobel_stack
 
 from .harness import wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 BANDS = "[class*='st-key-ls_band_']"
-OUTLINE = [[-1.0, -1.0, -1.0], [-1.0, 8.0, -1.0], [-1.0, -1.0, -1.0]]
-SPEC = {
-    "version": 1,
-    "input": {"color": "rgb", "size": [48, 48]},
-    "layers": [
-        {"type": "conv2d", "filters": [OUTLINE, "sobel_x"], "stride": 1, "padding": "same", "dilation": 1, "bias": 0},
-        {"type": "activation", "function": "relu"},
-        {"type": "pool2d", "mode": "max", "size": 2, "stride": 2, "padding": "same"},
-    ],
-}
+SPEC = outline_sobel_stack(48)
 # Channel 0's tile of every band (the photo's for the input band): its picture.
 TILES = """() => ['0_photo', '1_0', '2_0', '3_0'].map(k => {
   const img = document.querySelector(`.ls-tile[data-tile="${k}"] img`);
