@@ -4,10 +4,13 @@ shows."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import time
 
 import numpy as np
 
+from ui.common import map_view
 from ui.common.map_view import IMG_CLASS, ROOT_CLASS
 
 NAME = "cnn_map_view"
@@ -33,11 +36,29 @@ def pictures(at) -> list[str]:
     return [v["src"] for v in views(at)]
 
 
+# What a map view's hover grid served by address held, by address (AppTest's media store is gone after its run).
+SERVED: dict[str, bytes] = {}
+
+
+def keep_served(monkeypatch) -> None:
+    """Serve map views' large hover grids from ``SERVED`` for the test (addresses as the app would send them),
+    so ``hover`` can read the values an AppTest run sent by address."""
+
+    def serve(data: bytes, mimetype: str, where: str) -> str:
+        url = f"/media/{hashlib.sha224(data).hexdigest()}.bin"
+        SERVED[url] = bytes(data)
+        return url
+
+    SERVED.clear()
+    monkeypatch.setattr(map_view, "media_url", serve)
+
+
 def hover(view: dict) -> np.ndarray:
-    """A view's hover grid as float32 (rows, cols) or (rows, cols, channels) values."""
+    """A view's hover grid as float32 (rows, cols) or (rows, cols, channels) values, inline or by address."""
     h = view["hover"]
     shape = (h["rows"], h["cols"]) + ((len(h["channels"]),) if h["channels"] else ())
-    return np.frombuffer(base64.b64decode(h["b64"]), np.float32).reshape(shape)
+    raw = SERVED[h["url"]] if "url" in h else base64.b64decode(h["b64"])
+    return np.frombuffer(raw, np.float32).reshape(shape)
 
 
 # In a browser: every map view's picture element, in page order...
@@ -79,8 +100,25 @@ def click_cell(page, index: int, row: int, col: int) -> None:
     page.mouse.click(box["x"] + box["width"] * (col + 0.5) / cols, box["y"] + box["height"] * (row + 0.5) / rows)
 
 
-def hover_grid(page, index: int) -> np.ndarray:
-    """Map ``index``'s hover grid as the browser decoded it (rows, cols[, channels])."""
-    h = page.evaluate(f"i => document.querySelectorAll('.{ROOT_CLASS}')[i].cnnHover()", index)
+def hover_grid(page, index: int) -> np.ndarray | None:
+    """Map ``index``'s hover grid as the browser decoded it (rows, cols[, channels]), fetched first if it came by
+    address; None if the map has none, or its values could not be fetched."""
+    h = page.evaluate(f"async i => {{ const m = document.querySelectorAll('.{ROOT_CLASS}')[i];"
+                      " return m ? await m.cnnHover() : null; }", index)  # fmt: skip
+    if not h:
+        return None
     shape = (h["rows"], h["cols"]) + ((len(h["channels"]),) if h["channels"] else ())
     return np.asarray(h["values"], np.float32).reshape(shape)
+
+
+def wait_hover(page, index: int, ok, timeout_s: float) -> np.ndarray:
+    """Map ``index``'s hover grid once ``ok(grid)`` holds (polled: the grid may have to be fetched, which a page
+    function waited on by Playwright can't do); AssertionError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        grid = hover_grid(page, index)
+        if grid is not None and ok(grid):
+            return grid
+        if time.monotonic() > deadline:
+            raise AssertionError(f"map {index}'s hover values did not change as expected in {timeout_s} s")
+        time.sleep(0.1)

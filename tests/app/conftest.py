@@ -21,6 +21,7 @@ from streamlit.runtime.scriptrunner import ScriptRunnerEvent
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
+from tests import map_views
 from ui.common.errors import APOLOGY
 
 
@@ -34,6 +35,13 @@ def problems(at: AppTest) -> list[str]:
 def run(at: AppTest) -> AppTest:
     """Run the page; the checks below fail the test if it raised or apologised."""
     return at.run()
+
+
+@pytest.fixture(autouse=True)
+def hover_values_readable(monkeypatch):
+    """Large hover grids go by address in the media store, which AppTest drops after each run: keep what each
+    address held, so tests read the values the page sent (``tests/map_views.hover``)."""
+    map_views.keep_served(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

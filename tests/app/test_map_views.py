@@ -121,6 +121,26 @@ def test_a_large_map_hovers_on_a_sampled_grid_that_says_its_step():
     np.testing.assert_array_equal(got, values[::7, ::7])
 
 
+def test_a_large_hover_grid_goes_by_address_and_a_small_one_inline(monkeypatch):
+    import ui.common.map_view as mv
+
+    served = []
+    monkeypatch.setattr(
+        mv, "media_url", lambda data, mimetype, where: served.append((data, mimetype, where)) or "/media/h.bin"
+    )
+    big = np.arange(300 * 300, dtype=np.float32).reshape(300, 300)  # 360 kB of values
+    hover = map_view.hover_data(big, (1, 1), "hover values m1")
+    assert hover["url"] == "/media/h.bin" and "b64" not in hover and (hover["rows"], hover["cols"]) == (300, 300)
+    assert np.array_equal(np.frombuffer(served[0][0], np.float32).reshape(300, 300), big)
+    assert served[0][1:] == ("application/octet-stream", "hover values m1")
+    small = np.ones((64, 64), np.float32)  # 16 kB: inline, no fetch on hover
+    assert "b64" in map_view.hover_data(small, (1, 1), "hover values m2") and len(served) == 1
+    # No media store (outside an app, or one that moved): the values go inline, whatever their size.
+    monkeypatch.setattr(mv, "media_url", lambda *a: None)
+    got = map_view.hover_data(big, (1, 1), "hover values m1")
+    assert np.array_equal(np.frombuffer(base64.b64decode(got["b64"]), np.float32).reshape(300, 300), big)
+
+
 def test_after_the_first_screen_the_live_maps_are_drawn(monkeypatch):
     # The first screen's maps were the first paint, while TensorFlow imported; the live ones replace them.
     monkeypatch.setattr(first_screen, "wanted", lambda: True)

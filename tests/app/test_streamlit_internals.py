@@ -235,3 +235,20 @@ def test_a_reshaped_watcher_is_reported_and_the_walk_left_alone(scan, monkeypatc
 def test_pictures_go_inline_outside_a_running_app():
     """media_url hands back None where there is no media store (no app running): callers send the bytes inline."""
     assert internals.media_url(b"\x89PNG", "image/png", "cnn-test.0") is None
+
+
+def test_a_picture_address_carries_the_apps_base_path(monkeypatch):
+    """An app hosted under a path (server.baseUrlPath) serves its media store there too: the address says so."""
+    from types import SimpleNamespace
+
+    from streamlit import config, runtime
+
+    store = SimpleNamespace(add=lambda data, mimetype, where: "/media/abc.png")
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: SimpleNamespace(media_file_mgr=store))
+    try:
+        assert internals.media_url(b"x", "image/png", "cnn-test.0") == "/media/abc.png"
+        config.set_option("server.baseUrlPath", "/tools/cnn/")
+        assert internals.media_url(b"x", "image/png", "cnn-test.0") == "/tools/cnn/media/abc.png"
+    finally:
+        config.set_option("server.baseUrlPath", "")

@@ -14,10 +14,10 @@ from .harness import wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser each: seconds
 
 # The hover values each map view holds, as its browser code decoded them from what the server sent.
-HOVER_JS = """() => Array.from(document.querySelectorAll('.cnn-map')).map(m => {
-  const h = m.cnnHover();
+HOVER_JS = """() => Promise.all(Array.from(document.querySelectorAll('.cnn-map')).map(async m => {
+  const h = await m.cnnHover();
   return Array.from({length: h.rows}, (_, r) => h.values.slice(r * h.cols, (r + 1) * h.cols));
-})"""
+}))"""
 MAPS_JS = map_views.SHOWN_JS
 
 
@@ -42,11 +42,7 @@ def test_first_visit_shows_the_default_maps_then_the_live_page(browser, fresh_se
         # One kernel step (the centre weight 8 → a little less) reruns the fragment and changes the maps.
         page.get_by_role("slider", name="w[1,1]").focus()
         page.keyboard.press("ArrowLeft")
-        page.wait_for_function(
-            f"() => {{ const m = document.querySelectorAll('.cnn-map')[1]; const h = m && m.cnnHover();"
-            f" return h && Math.abs(h.values[0] - ({float(before[0, 0])})) > 1e-6; }}",
-            timeout=120_000,
-        )
+        map_views.wait_hover(page, 1, lambda grid: abs(float(grid.flat[0]) - float(before[0, 0])) > 1e-6, 120)
         wait_idle(page, 120_000)
         after = np.array(page.evaluate(HOVER_JS)[1], np.float32)
         x = cells[0].maps[:, :, 0]

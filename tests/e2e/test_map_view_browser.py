@@ -30,6 +30,8 @@ def test_maps_hover_zoom_and_click_without_plotly(server, browser):
     held = []
     context.route("**/static/js/PlotlyChart.*.js", lambda route: held.append(route))  # never answered
     page = context.new_page()
+    hover_fetches = []  # a 300² map's hover values (360 kB) come by address, fetched once the pointer is over it
+    page.on("request", lambda r: hover_fetches.append(r.url) if "/media/" in r.url and r.url.endswith(".bin") else None)
     try:
         page.goto(server.url)
         map_views.wait_maps(page, 4, 120_000)
@@ -45,6 +47,7 @@ def test_maps_hover_zoom_and_click_without_plotly(server, browser):
         page.mouse.move(x, y)
         tip = page.locator(".cnn-map .cnn-map-tip").nth(1)
         tip.wait_for(state="visible", timeout=30_000)
+        assert len(hover_fetches) == 1, hover_fetches  # only the map under the pointer fetched its values
         value = float(map_views.hover_grid(page, 1)[93, 126])
         text = tip.inner_text()
         assert text.startswith("row 93, col 126") and "every" not in text

@@ -61,13 +61,23 @@ def channel_names(channels: int) -> list[str]:
 
 def kept(key: tuple, make):
     """The value cached under ``key`` in the map pictures' cache, made by ``make()`` and kept when missing (a dict
-    of text counts its strings twice, for the text and its JSON)."""
+    of text counts its strings twice, for the text and its JSON; a tuple's bytes count once)."""
     hit = _URIS.get(key)
     if hit is None:
         hit = make()
-        size = sum(len(v) for v in _strings(hit)) * 2 + 4096 if isinstance(hit, dict) else None
+        size = None
+        if isinstance(hit, (dict, tuple)):
+            size = sum(len(v) for v in _strings(hit)) * 2 + sum(len(v) for v in _blobs(hit)) + 4096
         _URIS.put(key, hit, size)
     return hit
+
+
+def _blobs(value):
+    if isinstance(value, bytes):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _blobs(v)
 
 
 def _strings(value):

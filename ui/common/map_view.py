@@ -25,11 +25,15 @@ Above the map its heading (``title`` in bold, then ``subtitle``), under it its l
 element per map. Map views that are the only elements of a container sit two to a row (a CSS grid).
 
 Data the browser receives (``data``): the picture's data URI, the map's height and width, the box's height,
-the colour bar (CSS gradient, the two end labels, its colour map and exact ends) or None, and the hover grid as base64 float32 values
-with its steps (decoded only once the pointer is over the map).
+the colour bar (CSS gradient, the two end labels, its colour map and exact ends) or None, and the hover grid with
+its steps. A small grid comes inline as base64 float32 values (decoded once the pointer is over the map); a large
+one (over ``INLINE_HOVER_BYTES``: a 300² map's is 360 kB, three times its picture) only as an address in
+Streamlit's media store, fetched the first time the pointer comes over the map. A kernel step changes three
+maps' grids, and a visitor hovers over few of them: sent inline they were three quarters of a step's bytes.
 
 Tests and benchmarks find each map as ``.cnn-map`` (``data-rows``, ``data-cols`` attributes), its picture as
-``img.cnn-map-img``, and the decoded hover grid through the element's ``cnnHover()`` function.
+``img.cnn-map-img``, and the hover grid through the element's ``cnnHover()`` function (a promise: the grid is
+fetched first if it came as an address).
 """
 
 from __future__ import annotations
@@ -42,10 +46,13 @@ import streamlit as st
 
 from cnn_core import render
 from ui.common.figures import channel_names
+from ui.common.streamlit_internals import media_url
 
 ROOT_CLASS = "cnn-map"
 IMG_CLASS = "cnn-map-img"
 BAR_WIDTH = 40  # CSS pixels beside the picture for the colour bar and its labels
+# A hover grid up to this many bytes goes inline with its map; a larger one by address, fetched on the first hover.
+INLINE_HOVER_BYTES = 32 * 1024
 
 _CSS = f"""
 [data-testid="stVerticalBlock"]:has(> [data-testid="stElementContainer"] .cnn-map-cell) {{
@@ -125,16 +132,45 @@ export default function(component) {
     bar.style.display = 'none';
   }
 
-  const values = () => {  // the hover grid, decoded once per map update
+  // The hover grid: decoded once per new grid (an unchanged map's update keeps it), from the inline values or,
+  // for a large grid, from its address, fetched once the pointer is over the map. values() is null until then.
+  const hv = data.hover, hoverId = hv ? (hv.url || hv.b64) : null;
+  if (m.hoverId !== hoverId) { m.hoverId = hoverId; m.decoded = null; m.loading = null; }
+  m.hover = hv;
+  const load = () => {
+    const want = m.hover;
+    if (!want || !want.url) return Promise.resolve(m.decoded);
+    if (!m.loading) {
+      m.loading = fetch(want.url).then(r => {
+        if (!r.ok) throw new Error('hover values: HTTP ' + r.status);
+        return r.arrayBuffer();
+      }).then(buf => {
+        if (m.hover !== want) return m.decoded;  // a newer map came meanwhile
+        m.decoded = new Float32Array(buf);
+        if (m.pointer) showTip(m.pointer);
+        return m.decoded;
+      }).catch(() => { if (m.hover === want) m.loading = null; return null; });  // gone: tried again next time
+    }
+    return m.loading;
+  };
+  const values = () => {
     if (!m.decoded && m.hover) {
-      const raw = atob(m.hover.b64), bytes = new Uint8Array(raw.length);
-      for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-      m.decoded = new Float32Array(bytes.buffer);
+      if (m.hover.b64) {
+        const raw = atob(m.hover.b64), bytes = new Uint8Array(raw.length);
+        for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+        m.decoded = new Float32Array(bytes.buffer);
+      } else {
+        load();
+      }
     }
     return m.decoded;
   };
-  root.cnnHover = () => m.hover && { rows: m.hover.rows, cols: m.hover.cols, sy: m.hover.sy, sx: m.hover.sx,
-    channels: m.hover.channels, values: Array.from(values()) };
+  root.cnnHover = async () => {
+    const h = m.hover;
+    if (!h) return null;
+    const vals = values() || await load();
+    return vals && { rows: h.rows, cols: h.cols, sy: h.sy, sx: h.sx, channels: h.channels, values: Array.from(vals) };
+  };
 
   // The shown window of the map, in map units: [x0, y0, x1, y1] (pixel edges).
   const view = () => m.view || [0, 0, W, H];
@@ -172,10 +208,12 @@ export default function(component) {
   };
   const showTip = (ev) => {
     const p = at(ev);
-    if (!p.inside || !m.hover) { tip.style.display = 'none'; return; }
+    m.pointer = p.inside ? { clientX: ev.clientX, clientY: ev.clientY } : null;
+    const vals = p.inside && m.hover ? values() : null;
+    if (!vals) { tip.style.display = 'none'; return; }  // outside, or the values still on their way
     const hv = m.hover, [row, col] = cell(p);
     const i = Math.min(hv.rows - 1, Math.round(row / hv.sy)), j = Math.min(hv.cols - 1, Math.round(col / hv.sx));
-    const vals = values(), nc = hv.channels ? hv.channels.length : 1, base = (i * hv.cols + j) * nc;
+    const nc = hv.channels ? hv.channels.length : 1, base = (i * hv.cols + j) * nc;
     let text = 'row ' + (i * hv.sy) + ', col ' + (j * hv.sx);
     if (hv.sy > 1 || hv.sx > 1) text += ' <i>(hover every ' + (hv.sy === hv.sx ? hv.sy : hv.sy + '×' + hv.sx) + ' px)</i>';
     text += '<br>';
@@ -201,7 +239,8 @@ export default function(component) {
     }
     showTip(ev);
   };
-  win.onpointerleave = () => { if (!m.drag) tip.style.display = 'none'; };
+  win.onpointerenter = () => values();  // a large grid starts on its way as the pointer arrives
+  win.onpointerleave = () => { m.pointer = null; if (!m.drag) tip.style.display = 'none'; };
   win.onpointerdown = (ev) => {
     // A finger that moves scrolls the page (the browser then cancels the pointer): only a tap counts on touch.
     if (ev.button !== 0) return;
@@ -235,6 +274,7 @@ export default function(component) {
   win.onpointercancel = () => { m.drag = null; box.style.display = 'none'; };
   win.ondblclick = () => { m.view = null; layout(); };
   reset.onclick = () => { m.view = null; layout(); };
+  if (m.pointer) showTip(m.pointer);  // a pointer resting on the map reads its new value
 }
 """
 
@@ -255,22 +295,34 @@ def bar_labels(scale: render.ColorScale) -> tuple[str, str]:
     return f"{scale.vmax:.3g}", f"{scale.vmin:.3g}"
 
 
-def hover_data(values: np.ndarray, steps: tuple[int, int]) -> dict:
+def hover_grid(values: np.ndarray, steps: tuple[int, int]) -> tuple[dict, bytes]:
     """The hover grid of (height, width) or (height, width, channels) values, every ``steps`` = (row step,
-    column step) pixels, as the component reads it."""
+    column step) pixels: what describes it (rows, columns, steps, channel names) and its float32 bytes."""
     sy, sx = steps
     sampled = np.ascontiguousarray(values[::sy, ::sx], dtype=np.float32)
     channels = None
     if sampled.ndim == 3:
         channels = channel_names(sampled.shape[2])
-    return {
-        "rows": int(sampled.shape[0]),
-        "cols": int(sampled.shape[1]),
-        "sy": int(sy),
-        "sx": int(sx),
-        "channels": channels,
-        "b64": base64.b64encode(sampled.tobytes()).decode(),
-    }
+    meta = {"rows": int(sampled.shape[0]), "cols": int(sampled.shape[1]), "sy": int(sy), "sx": int(sx),
+            "channels": channels}  # fmt: skip
+    return meta, sampled.tobytes()
+
+
+def hover_payload(meta: dict, raw: bytes, where: str | None) -> dict:
+    """The hover grid as the component reads it: its values inline (base64) if small, or where no media store
+    can be reached (``where`` None, or no app running); else the address the store serves them at under
+    ``where`` (one name per map on the page). Called on every run that draws the map, so that a run of the whole
+    page keeps the address alive (the store forgets what a full run doesn't name again)."""
+    if where is not None and len(raw) > INLINE_HOVER_BYTES:
+        url = media_url(raw, "application/octet-stream", where)
+        if url is not None:
+            return {**meta, "url": url}
+    return {**meta, "b64": base64.b64encode(raw).decode()}
+
+
+def hover_data(values: np.ndarray, steps: tuple[int, int], where: str | None = None) -> dict:
+    """The hover grid of ``values`` every ``steps`` pixels, as the component reads it (``hover_payload``)."""
+    return hover_payload(*hover_grid(values, steps), where)
 
 
 def view_data(

@@ -239,13 +239,18 @@ def media_url(data: bytes, mimetype: str, where: str) -> str | None:
     pictures (named by their content's hash, so a browser fetches a picture once). ``where`` is the caller's name
     for the place the picture is shown, one per place: a new picture there replaces the old one, and a run of the
     whole page that no longer shows it lets it go. None outside a running app, or if the store has moved (logged
-    once); the caller then sends the bytes inline."""
+    once); the caller then sends the bytes inline.
+
+    The store's address starts at the server's root ("/media/…"); Streamlit's own elements put the app's base path
+    (``server.baseUrlPath``, for an app hosted under a path) in front of it in the browser, and so does this."""
     try:
-        from streamlit import runtime
+        from streamlit import config, runtime
 
         if not runtime.exists():
             return None
-        return runtime.get_instance().media_file_mgr.add(data, mimetype, where)
+        url = runtime.get_instance().media_file_mgr.add(data, mimetype, where)
+        base = str(config.get_option("server.baseUrlPath") or "").strip("/")
+        return f"/{base}{url}" if base and url.startswith("/") else url
     except Exception as e:  # an internal that moved: the picture still goes, inline
         if not _MEDIA_WARNED:
             _MEDIA_WARNED.append(True)

@@ -42,29 +42,33 @@ def _uri(cell: Cell, side: int) -> str:
     return picture_uri(cell.maps[:, :, 0], cell.scale, None, side, cell.cache_key)
 
 
-def view_data(cell: Cell, side: int) -> dict:
-    """What the browser gets for one map: its picture, colour bar and hover grid (cached by the cell's key, so an
-    unchanged map, such as the input while a weight moves, is neither encoded nor built again)."""
+def view_data(cell: Cell, side: int, where: str | None = None) -> dict:
+    """What the browser gets for one map: its picture, colour bar and hover grid (made once per cell key, so an
+    unchanged map, such as the input while a weight moves, is neither encoded nor built again). A large hover
+    grid goes by address in the media store under ``where`` (``map_view.hover_payload``)."""
 
-    def make() -> dict:
+    def make() -> tuple[dict, dict, bytes]:
         h, w = cell.maps.shape[:2]
         values = cell.maps if cell.scale is None and cell.maps.shape[2] > 1 else cell.maps[:, :, 0]
-        hover = map_view.hover_data(values, hover_steps(h, w))
+        meta, raw = map_view.hover_grid(values, hover_steps(h, w))
         alt = cell.heading.replace("**", "")
-        return map_view.view_data(_uri(cell, side), h, w, MAP_HEIGHT, cell.scale, hover, alt, heading_parts(cell.heading),
+        view = map_view.view_data(_uri(cell, side), h, w, MAP_HEIGHT, cell.scale, None, alt, heading_parts(cell.heading),
                                   cell.caption)  # fmt: skip
+        return view, meta, raw
 
     if cell.cache_key is None:
-        return make()
-    return kept(("map view", cell.cache_key, cell.scale, side, MAP_HEIGHT, cell.maps.shape, cell.heading, cell.caption),
-                make)  # fmt: skip
+        view, meta, raw = make()
+    else:
+        view, meta, raw = kept(("map view", cell.cache_key, cell.scale, side, MAP_HEIGHT, cell.maps.shape, cell.heading,
+                                cell.caption), make)  # fmt: skip
+    return {**view, "hover": map_view.hover_payload(meta, raw, where)}
 
 
 def draw(cell: Cell, key: str, dpr: float = 1.0) -> tuple[int, int] | None:
     """One map with its colour bar, hover values, box zoom and clicks, its picture sent at the size it is shown on
     a ``dpr`` screen; the (row, column) clicked if a click on it triggered this run."""
     side = screen.picture_side(max(cell.maps.shape[:2]), MAP_HEIGHT, dpr)
-    return map_view.map_view(key, view_data(cell, side))
+    return map_view.map_view(key, view_data(cell, side, f"hover values {key}"))
 
 
 def heading_parts(heading: str) -> tuple[str, str]:
