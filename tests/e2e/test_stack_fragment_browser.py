@@ -20,10 +20,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a server and a browser e
 
 BANDS = "[class*='st-key-ls_band_']"
 SPEC = outline_sobel_stack(48)
-# Channel 0's tile of every band (the photo's for the input band): its picture.
+# Channel 0's tile of every band (the photo's for the input band): its picture's name (its address in the media
+# store) and what the picture shows (the address, or the same picture sent inline).
 TILES = """() => ['0_photo', '1_0', '2_0', '3_0'].map(k => {
   const img = document.querySelector(`.ls-tile[data-tile="${k}"] img`);
-  return img ? img.getAttribute('src') : null;
+  return img ? [img.dataset.src || null, img.getAttribute('src')] : null;
 })"""
 
 
@@ -53,15 +54,18 @@ def test_a_weight_step_repaints_the_later_bands_and_the_address_bar(server, brow
     slider.focus()
     page.keyboard.press("ArrowLeft")  # one step of the ±10 range: 8 → 7.95
     page.wait_for_function(
-        f"prev => {{ const now = ({TILES})(); return now[3] && now[3] !== prev[3]; }}", arg=before, timeout=60_000
+        f"prev => {{ const now = ({TILES})(); return now[3] && now[3][0] !== prev[3][0]; }}",
+        arg=before,
+        timeout=60_000,
     )
     wait_idle(page)
     after = page.evaluate(TILES)
     assert after[0] == before[0]  # the input's band: the same photo
-    # Each tile's picture is an address of Streamlit's media store (a step names the pictures; the browser fetches
-    # only the new ones), not bytes inline.
-    assert all(src.startswith("/media/") and src.endswith(".png") for src in after), after
-    assert all(a != b for a, b in zip(after[1:], before[1:])), "every band after the edited layer is repainted"
+    # Each tile's picture is named by its address in Streamlit's media store; a picture new to the page comes in
+    # the step's message too (shown at once, not fetched after it), and one the page has keeps its name.
+    assert all(name.startswith("/media/") and name.endswith(".png") for name, _ in after), after
+    assert all(a[0] != b[0] for a, b in zip(after[1:], before[1:])), "every band after the edited layer is repainted"
+    assert all(shown.startswith("data:image/png;base64,") for _, shown in after[1:]), after
     # The address bar holds the new weight (a copied link or Back gives this view), the rest unchanged.
     spec = _address_spec(page)
     weights = spec.layers[0].filters[0].weights
@@ -70,6 +74,27 @@ def test_a_weight_step_repaints_the_later_bands_and_the_address_bar(server, brow
     # The slider is redrawn at its new value, and the bands keep their shapes.
     assert page.locator("[data-testid=stSliderThumbValue]", has_text="7.95").count() == 1
     page.locator(BANDS).nth(3).filter(has_text="24×24×2").wait_for(timeout=60_000)  # its heading, drawn by its view
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_bands_drawn_anew_fetch_the_pictures_the_session_was_already_sent(server, browser):
+    """After a visit to another page, the Layer stack's bands are new to the browser, though their pictures were
+    sent inline before in this session: the tiles show them from their addresses."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    _open(page, server.url, SPEC)
+    page.wait_for_function(f"() => ({TILES})().every(t => t && t[1] && t[1].startsWith('data:'))", timeout=60_000)
+    page.get_by_role("link", name="Playground").click()
+    page.get_by_role("slider", name="w[1,1]").first.wait_for(timeout=120_000)
+    page.get_by_role("link", name="Layer stack").click()
+    page.wait_for_function(f'document.querySelectorAll("{BANDS}").length === 4', timeout=120_000)
+    wait_idle(page)
+    page.wait_for_function(
+        """() => { const imgs = [...document.querySelectorAll('.ls-tile img')];
+             return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }""",
+        timeout=60_000,
+    )
+    shown = page.evaluate(TILES)
+    assert all(t[1] == t[0] and t[0].startswith("/media/") for t in shown), shown
     assert page.locator("[data-testid=stException]").count() == 0
 
 

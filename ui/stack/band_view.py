@@ -19,7 +19,9 @@ What the visitor gets, as before:
 Tests and benchmarks find a tile as ``.ls-tile[data-tile="<stage>_<channel>"]`` (``photo`` for the photo), its
 picture as ``img`` in it and its name as ``button`` in it; AppTest reads the data each band received
 (``head``: ``title``, ``shape``, ``about``, ``legend``, ``range``; ``tiles``: ``id``, ``channel``, ``src``,
-``caption``, ``name``).
+``caption``, ``name``, and ``inline`` for a picture sent in the message). A picture goes by its address in
+Streamlit's media store, and also inline the first time the page gets it (``ui/stack/maps.thumbnail_src``):
+the browser shows it at once and keeps showing it while its address stays the same.
 """
 
 from __future__ import annotations
@@ -98,7 +100,12 @@ export default function(component) {
     tile.dataset.tile = t.id;
     const img = tile.querySelector('img'), cap = tile.querySelector('.ls-tile-cap');
     const name = tile.querySelector('button');
-    if (img.getAttribute('src') !== t.src) img.setAttribute('src', t.src);
+    // t.src names the picture (its address); t.inline, when sent, is the same picture, new to this page, in the
+    // message itself. The picture shown stays as long as its name does.
+    if (img.dataset.src !== t.src) {
+      img.setAttribute('src', t.inline || t.src);
+      img.dataset.src = t.src;
+    }
     img.setAttribute('alt', t.alt);
     cap.textContent = t.caption;
     name.textContent = t.name;
@@ -120,12 +127,16 @@ def _component():
     return st.components.v2.component(NAME, css=_CSS, js=_JS, isolate_styles=False)
 
 
-def tile(stage: int, channel: int, src: str, caption: str, name: str) -> dict:
-    """One tile's data: map ``channel`` of stage ``stage`` (-1: the photo in its own colours), its picture's data
-    URI, the lines under it and its name."""
+def tile(stage: int, channel: int, src: str, caption: str, name: str, inline: str | None = None) -> dict:
+    """One tile's data: map ``channel`` of stage ``stage`` (-1: the photo in its own colours), its picture's
+    address (or data URI), the lines under it and its name; ``inline``: the same picture as a data URI, for a
+    picture the page hasn't got yet (shown at once, without fetching the address)."""
     ident = f"{stage}_{'photo' if channel < 0 else channel}"
-    return {"id": ident, "channel": int(channel), "src": src, "caption": caption, "name": name,
-            "alt": f"stage {stage}, {name}"}  # fmt: skip
+    out = {"id": ident, "channel": int(channel), "src": src, "caption": caption, "name": name,
+           "alt": f"stage {stage}, {name}"}  # fmt: skip
+    if inline is not None:
+        out["inline"] = inline
+    return out
 
 
 def band_view(key: str, tiles: list[dict], per_band: int, head: dict) -> tuple | None:

@@ -138,12 +138,27 @@ def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None) -> by
     return png
 
 
-def thumbnail_src(stage: Stage, channel: int, scale: render.ColorScale | None, where: str) -> str:
-    """The thumbnail's address for the browser: served by Streamlit's media store under ``where`` (one name per
-    tile), so a step sends only the tiles' names and the browser fetches only the pictures that changed; inline
-    as a data URI where the store can't be reached."""
+# What each tile's place showed when this session's page was last drawn: {where: address}.
+SENT_KEY = "_ls_tiles_sent"
+
+
+def thumbnail_src(stage: Stage, channel: int, scale: render.ColorScale | None, where: str) -> tuple[str, str | None]:
+    """The thumbnail for the browser as (address, inline picture or None).
+
+    The address is where Streamlit's media store serves the picture under ``where`` (one name per tile, named by
+    its content, so an unchanged tile's address stays the same); it is registered on every run, so it can always
+    be fetched. A picture this session's page hasn't been sent at ``where`` comes inline as well (a data URI):
+    a weight step changes one tile a band, and fetching it after the step's message cost the paint 50–100 ms
+    (benchmarks/README.md, round 12). Where the store can't be reached, the address is the data URI itself."""
     png = thumbnail(stage, channel, scale)
-    return media_url(png, "image/png", where) or _uri(png)
+    url = media_url(png, "image/png", where)
+    if url is None:
+        return _uri(png), None
+    sent = st.session_state.setdefault(SENT_KEY, {})
+    if sent.get(where) == url:
+        return url, None
+    sent[where] = url
+    return url, _uri(png)
 
 
 @cache
@@ -285,8 +300,8 @@ def _band_grid(
             caption = f"{stats.lo[c]:.3g} … {stats.hi[c]:.3g}\nmean {stats.mean[c]:.3g}\nzeros {stats.zeros[c]:.0%}"
         label = "photo" if c == PHOTO else f"{c} · {names[c] if c < len(names) else ''}"
         where = f"cnn-stack-tile.{sid}.{c}"
-        src = thumbnail_src(stage, c, None if c == PHOTO else scales[c], where)
-        tiles.append(band_view.tile(i, c, src, caption, label))
+        src, inline = thumbnail_src(stage, c, None if c == PHOTO else scales[c], where)
+        tiles.append(band_view.tile(i, c, src, caption, label, inline))
     return band_view.band_view(keys.stage(sid, "tiles"), tiles, per_band, head)
 
 
