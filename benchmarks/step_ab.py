@@ -1,4 +1,4 @@
-"""A kernel step at 1024², two trees side by side: ``python -m benchmarks.step_ab OTHER_TREE [--page stack]``.
+"""A kernel step at 1024², two trees side by side: ``python -m benchmarks.step_ab OTHER_TREE [--page stack] [--side N]``.
 
 On a loaded machine two runs minutes apart differ more than two versions of the code, so this starts one
 ``streamlit run app.py`` from OTHER_TREE (e.g. ``git archive main | tar -x -C /tmp/base``) and one from this
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("other", type=Path, help="the other tree (a checkout or git archive of another commit)")
     parser.add_argument("--presses", type=int, default=16, help="timed presses per side (default 16)")
     parser.add_argument("--page", choices=("playground", "stack"), default="playground", help="the page to step")
+    parser.add_argument("--side", type=int, default=SIDE, help=f"the photo's side in pixels (default {SIDE})")
     args = parser.parse_args(argv)
     pics = STACK_PICS if args.page == "stack" else PLAYGROUND_PICS
     trees = {"other": args.other.resolve(), "this": ROOT}
@@ -76,9 +77,9 @@ def main(argv: list[str] | None = None) -> int:
                 procs[name], url = _start(tree)
                 # The first step at this size is untimed (the open functions make one), and so is one more.
                 if args.page == "stack":
-                    page, counter = _open_stack(browser, SimpleNamespace(url=url), SIDE)
+                    page, counter = _open_stack(browser, SimpleNamespace(url=url), args.side)
                 else:
-                    page, counter = _open_playground(browser, SimpleNamespace(url=url), SIDE)
+                    page, counter = _open_playground(browser, SimpleNamespace(url=url), args.side)
                 _one_change(page, counter, pics)
                 pages[name] = (page, counter)
             rows: dict[str, list[dict]] = {name: [] for name in pages}
