@@ -53,7 +53,8 @@ def _line(name: str, rows: list[dict], cpu_s: float) -> str:
     return (
         f"{name}: key → paint {med('key_to_paint_ms'):.0f} ms ({min(paint):.0f}–{max(paint):.0f}); "
         f"request → last message {med('request_to_last_reply_ms'):.0f} ms; "
-        f"last message → paint {med('last_reply_to_paint_ms'):.0f} ms; compute {med('compute_ms'):.1f} ms; "
+        f"last message → paint {med('last_reply_to_paint_ms'):.0f} ms; key → run finished {med('key_to_idle_ms'):.0f} ms; "
+        f"compute {med('compute_ms'):.1f} ms; "
         f"{med('bytes') / 1e6:.3f} MB in {med('ws_frames'):.0f} messages; server CPU per press {cpu_s / len(rows) * 1000:.0f} ms"
     )
 

@@ -15,7 +15,7 @@ import cnn_core  # noqa: E402  (after the first screen, on purpose)
 from cnn_core import render  # noqa: E402
 from cnn_core.render import COLORMAPS, SCALE_MODES  # noqa: E402
 from cnn_core.spec import MAX_SIDE  # noqa: E402
-from ui.common import compute, inspector, share_panel  # noqa: E402
+from ui.common import compute, inspector, paint_first, share_panel  # noqa: E402
 from ui.common.inputs import LINK_SOURCE, link_image_key, phone_picker, picture_picker  # noqa: E402
 from ui.common.text import plain  # noqa: E402
 from ui.playground import controls, kernel_editor, keys, view  # noqa: E402
@@ -130,6 +130,7 @@ def maps_part(picture, resize_note: str, worked_slot, below) -> None:
     if at is not None:  # a click on a map: its worked sum beside the maps, above the controls
         with worked_slot:
             view.worked_panel(stages, at)
+    paint_first.after_maps(keys.WEIGHT_STEP)  # the new maps paint before the rest of the part comes
     with below:
         st.divider()
         view.stage_notes(stages)

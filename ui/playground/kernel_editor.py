@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.kernels import PRESETS
-from ui.common import explain
+from ui.common import explain, paint_first
 from ui.common.fields import show as show_value
 from ui.common.number_grid import grid_edits, refused_text
 from ui.playground import keys
@@ -61,6 +61,7 @@ def _on_size() -> None:
 def _on_slider(i: int, j: int) -> None:
     before = pgs.kernel_title(pgs.state().kernel)
     pgs.set_weight(i, j, st.session_state[keys.weight(i, j)])
+    paint_first.note_step(keys.WEIGHT_STEP)
     st.rerun(list(WHOLE_KERNEL) if pgs.kernel_title(pgs.state().kernel) != before else [keys.PART_MAPS])
 
 
@@ -71,6 +72,7 @@ def _on_grid(key: str) -> None:
         w[row, col] = value
     st.session_state[keys.GRID_REFUSED] = refused
     pgs.set_kernel(w)
+    paint_first.note_step(keys.WEIGHT_STEP)
     st.rerun(list(WHOLE_KERNEL))
 
 

@@ -25,6 +25,7 @@ MAPS = keys.key(P, "maps")  # the 2×2 block of maps (the CSS keeps it in view)
 WORKED = keys.key(P, "worked")  # the worked sum's card
 CLICKED = keys.key(P, "clicked")  # (stage, row, col) of the map value last clicked, or None when closed
 WORKED_CLOSE = keys.key(P, "worked_close")
+WEIGHT_STEP = keys.key(P, "weight_step")  # set by a weight's edit: its run lets the new maps paint first
 SCREEN = keys.key(P, "screen")  # the probe that reports the screen's devicePixelRatio (ui/common/screen.py)
 FIRST_MAPS = keys.key(P, "first_maps")  # the stored first screen's block, drawn before TensorFlow loads
 FIRST_PROBE = keys.key(P, "first_probe")  # the first screen's probe, which preloads Plotly (first_paint.py)

@@ -19,7 +19,7 @@ from cnn_core import render
 from cnn_core import stats as core_stats
 from cnn_core.pipeline import Stage
 from cnn_core.spec import Spec
-from ui.common import explain, inspector
+from ui.common import explain, inspector, paint_first
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.maps import arithmetic_lines, map_stats
 from ui.common.service import SERVICE
@@ -224,6 +224,7 @@ def maps_area(stages: list[Stage], ids: list[str], spec: Spec, cmap: str, mode: 
                 if pages:
                     _pager(sid, pages, len(channels))
                 under[sid] = st.container()
+        paint_first.after_maps(keys.WEIGHT_STEP)  # the new bands paint before the rest of the step comes
         # A click on a tile (or on the enlarged map) opens its worked sum beside the bands, in view.
         at = worked.clicked(stages, sids)
         focus = st.session_state.get(FOCUS_KEY)

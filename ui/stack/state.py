@@ -21,6 +21,7 @@ from streamlit.errors import StreamlitAPIException
 
 from cnn_core.errors import SpecError
 from cnn_core.spec import MAX_LAYERS, InputSpec, Layer, Spec, parse_spec
+from ui.common import paint_first
 from ui.common.fields import show as show_value
 from ui.stack import edits, keys
 
@@ -235,6 +236,8 @@ def _changed(lid: str | None, key: str, setter, parts: tuple[str, ...] | None) -
     edit(lid, lambda L: setter(L, ss[key]))
     # A refused edit, or the first accepted one after it, changes the note the editor shows: redraw it too.
     quiet = not had_note and ss.get(keys.note(lid)) is None
+    if parts == keys.WEIGHT_PARTS and quiet:
+        paint_first.note_step(keys.WEIGHT_STEP)
     rerun_parts(parts if parts and quiet else keys.EDIT_PARTS)
 
 
