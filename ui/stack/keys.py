@@ -20,6 +20,7 @@ OPEN = common.key(P, "open")  # the id of the layer whose settings are open, or 
 FOCUS = common.key(P, "focus")  # (stage id, channel) of the enlarged map, or None
 STARTER = common.key(P, "starter")  # the starting point the stack was loaded from, or None
 NEXT_ID = common.key(P, "next_id")  # the number of the last id handed out
+TILES_SENT = common.key(P, "tiles_sent")  # {tile's place: address} of the pictures this session's page was sent
 WEIGHT_STEP = common.key(P, "weight_step")  # set by a weight's edit: its run lets the new bands paint first
 PLAN = common.key(P, "plan")  # (spec, input shape, its plan): the parts a change reruns plan the stack once
 

@@ -138,10 +138,6 @@ def thumbnail(stage: Stage, channel: int, scale: render.ColorScale | None) -> by
     return png
 
 
-# What each tile's place showed when this session's page was last drawn: {where: address}.
-SENT_KEY = "_ls_tiles_sent"
-
-
 def thumbnail_src(stage: Stage, channel: int, scale: render.ColorScale | None, where: str) -> tuple[str, str | None]:
     """The thumbnail for the browser as (address, inline picture or None).
 
@@ -154,7 +150,7 @@ def thumbnail_src(stage: Stage, channel: int, scale: render.ColorScale | None, w
     url = media_url(png, "image/png", where)
     if url is None:
         return _uri(png), None
-    sent = st.session_state.setdefault(SENT_KEY, {})
+    sent = st.session_state.setdefault(keys.TILES_SENT, {})
     if sent.get(where) == url:
         return url, None
     sent[where] = url
