@@ -79,3 +79,37 @@ def test_maps_hover_zoom_and_click_without_plotly(server, browser):
         assert page.locator("[data-testid=stException]").count() == 0
     finally:
         context.close()
+
+
+def test_hover_values_still_on_their_way_when_a_step_lands_are_kept(server, browser):
+    """The input's hover values (by address) are fetched as the pointer comes over it; a kernel step lands before
+    they arrive: once they arrive, the tooltip shows them."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    held = []
+    context.route("**/media/*.bin", lambda route: held.append(route))  # answered only when the test says
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        page.get_by_role("slider", name="w[1,1]").first.wait_for(timeout=180_000)
+        map_views.wait_maps(page, 4, 120_000)
+        wait_idle(page, 120_000)
+        box = map_views.window_box(page, 0)
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+        deadline = 50
+        while not held and deadline:
+            page.wait_for_timeout(100)
+            deadline -= 1
+        assert len(held) == 1, "the input's hover values were not asked for"
+        tip = page.locator(".cnn-map .cnn-map-tip").first
+        assert not tip.is_visible()  # no values yet
+        before = map_views.sources(page)[1]
+        page.get_by_role("slider", name="w[1,1]").first.focus()
+        page.keyboard.press("ArrowLeft")
+        map_views.source_changed(page, 1, before)
+        wait_idle(page, 120_000)
+        held.pop().continue_()
+        tip.wait_for(state="visible", timeout=30_000)
+        assert tip.inner_text().startswith("row ")
+        assert page.locator("[data-testid=stException]").count() == 0
+    finally:
+        context.close()

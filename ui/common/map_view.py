@@ -138,18 +138,19 @@ export default function(component) {
   if (m.hoverId !== hoverId) { m.hoverId = hoverId; m.decoded = null; m.loading = null; }
   m.hover = hv;
   const load = () => {
-    const want = m.hover;
+    const want = m.hover, id = m.hoverId;
     if (!want || !want.url) return Promise.resolve(m.decoded);
     if (!m.loading) {
+      // Compared by the grid's address, not the data object: an unchanged map's update brings a new object.
       m.loading = fetch(want.url).then(r => {
         if (!r.ok) throw new Error('hover values: HTTP ' + r.status);
         return r.arrayBuffer();
       }).then(buf => {
-        if (m.hover !== want) return m.decoded;  // a newer map came meanwhile
+        if (m.hoverId !== id) return m.decoded;  // another grid came meanwhile
         m.decoded = new Float32Array(buf);
         if (m.pointer) showTip(m.pointer);
         return m.decoded;
-      }).catch(() => { if (m.hover === want) m.loading = null; return null; });  // gone: tried again next time
+      }).catch(() => { if (m.hoverId === id) m.loading = null; return null; });  // gone: tried again next time
     }
     return m.loading;
   };
