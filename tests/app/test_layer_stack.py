@@ -20,6 +20,7 @@ from cnn_core.spec import Conv2D, Filter, layer_kernel, parse_spec
 from tests import band_tiles
 from tests.app.conftest import run as _run
 from tests.app.inspector_steps import animate_at
+from tests.stack_specs import outline_sobel_stack
 from ui.stack import edits
 from ui.stack import plan as stack_plan
 from ui.stack import starters as stack_starters
@@ -800,3 +801,70 @@ def test_the_enlarged_maps_animation_slides_around_the_selected_value():
     fig = next(f for f in figs if f["layout"].get("sliders"))
     assert "output (row 5, col 30) = " in fig["layout"]["title"]["text"]
     assert len(fig["frames"]) == 49
+
+
+def _one_filter_stacks(side: int, colour: str, filters: int, seed: int, extra_conv: bool = False):
+    """Two runs of conv (random 3×3 filters) → ReLU → max pool [→ conv] on a random photo: as given, and with
+    filter 0's centre weight moved by 0.05. Returns both runs' stages."""
+    import cnn_core
+
+    rng = np.random.default_rng(seed)
+    image = (rng.random((side, side, 3 if colour == "rgb" else 1)) * 255).astype(np.uint8)
+    d = outline_sobel_stack(side)
+    d["input"] = {"color": colour, "size": [side, side]}
+    d["layers"][0]["filters"] = [rng.normal(size=(3, 3)).round(3).tolist() for _ in range(filters)]
+    if extra_conv:
+        d["layers"].append({"type": "conv2d", "filters": ["sobel_x", "sobel_y"], "padding": "same"})
+    cache = cnn_core.StageCache(max_bytes=200_000_000)
+    before = cnn_core.run_pipeline(image, cnn_core.parse_spec(d), cache=cache)
+    d["layers"][0]["filters"][0][1][1] += 0.05
+    return before, cnn_core.run_pipeline(image, cnn_core.parse_spec(d), cache=cache)
+
+
+@pytest.mark.parametrize("side, colour, filters", [(257, "rgb", 8), (300, "grayscale", 16), (1024, "rgb", 8)])
+def test_the_other_filters_channels_keep_their_values_bit_for_bit(side, colour, filters):
+    """What the bands' statistics rely on (ui/stack/maps.py, lineages): with one filter changed, every other
+    channel of the convolution, the activation and the pooling has exactly the values it had."""
+    before, after = _one_filter_stacks(side, colour, filters, seed=side)
+    for a, b in zip(before[1:], after[1:]):
+        assert not np.array_equal(a.maps[:, :, 0], b.maps[:, :, 0]), a.name
+        for c in range(1, filters):
+            assert np.array_equal(a.maps[:, :, c], b.maps[:, :, c]), (a.name, c)
+
+
+def test_a_weight_step_works_out_the_statistics_of_its_changed_channel_only(monkeypatch):
+    """After a step of filter 0, each band after it works out channel 0 only and reuses the others'; what it
+    shows equals the statistics of the whole stage worked out afresh."""
+    from cnn_core import stats as core_stats
+    from ui.stack import maps as stack_maps
+
+    before, after = _one_filter_stacks(200, "rgb", 8, seed=7)
+    stack_maps.start_stats(before)
+    for s in before:
+        stack_maps.channel_stats(s)
+    shapes = []
+    real = core_stats.channel_stats
+    monkeypatch.setattr(core_stats, "channel_stats", lambda maps, side: shapes.append(maps.shape) or real(maps, side))
+    stack_maps.start_stats(after)
+    got = [stack_maps.channel_stats(s) for s in after]
+    assert sorted(shapes) == sorted([(200, 200, 1), (200, 200, 1), (100, 100, 1)])  # conv, ReLU, pool: one each
+    monkeypatch.setattr(core_stats, "channel_stats", real)
+    for s, g in zip(after, got):
+        want = real(s.maps, stack_maps.THUMB_SIDE)
+        np.testing.assert_array_equal(g.lo, want.lo)
+        np.testing.assert_array_equal(g.hi, want.hi)
+        np.testing.assert_array_equal(g.zeros, want.zeros)
+        np.testing.assert_allclose(g.mean, want.mean, rtol=1e-12, atol=1e-15)
+        for small, w in zip(g.small, want.small):
+            np.testing.assert_allclose(small, w, rtol=1e-6, atol=1e-7)
+
+
+def test_a_channel_mixing_layer_gives_every_channel_a_new_lineage():
+    from ui.stack import maps as stack_maps
+
+    before, after = _one_filter_stacks(48, "rgb", 4, seed=11, extra_conv=True)
+    a, b = stack_maps.lineages(before), stack_maps.lineages(after)
+    assert a[0] is None and b[0] is None  # the input
+    for i in (1, 2, 3):  # conv, ReLU, pool: channel 0 is new, the others are the same
+        assert a[i][0] != b[i][0] and a[i][1:] == b[i][1:]
+    assert all(x != y for x, y in zip(a[4], b[4]))  # the second convolution mixes channel 0 into every channel

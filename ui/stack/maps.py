@@ -8,6 +8,7 @@ cached by stage content and served from Streamlit's media store; a band's tiles 
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 from dataclasses import dataclass, replace
 from functools import cache
@@ -18,7 +19,7 @@ import streamlit as st
 from cnn_core import render
 from cnn_core import stats as core_stats
 from cnn_core.pipeline import Stage
-from cnn_core.spec import Spec
+from cnn_core.spec import Activation, Conv2D, Pool2D, Spec
 from ui.common import explain, inspector, paint_first
 from ui.common.figures import PLOTLY_CONFIG, map_figure
 from ui.common.maps import arithmetic_lines, map_stats
@@ -66,10 +67,50 @@ class ChannelStats:
 
 
 def start_stats(stages: list[Stage]) -> None:
-    """Begin the statistics of every stage not yet cached, in the background (``channel_stats`` collects them)."""
+    """Begin the statistics of every stage not yet cached, in the background (``channel_stats`` collects them).
+    Each stage's channels' lineages are noted first (``lineages``), so that a channel whose values can't have
+    changed reuses its statistics."""
+    for stage, names in zip(stages, lineages(stages)):
+        if stage.key and names is not None:
+            _LINEAGES.put(stage.key, names, 64 * len(names))
     for stage in stages:
         if stage.key:
             SERVICE.prefetch("band statistics", stage.key, lambda s=stage: _work_out(s), _held)
+
+
+# A weight's step of one filter changes one channel of its convolution, and of each activation and pooling after it
+# (they work channel by channel), until a layer mixes the channels. Each channel of those stages is named by its
+# lineage, a digest of what its values follow from: the stage before the convolution (its key), the convolution's
+# geometry and that one filter's kernel and bias, then each per-channel layer's settings. TensorFlow gives a channel
+# the same values bit for bit whatever the other filters hold (tests/app/test_layer_stack.py checks it at three
+# sizes), so a channel whose lineage was seen keeps its statistics, and a step works out one channel a band instead
+# of all of them: at 1024² × 8, three stages' statistics took ~36 ms of a step's CPU (benchmarks/README.md, round 12).
+_LINEAGES = SERVICE.cache("channel lineages")
+_CHANNEL_STATS = SERVICE.cache("channel statistics")
+
+
+def _digest(*parts) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def lineages(stages: list[Stage]) -> list[list[str] | None]:
+    """Each stage's channels' lineages (see above), or None for a stage whose channels have none: the input, a
+    stage without a cache key, a layer that mixes channels other than a convolution's own filters."""
+    out: list[list[str] | None] = []
+    before: list[str] | None = None
+    for i, stage in enumerate(stages):
+        layer, channels = stage.plan.layer, stage.shape[2]
+        names = None
+        if i > 0 and stage.key and stages[i - 1].key and isinstance(layer, Conv2D) and len(layer.filters) == channels:
+            bias = layer.bias or (0.0,)
+            geometry = (stages[i - 1].key, layer.stride, layer.padding, layer.dilation, layer.kernel_size)
+            names = [_digest("conv", geometry, layer.filters[c].to_json(), float(bias[c] if len(bias) > 1 else bias[0]))
+                     for c in range(channels)]  # fmt: skip
+        elif stage.key and isinstance(layer, (Activation, Pool2D)) and before is not None and len(before) == channels:
+            names = [_digest(layer.to_dict(), name) for name in before]
+        out.append(names)
+        before = names
+    return out
 
 
 def channel_stats(stage: Stage) -> ChannelStats:
@@ -80,8 +121,22 @@ def channel_stats(stage: Stage) -> ChannelStats:
 
 
 def _work_out(stage: Stage) -> ChannelStats:
-    s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
-    return ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
+    """The stage's statistics; with its channels' lineages known (``start_stats``), only the channels not seen."""
+    names = _LINEAGES.get(stage.key) if stage.key else None
+    if names is None or len(names) != stage.shape[2]:
+        s = core_stats.channel_stats(stage.maps, THUMB_SIDE)
+        return ChannelStats(render.stage_ranges(stage.maps, (s.lo, s.hi)), s.mean, s.zeros, s.small)
+    kept = [_CHANNEL_STATS.get(name) for name in names]
+    new = [c for c, k in enumerate(kept) if k is None]
+    if new:
+        maps = stage.maps if len(new) == len(names) else np.ascontiguousarray(stage.maps[:, :, new])
+        s = core_stats.channel_stats(maps, THUMB_SIDE)
+        for j, c in enumerate(new):
+            kept[c] = (float(s.lo[j]), float(s.hi[j]), float(s.mean[j]), float(s.zeros[j]), s.small[j])
+            _CHANNEL_STATS.put(names[c], kept[c], s.small[j].nbytes + 256)
+    lo, hi, mean, zeros = (np.array([k[i] for k in kept], dtype=np.float64) for i in range(4))
+    small = tuple(k[4] for k in kept)
+    return ChannelStats(render.stage_ranges(stage.maps, (lo, hi)), mean, zeros, small)
 
 
 def _held(stats: ChannelStats) -> int:
