@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.spec import parse_spec
+from tests import band_tiles
 from tests.app.conftest import parts_redrawn
 from tests.app.parts import shown, stale
 from tests.stack_specs import outline_sobel_stack
@@ -98,3 +99,20 @@ def test_the_check_finds_a_preview_left_stale():
     at, before = _open()
     step, after = _step(at, "slider", WEIGHT, 6.0)
     assert stale(before, dict(step, files=[], texts=[]), after)
+
+
+def test_a_weight_step_sends_inline_only_the_pictures_it_changed():
+    """Each tile is named by its picture's address; the picture itself comes in the band's message only when the
+    page hasn't been sent it there yet: every tile on a new page, then only the tiles a step changed."""
+    at, _ = _open()
+    first = [t for b in band_tiles.bands(at) for t in b["tiles"]]
+    assert first and all("/media/" in t["src"] and t["inline"].startswith("data:image/png") for t in first)
+    before = {t["id"]: t["src"] for t in first}
+    at.slider(key=WEIGHT).set_value(6.0).run()
+    assert not at.exception, at.exception
+    step = [t for b in band_tiles.bands(at) for t in b["tiles"]]
+    assert {t["id"] for t in step} == set(before)
+    for t in step:
+        assert ("inline" in t) == (t["src"] != before[t["id"]]), t["id"]
+    assert {"1_0", "2_0", "3_0"} <= {t["id"] for t in step if "inline" in t}  # filter 0's channel, in every band
+    assert not any("inline" in t for t in step if t["id"].startswith("0_"))  # the input's band: unchanged

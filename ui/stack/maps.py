@@ -107,7 +107,8 @@ def lineages(stages: list[Stage]) -> list[list[str] | None]:
             names = [_digest("conv", geometry, layer.filters[c].to_json(), float(bias[c] if len(bias) > 1 else bias[0]))
                      for c in range(channels)]  # fmt: skip
         elif stage.key and isinstance(layer, (Activation, Pool2D)) and before is not None and len(before) == channels:
-            names = [_digest(layer.to_dict(), name) for name in before]
+            settings = layer.to_dict()
+            names = [_digest(settings, name) for name in before]
         out.append(names)
         before = names
     return out
