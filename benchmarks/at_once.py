@@ -11,11 +11,14 @@ children) at the start and the end, and the CPU seconds the browser's processes 
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
+import tempfile
 import time
 
 from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, IDLE, NAVIGATION_TIMEOUT_MS, Server, browser_missing, tree_rss
+from ui.common.service import BUDGET_ENV, HELD_LOG_ENV, MEMORY_BUDGET
 
 from .browser import INTERACTIVE_MAPS_JS
 from .stats import Figure, Target, unavailable
@@ -64,6 +67,72 @@ def _server_rss(server: Server) -> int:
     import psutil
 
     return tree_rss(psutil.Process(server.proc.pid))
+
+
+RSS_EVERY_S = 5.0  # the server's memory is sampled this often during the run
+
+
+async def _sample_rss(server: Server, t0: float, out: list) -> None:
+    """Every RSS_EVERY_S: (seconds since t0, the server's resident memory with its children in MB)."""
+    import asyncio
+
+    while True:
+        out.append((time.perf_counter() - t0, _server_rss(server) / 2**20))
+        await asyncio.sleep(RSS_EVERY_S)
+
+
+def _held(path: str, epoch0: float) -> list[tuple[float, float]]:
+    """The server's held-bytes log (ui/common/service.py, HELD_LOG_ENV) as (seconds since the run began, MB its
+    caches held)."""
+    out = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                out.append((row["t"] - epoch0, sum(row["held"].values()) / 2**20))
+    except (OSError, ValueError, KeyError):
+        return []
+    return out
+
+
+def _at(samples: list[tuple[float, float]], t: float) -> float:
+    """The sample nearest to ``t``."""
+    return min(samples, key=lambda s: abs(s[0] - t))[1]
+
+
+def _growth(samples: list[tuple[float, float]], held: list[tuple[float, float]]) -> dict:
+    """Whether memory stopped growing: the growth over each half of the run, in MB (the second half's is what a
+    server that has filled its caches still adds), the slope over the second half in MB a minute, and the same
+    growth of what the caches hold (they fill towards their budget, then evict), so that what grows outside them
+    shows."""
+    if len(samples) < 4:
+        return {}
+    mid = samples[len(samples) // 2]
+    first, last = samples[0], samples[-1]
+    late = samples[len(samples) // 2 :]
+    ts, ms = [t for t, _ in late], [m for _, m in late]
+    mt, mm = statistics.fmean(ts), statistics.fmean(ms)
+    var = sum((t - mt) ** 2 for t in ts)
+    slope = sum((t - mt) * (m - mm) for t, m in late) / var * 60 if var else 0.0
+    out = {
+        "rss_growth_first_half_mb": mid[1] - first[1],
+        "rss_growth_second_half_mb": last[1] - mid[1],
+        "rss_slope_second_half_mb_per_min": slope,
+    }
+    if len(held) >= 2:
+        out.update(
+            caches_start_mb=_at(held, first[0]),
+            caches_end_mb=_at(held, last[0]),
+            caches_growth_first_half_mb=_at(held, mid[0]) - _at(held, first[0]),
+            caches_growth_second_half_mb=_at(held, last[0]) - _at(held, mid[0]),
+        )
+        out["outside_caches_growth_first_half_mb"] = (
+            out["rss_growth_first_half_mb"] - out["caches_growth_first_half_mb"]
+        )
+        out["outside_caches_growth_second_half_mb"] = (
+            out["rss_growth_second_half_mb"] - out["caches_growth_second_half_mb"]
+        )
+    return out
 
 
 async def _open(browser, url: str):
@@ -115,7 +184,7 @@ async def _visitor(slider, offset: float, period: float, t0: float, duration: fl
     return {"made": made, "skipped": skipped, "late_s": late, "sent_ms": sent}
 
 
-async def _drive(sessions: int, period: float, duration: float) -> dict:
+async def _drive(sessions: int, period: float, duration: float, budget: int | None = None) -> dict:
     import asyncio
 
     from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -124,18 +193,25 @@ async def _drive(sessions: int, period: float, duration: float) -> dict:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            with Server() as server:
+            held_log = tempfile.NamedTemporaryFile(prefix="held-", suffix=".jsonl", delete=False).name
+            env = {HELD_LOG_ENV: held_log}
+            if budget:
+                env[BUDGET_ENV] = str(budget)
+            with Server(env=env) as server:
                 # One at a time, as visitors arrive: ten first runs at once would only measure the queue.
                 opened = [await _open(browser, server.url) for _ in range(sessions)]
                 pages = [page for page, _ in opened]
                 rss_start = _server_rss(server)
                 procs = _browser_processes()
-                cpu0, t0 = _cpu_seconds(procs), time.perf_counter()
+                cpu0, t0, epoch0 = _cpu_seconds(procs), time.perf_counter(), time.time()
                 step = period / sessions
+                samples: list[tuple[float, float]] = []
+                sampler = asyncio.ensure_future(_sample_rss(server, t0, samples))
                 runs = await asyncio.gather(
                     *(_visitor(slider, i * step, period, t0, duration) for i, (_, slider) in enumerate(opened))
                 )
                 wall = time.perf_counter() - t0
+                sampler.cancel()
                 await asyncio.gather(*(_idle(page) for page in pages))
                 # The last change's picture may be painted a little after the server went idle.
                 for page in pages:
@@ -175,13 +251,18 @@ async def _drive(sessions: int, period: float, duration: float) -> dict:
         "wall_s": wall,
         "rss_start_mb": rss_start / 2**20,
         "rss_end_mb": rss_end / 2**20,
+        "rss_samples": [(round(t, 1), round(mb, 1)) for t, mb in samples],
+        **_growth(samples, _held(held_log, epoch0)),
+        "budget_mb": (budget or MEMORY_BUDGET) / 2**20,
         "browser_cpu_s": cpu,
         "browser_cpu_share": cpu / wall,
         "exceptions": exceptions,
     }
 
 
-def run(quick: bool, sessions: int = 10, period: float = 2.0, duration: float = 120.0) -> tuple[list[Figure], dict]:
+def run(
+    quick: bool, sessions: int = 10, period: float = 2.0, duration: float = 120.0, budget: int | None = None
+) -> tuple[list[Figure], dict]:
     import asyncio
 
     section = "at_once"
@@ -197,7 +278,7 @@ def run(quick: bool, sessions: int = 10, period: float = 2.0, duration: float = 
     import numpy as np
 
     detail: dict = {"sessions": sessions, "period_s": period, "duration_s": duration}
-    detail.update(asyncio.run(_drive(sessions, period, duration)))
+    detail.update(asyncio.run(_drive(sessions, period, duration, budget)))
     lat = detail.pop("latencies_ms")
     p50, p95 = (float(np.percentile(lat, q)) for q in (50, 95)) if lat else (float("nan"), float("nan"))
     detail.update(p50_ms=p50, p95_ms=p95, samples=len(lat))
@@ -209,14 +290,25 @@ def run(quick: bool, sessions: int = 10, period: float = 2.0, duration: float = 
         Figure(section, "  key presses whose change was never painted", "", [detail["unpainted"]], quick=quick),
         Figure(section, "  server RSS at the start, MB", "MB", [detail["rss_start_mb"]], quick=quick),
         Figure(section, "  server RSS at the end, MB", "MB", [detail["rss_end_mb"]], quick=quick),
+        Figure(
+            section,
+            "  server RSS growth over the run's second half, MB",
+            "MB",
+            [detail.get("rss_growth_second_half_mb", float("nan"))],
+            quick=quick,
+        ),
         Figure(section, "  browser CPU, cores busy on average", "cores", [detail["browser_cpu_share"]], quick=quick),
     ], detail
 
 
-if __name__ == "__main__":  # python -m benchmarks.at_once [sessions] [seconds]: prints the details as JSON
-    import json
-    import sys
+if __name__ == "__main__":  # python -m benchmarks.at_once [sessions] [seconds] [--budget BYTES]: the details as JSON
+    import argparse
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    secs = float(sys.argv[2]) if len(sys.argv) > 2 else 120.0
-    print(json.dumps(run(False, n, 2.0, secs)[1]))
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.at_once", description=__doc__.split("\n\n")[0])
+    parser.add_argument("sessions", type=int, nargs="?", default=10)
+    parser.add_argument("seconds", type=float, nargs="?", default=120.0)
+    parser.add_argument(
+        "--budget", type=int, default=None, help=f"the server's {BUDGET_ENV} in bytes (default: the app's own)"
+    )
+    args = parser.parse_args()
+    print(json.dumps(run(False, args.sessions, 2.0, args.seconds, args.budget)[1]))

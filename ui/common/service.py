@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import faulthandler
 import gc
+import json
 import os
 import signal
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -278,6 +280,24 @@ SERVICE = Service()
 if os.environ.get("CNN_PLAYGROUND_STACKS") and hasattr(signal, "SIGUSR1"):
     faulthandler.register(signal.SIGUSR1, all_threads=True)
 
+# For benchmarks: where this is set (a file's path), the server appends what its caches hold every HELD_LOG_EVERY_S,
+# one JSON line each ({"t": seconds since the epoch, "held": {cache name: bytes}}), so that a run of many visitors
+# can tell the caches filling towards their budget from memory that grows outside them (benchmarks/at_once.py).
+HELD_LOG_ENV = "CNN_PLAYGROUND_HELD_LOG"
+HELD_LOG_EVERY_S = 5.0
+
+
+def _log_held(path: str) -> None:
+    while True:
+        line = json.dumps({"t": time.time(), "held": SERVICE.held()})
+        try:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError:
+            return  # a benchmark's aid: never a reason to fail the server
+        time.sleep(HELD_LOG_EVERY_S)
+
+
 _started = False
 _start_lock = threading.Lock()
 
@@ -294,3 +314,5 @@ def start() -> None:
         if not _started:
             gc.freeze()
             _started = True
+            if os.environ.get(HELD_LOG_ENV):
+                SERVICE.watcher(_log_held, os.environ[HELD_LOG_ENV], name="held-log")
