@@ -98,3 +98,30 @@ def _spec(kernel) -> dict:
 def _grey(a: np.ndarray) -> np.ndarray:
     lo, hi = float(a.min()), float(a.max())
     return np.zeros(a.shape, np.uint8) if hi <= lo else ((a - lo) / (hi - lo) * 255).astype(np.uint8)
+
+
+def test_the_held_log_writes_what_each_cache_holds(tmp_path, monkeypatch):
+    """A server started with CNN_PLAYGROUND_HELD_LOG appends what its caches hold, a JSON line each time: the
+    many-visitors benchmark reads it to tell the caches filling from memory growing outside them."""
+    import json
+    import threading
+    import time
+
+    monkeypatch.setattr(service, "HELD_LOG_EVERY_S", 0.01)
+    figures.kept(("held-log test", 1), lambda: ("x" * 5000,))
+    log, stop = tmp_path / "held.jsonl", threading.Event()
+    writer = threading.Thread(target=service._log_held, args=(str(log), stop), daemon=True)
+    writer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while (not log.exists() or len(log.read_text().splitlines()) < 2) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        writer.join(10)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(rows) >= 2 and rows[0]["t"] <= rows[1]["t"]
+    # Every cache of the service, by name, in bytes: the entry just kept is counted in its cache.
+    assert set(rows[-1]["held"]) == set(SERVICE.held())
+    assert rows[-1]["held"]["map pictures"] >= 10_000  # its text counted twice (the text and its JSON)
+    assert not writer.is_alive()

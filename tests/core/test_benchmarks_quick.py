@@ -124,3 +124,17 @@ def test_quick_run_of_browser_and_memory(tmp_path):
     stack = figs["slider key press → updated maps painted, Layer stack (conv 8 filters → ReLU → pool) RGB 128²"]
     assert stack["n"] == 2 and stack["median"] > 0
     assert figs["server peak RSS (with children), 2 sessions on 256² photos"]["median"] > 0
+
+
+def test_many_visitors_tells_cache_growth_from_other_growth():
+    from benchmarks.at_once import _growth
+
+    rss = [(t, 800.0 + 2 * t) for t in range(0, 125, 5)]  # 2 MB a second throughout
+    held = [(t + 0.4, 10.0 + 2 * min(t, 60)) for t in range(0, 125, 5)]  # caches fill for 60 s, then stay
+    g = _growth(rss, held)
+    assert g["rss_growth_first_half_mb"] == 120 and g["rss_growth_second_half_mb"] == 120
+    assert g["rss_slope_second_half_mb_per_min"] == pytest.approx(120)
+    assert g["caches_growth_first_half_mb"] == 120 and g["caches_growth_second_half_mb"] == 0
+    assert g["outside_caches_growth_first_half_mb"] == 0 and g["outside_caches_growth_second_half_mb"] == 120
+    # Without the server's log only the memory's own figures are given.
+    assert "caches_end_mb" not in _growth(rss, [])

@@ -287,15 +287,17 @@ HELD_LOG_ENV = "CNN_PLAYGROUND_HELD_LOG"
 HELD_LOG_EVERY_S = 5.0
 
 
-def _log_held(path: str) -> None:
-    while True:
+def _log_held(path: str, stop: threading.Event | None = None) -> None:
+    """Append what the caches hold to ``path`` every HELD_LOG_EVERY_S until ``stop`` is set (never, in a server)."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
         line = json.dumps({"t": time.time(), "held": SERVICE.held()})
         try:
             with open(path, "a", encoding="utf-8") as f:
                 f.write(line + "\n")
         except OSError:
             return  # a benchmark's aid: never a reason to fail the server
-        time.sleep(HELD_LOG_EVERY_S)
+        stop.wait(HELD_LOG_EVERY_S)
 
 
 _started = False
