@@ -297,6 +297,20 @@ def run(
             [detail.get("rss_growth_second_half_mb", float("nan"))],
             quick=quick,
         ),
+        Figure(
+            section,
+            f"    of which what the caches hold (they stop at their {detail['budget_mb']:.0f} MB budget), MB",
+            "MB",
+            [detail.get("caches_growth_second_half_mb", float("nan"))],
+            quick=quick,
+        ),
+        Figure(
+            section,
+            "    of which outside the caches, MB",
+            "MB",
+            [detail.get("outside_caches_growth_second_half_mb", float("nan"))],
+            quick=quick,
+        ),
         Figure(section, "  browser CPU, cores busy on average", "cores", [detail["browser_cpu_share"]], quick=quick),
     ], detail
 
