@@ -290,26 +290,16 @@ def run(
         Figure(section, "  key presses whose change was never painted", "", [detail["unpainted"]], quick=quick),
         Figure(section, "  server RSS at the start, MB", "MB", [detail["rss_start_mb"]], quick=quick),
         Figure(section, "  server RSS at the end, MB", "MB", [detail["rss_end_mb"]], quick=quick),
-        Figure(
-            section,
-            "  server RSS growth over the run's second half, MB",
-            "MB",
-            [detail.get("rss_growth_second_half_mb", float("nan"))],
-            quick=quick,
-        ),
-        Figure(
-            section,
-            f"    of which what the caches hold (they stop at their {detail['budget_mb']:.0f} MB budget), MB",
-            "MB",
-            [detail.get("caches_growth_second_half_mb", float("nan"))],
-            quick=quick,
-        ),
-        Figure(
-            section,
-            "    of which outside the caches, MB",
-            "MB",
-            [detail.get("outside_caches_growth_second_half_mb", float("nan"))],
-            quick=quick,
+        *(
+            Figure(section, name, "MB", [detail.get(key, float("nan"))], quick=quick)
+            for name, key in (
+                ("  server RSS growth over the run's second half, MB", "rss_growth_second_half_mb"),
+                (
+                    f"    of which what the caches hold (they stop at their {detail['budget_mb']:.0f} MB budget), MB",
+                    "caches_growth_second_half_mb",
+                ),
+                ("    of which outside the caches, MB", "outside_caches_growth_second_half_mb"),
+            )
         ),
         Figure(section, "  browser CPU, cores busy on average", "cores", [detail["browser_cpu_share"]], quick=quick),
     ], detail
