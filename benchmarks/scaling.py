@@ -127,6 +127,9 @@ def run(quick: bool, repeats: int) -> tuple[list[Figure], dict]:
     return figures, detail
 
 
+MAX_EXTRAPOLATED_SIDE = 1_000_000  # past this the extrapolated side is only said to be far beyond
+
+
 def _crossing(sides: list[int], meds: list[float]) -> str:
     over = next((s for s, m in zip(sides, meds) if m > INTERACTIVE_MS), None)
     if over is not None:
@@ -134,11 +137,16 @@ def _crossing(sides: list[int], meds: list[float]) -> str:
     if len(sides) > 1 and meds[-1] > meds[-2] > 0:
         slope = math.log(meds[-1] / meds[-2]) / math.log(sides[-1] ** 2 / sides[-2] ** 2)
         if slope > 0:
-            side = sides[-1] * (INTERACTIVE_MS / meds[-1]) ** (1 / (2 * slope))
-            limit = " (beyond the app's 4096² limit)" if side > 4096 else ""
+            # In logarithms: a nearly flat last step (a quick run's tiny sizes) would overflow a float otherwise.
+            log_side = math.log(sides[-1]) + math.log(INTERACTIVE_MS / meds[-1]) / (2 * slope)
+            if log_side > math.log(MAX_EXTRAPOLATED_SIDE):
+                near = f"far beyond {MAX_EXTRAPOLATED_SIDE:,}² (beyond the app's 4096² limit)"
+            else:
+                side = math.exp(log_side)
+                near = f"near {side:.0f}²" + (" (beyond the app's 4096² limit)" if side > 4096 else "")
             return (
                 f"stays under {INTERACTIVE_MS / 1000:g} s up to {sides[-1]}²; extrapolating the last step "
-                f"(time ∝ pixels^{slope:.2f}) it would pass it near {side:.0f}²{limit}"
+                f"(time ∝ pixels^{slope:.2f}) it would pass it {near}"
             )
     return f"stays under {INTERACTIVE_MS / 1000:g} s at every size measured"
 

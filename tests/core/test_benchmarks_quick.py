@@ -138,3 +138,13 @@ def test_many_visitors_tells_cache_growth_from_other_growth():
     assert g["outside_caches_growth_first_half_mb"] == 0 and g["outside_caches_growth_second_half_mb"] == 120
     # Without the server's log only the memory's own figures are given.
     assert "caches_end_mb" not in _growth(rss, [])
+
+
+def test_the_interactivity_extrapolation_survives_a_nearly_flat_last_step():
+    from benchmarks.scaling import _crossing
+
+    # A quick run's tiny sizes can take almost the same time: the extrapolated side overflowed a float.
+    text = _crossing([32, 64], [10.0, 10.0000001])
+    assert "far beyond 1,000,000²" in text
+    assert "near 2048²" in _crossing([512, 1024], [250.0, 500.0])  # time ∝ pixels^0.5: 2× the side per 2× time
+    assert "passes 1 s per change by 1024²" in _crossing([512, 1024], [500.0, 1500.0])
