@@ -87,11 +87,15 @@ def _held(path: str, epoch0: float) -> list[tuple[float, float]]:
     out = []
     try:
         with open(path, encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                out.append((row["t"] - epoch0, sum(row["held"].values()) / 2**20))
-    except (OSError, ValueError, KeyError):
+            lines = f.readlines()
+    except OSError:
         return []
+    for line in lines:
+        try:
+            row = json.loads(line)
+            out.append((row["t"] - epoch0, sum(row["held"].values()) / 2**20))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # a line cut short when the server stopped
     return out
 
 

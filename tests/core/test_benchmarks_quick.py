@@ -148,3 +148,14 @@ def test_the_interactivity_extrapolation_survives_a_nearly_flat_last_step():
     assert "far beyond 1,000,000²" in text
     assert "near 2048²" in _crossing([512, 1024], [250.0, 500.0])  # time ∝ pixels^0.5: 2× the side per 2× time
     assert "passes 1 s per change by 1024²" in _crossing([512, 1024], [500.0, 1500.0])
+
+
+def test_many_visitors_reads_the_held_log_skipping_a_cut_line(tmp_path):
+    from benchmarks.at_once import _held
+
+    log = tmp_path / "held.jsonl"
+    log.write_text(
+        '{"t": 100.0, "held": {"a": 1048576, "b": 1048576}}\n{"t": 105.0, "held": {"a": 3145728}}\n{"t": 110.0, "he'
+    )
+    assert _held(str(log), 100.0) == [(0.0, 2.0), (5.0, 3.0)]
+    assert _held(str(tmp_path / "missing.jsonl"), 0.0) == []
