@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit
 from streamlit.runtime.scriptrunner_utils import script_requests as sr
@@ -243,7 +244,7 @@ def test_a_picture_address_carries_the_apps_base_path(monkeypatch):
 
     from streamlit import config, runtime
 
-    store = SimpleNamespace(add=lambda data, mimetype, where: "/media/abc.png")
+    store = SimpleNamespace(add=lambda data, mimetype, where, file_name=None: "/media/abc.png")
     monkeypatch.setattr(runtime, "exists", lambda: True)
     monkeypatch.setattr(runtime, "get_instance", lambda: SimpleNamespace(media_file_mgr=store))
     try:
@@ -252,3 +253,30 @@ def test_a_picture_address_carries_the_apps_base_path(monkeypatch):
         assert internals.media_url(b"x", "image/png", "cnn-test.0") == "/tools/cnn/media/abc.png"
     finally:
         config.set_option("server.baseUrlPath", "")
+
+
+def test_a_large_file_changed_between_the_stores_samples_gets_a_new_address(monkeypatch):
+    """Streamlit's media store names a file over 1 MiB by its length and three 64 KiB samples, and keeps the first
+    bytes under a name: an RGB 300² map's hover values changed only between the samples would be served stale.
+    media_url names such a file by all of its bytes."""
+    from types import SimpleNamespace
+
+    from streamlit import runtime
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    storage = MemoryMediaFileStorage("/media")
+    mgr = MediaFileManager(storage)
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: SimpleNamespace(media_file_mgr=mgr))
+    before = np.zeros((300, 300, 3), np.float32)
+    after = before.copy()
+    after[60:80, 100:200] = 1.5  # rows between the head, middle and tail samples of the 1.08 MB
+    a, b = before.tobytes(), after.tobytes()
+    assert len(a) > internals._partial_hash_threshold() > 0  # the case this is about (Streamlit 1.67's 1 MiB)
+    url_a = internals.media_url(a, "application/octet-stream", "cnn-test.hover")
+    url_b = internals.media_url(b, "application/octet-stream", "cnn-test.hover")
+    assert url_a != url_b
+    assert storage.get_file(url_b.rsplit("/", 1)[1]).content == b
+    # The same bytes again keep their address (a step that leaves a map alone fetches nothing new).
+    assert internals.media_url(b, "application/octet-stream", "cnn-test.hover") == url_b

@@ -42,6 +42,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import inspect
 import threading
 from collections.abc import Callable
@@ -234,6 +235,17 @@ def _warn_once(feature: str, what: str) -> None:
 _MEDIA_WARNED: list[bool] = []
 
 
+def _partial_hash_threshold() -> int:
+    """The size over which Streamlit's media store names a file by samples of it (0, so every file is given a
+    digest of its own, if that constant has moved)."""
+    try:
+        from streamlit.runtime import memory_media_file_storage
+
+        return int(memory_media_file_storage._PARTIAL_HASH_THRESHOLD)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return 0
+
+
 def media_url(data: bytes, mimetype: str, where: str) -> str | None:
     """The address Streamlit's media store serves ``data`` at for this session, as it serves ``st.image``'s
     pictures (named by their content's hash, so a browser fetches a picture once). ``where`` is the caller's name
@@ -242,13 +254,21 @@ def media_url(data: bytes, mimetype: str, where: str) -> str | None:
     once); the caller then sends the bytes inline.
 
     The store's address starts at the server's root ("/media/…"); Streamlit's own elements put the app's base path
-    (``server.baseUrlPath``, for an app hosted under a path) in front of it in the browser, and so does this."""
+    (``server.baseUrlPath``, for an app hosted under a path) in front of it in the browser, and so does this.
+
+    The store names a file over 1 MiB by its length and three 64 KiB samples only (head, middle, tail), and keeps
+    the first bytes it got under a name: an RGB 300² map's hover values (1.08 MB) that changed elsewhere would be
+    served stale, under the old address. Such a file is given a digest of all its bytes as its file name, which
+    the store's name includes."""
     try:
         from streamlit import config, runtime
 
         if not runtime.exists():
             return None
-        url = runtime.get_instance().media_file_mgr.add(data, mimetype, where)
+        name = None
+        if len(data) > _partial_hash_threshold():
+            name = hashlib.blake2b(data, digest_size=16).hexdigest()
+        url = runtime.get_instance().media_file_mgr.add(data, mimetype, where, file_name=name)
         base = str(config.get_option("server.baseUrlPath") or "").strip("/")
         return f"/{base}{url}" if base and url.startswith("/") else url
     except Exception as e:  # an internal that moved: the picture still goes, inline
