@@ -125,3 +125,21 @@ def test_the_held_log_writes_what_each_cache_holds(tmp_path, monkeypatch):
     assert set(rows[-1]["held"]) == set(SERVICE.held())
     assert rows[-1]["held"]["map pictures"] >= 10_000  # its text counted twice (the text and its JSON)
     assert not writer.is_alive()
+
+
+def test_the_server_starts_the_held_log_only_when_asked(monkeypatch, tmp_path):
+    """service.start() starts the held-bytes log where CNN_PLAYGROUND_HELD_LOG names a file, and not otherwise."""
+    import sys
+
+    started = []
+    monkeypatch.setitem(sys.modules, "tensorflow", sys.modules.get("tensorflow", object()))  # start() waits for it
+    monkeypatch.setattr(service.gc, "freeze", lambda: None)
+    monkeypatch.setattr(SERVICE, "watcher", lambda fn, *args, name: started.append((fn, args, name)))
+    monkeypatch.setattr(service, "_started", False)
+    monkeypatch.delenv(service.HELD_LOG_ENV, raising=False)
+    service.start()
+    assert started == []
+    monkeypatch.setattr(service, "_started", False)
+    monkeypatch.setenv(service.HELD_LOG_ENV, str(tmp_path / "held.jsonl"))
+    service.start()
+    assert started == [(service._log_held, (str(tmp_path / "held.jsonl"),), "held-log")]
